@@ -1,0 +1,22 @@
+# Enables CUDA when nvcc is present. Without it the build still succeeds, with the
+# CUDA kernels left out, and says so. Default architectures: sm_80 (A100) and sm_90a
+# (H100/H200, wgmma/TMA); override with -DCMAKE_CUDA_ARCHITECTURES=...
+option(GPTBENCH_CUDA "Build the CUDA kernels when nvcc is found" ON)
+set(GPTBENCH_HAVE_CUDA OFF)
+if(GPTBENCH_CUDA)
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+      set(CMAKE_CUDA_ARCHITECTURES "80;90a" CACHE STRING "CUDA architectures" FORCE)
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(GPTBENCH_HAVE_CUDA ON)
+    message(STATUS "gptbench: CUDA kernels ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
+  endif()
+endif()
+if(NOT GPTBENCH_HAVE_CUDA)
+  message(WARNING "gptbench: nvcc not found or GPTBENCH_CUDA=OFF: building WITHOUT the CUDA kernels; the flash variant will be unavailable")
+endif()

@@ -1,0 +1,45 @@
+# Third-party dependencies. LibTorch comes from the torch==2.11.0 wheel; its CMake
+# prefix is passed in CMAKE_PREFIX_PATH by scripts/setup.sh. The rest are Debian packages.
+# Torch's CMake config resets CMAKE_CUDA_ARCHITECTURES to OFF in the caller's scope and
+# autodetects TORCH_CUDA_ARCH_LIST; keep our architectures and give torch the same list.
+set(GPTBENCH_CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
+if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0a")
+endif()
+find_package(Torch 2.11 REQUIRED)
+if(GPTBENCH_HAVE_CUDA)
+  set(CMAKE_CUDA_ARCHITECTURES "${GPTBENCH_CUDA_ARCHITECTURES}")
+endif()
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+
+# Torch's libraries on one INTERFACE target with its compile flags (the C++11 ABI macro).
+add_library(gptbench_torch INTERFACE)
+target_link_libraries(gptbench_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(gptbench_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+separate_arguments(_torch_cxx_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+target_compile_options(gptbench_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:${_torch_cxx_flags}>)
+
+# fmt is used header-only so that the binary does not depend on the libfmt soname
+# of the machine it was built on (the GPU machine ships only fmt's headers).
+if(TARGET fmt::fmt-header-only)
+  set(GPTBENCH_FMT fmt::fmt-header-only)
+else()
+  set(GPTBENCH_FMT fmt::fmt)
+endif()
+
+if(GPTBENCH_BUILD_TESTS OR NOT DEFINED GPTBENCH_BUILD_TESTS)
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    # Ubuntu/Debian ship GoogleTest's sources; build them in-tree when no package config exists.
+    if(EXISTS /usr/src/googletest/CMakeLists.txt)
+      set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+      add_subdirectory(/usr/src/googletest ${CMAKE_BINARY_DIR}/_googletest EXCLUDE_FROM_ALL)
+      add_library(GTest::gtest ALIAS gtest)
+      add_library(GTest::gtest_main ALIAS gtest_main)
+    else()
+      message(FATAL_ERROR "GoogleTest not found: install libgtest-dev (scripts/setup.sh does)")
+    endif()
+  endif()
+endif()

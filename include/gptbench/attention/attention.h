@@ -1,0 +1,56 @@
+// The attention interface every implementation (standard, sdpa, flash) honours, and the
+// positions/mask description they share. Semantics, one place for all of them:
+//
+// Positions live on one "padded time" axis shared by the batch. Query i has position
+// q_pos0 + i. Key j has position j (contiguous keys: prefill, dense KV cache) unless
+// key_pos is defined (rolling cache: slot j holds position key_pos[b][j], -1 = empty).
+// key_start[b] is the first real (non-padding) position of row b (left padding).
+// Key visible to query iff  key_start[b] <= kpos <= qpos  and
+//   (window == 0 or qpos - kpos < window or kpos - key_start[b] < global_tokens).
+// ALiBi adds -slope[h] * (qpos - kpos) to the scaled score. Softmax is in fp32.
+// A query with no visible key (a padding query) outputs exactly 0.
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+
+#include <cstdint>  // int64_t
+#include <memory>   // std::unique_ptr
+#include <string>   // std::string
+
+namespace gptbench::attention {
+
+enum class Kernel { kStandard, kSdpa, kFlash };
+enum class PositionMode { kLearned, kAlibi, kAlibiWithLearned };  // kAlibi: no wpe
+
+// What a variant string such as "flash+alibi+sparse" means.
+struct AttentionSpec {
+  Kernel kernel = Kernel::kStandard;
+  PositionMode positions = PositionMode::kLearned;
+  int64_t window = 0;         // 0 = dense causal; W = query sees itself and the W-1 keys before it
+  int64_t global_tokens = 0;  // sink tokens (only with a window)
+
+  bool alibi() const { return positions != PositionMode::kLearned; }
+  bool uses_learned_positions() const { return positions != PositionMode::kAlibi; }
+  bool sparse() const { return window > 0; }
+};
+
+// Per-forward-call position information, shared by every layer.
+struct AttentionPositions {
+  at::Tensor key_start;  // (B,) int64 on the model's device
+  int64_t q_pos0 = 0;    // position of query 0
+  at::Tensor key_pos;    // undefined, or (B, Tk) int64 for a rolling cache
+};
+
+class AttentionImpl {
+ public:
+  virtual ~AttentionImpl() = default;
+  // q: (B, H, Tq, D); k, v: (B, H, Tk, D); slopes: (H,) fp32 or undefined. Returns (B, H, Tq, D).
+  virtual at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const AttentionPositions& positions, const at::Tensor& slopes) = 0;
+  // The kernel that actually ran in the last forward, e.g. "standard", "sdpa:flash", "flash:fwd_hd64_causal".
+  virtual std::string last_kernel() const = 0;
+};
+
+std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec);
+
+}  // namespace gptbench::attention

@@ -1,0 +1,39 @@
+// Batched greedy generation with left padding, a preallocated KV cache, and separate
+// prefill and single-token decode steps.
+#pragma once
+
+#include <cstdint>  // int32_t, int64_t
+#include <vector>   // std::vector
+
+#include "gptbench/model/gpt2_model.h"  // Gpt2Model
+
+namespace gptbench::model {
+
+struct GenerationOptions {
+  int64_t max_new_tokens = 32;  // cap on generated tokens per prompt
+  int64_t min_new_tokens = 0;   // EOS is suppressed before this many tokens (HF semantics); = max fixes the length
+};
+
+struct GeneratedSequence {
+  std::vector<int32_t> tokens;  // generated tokens only; the EOS that ended the sequence is not included
+  bool stopped_at_eos = false;
+};
+
+// A left-padded batch of prompts: ids (B, T) int64 and the first real position of each row.
+struct PaddedBatch {
+  at::Tensor ids;        // (B, T) int64 on the model's device
+  at::Tensor key_start;  // (B,) int64
+  int64_t length = 0;    // T
+};
+PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t pad_id, c10::Device device);
+
+// Greedy decoding of all prompts as one batch. Each row stops at EOS independently; the batch
+// stops when every row has stopped or max_new_tokens is reached. Runs under inference mode.
+std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
+                                               const GenerationOptions& options);
+
+// Checks a prompt fits the context with room for the new tokens; throws UsageError otherwise.
+void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,
+                        int64_t max_new_tokens);
+
+}  // namespace gptbench::model

@@ -1,0 +1,85 @@
+// GPT-2 as torch::nn modules whose registered names mirror the Hugging Face checkpoint keys
+// (wte, wpe, h.{i}.ln_1, h.{i}.attn.c_attn, ..., ln_f), so named_parameters() is the weight map's
+// left-hand side. Linear weights are stored (out, in); HF's Conv1D (in, out) is transposed at load.
+#pragma once
+
+#include <torch/nn/module.h>                     // torch::nn::Module, TORCH_MODULE
+#include <torch/nn/modules/container/modulelist.h>  // torch::nn::ModuleList
+#include <torch/nn/modules/embedding.h>          // torch::nn::Embedding
+#include <torch/nn/modules/linear.h>             // torch::nn::Linear
+#include <torch/nn/modules/normalization.h>      // torch::nn::LayerNorm
+
+#include <memory>  // std::shared_ptr
+
+#include "gptbench/attention/attention.h"  // AttentionSpec, AttentionImpl, AttentionPositions
+#include "gptbench/model/gpt2_config.h"    // Gpt2Config
+#include "gptbench/model/kv_cache.h"       // KvCache
+
+namespace gptbench::model {
+
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel);
+  // x: (B, T, C) -> (B, T, C). With a cache, new keys/values are stored at positions.q_pos0.
+  at::Tensor forward(const at::Tensor& x, const attention::AttentionPositions& positions, KvCache* cache,
+                     int64_t layer, const at::Tensor& slopes);
+
+  torch::nn::Linear c_attn{nullptr}, c_proj{nullptr};
+
+ private:
+  int64_t n_head_, head_dim_;
+  std::shared_ptr<attention::AttentionImpl> kernel_;
+};
+TORCH_MODULE(SelfAttention);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  explicit MlpImpl(const Gpt2Config& config);
+  at::Tensor forward(const at::Tensor& x);  // (B, T, C) -> (B, T, C)
+  torch::nn::Linear c_fc{nullptr}, c_proj{nullptr};
+
+ private:
+  Activation activation_;
+};
+TORCH_MODULE(Mlp);
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel);
+  at::Tensor forward(const at::Tensor& x, const attention::AttentionPositions& positions, KvCache* cache,
+                     int64_t layer, const at::Tensor& slopes);
+  torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
+  SelfAttention attn{nullptr};
+  Mlp mlp{nullptr};
+};
+TORCH_MODULE(Block);
+
+enum class LogitsMode { kAllPositions, kLastPosition };
+
+class Gpt2ModelImpl : public torch::nn::Module {
+ public:
+  Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec);
+
+  // ids: (B, T) int64. Returns logits (B, T, V), or (B, 1, V) with kLastPosition.
+  // With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
+  at::Tensor forward(const at::Tensor& ids, const attention::AttentionPositions& positions, KvCache* cache,
+                     LogitsMode mode);
+
+  const Gpt2Config& config() const { return config_; }
+  const attention::AttentionSpec& spec() const { return spec_; }
+  std::string last_kernel() const { return kernel_->last_kernel(); }
+  KvCache make_cache(int64_t batch, int64_t capacity) const;
+
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  torch::nn::ModuleList h{nullptr};
+  torch::nn::LayerNorm ln_f{nullptr};
+
+ private:
+  Gpt2Config config_;
+  attention::AttentionSpec spec_;
+  std::shared_ptr<attention::AttentionImpl> kernel_;
+  at::Tensor alibi_slopes_;  // (H,) fp32, undefined without ALiBi
+};
+TORCH_MODULE(Gpt2Model);
+
+}  // namespace gptbench::model

@@ -1,0 +1,83 @@
+// gptbench generate: greedy continuation of one or more prompts, batched with left padding.
+#include <fmt/format.h>  // fmt::print
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include "command.h"                          // register_generate_command
+#include "gptbench/attention/variant.h"       // variant_name
+#include "gptbench/model/generator.h"         // generate_greedy
+#include "gptbench/text/gpt2_tokenizer.h"     // Gpt2Tokenizer
+#include "gptbench/util/error.h"              // UsageError
+#include "model_options.h"                    // ModelOptions, load_model_from_options
+#include "prompt_input.h"                     // read_prompt_file
+
+namespace gptbench::cli {
+
+void register_generate_command(CLI::App& app) {
+  struct Options {
+    ModelOptions model;
+    std::vector<std::string> prompts;
+    std::string prompt_file;
+    std::string tokenizer_dir;
+    model::GenerationOptions generation;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompts");
+  add_model_options(cmd, o->model);
+  auto* prompt = cmd->add_option("--prompt", o->prompts, "prompt text (repeat for a batch)");
+  auto* prompt_file = cmd->add_option("--prompt-file", o->prompt_file,
+                                      "file: whole content is one prompt; .jsonl: one prompt per line");
+  prompt->excludes(prompt_file);
+  cmd->add_option("--tokenizer", o->tokenizer_dir, "tokenizer folder (default: the model folder)");
+  cmd->add_option("--max-new-tokens", o->generation.max_new_tokens, "cap on generated tokens")
+      ->capture_default_str();
+  cmd->add_option("--min-new-tokens", o->generation.min_new_tokens, "EOS suppressed before this many tokens")
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "print one JSON object with prompt ids, generated ids and text");
+  cmd->callback([o] {
+    if (o->prompts.empty() && o->prompt_file.empty())
+      throw UsageError("generate: give --prompt TEXT or --prompt-file F");
+    if (o->generation.max_new_tokens < 1)
+      throw UsageError(fmt::format("--max-new-tokens must be at least 1, got {}", o->generation.max_new_tokens));
+    if (o->generation.min_new_tokens < 0 || o->generation.min_new_tokens > o->generation.max_new_tokens)
+      throw UsageError(fmt::format("--min-new-tokens must be between 0 and --max-new-tokens ({}), got {}",
+                                   o->generation.max_new_tokens, o->generation.min_new_tokens));
+    const std::vector<std::string> texts = o->prompts.empty() ? read_prompt_file(o->prompt_file) : o->prompts;
+    const auto tokenizer =
+        text::Gpt2Tokenizer::from_dir(o->tokenizer_dir.empty() ? o->model.model_dir : o->tokenizer_dir);
+    std::vector<std::vector<int32_t>> ids;
+    for (const auto& t : texts) {
+      ids.push_back(tokenizer.encode(t));
+      if (ids.back().empty()) throw UsageError("--prompt: a prompt encodes to zero tokens");
+    }
+    ResolvedModel m = load_model_from_options(o->model);
+    const auto generated = model::generate_greedy(m.loaded.model, ids, o->generation);
+    if (!o->json) {
+      for (size_t i = 0; i < texts.size(); ++i) {
+        if (texts.size() > 1) fmt::print("--- prompt {} ---\n", i);
+        fmt::print("{}{}\n", texts[i], tokenizer.decode(generated[i].tokens));
+      }
+      return;
+    }
+    nlohmann::json results = nlohmann::json::array();
+    for (size_t i = 0; i < texts.size(); ++i) {
+      results.push_back({{"prompt", texts[i]},
+                         {"prompt_ids", ids[i]},
+                         {"generated_ids", generated[i].tokens},
+                         {"stopped_at_eos", generated[i].stopped_at_eos},
+                         {"text", tokenizer.decode(generated[i].tokens)}});
+    }
+    nlohmann::json out = {{"variant", attention::variant_name(m.spec)},
+                          {"kernel", m.loaded.model->last_kernel()},
+                          {"dtype", model::dtype_flag_name(m.dtype)},
+                          {"device", m.device.str()},
+                          {"max_new_tokens", o->generation.max_new_tokens},
+                          {"min_new_tokens", o->generation.min_new_tokens},
+                          {"results", results}};
+    // Generated text may hold invalid UTF-8 (a token boundary inside a character): replace, never throw.
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+}
+
+}  // namespace gptbench::cli

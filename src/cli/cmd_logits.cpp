@@ -1,0 +1,73 @@
+// gptbench logits: the full-sequence logits of a left-padded batch of token ids, written as a
+// safetensors file. It is the golden-file interface the parity tests compare with transformers.
+#include <ATen/ops/empty.h>  // at::empty
+#include <c10/core/InferenceMode.h>  // c10::InferenceMode
+#include <fmt/format.h>  // fmt::print
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include "command.h"                   // register_logits_command
+#include "gptbench/io/atomic_file.h"   // read_file
+#include "gptbench/io/safetensors.h"   // write_safetensors
+#include "gptbench/model/generator.h"  // left_pad, check_fits_context
+#include "gptbench/util/check.h"       // GPTBENCH_CHECK
+#include "model_options.h"             // ModelOptions, load_model_from_options
+
+namespace gptbench::cli {
+namespace {
+
+std::vector<std::vector<int32_t>> read_id_batch(const std::string& path) {
+  nlohmann::json j = nlohmann::json::parse(io::read_file(path), nullptr, /*allow_exceptions=*/false);
+  GPTBENCH_CHECK(!j.is_discarded() && j.is_array() && !j.empty(), "{}: expected a JSON array of id arrays", path);
+  std::vector<std::vector<int32_t>> batch;
+  for (size_t r = 0; r < j.size(); ++r) {
+    GPTBENCH_CHECK(j[r].is_array() && !j[r].empty(), "{}: row {} is not a non-empty array of ids", path, r);
+    std::vector<int32_t> row;
+    for (const auto& id : j[r]) {
+      GPTBENCH_CHECK(id.is_number_integer(), "{}: row {} holds a non-integer id {}", path, r, id.dump());
+      row.push_back(id.get<int32_t>());
+    }
+    batch.push_back(std::move(row));
+  }
+  return batch;
+}
+
+}  // namespace
+
+void register_logits_command(CLI::App& app) {
+  struct Options {
+    ModelOptions model;
+    std::string ids_file;
+    std::string out;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("logits", "Write the fp32 logits (B, T, V) of a left-padded batch of ids");
+  add_model_options(cmd, o->model);
+  cmd->add_option("--ids", o->ids_file, "JSON file: [[id, ...], ...], one row per prompt")->required();
+  cmd->add_option("--out", o->out, "output .safetensors file (tensor \"logits\")")->required();
+  cmd->callback([o] {
+    const auto prompts = read_id_batch(o->ids_file);
+    ResolvedModel m = load_model_from_options(o->model);
+    const auto& config = m.loaded.model->config();
+    for (const auto& p : prompts)
+      for (int32_t id : p)
+        GPTBENCH_CHECK(id >= 0 && id < config.vocab_size, "{}: id {} outside the vocabulary of {}", o->ids_file, id,
+                       config.vocab_size);
+    c10::InferenceMode inference_mode;
+    model::PaddedBatch batch = model::left_pad(prompts, config.eos_token_id, m.device);
+    model::check_fits_context(config, m.spec, batch.length, 0);
+    attention::AttentionPositions positions{batch.key_start, 0, {}};
+    at::Tensor logits = m.loaded.model->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
+                            .to(at::kFloat)
+                            .to(at::kCPU)
+                            .contiguous();
+    io::write_safetensors(o->out, {{"logits", io::DType::kF32,
+                                    std::vector<int64_t>(logits.sizes().begin(), logits.sizes().end()),
+                                    logits.data_ptr(), static_cast<size_t>(logits.nbytes())}},
+                          {{"kernel", m.loaded.model->last_kernel()}});
+    fmt::print(stderr, "gptbench logits: wrote {} ({} x {} x {})\n", o->out, logits.size(0), logits.size(1),
+               logits.size(2));
+  });
+}
+
+}  // namespace gptbench::cli

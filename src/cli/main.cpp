@@ -1,0 +1,56 @@
+// Entry point: parses the command line, runs the chosen subcommand and maps
+// errors to exit codes (2 usage, 1 runtime), always as one line on stderr.
+#include <CLI/CLI.hpp>  // CLI::App, CLI::ParseError
+#include <fmt/format.h>  // fmt::print
+
+#include <cstdio>     // stderr
+#include <exception>  // std::exception
+
+#include "command.h"                // register_*_command
+#include "gptbench/util/error.h"    // gptbench::Error, UsageError, exit codes
+#include "gptbench/version.h"       // kVersion, kGitSha
+
+int main(int argc, char** argv) {
+  CLI::App app{"gptbench: benchmark GPT-2 attention variants (LibTorch + CUDA)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(gptbench::kVersion) + " (" + gptbench::kGitSha + ")");
+  gptbench::cli::register_init_command(app);
+  gptbench::cli::register_info_command(app);
+  gptbench::cli::register_generate_command(app);
+  gptbench::cli::register_logits_command(app);
+  try {
+    if (argc > 1 && argv[1][0] != '-') {
+      std::string names;
+      bool known = false;
+      for (const CLI::App* sub : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+        known = known || sub->get_name() == argv[1];
+      }
+      if (!known) throw gptbench::UsageError(fmt::format("unknown command \"{}\" (commands: {})", argv[1], names));
+    }
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 runs subcommand callbacks inside parse(); their errors are handled below.
+    fmt::print(stderr, "gptbench: usage error: {}\n", e.what());
+    return gptbench::kExitUsageError;
+  } catch (const gptbench::UsageError& e) {
+    fmt::print(stderr, "gptbench: usage error: {}\n", e.what());
+    return gptbench::kExitUsageError;
+  } catch (const gptbench::Error& e) {
+    fmt::print(stderr, "gptbench: error: {}\n", e.what());
+    return gptbench::kExitRuntimeError;
+  } catch (const std::exception& e) {
+    // c10::Error messages carry a C++ backtrace; keep only the first line.
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    fmt::print(stderr, "gptbench: error: {}\n", msg);
+    return gptbench::kExitRuntimeError;
+  }
+  return gptbench::kExitOk;
+}

@@ -1,0 +1,227 @@
+// Loading, initialising and saving GPT-2 checkpoints in Hugging Face layout.
+#include "gptbench/model/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>  // at::CPUGeneratorImpl, at::make_generator
+#include <ATen/ops/from_blob.h>     // at::from_blob
+#include <c10/core/GradMode.h>      // c10::AutoGradMode
+#include <fmt/format.h>             // fmt::format
+#include <fmt/ranges.h>             // fmt::join
+#include <torch/cuda.h>             // torch::cuda::device_count
+
+#include <cmath>          // std::sqrt
+#include <map>            // std::map
+#include <set>            // std::set
+#include <unordered_map>  // std::unordered_map
+
+#include "gptbench/io/atomic_file.h"   // write_file_atomic, read_file
+#include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
+#include "gptbench/model/weight_map.h" // gpt2_weight_map, kHfPrefix, is_ignored_checkpoint_key
+#include "gptbench/util/check.h"       // GPTBENCH_CHECK
+#include "gptbench/util/error.h"       // Error, UsageError
+
+namespace fs = std::filesystem;
+
+namespace gptbench::model {
+namespace {
+
+c10::ScalarType to_scalar_type(io::DType dtype) {
+  switch (dtype) {
+    case io::DType::kF32: return at::kFloat;
+    case io::DType::kF16: return at::kHalf;
+    case io::DType::kBF16: return at::kBFloat16;
+  }
+  throw Error("unreachable dtype");
+}
+
+io::DType to_io_dtype(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return io::DType::kF32;
+    case at::kHalf: return io::DType::kF16;
+    case at::kBFloat16: return io::DType::kBF16;
+    default: throw Error(fmt::format("cannot save tensors of dtype {}", c10::toString(dtype)));
+  }
+}
+
+std::string shape_string(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+std::unordered_map<std::string, at::Tensor> parameters_by_name(Gpt2Model& model) {
+  std::unordered_map<std::string, at::Tensor> params;
+  for (const auto& item : model->named_parameters(/*recurse=*/true)) params.emplace(item.key(), item.value());
+  return params;
+}
+
+// The checkpoint tensor of each expected key, accepting both "transformer.x" and "x". Errors on
+// missing, duplicated and unexpected tensors, listing the first few names.
+std::map<std::string, const io::TensorView*> match_tensors(const io::SafetensorsCheckpoint& ckpt,
+                                                           const std::vector<WeightEntry>& entries,
+                                                           const std::string& dir) {
+  std::map<std::string, const io::TensorView*> by_key;
+  std::vector<std::string> unexpected;
+  std::set<std::string> expected;
+  for (const auto& e : entries) expected.insert(e.hf_name);
+  for (const io::TensorView* t : ckpt.tensors()) {
+    std::string key = t->name;
+    if (key.compare(0, kHfPrefix.size(), kHfPrefix) == 0) key = key.substr(kHfPrefix.size());
+    if (!expected.count(key)) {
+      if (!is_ignored_checkpoint_key(t->name)) unexpected.push_back(t->name);
+      continue;
+    }
+    GPTBENCH_CHECK(!by_key.count(key), "{}: tensor {} appears twice (with and without the \"{}\" prefix)", dir, key,
+                   kHfPrefix);
+    by_key[key] = t;
+  }
+  if (!unexpected.empty()) {
+    throw Error(fmt::format("{}: {} unexpected tensor(s) for a GPT-2 with this config.json, first: {}", dir,
+                            unexpected.size(), unexpected.front()));
+  }
+  std::vector<std::string> missing;
+  for (const auto& e : entries)
+    if (!by_key.count(e.hf_name)) missing.push_back(e.hf_name);
+  if (!missing.empty()) {
+    throw Error(fmt::format("{}: {} tensor(s) missing from the checkpoint, first: {}", dir, missing.size(),
+                            missing.front()));
+  }
+  return by_key;
+}
+
+void check_is_directory(const fs::path& dir) {
+  GPTBENCH_CHECK(fs::exists(dir), "{}: no such directory", dir.string());
+  GPTBENCH_CHECK(fs::is_directory(dir), "{}: not a directory", dir.string());
+}
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+                       c10::Device device) {
+  check_is_directory(dir);
+  const Gpt2Config config = read_config_json(dir / "config.json");
+  const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);
+  const std::vector<WeightEntry> entries = gpt2_weight_map(config);
+  const auto tensors = match_tensors(ckpt, entries, dir.string());
+
+  LoadedModel loaded;
+  loaded.model = Gpt2Model(config, spec);
+  loaded.model->to(device, dtype);
+  auto params = parameters_by_name(loaded.model);
+  c10::AutoGradMode no_grad(false);
+  for (const auto& e : entries) {
+    const io::TensorView& view = *tensors.at(e.hf_name);
+    at::Tensor& param = params.at(e.module_name);
+    std::vector<int64_t> expected(param.sizes().begin(), param.sizes().end());
+    if (e.layout == WeightLayout::kConv1D) std::swap(expected[0], expected[1]);
+    GPTBENCH_CHECK(view.shape == expected,
+                   "{}: tensor {} has shape {} but config.json implies {} (does config.json match the weights?)",
+                   ckpt.source_of(view), view.name, shape_string(view.shape), shape_string(expected));
+    at::Tensor src = at::from_blob(const_cast<std::byte*>(view.data), view.shape,
+                                   at::TensorOptions().dtype(to_scalar_type(view.dtype)));
+    if (e.layout == WeightLayout::kConv1D) src = src.t();
+    param.detach().copy_(src);
+    loaded.checkpoint_bytes += static_cast<int64_t>(view.nbytes);
+  }
+  loaded.model->eval();
+  loaded.weight_bytes = parameter_bytes(loaded.model);
+  return loaded;
+}
+
+Gpt2Model init_model(const Gpt2Config& config, uint64_t seed) {
+  Gpt2Model model(config, attention::AttentionSpec{});
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double std_dev = 0.02;
+  const double residual_std = std_dev / std::sqrt(2.0 * static_cast<double>(config.n_layer));
+  c10::AutoGradMode no_grad(false);
+  auto params = parameters_by_name(model);
+  for (const auto& e : gpt2_weight_map(config)) {  // fixed order: reproducible from the seed
+    at::Tensor p = params.at(e.module_name).detach();
+    const std::string& n = e.module_name;
+    auto ends_with = [&n](std::string_view s) {
+      return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
+    };
+    if (ends_with(".bias")) {
+      p.zero_();
+    } else if (n.find("ln_") != std::string::npos) {
+      p.fill_(1.0);
+    } else if (ends_with("c_proj.weight")) {
+      p.normal_(0.0, residual_std, gen);
+    } else {
+      p.normal_(0.0, std_dev, gen);
+    }
+  }
+  return model;
+}
+
+void save_model(Gpt2Model& model, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  GPTBENCH_CHECK(!ec && fs::is_directory(dir), "{}: cannot create directory: {}", dir.string(), ec.message());
+  auto params = parameters_by_name(model);
+  std::vector<at::Tensor> keep_alive;
+  std::vector<io::TensorToWrite> out;
+  for (const auto& e : gpt2_weight_map(model->config())) {
+    at::Tensor t = params.at(e.module_name).detach().to(at::kCPU);
+    if (e.layout == WeightLayout::kConv1D) t = t.t();
+    t = t.contiguous();
+    keep_alive.push_back(t);
+    out.push_back({std::string(kHfPrefix) + e.hf_name, to_io_dtype(t.scalar_type()),
+                   std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
+                   static_cast<size_t>(t.nbytes())});
+  }
+  io::write_safetensors(dir / "model.safetensors", out, {{"format", "pt"}});
+  io::write_file_atomic(dir / "config.json", config_to_json(model->config()).dump(2) + "\n");
+}
+
+void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
+  check_is_directory(from);
+  const std::pair<const char*, const char*> names[] = {{"vocab.json", "encoder.json"}, {"merges.txt", "vocab.bpe"}};
+  for (const auto& [hf_name, openai_name] : names) {
+    fs::path src = from / hf_name;
+    if (!fs::exists(src)) src = from / openai_name;
+    GPTBENCH_CHECK(fs::exists(src), "{}: neither {} nor {} found", from.string(), hf_name, openai_name);
+    io::write_file_atomic(to / hf_name, io::read_file(src));
+  }
+}
+
+int64_t parameter_bytes(Gpt2Model& model) {
+  int64_t total = 0;
+  for (const auto& p : model->parameters()) total += static_cast<int64_t>(p.nbytes());
+  return total;
+}
+
+c10::ScalarType parse_dtype(const std::string& name) {
+  if (name == "fp32") return at::kFloat;
+  if (name == "fp16") return at::kHalf;
+  if (name == "bf16") return at::kBFloat16;
+  throw UsageError(fmt::format("--dtype: unknown dtype \"{}\" (fp32, fp16, bf16)", name));
+}
+
+std::string dtype_flag_name(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "fp32";
+    case at::kHalf: return "fp16";
+    case at::kBFloat16: return "bf16";
+    default: return c10::toString(dtype);
+  }
+}
+
+c10::Device parse_device(const std::string& name) {
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (name.size() > 5) {
+      try {
+        size_t used = 0;
+        index = std::stoi(name.substr(5), &used);
+        if (used != name.size() - 5 || index < 0) throw std::invalid_argument("index");
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--device: bad device \"{}\" (cpu, cuda, cuda:N)", name));
+      }
+    }
+    const int available = static_cast<int>(torch::cuda::device_count());
+    if (available == 0) throw UsageError(fmt::format("--device {}: no CUDA device is available on this machine", name));
+    if (index >= available)
+      throw UsageError(fmt::format("--device {}: only {} CUDA device(s) available", name, available));
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw UsageError(fmt::format("--device: unknown device \"{}\" (cpu, cuda, cuda:N)", name));
+}
+
+}  // namespace gptbench::model

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Bad input gets a one-line error naming the file, tensor or flag, and the right exit code
+(2 for usage errors, 1 for runtime errors), never a crash and never a partial output file.
+
+Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR. Builds its checkpoints with `gptbench init` in a temp dir.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
+DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
+HERE = Path(__file__).resolve().parent
+failures = []
+
+
+def expect(args, code, *needles, label=None):
+    res = subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True)
+    err = res.stderr.strip()
+    lines = [l for l in err.splitlines() if l.strip()]
+    ok = res.returncode == code and len(lines) >= 1 and all(n in lines[-1] for n in needles)
+    ok = ok and not any(w in err for w in ("terminate called", "Segmentation", "Aborted", "Exception raised from"))
+    ok = ok and sum(1 for l in lines if l.startswith("gptbench: ") and "error" in l) == 1  # one error line
+    tag = label or " ".join(map(str, args))[:110]
+    print(("ok   " if ok else "FAIL ") + f"[exit {res.returncode}] {tag}\n       {lines[-1] if lines else '<no stderr>'}",
+          flush=True)
+    if not ok:
+        failures.append(tag)
+
+
+def safetensors_bytes(header, data=b""):
+    h = json.dumps(header).encode()
+    return struct.pack("<Q", len(h)) + h + data
+
+
+def main():
+    tok = DATA / "gpt2_tokenizer"
+    if not (tok / "vocab.json").exists():
+        sys.exit(f"GPTBENCH_DATA_DIR={DATA} has no gpt2_tokenizer/vocab.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        good = tmp / "good"
+        subprocess.run([BIN, "init", "--config", HERE.parent / "model" / "configs" / "tiny.json", "--out", good,
+                        "--tokenizer", tok], check=True, capture_output=True)
+
+        # Flags
+        expect(["frobnicate"], 2, "frobnicate")
+        expect(["generate", "--model", good, "--prompt", "hi", "--bogus-flag"], 2, "--bogus-flag")
+        expect(["generate", "--model", good, "--prompt", "hi", "--dtype", "fp8"], 2, "--dtype", "fp8")
+        expect(["generate", "--model", good, "--prompt", "hi", "--device", "tpu"], 2, "--device")
+        expect(["generate", "--model", good, "--prompt", "hi", "--variant", "flsh"], 2, "--variant", "flsh")
+        expect(["generate", "--model", good, "--prompt", "hi", "--variant", "sparse", "--window", "0"], 2, "--window")
+        expect(["generate", "--model", good, "--prompt", "hi", "--window", "16"], 2, "--window", "sparse")
+        expect(["generate", "--model", good, "--prompt", "hi", "--max-new-tokens", "0"], 2, "--max-new-tokens")
+        expect(["generate", "--model", good], 2, "--prompt")
+        expect(["init", "--config", "gpt3", "--out", tmp / "x"], 2, "gpt3", "gpt2-medium")
+        # A prompt longer than the context (tiny has 128 positions).
+        expect(["generate", "--model", good, "--prompt", "word " * 200], 2, "context")
+        expect(["generate", "--model", good, "--prompt", "hello", "--max-new-tokens", "500"], 2, "context")
+
+        # Missing things
+        expect(["info", "--model", tmp / "nope"], 1, str(tmp / "nope"))
+        expect(["generate", "--model", tmp / "nope", "--prompt", "hi"], 1, str(tmp / "nope"))
+        expect(["generate", "--model", good, "--prompt-file", tmp / "nope.jsonl"], 1, "nope.jsonl")
+        bad_jsonl = tmp / "bad.jsonl"
+        bad_jsonl.write_text('"fine"\n{"prompt": 3}\n')
+        expect(["generate", "--model", good, "--prompt-file", bad_jsonl], 1, "bad.jsonl:2")
+
+        def variant(name, mutate):
+            d = tmp / name
+            shutil.copytree(good, d)
+            mutate(d)
+            return d
+
+        no_weights = variant("no_weights", lambda d: (d / "model.safetensors").unlink())
+        expect(["info", "--model", no_weights], 1, "model.safetensors")
+        no_config = variant("no_config", lambda d: (d / "config.json").unlink())
+        expect(["generate", "--model", no_config, "--prompt", "hi"], 1, "config.json")
+        bad_json = variant("bad_json", lambda d: (d / "config.json").write_text("{not json"))
+        expect(["generate", "--model", bad_json, "--prompt", "hi"], 1, "config.json")
+        no_vocab = variant("no_vocab", lambda d: (d / "vocab.json").unlink())
+        expect(["generate", "--model", no_vocab, "--prompt", "hi"], 1, "vocab.json")
+
+        # Config that does not match the weights: 3 layers declared, 2 stored.
+        def more_layers(d):
+            c = json.loads((d / "config.json").read_text())
+            c["n_layer"] = 3
+            (d / "config.json").write_text(json.dumps(c))
+        expect(["generate", "--model", variant("mismatch_layers", more_layers), "--prompt", "hi"], 1, "h.2.")
+
+        def wider(d):
+            c = json.loads((d / "config.json").read_text())
+            c["n_embd"] = 128
+            (d / "config.json").write_text(json.dumps(c))
+        expect(["generate", "--model", variant("mismatch_width", wider), "--prompt", "hi"], 1, "shape")
+
+        # Corrupt safetensors files.
+        def write_st(blob):
+            return lambda d: (d / "model.safetensors").write_bytes(blob)
+        expect(["info", "--model", variant("truncated", write_st(struct.pack("<Q", 10**6) + b"{}"))], 1,
+               "model.safetensors")
+        expect(["info", "--model", variant("badjson_st", write_st(struct.pack("<Q", 5) + b"{abc}"))], 1,
+               "model.safetensors")
+        expect(["info", "--model", variant("range", write_st(safetensors_bytes(
+            {"wte.weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, b"\0" * 8)))], 1,
+            "wte.weight")
+        expect(["info", "--model", variant("dtype", write_st(safetensors_bytes(
+            {"wte.weight": {"dtype": "I8", "shape": [2], "data_offsets": [0, 2]}}, b"\0" * 2)))], 1,
+            "wte.weight")
+        expect(["info", "--model", variant("shape", write_st(safetensors_bytes(
+            {"wte.weight": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8)))], 1,
+            "wte.weight")
+
+        # Missing and extra tensors (a valid file with the wrong tensor set).
+        import numpy as np
+        from safetensors.numpy import load_file, save_file
+        tensors = load_file(str(good / "model.safetensors"))
+        less = dict(tensors)
+        del less["transformer.h.1.mlp.c_fc.bias"]
+        expect(["generate", "--model", variant("missing_tensor", lambda d: save_file(less, str(d / "model.safetensors"))),
+                "--prompt", "hi"], 1, "h.1.mlp.c_fc.bias", "missing")
+        more = dict(tensors)
+        more["transformer.h.0.attn.rotary.weight"] = np.zeros(4, dtype=np.float32)
+        expect(["generate", "--model", variant("extra_tensor", lambda d: save_file(more, str(d / "model.safetensors"))),
+                "--prompt", "hi"], 1, "rotary", "unexpected")
+
+        # An output file is never left half-written: a failing logits run leaves nothing behind.
+        out = tmp / "logits.safetensors"
+        ids = tmp / "ids.json"
+        ids.write_text("[[1, 2, 99999999]]")
+        expect(["logits", "--model", good, "--ids", ids, "--out", out], 1, "99999999")
+        if out.exists() or any(p.name.startswith("logits.safetensors") for p in tmp.iterdir()):
+            failures.append("logits left a file behind")
+            print("FAIL logits left a file behind")
+    print(f"{len(failures)} failed" if failures else "all bad-input checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
