@@ -3,6 +3,7 @@
 
 #include "gptbench/attention/attention.h"  // make_attention
 #include "gptbench/util/error.h"           // Error
+#include "sdpa_attention.h"                // SdpaAttention
 #include "standard_attention.h"            // StandardAttention
 
 namespace gptbench::attention {
@@ -12,10 +13,15 @@ std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec) {
     case Kernel::kStandard:
       return std::make_unique<StandardAttention>(spec);
     case Kernel::kSdpa:
+      return std::make_unique<SdpaAttention>(spec);
     case Kernel::kFlash:
       break;
   }
   throw Error("attention kernel not available in this build");
+}
+
+std::unique_ptr<AttentionImpl> make_reference_attention(const AttentionSpec& spec) {
+  return std::make_unique<StandardAttention>(spec, Blocking::kDense);
 }
 
 }  // namespace gptbench::attention

@@ -54,9 +54,9 @@ void register_logits_command(CLI::App& app) {
         GPTBENCH_CHECK(id >= 0 && id < config.vocab_size, "{}: id {} outside the vocabulary of {}", o->ids_file, id,
                        config.vocab_size);
     c10::InferenceMode inference_mode;
-    model::PaddedBatch batch = model::left_pad(prompts, config.eos_token_id, m.device);
+    model::PaddedBatch batch = model::left_pad(prompts, model::kPadId, m.device);
     model::check_fits_context(config, m.spec, batch.length, 0);
-    attention::AttentionPositions positions{batch.key_start, 0, {}};
+    attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
     at::Tensor logits = m.loaded.model->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
                             .to(at::kFloat)
                             .to(at::kCPU)

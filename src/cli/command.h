@@ -12,5 +12,7 @@ void register_init_command(CLI::App& app);
 void register_info_command(CLI::App& app);
 void register_generate_command(CLI::App& app);
 void register_logits_command(CLI::App& app);
+void register_score_command(CLI::App& app);
+void register_variants_command(CLI::App& app);
 
 }  // namespace gptbench::cli

@@ -180,6 +180,12 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   }
 }
 
+void copy_parameters(Gpt2Model& from, Gpt2Model& to) {
+  auto source = parameters_by_name(from);
+  c10::AutoGradMode no_grad(false);
+  for (auto& [name, param] : parameters_by_name(to)) param.detach().copy_(source.at(name));
+}
+
 int64_t parameter_bytes(Gpt2Model& model) {
   int64_t total = 0;
   for (const auto& p : model->parameters()) total += static_cast<int64_t>(p.nbytes());

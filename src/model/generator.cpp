@@ -32,6 +32,7 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
   batch.ids = at::tensor(ids, at::kLong).view({b, t}).to(device);
   batch.key_start = at::tensor(starts, at::kLong).to(device);
   batch.length = t;
+  batch.left_padded = std::any_of(starts.begin(), starts.end(), [](int64_t s) { return s > 0; });
   return batch;
 }
 
@@ -56,13 +57,13 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
   const Gpt2Config& config = model->config();
   const c10::Device device = model->wte->weight.device();
   const int64_t eos = config.eos_token_id;
-  PaddedBatch batch = left_pad(prompts, eos, device);
+  PaddedBatch batch = left_pad(prompts, kPadId, device);
   check_fits_context(config, model->spec(), batch.length, options.max_new_tokens);
 
   const int64_t b = batch.ids.size(0);
-  KvCache cache = model->make_cache(b, batch.length + options.max_new_tokens);
-  attention::AttentionPositions positions{batch.key_start, 0, {}};
-  at::Tensor logits = model->forward(batch.ids, positions, &cache, LogitsMode::kLastPosition);  // (B, 1, V)
+  std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, batch.length + options.max_new_tokens);
+  attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
+  at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
 
   std::vector<GeneratedSequence> out(b);
   std::vector<bool> done(b, false);
@@ -85,7 +86,7 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     }
     if (all_done || step + 1 == options.max_new_tokens) break;
     positions.q_pos0 = batch.length + step;
-    logits = model->forward(next.view({b, 1}), positions, &cache, LogitsMode::kLastPosition);
+    logits = model->forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
   }
   return out;
 }

@@ -27,8 +27,15 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const AttentionPositi
   // qkv: (B, T, 3C) -> three (B, H, T, D) views
   auto qkv = c_attn->forward(x).view({b, t, 3, n_head_, head_dim_}).permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-  if (cache != nullptr) std::tie(k, v) = cache->update(layer, positions.q_pos0, k, v);
-  at::Tensor y = kernel_->forward(q, k, v, positions, slopes);  // (B, H, T, D)
+  at::Tensor y;  // (B, H, T, D)
+  if (cache != nullptr) {
+    CacheView view = cache->update(layer, positions.q_pos0, k, v);
+    AttentionPositions with_slots = positions;
+    with_slots.key_pos = view.key_pos;
+    y = kernel_->forward(q, view.k, view.v, with_slots, slopes);
+  } else {
+    y = kernel_->forward(q, k, v, positions, slopes);
+  }
   return c_proj->forward(y.transpose(1, 2).reshape({b, t, c}));
 }
 
@@ -57,7 +64,11 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const AttentionPositions& pos
 }
 
 Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec)
-    : config_(config), spec_(spec), kernel_(attention::make_attention(spec)) {
+    : Gpt2ModelImpl(config, spec, attention::make_attention(spec)) {}
+
+Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
+                             std::shared_ptr<attention::AttentionImpl> kernel)
+    : config_(config), spec_(spec), kernel_(std::move(kernel)) {
   wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
   h = register_module("h", torch::nn::ModuleList());
@@ -88,9 +99,10 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
   return at::linear(ln_f->forward(x), wte->weight);  // tied lm_head: (B, T', V)
 }
 
-KvCache Gpt2ModelImpl::make_cache(int64_t batch, int64_t capacity) const {
-  return KvCache(config_.n_layer, batch, config_.n_head, capacity, config_.head_dim(), wte->weight.scalar_type(),
-                 wte->weight.device());
+std::unique_ptr<KvCache> Gpt2ModelImpl::make_cache(const at::Tensor& key_start, int64_t max_len) const {
+  const CacheShape shape{config_.n_layer, key_start.size(0), config_.n_head, config_.head_dim(),
+                         wte->weight.scalar_type(), wte->weight.device()};
+  return make_kv_cache(shape, spec_, max_len, key_start);
 }
 
 }  // namespace gptbench::model

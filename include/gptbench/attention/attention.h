@@ -36,9 +36,10 @@ struct AttentionSpec {
 
 // Per-forward-call position information, shared by every layer.
 struct AttentionPositions {
-  at::Tensor key_start;  // (B,) int64 on the model's device
-  int64_t q_pos0 = 0;    // position of query 0
-  at::Tensor key_pos;    // undefined, or (B, Tk) int64 for a rolling cache
+  at::Tensor key_start;     // (B,) int64 on the model's device
+  int64_t q_pos0 = 0;       // position of query 0
+  at::Tensor key_pos;       // undefined, or (B, Tk) int64 for a rolling cache
+  bool left_padded = true;  // false only when every key_start is 0 (lets SDPA skip the mask)
 };
 
 class AttentionImpl {
@@ -52,5 +53,7 @@ class AttentionImpl {
 };
 
 std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec);
+// The brute-force reference used by tests: explicit fp32 attention with one full Tq x Tk mask.
+std::unique_ptr<AttentionImpl> make_reference_attention(const AttentionSpec& spec);
 
 }  // namespace gptbench::attention

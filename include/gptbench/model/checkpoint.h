@@ -39,6 +39,9 @@ void copy_tokenizer_files(const std::filesystem::path& from, const std::filesyst
 
 int64_t parameter_bytes(Gpt2Model& model);
 
+// Copies every parameter of `from` into `to` (same config; any variant, dtype or device).
+void copy_parameters(Gpt2Model& from, Gpt2Model& to);
+
 c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf16"; UsageError otherwise
 c10::Device parse_device(const std::string& name);      // "cpu" | "cuda" | "cuda:N"; UsageError otherwise
 std::string dtype_flag_name(c10::ScalarType dtype);

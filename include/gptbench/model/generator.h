@@ -19,11 +19,15 @@ struct GeneratedSequence {
   bool stopped_at_eos = false;
 };
 
+// The id written into padding positions; never seen by real tokens, so any valid id works.
+inline constexpr int64_t kPadId = 0;
+
 // A left-padded batch of prompts: ids (B, T) int64 and the first real position of each row.
 struct PaddedBatch {
   at::Tensor ids;        // (B, T) int64 on the model's device
   at::Tensor key_start;  // (B,) int64
   int64_t length = 0;    // T
+  bool left_padded = false;  // some row is shorter than T
 };
 PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t pad_id, c10::Device device);
 

@@ -59,6 +59,9 @@ enum class LogitsMode { kAllPositions, kLastPosition };
 class Gpt2ModelImpl : public torch::nn::Module {
  public:
   Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec);
+  // With an explicit attention implementation (tests use the dense reference).
+  Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
+                std::shared_ptr<attention::AttentionImpl> kernel);
 
   // ids: (B, T) int64. Returns logits (B, T, V), or (B, 1, V) with kLastPosition.
   // With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
@@ -68,7 +71,8 @@ class Gpt2ModelImpl : public torch::nn::Module {
   const Gpt2Config& config() const { return config_; }
   const attention::AttentionSpec& spec() const { return spec_; }
   std::string last_kernel() const { return kernel_->last_kernel(); }
-  KvCache make_cache(int64_t batch, int64_t capacity) const;
+  // The cache this model's variant needs: rolling for sliding windows, dense (max_len) otherwise.
+  std::unique_ptr<KvCache> make_cache(const at::Tensor& key_start, int64_t max_len) const;
 
   torch::nn::Embedding wte{nullptr}, wpe{nullptr};
   torch::nn::ModuleList h{nullptr};

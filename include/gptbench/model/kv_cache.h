@@ -1,34 +1,78 @@
-// Preallocated key/value cache: one (B, H, capacity, D) buffer pair per layer, allocated
-// once before prefill so decode never allocates. Positions follow attention.h: the cache
-// slot of position p is p (dense cache).
+// Preallocated key/value caches, allocated once before prefill so decode never allocates.
+// Positions follow attention.h. DenseKvCache keeps every position (slot p holds position p).
+// RollingKvCache serves sliding-window models in O(G + W) memory per layer: G sink slots (each
+// row's first G real tokens, once they leave the window) then a ring of W slots (slot G + p % W).
 #pragma once
 
-#include <ATen/core/Tensor.h>  // at::Tensor
-#include <c10/core/ScalarType.h>  // c10::ScalarType
+#include <ATen/core/Tensor.h>     // at::Tensor
 #include <c10/core/Device.h>      // c10::Device
+#include <c10/core/ScalarType.h>  // c10::ScalarType
 
 #include <cstdint>  // int64_t
-#include <utility>  // std::pair
+#include <memory>   // std::unique_ptr
 #include <vector>   // std::vector
+
+#include "gptbench/attention/attention.h"  // AttentionSpec
 
 namespace gptbench::model {
 
+// What the new queries attend to: keys/values (B, H, Tk, D) and, for a rolling cache, the
+// position of each slot (B, Tk) int64 (-1 = empty); undefined key_pos means contiguous 0..Tk-1.
+struct CacheView {
+  at::Tensor k, v, key_pos;
+};
+
+struct CacheShape {
+  int64_t n_layer, batch, n_head, head_dim;
+  c10::ScalarType dtype;
+  c10::Device device;
+};
+
 class KvCache {
  public:
-  KvCache(int64_t n_layer, int64_t batch, int64_t n_head, int64_t capacity, int64_t head_dim,
-          c10::ScalarType dtype, c10::Device device);
+  virtual ~KvCache() = default;
+  // Stores k_new/v_new (B, H, T, D), the tokens at positions [pos0, pos0 + T), in `layer`, and
+  // returns what those T queries attend to. Layers are updated in order 0..L-1 for each step.
+  virtual CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) = 0;
+  virtual int64_t bytes() const = 0;  // both buffers of every layer
+};
 
-  // Stores k_new/v_new (B, H, T, D) at positions [pos0, pos0 + T) of `layer` and returns the
-  // keys/values visible to those queries: (B, H, pos0 + T, D) views of the cache.
-  std::pair<at::Tensor, at::Tensor> update(int64_t layer, int64_t pos0, const at::Tensor& k_new,
-                                           const at::Tensor& v_new);
-
-  int64_t capacity() const { return capacity_; }
-  int64_t bytes() const;  // both buffers of every layer
+class DenseKvCache final : public KvCache {
+ public:
+  DenseKvCache(const CacheShape& shape, int64_t capacity);
+  CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
+  int64_t bytes() const override;
 
  private:
-  std::vector<at::Tensor> k_, v_;
+  std::vector<at::Tensor> k_, v_;  // per layer (B, H, capacity, D)
   int64_t capacity_;
 };
+
+class RollingKvCache final : public KvCache {
+ public:
+  // key_start: (B,) int64, the first real position of each row (its sinks are start + 0..G-1).
+  RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens, const at::Tensor& key_start);
+  CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
+  int64_t bytes() const override;
+
+ private:
+  void plan_step(int64_t pos0, int64_t t);  // once per step, at layer 0: slots, sink moves, key_pos
+
+  std::vector<at::Tensor> k_, v_;  // per layer (B, H, G + W, D)
+  int64_t window_, sinks_;
+  at::Tensor key_start_;  // (B,)
+  at::Tensor key_pos_;    // (B, G + W), positions after the current step
+  at::Tensor prev_key_pos_;  // (B, G + W), positions before the current step
+  // The current step's plan, shared by all layers.
+  int64_t next_pos_ = 0;          // positions below this are stored
+  at::Tensor ring_slots_;         // (n,) slots written this step
+  int64_t ring_first_ = 0;        // index into the new tokens of the first one written to the ring
+  at::Tensor sink_source_;        // (B, G) index into cat(ring, new tokens) of each sink's source
+  at::Tensor sink_take_;          // (B, G) bool: sink slot filled this step
+};
+
+// A cache for `spec`: rolling when the spec has a window, dense (capacity max_len) otherwise.
+std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,
+                                       int64_t max_len, const at::Tensor& key_start);
 
 }  // namespace gptbench::model

@@ -32,6 +32,7 @@ class Gpt2Tokenizer {
   int32_t vocab_size() const;    // number of ids, the special token included
 
  private:
+  Gpt2Tokenizer() = default;  // only the factories make a usable tokenizer
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };

@@ -1,0 +1,98 @@
+// Reading prediction/reference texts, one a line; see text_file.h for the layout rules.
+#include "gptbench/eval/text_file.h"  // this file's declarations
+
+#include <fmt/format.h>  // fmt::format for error messages
+
+#include <cctype>       // std::tolower
+#include <cerrno>       // errno
+#include <cstring>      // std::strerror
+#include <fstream>      // std::ifstream
+#include <iterator>     // std::istreambuf_iterator
+#include <string_view>  // std::string_view
+
+#include <nlohmann/json.hpp>  // nlohmann::json::parse
+
+#include "gptbench/eval/python_text.h"  // find_invalid_utf8
+#include "gptbench/util/check.h"        // GPTBENCH_CHECK
+#include "gptbench/util/error.h"        // gptbench::Error
+
+namespace gptbench::eval {
+
+namespace {
+
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+std::string read_all(const std::filesystem::path& path) {
+  std::error_code ec;
+  GPTBENCH_CHECK(!std::filesystem::is_directory(path, ec), "{}: is a directory, not a text file",
+                 path.string());
+  std::ifstream in(path, std::ios::binary);
+  GPTBENCH_CHECK(in.is_open(), "{}: cannot open: {}", path.string(), std::strerror(errno));
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  GPTBENCH_CHECK(!in.bad(), "{}: read error", path.string());
+  return content;
+}
+
+// Lines without their "\n"; a final newline does not open another (empty) line.
+std::vector<std::string_view> split_lines(std::string_view content) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < content.size()) {
+    const std::size_t nl = content.find('\n', start);
+    if (nl == std::string_view::npos) {
+      lines.push_back(content.substr(start));
+      break;
+    }
+    lines.push_back(content.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+std::string parse_json_line(std::string_view line, const std::string& where) {
+  GPTBENCH_CHECK(!line.empty() && line != "\r",
+                 "{}: empty line; a .jsonl file needs one JSON value a line", where);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: bad JSON: {}", where, e.what()));
+  }
+  if (value.is_string()) return value.get<std::string>();
+  GPTBENCH_CHECK(value.is_object() && value.contains("text") && value["text"].is_string(),
+                 "{}: expected a JSON string or an object with a string \"text\" member", where);
+  return value["text"].get<std::string>();
+}
+
+}  // namespace
+
+TextFileFormat text_file_format(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".jsonl" ? TextFileFormat::kJsonLines : TextFileFormat::kPlainLines;
+}
+
+std::vector<std::string> read_texts(const std::filesystem::path& path) {
+  const std::string content = read_all(path);
+  std::string_view view = content;
+  if (view.substr(0, kUtf8Bom.size()) == kUtf8Bom) view.remove_prefix(kUtf8Bom.size());
+  const TextFileFormat format = text_file_format(path);
+  std::vector<std::string> texts;
+  const std::vector<std::string_view> lines = split_lines(view);
+  texts.reserve(lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string where = fmt::format("{}:{}", path.string(), i + 1);
+    std::string_view line = lines[i];
+    if (format == TextFileFormat::kPlainLines && !line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    const std::size_t bad = find_invalid_utf8(line);
+    GPTBENCH_CHECK(bad == std::string_view::npos, "{}: not valid UTF-8 (byte {} of the line)",
+                   where, bad + 1);
+    texts.push_back(format == TextFileFormat::kJsonLines ? parse_json_line(line, where)
+                                                         : std::string(line));
+  }
+  return texts;
+}
+
+}  // namespace gptbench::eval
