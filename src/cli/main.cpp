@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_logits_command(app);
   gptbench::cli::register_score_command(app);
   gptbench::cli::register_variants_command(app);
+  gptbench::cli::register_run_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

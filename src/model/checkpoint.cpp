@@ -95,6 +95,7 @@ LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec
                        c10::Device device) {
   check_is_directory(dir);
   const Gpt2Config config = read_config_json(dir / "config.json");
+  attention::check_supported(spec, config.n_head, config.head_dim(), dtype, device);
   const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);
   const std::vector<WeightEntry> entries = gpt2_weight_map(config);
   const auto tensors = match_tensors(ckpt, entries, dir.string());

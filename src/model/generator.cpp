@@ -10,6 +10,7 @@
 #include <algorithm>  // std::max
 #include <limits>     // std::numeric_limits
 
+#include "gptbench/attention/variant.h"  // variant_name
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 #include "gptbench/util/error.h"  // UsageError
 
@@ -48,12 +49,14 @@ void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec
 }
 
 std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
-                                               const GenerationOptions& options) {
+                                               const GenerationOptions& options,
+                                               const std::function<void()>& on_token) {
   GPTBENCH_CHECK(options.max_new_tokens >= 1, "--max-new-tokens must be at least 1, got {}", options.max_new_tokens);
   GPTBENCH_CHECK(options.min_new_tokens <= options.max_new_tokens,
                  "--min-new-tokens {} is larger than --max-new-tokens {}", options.min_new_tokens,
                  options.max_new_tokens);
   c10::InferenceMode inference_mode;
+  if (on_token) on_token();  // the request starts with moving its ids to the device
   const Gpt2Config& config = model->config();
   const c10::Device device = model->wte->weight.device();
   const int64_t eos = config.eos_token_id;
@@ -71,8 +74,14 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     if (step < options.min_new_tokens && eos >= 0 && eos < config.vocab_size)
       logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
     at::Tensor next = at::argmax(logits.select(1, 0), /*dim=*/-1);  // (B,)
+    if (on_token) on_token();
     const at::Tensor next_cpu = next.to(at::kCPU);
     const int64_t* next_ids = next_cpu.data_ptr<int64_t>();
+    if (step == 0) {
+      GPTBENCH_CHECK(!logits.isnan().any().item<bool>(),
+                     "the model produced NaN logits (variant {}, dtype {}): check the checkpoint and --dtype",
+                     attention::variant_name(model->spec()), c10::toString(logits.scalar_type()));
+    }
     bool all_done = true;
     for (int64_t r = 0; r < b; ++r) {
       if (done[r]) continue;

@@ -6,6 +6,7 @@
 #include <ATen/ops/cat.h>          // at::cat
 #include <ATen/ops/empty.h>        // at::empty
 #include <ATen/ops/full.h>         // at::full
+#include <ATen/ops/index_select.h> // at::index_select
 #include <ATen/ops/where.h>        // at::where
 #include <ATen/ops/zeros.h>        // at::zeros
 
@@ -28,6 +29,16 @@ std::vector<at::Tensor> allocate(const CacheShape& s, int64_t slots, Fill fill) 
                                           : at::empty({s.batch, s.n_head, slots, s.head_dim}, options));
   }
   return buffers;
+}
+
+// Gathers the batch rows of every per-layer buffer: (B, ...) -> (B', ...).
+void reorder_rows(std::vector<at::Tensor>& buffers, const at::Tensor& rows) {
+  for (at::Tensor& buffer : buffers) buffer = buffer.index_select(0, rows);
+}
+
+// The same for one optional per-row tensor (undefined before the first step).
+void reorder_rows(at::Tensor& t, const at::Tensor& rows) {
+  if (t.defined()) t = t.index_select(0, rows);
 }
 
 int64_t total_bytes(const std::vector<at::Tensor>& k, const std::vector<at::Tensor>& v) {
@@ -54,6 +65,11 @@ CacheView DenseKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& k_
 
 int64_t DenseKvCache::bytes() const { return total_bytes(k_, v_); }
 
+void DenseKvCache::reorder(const at::Tensor& rows) {
+  reorder_rows(k_, rows);
+  reorder_rows(v_, rows);
+}
+
 RollingKvCache::RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens,
                                const at::Tensor& key_start)
     : k_(allocate(shape, global_tokens + window, Fill::kZero)),
@@ -66,6 +82,13 @@ RollingKvCache::RollingKvCache(const CacheShape& shape, int64_t window, int64_t 
 }
 
 int64_t RollingKvCache::bytes() const { return total_bytes(k_, v_); }
+
+void RollingKvCache::reorder(const at::Tensor& rows) {
+  reorder_rows(k_, rows);
+  reorder_rows(v_, rows);
+  // Every per-row fact moves with its row: a beam keeps its prompt's start and its slots' positions.
+  for (at::Tensor* t : {&key_start_, &key_pos_, &prev_key_pos_, &sink_source_, &sink_take_}) reorder_rows(*t, rows);
+}
 
 void RollingKvCache::plan_step(int64_t pos0, int64_t t) {
   GPTBENCH_CHECK(pos0 == next_pos_, "rolling KV cache: positions must arrive in order (got {}, expected {})", pos0,
@@ -120,6 +143,13 @@ CacheView RollingKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& 
   // pos0 - W, outside the query's window (and moved to a sink slot first if it was a sink).
   if (pos0 > 0 && t == 1) view = {k_[layer], v_[layer], key_pos_};
   return view;
+}
+
+int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,
+                       int64_t max_len, c10::ScalarType dtype) {
+  const int64_t slots = spec.sparse() ? spec.global_tokens + spec.window : max_len;
+  return 2 * config.n_layer * batch * config.n_head * slots * config.head_dim() *
+         static_cast<int64_t>(c10::elementSize(dtype));
 }
 
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>  // at::Tensor
+#include <c10/core/Device.h>      // c10::Device
+#include <c10/core/ScalarType.h>  // c10::ScalarType
 
 #include <cstdint>  // int64_t
 #include <memory>   // std::unique_ptr
@@ -53,6 +55,11 @@ class AttentionImpl {
 };
 
 std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec);
+
+// Throws UsageError when the variant cannot run with this head count, head dim, dtype and device
+// (for flash: asks the kernel selection function). Called before a model is loaded.
+void check_supported(const AttentionSpec& spec, int64_t n_head, int64_t head_dim, c10::ScalarType dtype,
+                     c10::Device device);
 // The brute-force reference used by tests: explicit fp32 attention with one full Tq x Tk mask.
 std::unique_ptr<AttentionImpl> make_reference_attention(const AttentionSpec& spec);
 

@@ -2,8 +2,9 @@
 // prefill and single-token decode steps.
 #pragma once
 
-#include <cstdint>  // int32_t, int64_t
-#include <vector>   // std::vector
+#include <cstdint>     // int32_t, int64_t
+#include <functional>  // std::function
+#include <vector>      // std::vector
 
 #include "gptbench/model/gpt2_model.h"  // Gpt2Model
 
@@ -33,8 +34,11 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
 
 // Greedy decoding of all prompts as one batch. Each row stops at EOS independently; the batch
 // stops when every row has stopped or max_new_tokens is reached. Runs under inference mode.
+// on_token, when set, is called once before the prefill and once after each token is chosen
+// (for the whole batch), with no synchronisation: timers record device events there.
 std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
-                                               const GenerationOptions& options);
+                                               const GenerationOptions& options,
+                                               const std::function<void()>& on_token = {});
 
 // Checks a prompt fits the context with room for the new tokens; throws UsageError otherwise.
 void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,

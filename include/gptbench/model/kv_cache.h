@@ -13,6 +13,7 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/model/gpt2_config.h"    // Gpt2Config
 
 namespace gptbench::model {
 
@@ -35,6 +36,9 @@ class KvCache {
   // returns what those T queries attend to. Layers are updated in order 0..L-1 for each step.
   virtual CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) = 0;
   virtual int64_t bytes() const = 0;  // both buffers of every layer
+  // Beam search: rows (B',) int64 indexes the current batch rows; afterwards row r holds what row
+  // rows[r] held (B' may differ from B, e.g. to fan a prefilled prompt out to its beams).
+  virtual void reorder(const at::Tensor& rows) = 0;
 };
 
 class DenseKvCache final : public KvCache {
@@ -42,6 +46,7 @@ class DenseKvCache final : public KvCache {
   DenseKvCache(const CacheShape& shape, int64_t capacity);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
   int64_t bytes() const override;
+  void reorder(const at::Tensor& rows) override;
 
  private:
   std::vector<at::Tensor> k_, v_;  // per layer (B, H, capacity, D)
@@ -54,6 +59,7 @@ class RollingKvCache final : public KvCache {
   RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens, const at::Tensor& key_start);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
   int64_t bytes() const override;
+  void reorder(const at::Tensor& rows) override;
 
  private:
   void plan_step(int64_t pos0, int64_t t);  // once per step, at layer 0: slots, sink moves, key_pos
@@ -70,6 +76,10 @@ class RollingKvCache final : public KvCache {
   at::Tensor sink_source_;        // (B, G) index into cat(ring, new tokens) of each sink's source
   at::Tensor sink_take_;          // (B, G) bool: sink slot filled this step
 };
+
+// Bytes of the cache make_kv_cache builds for this batch (both buffers, every layer).
+int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,
+                       int64_t max_len, c10::ScalarType dtype);
 
 // A cache for `spec`: rolling when the spec has a window, dense (capacity max_len) otherwise.
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,

@@ -1,0 +1,54 @@
+// Everything `gptbench run` needs to reproduce a run; echoed verbatim into the report.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+namespace gptbench::run {
+
+enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
+
+struct RunConfig {
+  std::vector<std::string> argv;
+  // Model
+  std::string model_dir;
+  std::string tokenizer_dir;  // empty: the model folder
+  std::string variant = "standard";
+  std::optional<int64_t> window, global_tokens;
+  std::string dtype = "fp32";
+  std::string device = "auto";
+  // Data
+  std::string dataset = "news_summary";
+  std::string data_path;  // file or folder; empty: the dataset's default under data_dir
+  std::string data_dir;   // the shared data folder
+  std::string split = "test";
+  std::optional<int64_t> limit;
+  uint64_t split_seed = 0;
+  std::string prompt_template = "{source}\nTL;DR:";
+  int64_t prompt_tokens = 512;  // dataset "synthetic": random prompts of exactly this many tokens (no quality)
+  // Generation
+  int64_t batch_size = 1;
+  int64_t max_new_tokens = 64;
+  int64_t min_new_tokens = 0;
+  int64_t num_beams = 1;
+  int64_t no_repeat_ngram_size = 0;
+  double length_penalty = 1.0;
+  std::string early_stopping = "false";  // HF: false | true | never
+  // Measurement
+  int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
+  TimingMode timing = TimingMode::kGenerate;
+  bool stemmer = true;
+  // Output
+  std::string out_path;          // JSON report (atomic)
+  std::string predictions_path;  // JSONL, one line per sample (atomic)
+  bool quiet = false;
+};
+
+nlohmann::json to_json(const RunConfig& config);
+std::string timing_mode_name(TimingMode mode);
+
+}  // namespace gptbench::run

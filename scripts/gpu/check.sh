@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole GPU cycle, run ON the GPU machine from the repo root (device tool, carry [".carry"],
+# after scripts/gpu/prepare_carry.sh here). Stages, each one device call of < 10 minutes:
+#   scripts/gpu/check.sh build   configure + build everything (machine's torch, sm_90a)
+#   scripts/gpu/check.sh test    GPU tests (ctest -L gpu), gpt2-shape parity + fp16/bf16 report
+#   scripts/gpu/check.sh bench   gptbench run (synthetic 512+64, B1/B8, every variant) vs transformers
+#   scripts/gpu/check.sh all     the three in order
+# The build folder build-gpu stays on the machine between calls while it is warm.
+# Full outputs go under $OUT; a short table is printed last.
+set -uo pipefail
+STAGE=${1:-all}
+OUT=${OUT:-/tmp/gptbench_gpu_out}
+mkdir -p "$OUT"
+BUILD=build-gpu
+DATA=$PWD/.carry/data
+BIN=$BUILD/gptbench
+export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA
+status=0
+
+build() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader | tee "$OUT/gpu.txt"
+  local prefix t0
+  prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  t0=$(date +%s)
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DGPTBENCH_PYTHON=python3 \
+    -DCMAKE_CUDA_ARCHITECTURES=90a -DGPTBENCH_DATA_DIR="$DATA" >"$OUT/build.log" 2>&1 \
+    || { tail -30 "$OUT/build.log"; echo "CONFIGURE FAILED"; return 1; }
+  cmake --build "$BUILD" -j 16 >>"$OUT/build.log" 2>&1 \
+    || { grep -E "error" -A3 "$OUT/build.log" | head -40; echo "BUILD FAILED"; return 1; }
+  echo "configure + build: $(( $(date +%s) - t0 )) s"
+}
+
+gpu_tests() {
+  local t0=$(date +%s)
+  (cd "$BUILD" && timeout 420 ctest -L gpu -E parity_hf_gpu --output-on-failure -j 1) >"$OUT/ctest_gpu.log" 2>&1 || status=1
+  tail -15 "$OUT/ctest_gpu.log"
+  timeout 300 python3 tests/model/parity_hf.py --device cuda --shape gpt2 --new-tokens 32 \
+    --precision-report "$OUT/precision.json" >"$OUT/parity_gpu.log" 2>&1 || status=1
+  grep -E "FAIL|info|passed|failed" "$OUT/parity_gpu.log" | tail -12
+  echo "gpu tests: $(( $(date +%s) - t0 )) s, status $status"
+}
+
+bench() {
+  local model=/tmp/gpt2-init
+  [ -f $model/model.safetensors ] || "$BIN" init --config gpt2 --seed 0 --out $model --tokenizer "$DATA/gpt2_tokenizer" 2>/dev/null
+  timeout 240 python3 scripts/bench/hf_generate_peer.py --model $model --prompt-tokens 512 --new-tokens 64 \
+    --batch 1,8 --out "$OUT/hf_peer.json" 2>"$OUT/hf_peer.err" || { tail -5 "$OUT/hf_peer.err"; status=1; }
+  : >"$OUT/run_synthetic.jsonl"
+  for b in 1 8; do
+    for v in standard sdpa flash flash+alibi flash+sparse; do
+      "$BIN" run --model $model --variant "$v" --dtype fp16 --device cuda --dataset synthetic --prompt-tokens 512 \
+        --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 4)) --warmup 2 --quiet \
+        --out /tmp/r.json >/dev/null 2>"$OUT/run_err.txt" || { echo "run $v B$b failed: $(tail -1 "$OUT/run_err.txt")"; status=1; continue; }
+      python3 -c "import json,sys; print(json.dumps(json.load(open('/tmp/r.json'))))" >>"$OUT/run_synthetic.jsonl"
+    done
+  done
+  python3 - "$OUT" <<'PY'
+import json, sys
+out = sys.argv[1]
+print("== gptbench run, synthetic 512-token prompt + 64 new tokens, fp16")
+for line in open(f"{out}/run_synthetic.jsonl"):
+    r = json.loads(line); l = r["latency"]; m = r["memory"]
+    print(f"  {r['attention']['variant']:14s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
+          f"tpot p50 {l['tpot']['p50']:6.3f} ms  {l['tokens_per_s']:8.0f} tok/s  peak {m['peak_allocated_bytes']/2**20:6.0f} MiB"
+          f"  [{r['attention']['kernel']}]")
+try:
+    h = json.load(open(f"{out}/hf_peer.json"))
+    for x in h["results"]:
+        print(f"  hf {x['attn_implementation']:6s}      B{x['batch']}: prefill  {x['prefill']['median_ms']:7.2f} ms  "
+              f"decode ~{x['decode_ms_per_token']:.3f} ms/token  (generate {x['generate']['median_ms']:.1f} ms)")
+except FileNotFoundError:
+    print("  (no transformers peer results)")
+PY
+}
+
+case "$STAGE" in
+  build) build || exit 1 ;;
+  test) gpu_tests ;;
+  bench) bench ;;
+  all) build || exit 1; gpu_tests; bench ;;
+  *) echo "usage: $0 build|test|bench|all"; exit 2 ;;
+esac
+exit $status

@@ -1,0 +1,42 @@
+// Adapter from the attention interface to the gptbench::attention op.
+#include "flash_attention.h"
+
+#include <fmt/format.h>  // fmt::format
+
+#include <tuple>  // std::tie
+
+#include "gptbench/util/error.h"  // Error
+
+namespace gptbench::attention {
+namespace {
+
+bool same_problem(const AttentionProblem& a, const AttentionProblem& b) {
+  return std::tie(a.device, a.device_index, a.sm_version, a.dtype, a.batch, a.heads, a.q_len, a.k_len, a.head_dim,
+                  a.q_pos0, a.key_layout, a.bias, a.window, a.global_tokens) ==
+         std::tie(b.device, b.device_index, b.sm_version, b.dtype, b.batch, b.heads, b.q_len, b.k_len, b.head_dim,
+                  b.q_pos0, b.key_layout, b.bias, b.window, b.global_tokens);
+}
+
+}  // namespace
+
+at::Tensor FlashAttention::forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   const AttentionPositions& positions, const at::Tensor& slopes) {
+  if (!q.is_cuda())
+    throw Error("variant flash runs gptbench's CUDA kernels and needs a CUDA device (--device cuda)");
+  AttentionOptions options;
+  if (positions.key_pos.defined()) options.key_pos = positions.key_pos;
+  options.q_pos0 = positions.q_pos0;
+  if (spec_.alibi()) options.alibi_slopes = slopes;
+  options.window = spec_.window;
+  options.global_tokens = spec_.window > 0 ? spec_.global_tokens : 0;
+  const AttentionProblem problem = make_attention_problem(q, k, options);
+  if (last_kernel_ == "flash" || !same_problem(problem, last_problem_)) {
+    const KernelChoice choice = select_attention_kernel(problem);
+    if (!choice.supported) throw Error(fmt::format("variant flash: {}", choice.reason));
+    last_kernel_ = "flash:" + choice.kernel_name;
+    last_problem_ = problem;
+  }
+  return flash_attention(q, k, v, positions.key_start, options);
+}
+
+}  // namespace gptbench::attention

@@ -1,0 +1,103 @@
+// gptbench run: the summarization benchmark. Writes the JSON report atomically (also on failure,
+// with "status": "error"), prints a short table on stdout.
+#include <fmt/format.h>  // fmt::print
+
+#include <cstdlib>  // std::getenv
+
+#include "command.h"                       // register_run_command
+#include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/run/summarization.h"    // run_summarization, error_report
+#include "gptbench/util/error.h"           // Error, UsageError
+
+namespace gptbench::cli {
+namespace {
+
+std::string default_data_dir() {
+  const char* env = std::getenv("GPTBENCH_DATA_DIR");
+  return env != nullptr && *env != '\0' ? env : "../shared/data";
+}
+
+void print_table(const nlohmann::json& r) {
+  const auto& lat = r.at("latency");
+  fmt::print("variant {} | kernel {} | {} samples | dtype {} | device {}\n", r["attention"]["variant"].get<std::string>(),
+             r["attention"]["kernel"].get<std::string>(), r["dataset"]["n_samples"].get<int64_t>(),
+             r["config"]["dtype"].get<std::string>(), r["config"]["device_resolved"].get<std::string>());
+  if (!r.at("quality").is_null()) {
+    const auto& q = r.at("quality");
+    fmt::print("ROUGE-1 {:.4f}  ROUGE-2 {:.4f}  ROUGE-L {:.4f}  ROUGE-Lsum {:.4f}  BLEU {:.2f}  (F1 means)\n",
+               q["rouge1"]["fmeasure"].get<double>(), q["rouge2"]["fmeasure"].get<double>(),
+               q["rougeL"]["fmeasure"].get<double>(), q["rougeLsum"]["fmeasure"].get<double>(),
+               q["bleu"]["score"].get<double>());
+  }
+  fmt::print("e2e p50 {:.2f} ms  ttft p50 {:.2f} ms  tpot p50 {:.3f} ms  {:.1f} tokens/s  {:.2f} samples/s\n",
+             lat["e2e"]["p50"].get<double>(), lat["ttft"]["p50"].get<double>(), lat["tpot"]["p50"].get<double>(),
+             lat["tokens_per_s"].get<double>(), lat["samples_per_s"].get<double>());
+  const auto& mem = r.at("memory");
+  if (mem["measured"].get<bool>()) {
+    fmt::print("peak allocated {:.1f} MiB  peak reserved {:.1f} MiB  weights {:.1f} MiB  KV cache {:.1f} MiB\n",
+               mem["peak_allocated_bytes"].get<double>() / 1048576.0, mem["peak_reserved_bytes"].get<double>() / 1048576.0,
+               mem["weights_bytes"].get<double>() / 1048576.0, mem["kv_cache_bytes"].get<double>() / 1048576.0);
+  }
+}
+
+}  // namespace
+
+void register_run_command(CLI::App& app) {
+  auto c = std::make_shared<run::RunConfig>();
+  auto forward_timing = std::make_shared<bool>(false);
+  auto no_stemmer = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
+  cmd->add_option("--model", c->model_dir, "checkpoint folder (config.json, model.safetensors)")->required();
+  cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
+  cmd->add_option("--variant", c->variant, "attention variant (see `gptbench variants`)")->capture_default_str();
+  cmd->add_option("--window", c->window, "sliding window W for sparse variants (default 256)");
+  cmd->add_option("--global-tokens", c->global_tokens, "sink tokens for sparse variants");
+  cmd->add_option("--dtype", c->dtype, "fp32 | fp16 | bf16")->capture_default_str();
+  cmd->add_option("--device", c->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | synthetic (random prompts of --prompt-tokens)")->capture_default_str();
+  cmd->add_option("--prompt-tokens", c->prompt_tokens, "synthetic dataset: prompt length in tokens")->capture_default_str();
+  cmd->add_option("--data", c->data_path, "dataset file or folder (default: the dataset's file under --data-dir)");
+  c->data_dir = default_data_dir();
+  cmd->add_option("--data-dir", c->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
+  cmd->add_option("--split", c->split, "train | validation | test | all")->capture_default_str();
+  cmd->add_option("--limit", c->limit, "use the first N samples of the split");
+  cmd->add_option("--split-seed", c->split_seed, "seed of the split hash")->capture_default_str();
+  cmd->add_option("--prompt-template", c->prompt_template, "prompt template with {source}")->capture_default_str();
+  cmd->add_option("--batch-size", c->batch_size, "prompts per batch (left padding)")->capture_default_str();
+  cmd->add_option("--max-new-tokens", c->max_new_tokens, "cap on generated tokens")->capture_default_str();
+  cmd->add_option("--min-new-tokens", c->min_new_tokens, "EOS suppressed before this many")->capture_default_str();
+  cmd->add_option("--num-beams", c->num_beams, "beam search width (1 = greedy)")->capture_default_str();
+  cmd->add_option("--no-repeat-ngram-size", c->no_repeat_ngram_size, "beam search: ban repeated n-grams")
+      ->capture_default_str();
+  cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
+  cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
+  cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
+  cmd->add_flag("--forward-timing", *forward_timing,
+                "time one forward pass per padded batch instead of generation (the student projects' 'inference time')");
+  cmd->add_flag("--no-stemmer", *no_stemmer, "ROUGE without the Porter stemmer");
+  cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
+  cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
+  cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
+  cmd->callback([c, forward_timing, no_stemmer] {
+    c->timing = *forward_timing ? run::TimingMode::kForward : run::TimingMode::kGenerate;
+    c->stemmer = !*no_stemmer;
+    nlohmann::json report;
+    try {
+      report = run::run_summarization(*c);
+    } catch (const Error& e) {
+      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, e.what()).dump(2) + "\n");
+      throw;
+    } catch (const std::exception& e) {
+      std::string message = e.what();
+      if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+      if (message.find("out of memory") != std::string::npos)
+        message = "CUDA out of memory (" + message + "): try a smaller --batch-size";
+      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, message).dump(2) + "\n");
+      throw Error(message);
+    }
+    if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report.dump(2) + "\n");
+    print_table(report);
+  });
+}
+
+}  // namespace gptbench::cli

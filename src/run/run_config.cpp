@@ -1,0 +1,40 @@
+// RunConfig -> JSON.
+#include "gptbench/run/run_config.h"
+
+namespace gptbench::run {
+
+std::string timing_mode_name(TimingMode mode) { return mode == TimingMode::kForward ? "forward" : "generate"; }
+
+nlohmann::json to_json(const RunConfig& c) {
+  auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {
+      {"argv", c.argv},
+      {"model", c.model_dir},
+      {"tokenizer", c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir},
+      {"variant", c.variant},
+      {"window", optional(c.window)},
+      {"global_tokens", optional(c.global_tokens)},
+      {"dtype", c.dtype},
+      {"device", c.device},
+      {"dataset", c.dataset},
+      {"data_path", c.data_path},
+      {"data_dir", c.data_dir},
+      {"split", c.split},
+      {"limit", optional(c.limit)},
+      {"split_seed", c.split_seed},
+      {"prompt_template", c.prompt_template},
+      {"prompt_tokens", c.prompt_tokens},
+      {"batch_size", c.batch_size},
+      {"max_new_tokens", c.max_new_tokens},
+      {"min_new_tokens", c.min_new_tokens},
+      {"num_beams", c.num_beams},
+      {"no_repeat_ngram_size", c.no_repeat_ngram_size},
+      {"length_penalty", c.length_penalty},
+      {"early_stopping", c.early_stopping},
+      {"warmup", c.warmup},
+      {"timing", timing_mode_name(c.timing)},
+      {"rouge_stemmer", c.stemmer},
+  };
+}
+
+}  // namespace gptbench::run

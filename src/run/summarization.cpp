@@ -1,0 +1,327 @@
+// `gptbench run`: the summarization benchmark.
+#include "gptbench/run/summarization.h"
+
+#include <ATen/ops/empty.h>          // at::empty
+#include <c10/core/InferenceMode.h>  // c10::InferenceMode
+#include <fmt/format.h>              // fmt::format, fmt::print
+#include <torch/cuda.h>              // torch::cuda::is_available
+#include <unistd.h>                  // isatty
+
+#include <algorithm>  // std::min
+#include <chrono>     // std::chrono::steady_clock
+#include <cstdio>     // stderr
+#include <optional>   // std::optional
+
+#include "gptbench/attention/variant.h"     // parse_variant, variant_name
+#include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
+#include "gptbench/bench/device_timer.h"    // DeviceTimer
+#include "gptbench/bench/environment.h"     // environment_json, tool_json
+#include "gptbench/bench/stats.h"           // summarize, to_json
+#include "gptbench/data/dataset.h"          // load_dataset
+#include "gptbench/data/prompt.h"           // build_prompt
+#include "gptbench/eval/python_text.h"      // replace_invalid_utf8
+#include "gptbench/eval/score.h"            // score_texts
+#include "gptbench/io/atomic_file.h"        // write_file_atomic
+#include "gptbench/model/checkpoint.h"      // load_model, parse_dtype, parse_device
+#include "gptbench/model/generator.h"       // generate_greedy, left_pad
+#include "gptbench/model/kv_cache.h"        // kv_cache_bytes
+#include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
+#include "gptbench/util/check.h"            // GPTBENCH_CHECK
+#include "gptbench/util/error.h"            // UsageError
+
+namespace gptbench::run {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+void validate(const RunConfig& c) {
+  if (c.batch_size < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", c.batch_size));
+  if (c.max_new_tokens < 1)
+    throw UsageError(fmt::format("--max-new-tokens must be at least 1, got {}", c.max_new_tokens));
+  if (c.min_new_tokens < 0 || c.min_new_tokens > c.max_new_tokens)
+    throw UsageError(fmt::format("--min-new-tokens must be between 0 and --max-new-tokens ({}), got {}",
+                                 c.max_new_tokens, c.min_new_tokens));
+  if (c.limit && *c.limit < 1) throw UsageError(fmt::format("--limit must be at least 1, got {}", *c.limit));
+  if (c.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", c.warmup));
+  if (c.num_beams != 1) throw UsageError("--num-beams > 1 is not available in `run` yet (use greedy)");
+}
+
+c10::Device resolve_device(const std::string& name) {
+  if (name == "auto") return c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU);
+  return model::parse_device(name);
+}
+
+// A progress line on stderr when it is a terminal.
+class Progress {
+ public:
+  Progress(bool enabled, int64_t total) : enabled_(enabled && isatty(fileno(stderr))), total_(total) {}
+  void update(int64_t done) {
+    if (!enabled_) return;
+    const double elapsed = ms_since(start_) / 1000.0;
+    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
+    fmt::print(stderr, "\r[run] {}/{} samples, {:.1f} s elapsed, ETA {:.1f} s   ", done, total_, elapsed, eta);
+    if (done == total_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  bool enabled_;
+  int64_t total_;
+  Clock::time_point start_ = Clock::now();
+};
+
+struct BatchTiming {
+  double e2e_ms = 0, ttft_ms = 0;
+  std::vector<double> step_ms;  // decode steps after the first token
+};
+
+// What a run feeds the model: prompt ids, and the references to score against (if any).
+struct Workload {
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<std::string> ids, references;
+  std::vector<bool> truncated;
+  bool scored = false;
+  nlohmann::json description;
+  double load_data_ms = 0, tokenize_ms = 0;
+  std::optional<text::Gpt2Tokenizer> tokenizer;
+};
+
+Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+                          c10::Device device, model::LoadedModel& loaded) {
+  Workload w;
+  auto t0 = Clock::now();
+  data::DatasetOptions options;
+  options.name = c.dataset;
+  options.path = c.data_path;
+  options.data_dir = c.data_dir;
+  options.split = data::parse_split(c.split);
+  options.limit = c.limit;
+  options.split_seed = c.split_seed;
+  const data::Dataset dataset = data::load_dataset(options);
+  w.load_data_ms = ms_since(t0);
+
+  loaded = model::load_model(c.model_dir, spec, dtype, device);
+  w.tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir);
+
+  // Tokenisation, timed apart from model latency.
+  t0 = Clock::now();
+  data::PromptOptions prompt_options;
+  prompt_options.templ = c.prompt_template;
+  // ALiBi without learned positions has no position table; its KV cache still bounds the length.
+  prompt_options.context = loaded.model->config().n_positions;
+  prompt_options.max_new_tokens = c.max_new_tokens;
+  int64_t truncated = 0;
+  std::vector<double> lengths;
+  for (const auto& s : dataset.samples) {
+    data::Prompt p = data::build_prompt(s.source, *w.tokenizer, prompt_options);
+    truncated += p.truncated ? 1 : 0;
+    lengths.push_back(static_cast<double>(p.ids.size()));
+    w.prompts.push_back(std::move(p.ids));
+    w.truncated.push_back(p.truncated);
+    w.ids.push_back(s.id);
+    w.references.push_back(s.reference);
+  }
+  w.tokenize_ms = ms_since(t0);
+  w.scored = true;
+  w.description = {{"name", dataset.name},
+                   {"path", dataset.path},
+                   {"stats", data::to_json(dataset.stats)},
+                   {"n_samples", w.prompts.size()},
+                   {"truncated_prompts", truncated},
+                   {"prompt_tokens", bench::to_json(bench::summarize(lengths), bench::RawSamples::kOmit)}};
+  return w;
+}
+
+// Random prompts of exactly --prompt-tokens tokens (seeded by --split-seed): pure latency/memory.
+Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+                            c10::Device device, model::LoadedModel& loaded) {
+  if (c.prompt_tokens < 1)
+    throw UsageError(fmt::format("--prompt-tokens must be at least 1, got {}", c.prompt_tokens));
+  loaded = model::load_model(c.model_dir, spec, dtype, device);
+  const auto& config = loaded.model->config();
+  model::check_fits_context(config, spec, c.prompt_tokens, c.max_new_tokens);
+  Workload w;
+  const int64_t n = c.limit.value_or(c.batch_size * 4);
+  uint64_t x = c.split_seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<int32_t> p;
+    for (int64_t t = 0; t < c.prompt_tokens; ++t) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+      p.push_back(static_cast<int32_t>(x % static_cast<uint64_t>(config.vocab_size - 1)));  // never EOS (50256)
+    }
+    w.prompts.push_back(std::move(p));
+    w.ids.push_back(fmt::format("synthetic-{}", i));
+    w.truncated.push_back(false);
+  }
+  w.description = {{"name", "synthetic"}, {"n_samples", n}, {"prompt_tokens", c.prompt_tokens}};
+  return w;
+}
+
+}  // namespace
+
+nlohmann::json error_report(const RunConfig& config, const std::string& message) {
+  c10::Device device(c10::kCPU);
+  try {
+    device = resolve_device(config.device);
+  } catch (const std::exception&) {
+  }
+  return {{"schema_version", kSchemaVersion}, {"tool", bench::tool_json()}, {"env", bench::environment_json(device)},
+          {"config", to_json(config)},        {"status", "error"},          {"error", message}};
+}
+
+nlohmann::json run_summarization(const RunConfig& c) {
+  validate(c);
+  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
+  const c10::ScalarType dtype = model::parse_dtype(c.dtype);
+  const c10::Device device = resolve_device(c.device);
+
+  // Data first: a bad dataset fails before the model is loaded.
+  model::LoadedModel loaded;
+  const Workload work = c.dataset == "synthetic" ? synthetic_workload(c, spec, dtype, device, loaded)
+                                                 : dataset_workload(c, spec, dtype, device, loaded);
+  model::Gpt2Model& m = loaded.model;
+  const auto& prompts = work.prompts;
+  const int64_t n = static_cast<int64_t>(prompts.size());
+  auto batch_ids = [&](int64_t first) {
+    return std::vector<std::vector<int32_t>>(prompts.begin() + first, prompts.begin() + std::min(n, first + c.batch_size));
+  };
+  model::GenerationOptions gen;
+  gen.max_new_tokens = c.max_new_tokens;
+  gen.min_new_tokens = c.min_new_tokens;
+
+  bench::DeviceTimer timer(device);
+  auto run_batch = [&](const std::vector<std::vector<int32_t>>& ids, BatchTiming* timing) {
+    timer.clear();
+    std::vector<model::GeneratedSequence> out;
+    if (c.timing == TimingMode::kForward) {
+      c10::InferenceMode guard;
+      timer.mark();
+      model::PaddedBatch batch = model::left_pad(ids, model::kPadId, device);
+      attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
+      m->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions);
+      timer.mark();
+      out.resize(ids.size());
+    } else {
+      out = model::generate_greedy(m, ids, gen, [&] { timer.mark(); });
+    }
+    timer.synchronize();
+    if (timing != nullptr) {
+      const int last = timer.marks() - 1;
+      timing->e2e_ms = timer.elapsed_ms(0, last);
+      timing->ttft_ms = timer.elapsed_ms(0, std::min(1, last));
+      for (int k = 2; k <= last; ++k) timing->step_ms.push_back(timer.elapsed_ms(k - 1, k));
+    }
+    return out;
+  };
+
+  // Warm-up on the first batch: kernel selection, allocator growth, cuBLAS handles stay out of the numbers.
+  for (int64_t w = 0; w < c.warmup; ++w) run_batch(batch_ids(0), nullptr);
+  bench::synchronize_device(device);
+  bench::reset_peak_memory(device);
+
+  std::vector<double> e2e, ttft, tpot_batch, steps;
+  std::vector<std::string> predictions(n);
+  std::vector<int64_t> generated_tokens(n, 0);
+  int64_t kv_bytes = 0, total_generated = 0;
+  Progress progress(!c.quiet, n);
+  double timed_ms = 0;
+  for (int64_t first = 0; first < n; first += c.batch_size) {
+    const auto ids = batch_ids(first);
+    BatchTiming timing;
+    const auto out = run_batch(ids, &timing);
+    e2e.push_back(timing.e2e_ms);
+    timed_ms += timing.e2e_ms;
+    if (c.timing == TimingMode::kGenerate) {
+      ttft.push_back(timing.ttft_ms);
+      if (!timing.step_ms.empty()) {
+        double sum = 0;
+        for (double s : timing.step_ms) sum += s;
+        tpot_batch.push_back(sum / static_cast<double>(timing.step_ms.size()));
+        steps.insert(steps.end(), timing.step_ms.begin(), timing.step_ms.end());
+      }
+      int64_t longest = 0;
+      for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+      kv_bytes = std::max(kv_bytes, model::kv_cache_bytes(m->config(), spec, static_cast<int64_t>(ids.size()),
+                                                          longest + c.max_new_tokens, dtype));
+      for (size_t r = 0; r < out.size(); ++r) {
+        if (work.tokenizer) predictions[first + r] = eval::replace_invalid_utf8(work.tokenizer->decode(out[r].tokens));
+        generated_tokens[first + r] = static_cast<int64_t>(out[r].tokens.size());
+        total_generated += generated_tokens[first + r];
+      }
+    }
+    progress.update(std::min(n, first + c.batch_size));
+  }
+  const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
+
+  nlohmann::json report = {{"schema_version", kSchemaVersion},
+                           {"tool", bench::tool_json()},
+                           {"env", bench::environment_json(device)},
+                           {"config", to_json(c)}};
+  report["config"]["device_resolved"] = device.str();
+  report["attention"] = {{"variant", attention::variant_name(spec)},
+                         {"kernel", m->last_kernel()},
+                         {"alibi", spec.alibi()},
+                         {"learned_positions", spec.uses_learned_positions()},
+                         {"window", spec.window},
+                         {"global_tokens", spec.global_tokens}};
+  report["model"] = {{"config_name", m->config().name},
+                     {"n_layer", m->config().n_layer},
+                     {"n_head", m->config().n_head},
+                     {"n_embd", m->config().n_embd},
+                     {"n_positions", m->config().n_positions},
+                     {"parameters", m->config().parameter_count()}};
+  report["dataset"] = work.description;
+
+  const auto t0 = Clock::now();
+  if (c.timing == TimingMode::kGenerate && work.scored) {
+    const eval::ScoreReport scores =
+        eval::score_texts(predictions, work.references, c.stemmer ? eval::Stemming::kPorter : eval::Stemming::kNone);
+    report["quality"] = eval::to_json(scores, eval::PerSample::kOmit);
+    if (!c.predictions_path.empty()) {
+      const nlohmann::json per_sample = eval::to_json(scores, eval::PerSample::kInclude).at("per_sample");
+      std::string lines;
+      for (int64_t i = 0; i < n; ++i) {
+        nlohmann::json line = {{"id", work.ids[i]},
+                               {"prompt_tokens", prompts[i].size()},
+                               {"prompt_truncated", static_cast<bool>(work.truncated[i])},
+                               {"generated_tokens", generated_tokens[i]},
+                               {"prediction", predictions[i]},
+                               {"reference", work.references[i]},
+                               {"scores", per_sample.at(i)}};
+        lines += line.dump() + "\n";
+      }
+      io::write_file_atomic(c.predictions_path, lines);
+    }
+  } else {
+    report["quality"] = nullptr;  // --forward-timing generates nothing; synthetic prompts have no references
+  }
+  const double score_ms = ms_since(t0);
+
+  const double seconds = timed_ms / 1000.0;
+  report["latency"] = {{"unit", "ms"},
+                       {"timing", timing_mode_name(c.timing)},
+                       {"batches", e2e.size()},
+                       {"e2e", bench::to_json(bench::summarize(e2e))},
+                       {"ttft", bench::to_json(bench::summarize(ttft))},
+                       {"tpot", bench::to_json(bench::summarize(tpot_batch))},
+                       {"decode_step", bench::to_json(bench::summarize(steps), bench::RawSamples::kOmit)},
+                       {"generated_tokens", total_generated},
+                       {"tokens_per_s", seconds > 0 ? static_cast<double>(total_generated) / seconds : 0.0},
+                       {"samples_per_s", seconds > 0 ? static_cast<double>(n) / seconds : 0.0},
+                       {"load_data_ms", work.load_data_ms},
+                       {"tokenize_ms", work.tokenize_ms},
+                       {"score_ms", score_ms}};
+  report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
+                      {"peak_reserved_bytes", peaks.peak_reserved},
+                      {"weights_bytes", loaded.weight_bytes},
+                      {"kv_cache_bytes", kv_bytes},
+                      {"measured", device.is_cuda()}};
+  report["status"] = "ok";
+  report["error"] = nullptr;
+  return report;
+}
+
+}  // namespace gptbench::run
