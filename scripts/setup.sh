@@ -17,14 +17,25 @@ declare -A need_file=(
   [cmake]=/usr/bin/cmake [ninja-build]=/usr/bin/ninja [g++]=/usr/bin/g++ [ccache]=/usr/bin/ccache
   [nlohmann-json3-dev]=/usr/include/nlohmann/json.hpp [libcli11-dev]=/usr/include/CLI/CLI.hpp
   [libfmt-dev]=/usr/include/fmt/format.h [libgtest-dev]=/usr/include/gtest/gtest.h
+  [xz-utils]=/usr/bin/xz
 )
+# Optional: liblzma reads .xz datasets in-process; without it gptbench runs `xz -dc`.
+declare -A want_file=([liblzma-dev]=/usr/include/lzma.h)
 missing=()
 for pkg in "${!need_file[@]}"; do
   [ -e "${need_file[$pkg]}" ] || missing+=("$pkg")
 done
-if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
+can_apt=0
+command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && can_apt=1
+if [ $can_apt = 1 ]; then
+  for pkg in "${!want_file[@]}"; do
+    [ -e "${want_file[$pkg]}" ] || missing+=("$pkg")
+  done
+fi
+has_torch() { python3 -c 'import torch, sys; sys.exit(0 if torch.__version__.startswith("2.11.") else 1)' >/dev/null 2>&1; }
+if ! has_torch && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
 if [ ${#missing[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  if [ $can_apt = 1 ]; then
     log "installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -37,8 +48,7 @@ fi
 
 # 2. Python with torch 2.11: the machine's own python3 if it has it (the GPU machine),
 #    otherwise a project-local virtual environment .venv with scripts/requirements.txt.
-if python3 -c 'import torch, sys; sys.exit(0 if torch.__version__.startswith("2.11.") else 1)' >/dev/null 2>&1 \
-    && [ ! -x "$ROOT/.venv/bin/python" ]; then
+if has_torch && [ ! -x "$ROOT/.venv/bin/python" ]; then
   PY=$(command -v python3)
   log "using $PY (torch $("$PY" -c 'import torch; print(torch.__version__)'))"
 else

@@ -1,10 +1,11 @@
-// gptbench generate: greedy continuation of one or more prompts, batched with left padding.
+// gptbench generate: greedy or beam-search continuation of one or more prompts, batched with left padding.
 #include <fmt/format.h>  // fmt::print
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "command.h"                          // register_generate_command
 #include "gptbench/attention/variant.h"       // variant_name
+#include "gptbench/model/beam_search.h"       // generate_beam, BeamSearchOptions
 #include "gptbench/model/generator.h"         // generate_greedy
 #include "gptbench/text/gpt2_tokenizer.h"     // Gpt2Tokenizer
 #include "gptbench/util/error.h"              // UsageError
@@ -20,10 +21,14 @@ void register_generate_command(CLI::App& app) {
     std::string prompt_file;
     std::string tokenizer_dir;
     model::GenerationOptions generation;
+    int64_t num_beams = 1;  // 1: greedy decoding
+    int64_t no_repeat_ngram_size = 0;
+    double length_penalty = 1.0;
+    std::string early_stopping = "false";
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompts");
+  CLI::App* cmd = app.add_subcommand("generate", "Greedy or beam-search generation from prompts");
   add_model_options(cmd, o->model);
   auto* prompt = cmd->add_option("--prompt", o->prompts, "prompt text (repeat for a batch)");
   auto* prompt_file = cmd->add_option("--prompt-file", o->prompt_file,
@@ -34,6 +39,16 @@ void register_generate_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--min-new-tokens", o->generation.min_new_tokens, "EOS suppressed before this many tokens")
       ->capture_default_str();
+  cmd->add_option("--num-beams", o->num_beams, "beam search with this many beams (1 = greedy)")->capture_default_str();
+  cmd->add_option("--no-repeat-ngram-size", o->no_repeat_ngram_size,
+                  "beam search: ban repeating any n-gram of this size, prompt included (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--length-penalty", o->length_penalty,
+                  "beam search: finished hypotheses score sum(log p) / length^this")
+      ->capture_default_str();
+  cmd->add_option("--early-stopping", o->early_stopping,
+                  "beam search stop rule, as transformers' early_stopping: false | true | never")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object with prompt ids, generated ids and text");
   cmd->callback([o] {
     if (o->prompts.empty() && o->prompt_file.empty())
@@ -43,6 +58,16 @@ void register_generate_command(CLI::App& app) {
     if (o->generation.min_new_tokens < 0 || o->generation.min_new_tokens > o->generation.max_new_tokens)
       throw UsageError(fmt::format("--min-new-tokens must be between 0 and --max-new-tokens ({}), got {}",
                                    o->generation.max_new_tokens, o->generation.min_new_tokens));
+    if (o->num_beams < 1) throw UsageError(fmt::format("--num-beams must be at least 1, got {}", o->num_beams));
+    if (o->num_beams == 1 && o->no_repeat_ngram_size != 0)
+      throw UsageError("--no-repeat-ngram-size needs beam search (--num-beams 2 or more)");
+    model::BeamSearchOptions beam;
+    beam.num_beams = o->num_beams;
+    beam.max_new_tokens = o->generation.max_new_tokens;
+    beam.min_new_tokens = o->generation.min_new_tokens;
+    beam.no_repeat_ngram_size = o->no_repeat_ngram_size;
+    beam.length_penalty = o->length_penalty;
+    beam.early_stopping = model::parse_early_stopping(o->early_stopping);
     const std::vector<std::string> texts = o->prompts.empty() ? read_prompt_file(o->prompt_file) : o->prompts;
     const auto tokenizer =
         text::Gpt2Tokenizer::from_dir(o->tokenizer_dir.empty() ? o->model.model_dir : o->tokenizer_dir);
@@ -52,7 +77,8 @@ void register_generate_command(CLI::App& app) {
       if (ids.back().empty()) throw UsageError("--prompt: a prompt encodes to zero tokens");
     }
     ResolvedModel m = load_model_from_options(o->model);
-    const auto generated = model::generate_greedy(m.loaded.model, ids, o->generation);
+    const auto generated = o->num_beams == 1 ? model::generate_greedy(m.loaded.model, ids, o->generation)
+                                             : model::generate_beam(m.loaded.model, ids, beam);
     if (!o->json) {
       for (size_t i = 0; i < texts.size(); ++i) {
         if (texts.size() > 1) fmt::print("--- prompt {} ---\n", i);

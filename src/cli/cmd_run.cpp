@@ -6,6 +6,7 @@
 
 #include "command.h"                       // register_run_command
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report
 #include "gptbench/util/error.h"           // Error, UsageError
 
@@ -46,7 +47,12 @@ void register_run_command(CLI::App& app) {
   auto c = std::make_shared<run::RunConfig>();
   auto forward_timing = std::make_shared<bool>(false);
   auto no_stemmer = std::make_shared<bool>(false);
+  auto task = std::make_shared<std::string>("summarization");
   CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
+  cmd->add_option("--task", *task, "summarization | perplexity")->capture_default_str();
+  cmd->add_option("--stride", c->stride, "perplexity: sliding-window stride in tokens")->capture_default_str();
+  cmd->add_option("--kl-against", c->kl_against,
+                  "perplexity: also the mean per-token KL(this || VARIANT) on the same text");
   cmd->add_option("--model", c->model_dir, "checkpoint folder (config.json, model.safetensors)")->required();
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
   cmd->add_option("--variant", c->variant, "attention variant (see `gptbench variants`)")->capture_default_str();
@@ -78,12 +84,19 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
   cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
-  cmd->callback([c, forward_timing, no_stemmer] {
+  cmd->callback([c, forward_timing, no_stemmer, task] {
     c->timing = *forward_timing ? run::TimingMode::kForward : run::TimingMode::kGenerate;
     c->stemmer = !*no_stemmer;
+    if (*task == "perplexity") {
+      c->task = run::Task::kPerplexity;
+    } else if (*task != "summarization") {
+      throw UsageError(fmt::format("--task: unknown task \"{}\" (summarization, perplexity)", *task));
+    }
+    if (!c->kl_against.empty() && c->task != run::Task::kPerplexity)
+      throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     nlohmann::json report;
     try {
-      report = run::run_summarization(*c);
+      report = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);
     } catch (const Error& e) {
       if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, e.what()).dump(2) + "\n");
       throw;
@@ -96,6 +109,15 @@ void register_run_command(CLI::App& app) {
       throw Error(message);
     }
     if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report.dump(2) + "\n");
+    if (c->task == run::Task::kPerplexity) {
+      fmt::print("variant {} | perplexity {:.4f} over {} tokens ({} windows)\n", report["attention"]["variant"].get<std::string>(),
+                 report["quality"]["perplexity"].get<double>(), report["quality"]["scored_tokens"].get<int64_t>(),
+                 report["quality"]["windows"].get<int64_t>());
+      if (report["quality"].contains("kl_against"))
+        fmt::print("mean KL against {}: {:.6f} nats/token\n", c->kl_against,
+                   report["quality"]["kl_against"]["mean_kl"].get<double>());
+      return;
+    }
     print_table(report);
   });
 }

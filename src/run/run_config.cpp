@@ -3,12 +3,17 @@
 
 namespace gptbench::run {
 
+std::string task_name(Task task) { return task == Task::kPerplexity ? "perplexity" : "summarization"; }
+
 std::string timing_mode_name(TimingMode mode) { return mode == TimingMode::kForward ? "forward" : "generate"; }
 
 nlohmann::json to_json(const RunConfig& c) {
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {
       {"argv", c.argv},
+      {"task", task_name(c.task)},
+      {"stride", c.stride},
+      {"kl_against", c.kl_against.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.kl_against)},
       {"model", c.model_dir},
       {"tokenizer", c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir},
       {"variant", c.variant},

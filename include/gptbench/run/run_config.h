@@ -12,8 +12,13 @@ namespace gptbench::run {
 
 enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
 
+enum class Task { kSummarization, kPerplexity };
+
 struct RunConfig {
   std::vector<std::string> argv;
+  Task task = Task::kSummarization;
+  int64_t stride = 512;          // perplexity: window step (Hugging Face's strided sliding window)
+  std::string kl_against;        // perplexity: also the mean per-token KL(this || other variant)
   // Model
   std::string model_dir;
   std::string tokenizer_dir;  // empty: the model folder
@@ -50,5 +55,6 @@ struct RunConfig {
 
 nlohmann::json to_json(const RunConfig& config);
 std::string timing_mode_name(TimingMode mode);
+std::string task_name(Task task);
 
 }  // namespace gptbench::run

@@ -1,0 +1,18 @@
+// `gptbench run --task perplexity`: perplexity of a text file by Hugging Face's strided sliding
+// window, and optionally the mean per-token KL divergence against another attention variant.
+//
+// Method: the text is tokenised whole. Windows of n_positions tokens start every `stride` tokens;
+// each window scores only the tokens not scored by the previous window (the last
+// end - previous_end positions), with all earlier tokens of the window as context. Every token
+// but the first is scored exactly once. ppl = exp(sum NLL / scored tokens).
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include "gptbench/run/run_config.h"  // RunConfig
+
+namespace gptbench::run {
+
+nlohmann::json run_perplexity(const RunConfig& config);
+
+}  // namespace gptbench::run

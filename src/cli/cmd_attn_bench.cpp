@@ -1,0 +1,41 @@
+// `gptbench attn-bench`: parses the list-valued axes and hands them to gptbench::bench.
+// Lists are comma-separated (--seq 1024,4096); the runs are their cross product.
+#include <CLI/CLI.hpp>  // CLI::App
+
+#include <memory>  // std::make_shared
+
+#include "attn_bench.h"  // AttnBenchConfig, run_attn_bench
+#include "command.h"     // register_attn_bench_command
+
+namespace gptbench::cli {
+
+void register_attn_bench_command(CLI::App& app) {
+  auto cfg = std::make_shared<bench::AttnBenchConfig>();
+  CLI::App* sub = app.add_subcommand(
+      "attn-bench",
+      "Time attention kernels (our flash kernels, each SDPA backend) over the cross product of the axes");
+  sub->add_option("--batch", cfg->batch, "Batch sizes B")->delimiter(',')->capture_default_str();
+  sub->add_option("--heads", cfg->heads, "Head counts H")->delimiter(',')->capture_default_str();
+  sub->add_option("--seq", cfg->seq, "Prefill lengths T (Tq = Tk = T)")->delimiter(',')->capture_default_str();
+  sub->add_option("--head-dim", cfg->head_dim, "Head dims D")->delimiter(',')->capture_default_str();
+  sub->add_option("--dtype", cfg->dtype, "Dtypes: fp16, bf16")->delimiter(',')->capture_default_str();
+  sub->add_option("--variants", cfg->variants,
+                  "Variants: flash, sdpa-flash, sdpa-cudnn, sdpa-efficient, sdpa-math, each optionally "
+                  "+alibi (SDPA gets a materialised bias) and/or +sparse (SDPA gets a boolean window mask)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--window", cfg->window, "Windows W of the +sparse variants")->delimiter(',')->capture_default_str();
+  sub->add_option("--global-tokens", cfg->global_tokens, "Sink tokens of the +sparse variants")
+      ->capture_default_str();
+  sub->add_flag("--decode", cfg->decode, "Decode: Tq = 1 against --kv-len keys (reports K/V GB/s)");
+  sub->add_option("--kv-len", cfg->kv_len, "Decode KV lengths Tk")->delimiter(',')->capture_default_str();
+  sub->add_option("--min-runs", cfg->min_runs, "Timed runs at least")->capture_default_str();
+  sub->add_option("--min-time-ms", cfg->min_time_ms, "Timed milliseconds at least")->capture_default_str();
+  sub->add_option("--max-runs", cfg->max_runs, "Timed runs at most")->capture_default_str();
+  sub->add_option("--warmup", cfg->warmup_runs, "Untimed warm-up runs")->capture_default_str();
+  sub->add_flag("!--no-l2-flush", cfg->flush_l2, "Do not rewrite an L2-sized buffer between runs");
+  sub->add_option("--out", cfg->out_path, "Write the JSON report here (atomically)");
+  sub->callback([cfg] { bench::run_attn_bench(*cfg); });
+}
+
+}  // namespace gptbench::cli

@@ -1,0 +1,131 @@
+// Strided sliding-window perplexity and per-token KL between variants.
+#include "gptbench/run/perplexity.h"
+
+#include <ATen/TensorOperators.h>    // Tensor operators
+#include <ATen/ops/log_softmax.h>    // at::log_softmax
+#include <ATen/ops/tensor.h>         // at::tensor
+#include <ATen/ops/zeros.h>          // at::zeros
+#include <c10/core/InferenceMode.h>  // c10::InferenceMode
+#include <fmt/format.h>              // fmt::format
+#include <torch/cuda.h>              // torch::cuda::is_available
+
+#include <chrono>  // std::chrono
+#include <cmath>   // std::exp
+
+#include "gptbench/attention/variant.h"    // parse_variant, variant_name
+#include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
+#include "gptbench/bench/environment.h"    // environment_json, tool_json
+#include "gptbench/io/atomic_file.h"       // read_file
+#include "gptbench/model/checkpoint.h"     // load_model, copy_parameters, parse_dtype, parse_device
+#include "gptbench/run/summarization.h"    // kSchemaVersion
+#include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
+#include "gptbench/util/error.h"           // UsageError
+
+namespace gptbench::run {
+namespace {
+
+// Full-sequence logits of one window (1, T, V) as fp32 log-probabilities.
+at::Tensor window_log_probs(model::Gpt2Model& m, const at::Tensor& ids) {
+  const auto device = ids.device();
+  attention::AttentionPositions positions{at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(device)), 0, {},
+                                          false};
+  return at::log_softmax(m->forward(ids, positions, nullptr, model::LogitsMode::kAllPositions).to(at::kFloat), -1);
+}
+
+}  // namespace
+
+nlohmann::json run_perplexity(const RunConfig& c) {
+  if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
+  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
+  const c10::ScalarType dtype = model::parse_dtype(c.dtype);
+  const c10::Device device = c.device == "auto" ? c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU)
+                                                : model::parse_device(c.device);
+  const std::string path = c.data_path.empty() ? c.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
+  const std::string text = io::read_file(path);
+
+  model::LoadedModel loaded = model::load_model(c.model_dir, spec, dtype, device);
+  model::Gpt2Model& m = loaded.model;
+  std::optional<model::Gpt2Model> other;
+  std::optional<attention::AttentionSpec> other_spec;
+  if (!c.kl_against.empty()) {
+    other_spec = attention::parse_variant(c.kl_against);
+    attention::check_supported(*other_spec, m->config().n_head, m->config().head_dim(), dtype, device);
+    other = model::Gpt2Model(m->config(), *other_spec);
+    model::copy_parameters(m, *other);
+    (*other)->to(device, dtype);
+    (*other)->eval();
+  }
+  const auto tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int32_t> ids = tokenizer.encode(text, text::SpecialTokens::kAsText);
+  const double tokenize_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (c.limit) ids.resize(std::min<size_t>(ids.size(), static_cast<size_t>(*c.limit)));
+  if (ids.size() < 2) throw Error(fmt::format("{}: needs at least 2 tokens, got {}", path, ids.size()));
+
+  const int64_t n = static_cast<int64_t>(ids.size());
+  const int64_t max_len = m->config().n_positions;
+  const int64_t stride = std::min(c.stride, max_len);
+  c10::InferenceMode guard;
+  bench::reset_peak_memory(device);
+  double nll_sum = 0, kl_sum = 0, kl_max = 0;
+  int64_t scored = 0, windows = 0, prev_end = 0;
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int64_t begin = 0; prev_end < n; begin += stride) {
+    const int64_t end = std::min(begin + max_len, n);
+    std::vector<int64_t> window(ids.begin() + begin, ids.begin() + end);
+    at::Tensor input = at::tensor(window, at::kLong).view({1, -1}).to(device);
+    at::Tensor log_probs = window_log_probs(m, input)[0];  // (T, V)
+    // Position t predicts token t + 1; score the targets [max(prev_end, begin + 1), end).
+    const int64_t first_target = std::max(prev_end, begin + 1);
+    const int64_t count = end - first_target;
+    if (count > 0) {
+      at::Tensor rows = log_probs.narrow(0, first_target - begin - 1, count);                      // (count, V)
+      at::Tensor targets = input[0].narrow(0, first_target - begin, count).view({-1, 1});          // (count, 1)
+      nll_sum -= rows.gather(1, targets).sum().item<double>();
+      if (other) {
+        at::Tensor other_rows = window_log_probs(*other, input)[0].narrow(0, first_target - begin - 1, count);
+        at::Tensor kl = (rows.exp() * (rows - other_rows)).sum(-1);  // KL(this || other) per token
+        kl_sum += kl.sum().item<double>();
+        kl_max = std::max(kl_max, kl.max().item<double>());
+      }
+      scored += count;
+    }
+    prev_end = end;
+    ++windows;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
+
+  nlohmann::json report = {{"schema_version", kSchemaVersion},
+                           {"tool", bench::tool_json()},
+                           {"env", bench::environment_json(device)},
+                           {"config", to_json(c)}};
+  report["config"]["device_resolved"] = device.str();
+  report["attention"] = {{"variant", attention::variant_name(spec)}, {"kernel", m->last_kernel()}};
+  report["dataset"] = {{"name", "text"}, {"path", path}, {"tokens", n}};
+  report["quality"] = {
+      {"perplexity", std::exp(nll_sum / static_cast<double>(scored))},
+      {"mean_nll", nll_sum / static_cast<double>(scored)},
+      {"scored_tokens", scored},
+      {"windows", windows},
+      {"method", fmt::format("strided sliding window: length {} (n_positions), stride {}; every token but the first "
+                             "scored once with the rest of its window as context",
+                             max_len, stride)}};
+  if (other) {
+    report["quality"]["kl_against"] = {{"variant", attention::variant_name(*other_spec)},
+                                       {"kernel", (*other)->last_kernel()},
+                                       {"mean_kl", kl_sum / static_cast<double>(scored)},
+                                       {"max_kl", kl_max},
+                                       {"direction", "KL(this variant || kl_against variant), nats per token"}};
+  }
+  report["latency"] = {{"tokenize_ms", tokenize_ms}, {"total_s", seconds}, {"tokens_per_s", scored / seconds}};
+  report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
+                      {"peak_reserved_bytes", peaks.peak_reserved},
+                      {"weights_bytes", loaded.weight_bytes},
+                      {"measured", device.is_cuda()}};
+  report["status"] = "ok";
+  report["error"] = nullptr;
+  return report;
+}
+
+}  // namespace gptbench::run
