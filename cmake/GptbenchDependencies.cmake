@@ -9,6 +9,10 @@ endif()
 find_package(Torch 2.11 REQUIRED)
 if(GPTBENCH_HAVE_CUDA)
   set(CMAKE_CUDA_ARCHITECTURES "${GPTBENCH_CUDA_ARCHITECTURES}")
+  # It also appends -gencode flags for its own TORCH_CUDA_ARCH_LIST to CMAKE_CUDA_FLAGS: drop them
+  # so every kernel builds for CMAKE_CUDA_ARCHITECTURES only (each extra architecture doubles the
+  # compile time of every instantiation).
+  string(REGEX REPLACE "-gencode[ ;]+arch=compute_[0-9a-z]+,code=[a-z_0-9]+" "" CMAKE_CUDA_FLAGS "${CMAKE_CUDA_FLAGS}")
 endif()
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)

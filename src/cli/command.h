@@ -15,5 +15,6 @@ void register_logits_command(CLI::App& app);
 void register_score_command(CLI::App& app);
 void register_variants_command(CLI::App& app);
 void register_run_command(CLI::App& app);
+void register_attn_bench_command(CLI::App& app);
 
 }  // namespace gptbench::cli

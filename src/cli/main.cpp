@@ -4,15 +4,19 @@
 #include <fmt/format.h>  // fmt::print
 
 #include <cstdio>     // stderr
+#include <algorithm>  // std::reverse
 #include <exception>  // std::exception
 
 #include "command.h"                // register_*_command
+#include "presets.h"                // expand_presets
 #include "gptbench/util/error.h"    // gptbench::Error, UsageError, exit codes
 #include "gptbench/version.h"       // kVersion, kGitSha
 
 int main(int argc, char** argv) {
   CLI::App app{"gptbench: benchmark GPT-2 attention variants (LibTorch + CUDA)"};
   app.require_subcommand(1);
+  // A flag given twice takes its last value, so command-line flags override a --preset file.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", std::string(gptbench::kVersion) + " (" + gptbench::kGitSha + ")");
   gptbench::cli::register_init_command(app);
   gptbench::cli::register_info_command(app);
@@ -21,17 +25,20 @@ int main(int argc, char** argv) {
   gptbench::cli::register_score_command(app);
   gptbench::cli::register_variants_command(app);
   gptbench::cli::register_run_command(app);
+  gptbench::cli::register_attn_bench_command(app);
   try {
-    if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);
+    if (!args.empty() && args[0][0] != '-') {
       std::string names;
       bool known = false;
       for (const CLI::App* sub : app.get_subcommands({})) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
-        known = known || sub->get_name() == argv[1];
+        known = known || sub->get_name() == args[0];
       }
-      if (!known) throw gptbench::UsageError(fmt::format("unknown command \"{}\" (commands: {})", argv[1], names));
+      if (!known) throw gptbench::UsageError(fmt::format("unknown command \"{}\" (commands: {})", args[0], names));
     }
-    app.parse(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 parses a vector from its back
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

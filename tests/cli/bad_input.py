@@ -129,6 +129,32 @@ def main():
         expect(["generate", "--model", variant("extra_tensor", lambda d: save_file(more, str(d / "model.safetensors"))),
                 "--prompt", "hi"], 1, "rotary", "unexpected")
 
+        # gptbench run: data and flag errors, before any model work.
+        run = ["run", "--model", good, "--data-dir", DATA, "--device", "cpu", "--quiet"]
+        expect(run + ["--dataset", "imdb"], 2, "imdb")
+        expect(run + ["--limit", "0"], 2, "--limit")
+        expect(run + ["--prompt-template", "Summarize:"], 2, "--prompt-template")
+        expect(run + ["--batch-size", "0"], 2, "--batch-size")
+        expect(run + ["--task", "translate"], 2, "--task")
+        expect(run + ["--kl-against", "alibi"], 2, "--kl-against")
+        expect(run + ["--dataset", "jsonl", "--data", tmp / "nope.jsonl"], 1, "nope.jsonl")
+        cols = tmp / "cols.csv"
+        cols.write_text("author,headlines\nx,y\n")
+        expect(run + ["--dataset", "news_summary", "--data", cols], 1, "cols.csv", "ctext")
+        badl = tmp / "train.bad.jsonl"
+        badl.write_text('{"source": "a", "reference": "b"}\n{"source": 3}\n')
+        expect(run + ["--dataset", "jsonl", "--data", badl, "--split", "all"], 1, "train.bad.jsonl:2")
+        empty = tmp / "one.jsonl"
+        empty.write_text('{"source": "a b c", "reference": "b", "id": "x"}\n')
+        report = tmp / "failed.json"
+        expect(run + ["--dataset", "jsonl", "--data", empty, "--split", "validation", "--limit", "5", "--out", report],
+               1, "no samples")
+        failed = json.loads(report.read_text()) if report.exists() else {}
+        ok = failed.get("status") == "error" and "no samples" in (failed.get("error") or "")
+        print(("ok   " if ok else "FAIL ") + "a failed run writes a report with status error")
+        if not ok:
+            failures.append("failed run report")
+
         # An output file is never left half-written: a failing logits run leaves nothing behind.
         out = tmp / "logits.safetensors"
         ids = tmp / "ids.json"

@@ -1,0 +1,93 @@
+// The gptbench::attention torch op (our fused flash kernels on CUDA, a readable ATen
+// reference on CPU) and the one function that says which kernel will run for a problem.
+// Semantics are those of gptbench/attention/attention.h; shapes q (B, H, Tq, D),
+// k and v (B, H, Tk, D), out (B, H, Tq, D).
+//
+// Schema (TORCH_LIBRARY(gptbench)):
+//   gptbench::attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos,
+//                       int? q_pos0, Tensor? alibi_slopes, int window, int global_tokens,
+//                       float scale) -> Tensor
+//   q_pos0 = None means Tk - Tq (bottom-right alignment: prefill after a cached prefix).
+//   key_start (B,) and key_pos (B, Tk) are int32 (int64 is accepted and converted).
+//   alibi_slopes (H,) fp32. window 0 = dense causal; global_tokens only with a window.
+//   gptbench::attention.out(<same arguments>, *, Tensor(a!) out) -> Tensor(a!)
+//   writes into a caller's (B, H, Tq, D) tensor, which may be a strided view (for example
+//   of a (B, Tq, H, D) buffer, which saves the transpose before the output projection).
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+#include <c10/core/DeviceType.h>  // c10::DeviceType
+#include <c10/core/ScalarType.h>  // c10::ScalarType
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+
+namespace gptbench::attention {
+
+inline constexpr const char* kAttentionOpName = "gptbench::attention";
+inline constexpr const char* kAttentionOutOverload = "out";
+
+enum class KeyLayout { kContiguous, kRolling };  // kRolling: key_pos gives each slot's position
+enum class ScoreBias { kNone, kAlibi };
+
+// Everything the kernel choice depends on, and nothing else (no data).
+struct AttentionProblem {
+  c10::DeviceType device = c10::DeviceType::CPU;
+  int device_index = 0;
+  int sm_version = 0;  // CUDA compute capability as 10 * major + minor (90 = H100); 0 = unknown
+  c10::ScalarType dtype = c10::ScalarType::Float;
+  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int64_t q_pos0 = 0;  // already resolved (Tk - Tq when the caller gave none)
+  KeyLayout key_layout = KeyLayout::kContiguous;
+  ScoreBias bias = ScoreBias::kNone;
+  int64_t window = 0;
+  int64_t global_tokens = 0;
+};
+
+struct KernelChoice {
+  bool supported = false;
+  std::string kernel_name;  // e.g. "flash_prefill_fp16_d64_bm64_bn64_causal"; recorded in reports
+  std::string reason;       // why unsupported, or a short note on the choice
+};
+
+// Answers both "is it supported?" and "which kernel will run?"; the op calls this same
+// function and throws with `reason` when unsupported (never a silent fallback).
+KernelChoice select_attention_kernel(const AttentionProblem& problem);
+
+// True when this build compiled the CUDA flash kernels (configured with nvcc).
+bool flash_kernels_compiled();
+
+// Optional arguments of the op, with the defaults the model uses.
+struct AttentionOptions {
+  std::optional<at::Tensor> key_pos;       // (B, Tk) int32: rolling cache slot positions
+  std::optional<int64_t> q_pos0;           // default Tk - Tq
+  std::optional<at::Tensor> alibi_slopes;  // (H,) fp32
+  int64_t window = 0;
+  int64_t global_tokens = 0;
+  std::optional<double> scale;  // default 1 / sqrt(D)
+};
+
+// The problem the op will see for these inputs (for select_attention_kernel); for CUDA
+// tensors it reads the device's compute capability.
+// q: (B, H, Tq, D); k: (B, H, Tk, D).
+AttentionProblem make_attention_problem(const at::Tensor& q, const at::Tensor& k, const AttentionOptions& options);
+
+// Calls gptbench::attention through the dispatcher (CPU or CUDA by the inputs' device).
+// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start: (B,). Returns (B, H, Tq, D), q's dtype.
+at::Tensor flash_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
+                           const AttentionOptions& options = {});
+
+// The same through gptbench::attention.out: writes every element of `out` (B, H, Tq, D),
+// q's dtype and device, last dim contiguous; returns `out`.
+at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const at::Tensor& key_start, const AttentionOptions& options = {});
+
+// The math the CPU op runs: plain ATen on any device, fp64 for fp64 inputs and fp32
+// otherwise, result in q's dtype. Tests use it on CUDA fp32 as the reference for big shapes.
+at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos, int64_t q_pos0,
+                               const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
+                               double scale);
+
+}  // namespace gptbench::attention

@@ -1,0 +1,98 @@
+// Argument checks of gptbench::attention (see attention_inputs.h).
+#include "attention_inputs.h"
+
+#include <c10/util/StringUtil.h>  // c10::str for sizes in messages
+
+#include <cmath>   // std::isfinite
+#include <string>  // std::string
+
+#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+
+namespace gptbench::attention::detail {
+namespace {
+
+std::string sizes_of(const at::Tensor& t) { return c10::str(t.sizes()); }
+
+bool is_index_dtype(const at::Tensor& t) {
+  return t.scalar_type() == at::kInt || t.scalar_type() == at::kLong;
+}
+
+}  // namespace
+
+AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
+                                      std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
+                                      int64_t window, int64_t global_tokens, double scale) {
+  constexpr const char* kOp = "gptbench::attention";
+  GPTBENCH_CHECK(q.defined() && k.defined() && v.defined() && key_start.defined(),
+                 "{}: q, k, v and key_start must be defined tensors", kOp);
+  GPTBENCH_CHECK(q.dim() == 4, "{}: q must be 4-D (B, H, Tq, D), got {}", kOp, sizes_of(q));
+  GPTBENCH_CHECK(k.dim() == 4, "{}: k must be 4-D (B, H, Tk, D), got {}", kOp, sizes_of(k));
+  GPTBENCH_CHECK(v.sizes() == k.sizes(), "{}: v must have k's shape {}, got {}", kOp, sizes_of(k), sizes_of(v));
+  AttentionShape s;
+  s.batch = q.size(0);
+  s.heads = q.size(1);
+  s.q_len = q.size(2);
+  s.head_dim = q.size(3);
+  s.k_len = k.size(2);
+  GPTBENCH_CHECK(k.size(0) == s.batch && k.size(1) == s.heads && k.size(3) == s.head_dim,
+                 "{}: k {} does not match q {} in B, H or D", kOp, sizes_of(k), sizes_of(q));
+  GPTBENCH_CHECK(q.scalar_type() == k.scalar_type() && q.scalar_type() == v.scalar_type(),
+                 "{}: q, k, v must share one dtype, got {}, {}, {}", kOp, c10::toString(q.scalar_type()),
+                 c10::toString(k.scalar_type()), c10::toString(v.scalar_type()));
+  GPTBENCH_CHECK(at::isFloatingType(q.scalar_type()), "{}: q, k, v must be floating point, got {}", kOp,
+                 c10::toString(q.scalar_type()));
+  GPTBENCH_CHECK(k.device() == q.device() && v.device() == q.device() && key_start.device() == q.device(),
+                 "{}: q, k, v and key_start must be on one device (q is on {})", kOp, q.device().str());
+
+  GPTBENCH_CHECK(key_start.dim() == 1 && key_start.size(0) == s.batch && is_index_dtype(key_start),
+                 "{}: key_start must be (B,) = ({}) int32 or int64, got {} {}", kOp, s.batch, sizes_of(key_start),
+                 c10::toString(key_start.scalar_type()));
+  if (key_pos.has_value() && key_pos->defined()) {
+    const at::Tensor& kp = *key_pos;
+    GPTBENCH_CHECK(kp.dim() == 2 && kp.size(0) == s.batch && kp.size(1) == s.k_len && is_index_dtype(kp),
+                   "{}: key_pos must be (B, Tk) = ({}, {}) int32 or int64, got {} {}", kOp, s.batch, s.k_len,
+                   sizes_of(kp), c10::toString(kp.scalar_type()));
+    GPTBENCH_CHECK(kp.device() == q.device(), "{}: key_pos must be on q's device {}", kOp, q.device().str());
+  }
+  if (alibi_slopes.has_value() && alibi_slopes->defined()) {
+    const at::Tensor& a = *alibi_slopes;
+    GPTBENCH_CHECK(a.dim() == 1 && a.size(0) == s.heads && at::isFloatingType(a.scalar_type()),
+                   "{}: alibi_slopes must be (H,) = ({}) floating point, got {} {}", kOp, s.heads, sizes_of(a),
+                   c10::toString(a.scalar_type()));
+    GPTBENCH_CHECK(a.device() == q.device(), "{}: alibi_slopes must be on q's device {}", kOp, q.device().str());
+  }
+  GPTBENCH_CHECK(window >= 0, "{}: window must be >= 0 (0 = no window), got {}", kOp, window);
+  GPTBENCH_CHECK(global_tokens >= 0, "{}: global_tokens must be >= 0, got {}", kOp, global_tokens);
+  // Positive: the kernels take the row max on unscaled scores.
+  GPTBENCH_CHECK(std::isfinite(scale) && scale > 0, "{}: scale must be a positive finite number, got {}", kOp, scale);
+  s.q_pos0 = q_pos0.value_or(s.k_len - s.q_len);
+  // The kernels index positions in int32; keep every position well inside that range.
+  constexpr int64_t kMaxPos = int64_t{1} << 30;
+  GPTBENCH_CHECK(s.q_len < kMaxPos && s.k_len < kMaxPos && s.q_pos0 > -kMaxPos && s.q_pos0 < kMaxPos,
+                 "{}: Tq={}, Tk={}, q_pos0={} out of range (|value| < 2^30)", kOp, s.q_len, s.k_len, s.q_pos0);
+  return s;
+}
+
+void check_attention_out(const at::Tensor& out, const at::Tensor& q) {
+  constexpr const char* kOp = "gptbench::attention.out";
+  GPTBENCH_CHECK(out.defined(), "{}: out must be a defined tensor", kOp);
+  GPTBENCH_CHECK(out.sizes() == q.sizes(), "{}: out must have q's shape {} (B, H, Tq, D), got {}", kOp, sizes_of(q),
+                 sizes_of(out));
+  GPTBENCH_CHECK(out.scalar_type() == q.scalar_type(), "{}: out must have q's dtype {}, got {}", kOp,
+                 c10::toString(q.scalar_type()), c10::toString(out.scalar_type()));
+  GPTBENCH_CHECK(out.device() == q.device(), "{}: out must be on q's device {}, got {}", kOp, q.device().str(),
+                 out.device().str());
+}
+
+bool window_active(int64_t window, int64_t q_pos0, int64_t q_len) {
+  // Key positions are >= 0, so qpos - kpos <= q_pos0 + Tq - 1.
+  return window > 0 && window <= q_pos0 + q_len - 1;
+}
+
+kernels::MaskPolicy mask_policy(bool alibi, bool window) {
+  if (alibi) return window ? kernels::MaskPolicy::kAlibiWindow : kernels::MaskPolicy::kAlibi;
+  return window ? kernels::MaskPolicy::kWindow : kernels::MaskPolicy::kCausal;
+}
+
+}  // namespace gptbench::attention::detail

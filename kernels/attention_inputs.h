@@ -1,0 +1,35 @@
+// Validation and normalisation of the gptbench::attention arguments, shared by the CPU
+// and CUDA implementations so that both refuse the same inputs with the same message.
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+
+#include "attention_params.h"  // MaskPolicy
+
+namespace gptbench::attention::detail {
+
+struct AttentionShape {
+  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int64_t q_pos0 = 0;  // resolved: Tk - Tq when not given
+};
+
+// Throws gptbench::Error naming the argument when anything is off.
+// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start (B,); key_pos (B, Tk); alibi_slopes (H,).
+AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
+                                      std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
+                                      int64_t window, int64_t global_tokens, double scale);
+
+// out of the .out overload: (B, H, Tq, D), q's dtype and device.
+void check_attention_out(const at::Tensor& out, const at::Tensor& q);
+
+// A window no visible pair can reach (W > last query position) is no window at all:
+// the kernel then runs the cheaper dense policy. Sinks only matter with a window.
+bool window_active(int64_t window, int64_t q_pos0, int64_t q_len);
+
+kernels::MaskPolicy mask_policy(bool alibi, bool window);
+
+}  // namespace gptbench::attention::detail

@@ -1,0 +1,54 @@
+// The one input of every attention kernel: pointers, strides, sizes and mask settings.
+// Plain C++ (no torch, no CUDA headers) so that the torch op (.cpp, g++) fills it and
+// the kernels (.cu, nvcc) read it without either side compiling the other's headers.
+// Shapes: q, out (B, H, Tq, D); k, v (B, H, Tk, D); strides in elements, last dim contiguous.
+#pragma once
+
+#include <cstdint>  // int64_t, int32_t
+
+namespace gptbench::kernels {
+
+// The compile-time mask policy of a kernel instantiation. Causal is always on (GPT-2);
+// sinks (global tokens) are a runtime value inside the window policies.
+enum class MaskPolicy : int { kCausal = 0, kAlibi = 1, kWindow = 2, kAlibiWindow = 3 };
+
+enum class ElementType : int { kFp16 = 0, kBf16 = 1 };
+
+constexpr bool policy_has_alibi(MaskPolicy p) {
+  return p == MaskPolicy::kAlibi || p == MaskPolicy::kAlibiWindow;
+}
+constexpr bool policy_has_window(MaskPolicy p) {
+  return p == MaskPolicy::kWindow || p == MaskPolicy::kAlibiWindow;
+}
+
+struct AttentionParams {
+  const void* q = nullptr;  // (B, H, Tq, D)
+  const void* k = nullptr;  // (B, H, Tk, D)
+  const void* v = nullptr;  // (B, H, Tk, D)
+  void* out = nullptr;      // (B, H, Tq, D)
+  int64_t q_strides[3] = {0, 0, 0};    // batch, head, row
+  int64_t k_strides[3] = {0, 0, 0};
+  int64_t v_strides[3] = {0, 0, 0};
+  int64_t out_strides[3] = {0, 0, 0};
+
+  const int32_t* key_start = nullptr;   // (B): first real position of each row
+  const int32_t* key_pos = nullptr;     // (B, Tk) or null: position held by each cache slot, -1 = empty
+  int64_t key_pos_batch_stride = 0;
+  const float* alibi_slopes = nullptr;  // (H) or null
+
+  int batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int q_pos0 = 0;          // position of query 0
+  int window = 0;          // 0 = no window
+  int global_tokens = 0;   // sinks: first real tokens every query sees (window policies only)
+  float scale = 0.f;       // softmax scale applied to q.k
+  ElementType dtype = ElementType::kFp16;
+  MaskPolicy policy = MaskPolicy::kCausal;
+
+  // Split-KV decode scratch, filled by the launcher's caller when num_splits > 1.
+  int num_splits = 1;
+  float* partial_out = nullptr;  // (B, H, num_splits, D) fp32, already normalised per split
+  float* partial_lse = nullptr;  // (B, H, num_splits) fp32, log2 domain, -inf for an empty split
+  int decode_span = 0;           // upper bound of keys one row scans (host's view), sets num_splits
+};
+
+}  // namespace gptbench::kernels

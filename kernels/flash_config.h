@@ -1,0 +1,64 @@
+// Tile shapes of the flash kernels: one place, read by the kernels, the launchers and
+// the kernel names the selection function reports. The measurements behind each choice
+// are in kernels/NOTES.md.
+#pragma once
+
+#include "attention_params.h"  // MaskPolicy, policy_has_window
+
+namespace gptbench::kernels {
+
+// Where a prefill warp keeps its Q fragments: registers (loaded once) or shared memory
+// (re-read every KV tile, which frees registers for wider tiles).
+enum class QStorage { kRegisters, kShared };
+
+// Prefill: each warp owns kMTiles m16 tiles of query rows; a CTA owns 16 * kMTiles * kWarps
+// rows and walks the keys in tiles of kBlockN, double-buffered in shared memory.
+// Choices per policy at D = 64 (NOTES.md has the lab numbers behind each):
+//  - causal and ALiBi: 2 m tiles per warp, 128-key tiles, Q re-read from shared memory (the
+//    FA2 shape; 6-8 % faster than 64-key tiles with Q in registers, despite a few spills);
+//  - window: 64-row CTAs, whose band of KV tiles is narrower, capped at 128 registers so that
+//    4 CTAs share an SM (a CTA has only ~5 tiles: other CTAs must hide its latency).
+// D = 128 keeps 1 m tile and 64-key tiles (2 m tiles would spill).
+template <int kHeadDim, MaskPolicy P>
+struct PrefillConfig {
+  static constexpr bool kWindowed = policy_has_window(P);
+  static constexpr bool kD64 = kHeadDim == 64;
+  static constexpr int kWarps = 4;
+  static constexpr int kMTiles = kD64 && !kWindowed ? 2 : 1;
+  static constexpr int kBlockN = kD64 && !kWindowed ? 128 : 64;
+  static constexpr QStorage kQ = kD64 ? QStorage::kShared : QStorage::kRegisters;
+  static constexpr int kMinCtas = kD64 && kWindowed ? 4 : 1;  // 1: no register cap
+  static constexpr int kBlockM = 16 * kMTiles * kWarps;
+  static constexpr int kThreads = 32 * kWarps;
+};
+
+// The tile shape of the prefill instantiation for runtime values (for kernel names).
+struct PrefillTiles {
+  int block_m, block_n;
+};
+template <int kHeadDim>
+PrefillTiles prefill_tiles_for(MaskPolicy p) {
+  auto of = [](auto cfg) { return PrefillTiles{decltype(cfg)::kBlockM, decltype(cfg)::kBlockN}; };
+  switch (p) {
+    case MaskPolicy::kCausal: return of(PrefillConfig<kHeadDim, MaskPolicy::kCausal>{});
+    case MaskPolicy::kAlibi: return of(PrefillConfig<kHeadDim, MaskPolicy::kAlibi>{});
+    case MaskPolicy::kWindow: return of(PrefillConfig<kHeadDim, MaskPolicy::kWindow>{});
+    case MaskPolicy::kAlibiWindow: return of(PrefillConfig<kHeadDim, MaskPolicy::kAlibiWindow>{});
+  }
+  return PrefillTiles{0, 0};
+}
+inline PrefillTiles prefill_tiles(int head_dim, MaskPolicy p) {
+  return head_dim == 64 ? prefill_tiles_for<64>(p) : prefill_tiles_for<128>(p);
+}
+
+// Decode: kDecodeThreads threads per CTA, each holding 8 head-dim elements (16 bytes) of a
+// key; kDecodeUnroll keys per thread group are loaded before any is used, so every thread
+// keeps 2 * kDecodeUnroll 16-byte loads in flight.
+inline constexpr int kDecodeThreads = 128;
+inline constexpr int kDecodeUnroll = 4;
+// A split never gets fewer keys than this: below it the partial write and the combine
+// cost more than the extra parallelism buys.
+inline constexpr int kDecodeMinKeysPerSplit = 256;
+inline constexpr int kDecodeMaxSplits = 128;
+
+}  // namespace gptbench::kernels

@@ -1,0 +1,22 @@
+// Declarations of the per-instantiation entry points. Each (dtype, head dim, policy) is
+// defined in its own generated .cu file (see kernels/CMakeLists.txt) so that nvcc compiles
+// them in parallel; the dispatcher sees only these declarations.
+#pragma once
+
+#include <cuda_runtime_api.h>  // cudaStream_t, cudaError_t
+
+#include "attention_params.h"  // AttentionParams, MaskPolicy
+
+namespace gptbench::kernels {
+
+template <typename T, int D, MaskPolicy P>
+cudaError_t run_flash_prefill(const AttentionParams& p, cudaStream_t stream);
+
+template <typename T, int D, MaskPolicy P>
+cudaError_t run_flash_decode(const AttentionParams& p, cudaStream_t stream);
+
+// Resident CTAs per SM of the decode kernel (sets the split count).
+template <typename T, int D, MaskPolicy P>
+int flash_decode_ctas_per_sm();
+
+}  // namespace gptbench::kernels

@@ -1,0 +1,25 @@
+// Host entry points of the flash kernels. Plain C++ with the CUDA runtime's C API only,
+// so the torch op (.cpp) can call the kernels without nvcc ever seeing torch headers.
+#pragma once
+
+#include <cuda_runtime_api.h>  // cudaStream_t, cudaError_t
+
+#include "attention_params.h"  // AttentionParams, ElementType, MaskPolicy
+
+namespace gptbench::kernels {
+
+// Head dims the kernels are compiled for; the selection function reads this list.
+inline constexpr int kFlashHeadDims[] = {64, 128};
+
+// Fused prefill (any Tq >= 1, contiguous keys, key_pos must be null).
+cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream);
+
+// Split-KV decode (Tq == 1): writes out directly when p.num_splits == 1, otherwise
+// partial (out, lse) per split and then the log-sum-exp combine into out.
+cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream);
+
+// How many KV splits the decode of p (batch, heads, decode_span, dtype, head dim, policy)
+// should use on a device of num_sms SMs: one full wave of resident CTAs.
+int choose_decode_splits(const AttentionParams& p, int num_sms);
+
+}  // namespace gptbench::kernels

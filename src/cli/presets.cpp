@@ -1,0 +1,60 @@
+// Preset files.
+#include "presets.h"
+
+#include <fmt/format.h>  // fmt::format
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include "gptbench/io/atomic_file.h"  // read_file
+#include "gptbench/util/error.h"      // Error, UsageError
+
+namespace gptbench::cli {
+namespace {
+
+std::vector<std::string> preset_flags(const std::string& path) {
+  std::string text;
+  try {
+    text = io::read_file(path);
+  } catch (const Error& e) {
+    throw UsageError(fmt::format("--preset: {}", e.what()));
+  }
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw UsageError(fmt::format("--preset {}: not a JSON object", path));
+  std::vector<std::string> flags;
+  for (const auto& [key, value] : j.items()) {
+    if (!key.empty() && key[0] == '_') continue;  // "_comment" and similar notes
+    const std::string flag = "--" + key;
+    if (value.is_boolean()) {
+      if (value.get<bool>()) flags.push_back(flag);
+    } else if (value.is_string()) {
+      flags.insert(flags.end(), {flag, value.get<std::string>()});
+    } else if (value.is_number()) {
+      flags.insert(flags.end(), {flag, value.dump()});
+    } else {
+      throw UsageError(fmt::format("--preset {}: value of \"{}\" must be a string, number or boolean", path, key));
+    }
+  }
+  return flags;
+}
+
+}  // namespace
+
+std::vector<std::string> expand_presets(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--preset") {
+      if (i + 1 >= argc) throw UsageError("--preset needs a file");
+      const auto flags = preset_flags(argv[++i]);
+      args.insert(args.end(), flags.begin(), flags.end());
+    } else if (a.rfind("--preset=", 0) == 0) {
+      const auto flags = preset_flags(a.substr(9));
+      args.insert(args.end(), flags.begin(), flags.end());
+    } else {
+      args.push_back(a);
+    }
+  }
+  return args;
+}
+
+}  // namespace gptbench::cli
