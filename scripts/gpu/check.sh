@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 BUILD=build-gpu
 DATA=$PWD/.carry/data
 BIN=$BUILD/gptbench
-export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA
+export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA GPTBENCH_BIN=$PWD/$BIN
 status=0
 
 build() {
@@ -22,7 +22,7 @@ build() {
   local prefix t0
   prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
   t0=$(date +%s)
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DGPTBENCH_PYTHON=python3 \
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DGPTBENCH_PYTHON="$(command -v python3)" \
     -DCMAKE_CUDA_ARCHITECTURES=90a -DGPTBENCH_DATA_DIR="$DATA" >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log"; echo "CONFIGURE FAILED"; return 1; }
   cmake --build "$BUILD" -j 16 >>"$OUT/build.log" 2>&1 \
@@ -32,11 +32,15 @@ build() {
 
 gpu_tests() {
   local t0=$(date +%s)
-  (cd "$BUILD" && timeout 420 ctest -L gpu -E parity_hf_gpu --output-on-failure -j 1) >"$OUT/ctest_gpu.log" 2>&1 || status=1
-  tail -15 "$OUT/ctest_gpu.log"
+  (cd "$BUILD" && timeout 420 ctest -L gpu -E "parity_hf_gpu|beam_search_hf_gpu|flash_vs_standard_gpu" --output-on-failure -j 1) >"$OUT/ctest_gpu.log" 2>&1 || status=1
+  grep -E "tests passed|Failed|Not Run|\*\*\*" "$OUT/ctest_gpu.log" | head -20
+  "$BUILD/tests/model/attention_memory_gpu_test" 2>&1 | grep -E "memory \]|OK|FAILED" | tee "$OUT/memory.txt"
   timeout 300 python3 tests/model/parity_hf.py --device cuda --shape gpt2 --new-tokens 32 \
     --precision-report "$OUT/precision.json" >"$OUT/parity_gpu.log" 2>&1 || status=1
   grep -E "FAIL|info|passed|failed" "$OUT/parity_gpu.log" | tail -12
+  timeout 240 python3 tests/model/flash_vs_standard_gpu.py --report "$OUT/flash_vs_standard.json" \
+    >"$OUT/flash_vs_standard.log" 2>&1 || status=1
+  tail -8 "$OUT/flash_vs_standard.log"
   echo "gpu tests: $(( $(date +%s) - t0 )) s, status $status"
 }
 
@@ -74,6 +78,7 @@ PY
 }
 
 case "$STAGE" in
+  flashmodel) timeout 300 python3 tests/model/flash_vs_standard_gpu.py --report "$OUT/flash_vs_standard.json" | tail -30 ;;
   build) build || exit 1 ;;
   test) gpu_tests ;;
   bench) bench ;;
