@@ -71,6 +71,8 @@ TORCH_PREFIX=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
 # 3. Configure (once, or again when the arguments change) and build.
 launcher=()
+# Paths under the checkout are hashed relative to it, so a fresh clone reuses the compile cache.
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 fi
