@@ -49,7 +49,7 @@ python3 - "$OUT" <<'PY'
 import glob, json, sys
 for f in sorted(glob.glob(sys.argv[1] + "/bench_*.json")):
     r = json.load(open(f))
-    print(f"== {f.split('/')[-1]} on {r['env']['gpu']} ({r['env']['date_utc']})")
+    print(f"== {f.split('/')[-1]} on {r['env']['gpu']} ({r['env']['time_utc']})")
     for x in r["results"]:
         shape = f"B{x['batch']} T{x['k_len']}"
         if x["status"] != "ok":

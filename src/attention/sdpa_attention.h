@@ -5,7 +5,8 @@
 #pragma once
 
 #include "blocked_attention.h"             // Blocking
-#include "gptbench/attention/attention.h"  // AttentionImpl, AttentionSpec
+#include "gptbench/attention/attention.h"     // AttentionImpl, AttentionSpec
+#include "gptbench/attention/sdpa_backend.h"  // sdpa_backend_name
 
 namespace gptbench::attention {
 
@@ -20,8 +21,5 @@ class SdpaAttention final : public AttentionImpl {
   AttentionSpec spec_;
   std::string last_kernel_ = "sdpa";
 };
-
-// "math", "flash_attention", "efficient_attention", "cudnn_attention", ... for at::SDPBackend values.
-std::string sdpa_backend_name(int64_t backend);
 
 }  // namespace gptbench::attention

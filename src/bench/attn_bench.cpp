@@ -29,6 +29,8 @@
 #include <vector>      // std::vector
 
 #include "gptbench/attention/flash_op.h"  // flash_attention, select_attention_kernel
+#include "gptbench/attention/sdpa_backend.h"  // sdpa_backend_name
+#include "gptbench/bench/environment.h"   // environment_json, tool_json
 #include "gptbench/io/atomic_file.h"      // write_file_atomic
 #include "gptbench/util/error.h"          // gptbench::Error, UsageError
 #include "gptbench/version.h"             // kVersion, kGitSha
@@ -58,17 +60,6 @@ const BackendInfo& info(AttnBackend b) {
     if (i.backend == b) return i;
   }
   throw Error("attn-bench: unknown backend");
-}
-
-const char* sdp_backend_name(int64_t choice) {
-  switch (static_cast<at::SDPBackend>(choice)) {
-    case at::SDPBackend::math: return "math";
-    case at::SDPBackend::flash_attention: return "flash_attention";
-    case at::SDPBackend::efficient_attention: return "efficient_attention";
-    case at::SDPBackend::cudnn_attention: return "cudnn_attention";
-    case at::SDPBackend::overrideable: return "overrideable";
-    default: return "error";
-  }
 }
 
 // Enables exactly one SDPA backend for its lifetime, restoring the previous switches after.
@@ -118,34 +109,7 @@ at::ScalarType parse_dtype(const std::string& name) {
   throw UsageError(fmt::format("--dtype: unknown dtype '{}' (valid: fp16, bf16)", name));
 }
 
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 #ifndef GPTBENCH_BENCH_NO_CUDA
-nlohmann::json environment() {
-  const cudaDeviceProp* props = at::cuda::getCurrentDeviceProperties();
-  int driver = 0, runtime = 0;
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  return {
-      {"gpu", props->name},
-      {"sm_count", props->multiProcessorCount},
-      {"compute_capability", fmt::format("{}.{}", props->major, props->minor)},
-      {"l2_bytes", props->l2CacheSize},
-      {"memory_bytes", props->totalGlobalMem},
-      {"cuda_driver", fmt::format("{}.{}", driver / 1000, (driver % 1000) / 10)},  // CUDA version the driver supports
-      {"cuda_runtime", fmt::format("{}.{}", runtime / 1000, (runtime % 1000) / 10)},
-      {"torch", TORCH_VERSION},
-      {"cudnn", at::detail::getCUDAHooks().versionCuDNN()},
-      {"gptbench", fmt::format("{} ({})", kVersion, kGitSha)},
-      {"date_utc", utc_now()},
-  };
-}
-
 // Medians of CUDA-event times of fn, each run preceded by an L2 flush outside the timing.
 std::vector<double> time_on_stream(const std::function<void()>& fn, const AttnBenchConfig& cfg, at::Tensor& flush) {
   for (int i = 0; i < cfg.warmup_runs; ++i) fn();
@@ -288,9 +252,9 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, at::Tensor& flu
       }
     }
     if (chosen != static_cast<int64_t>(want)) {
-      return skip(fmt::format("SDPA would run {} instead of {}", sdp_backend_name(chosen), sdp_backend_name(static_cast<int64_t>(want))));
+      return skip(fmt::format("SDPA would run {} instead of {}", attention::sdpa_backend_name(chosen), attention::sdpa_backend_name(static_cast<int64_t>(want))));
     }
-    row.kernel = std::string("sdpa:") + sdp_backend_name(chosen);
+    row.kernel = std::string("sdpa:") + attention::sdpa_backend_name(chosen);
     call = [q, k, v, mask, is_causal, scale] {
       at::scaled_dot_product_attention(q, k, v, mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt, 0.0,
                                        is_causal, scale);
@@ -455,8 +419,10 @@ nlohmann::json run_attn_bench(const AttnBenchConfig& cfg) {
   }
 
   nlohmann::json report = {
-      {"tool", "gptbench attn-bench"},
-      {"env", environment()},
+      {"schema_version", 1},
+      {"tool", tool_json()},
+      {"command", "attn-bench"},
+      {"env", environment_json(c10::Device(c10::kCUDA))},
       {"config",
        {{"batch", cfg.batch}, {"heads", cfg.heads}, {"seq", cfg.seq}, {"kv_len", cfg.kv_len},
         {"head_dim", cfg.head_dim}, {"window", cfg.window}, {"global_tokens", cfg.global_tokens},

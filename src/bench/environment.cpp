@@ -4,6 +4,7 @@
 #include <ATen/detail/CUDAHooksInterface.h>  // at::detail::getCUDAHooks (cuDNN version, no CUDA headers)
 #include <torch/cuda.h>                      // torch::cuda::device_count
 #include <torch/version.h>                   // TORCH_VERSION
+#include <fmt/format.h>                      // fmt::format
 #include <unistd.h>                          // gethostname
 
 #include <ctime>   // std::time, gmtime_r, strftime
@@ -11,6 +12,7 @@
 
 #ifdef GPTBENCH_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>  // at::cuda::getDeviceProperties
+#include <c10/cuda/CUDAFunctions.h>  // c10::cuda::current_device
 #include <cuda_runtime_api.h>       // cudaDriverGetVersion, cudaRuntimeGetVersion
 #endif
 
@@ -40,7 +42,7 @@ nlohmann::json environment_json(c10::Device device) {
                         {"cuda_devices", torch::cuda::device_count()}};
 #ifdef GPTBENCH_HAVE_CUDA
   if (device.is_cuda()) {
-    const cudaDeviceProp* p = at::cuda::getDeviceProperties(device.index());
+    const cudaDeviceProp* p = at::cuda::getDeviceProperties(device.has_index() ? device.index() : c10::cuda::current_device());
     int driver = 0, runtime = 0;
     cudaDriverGetVersion(&driver);
     cudaRuntimeGetVersion(&runtime);
@@ -49,8 +51,8 @@ nlohmann::json environment_json(c10::Device device) {
     env["compute_capability"] = std::to_string(p->major) + "." + std::to_string(p->minor);
     env["gpu_memory_bytes"] = p->totalGlobalMem;
     env["l2_bytes"] = p->l2CacheSize;
-    env["cuda_driver"] = driver;
-    env["cuda_runtime"] = runtime;
+    env["cuda_driver"] = fmt::format("{}.{}", driver / 1000, (driver % 1000) / 10);  // CUDA version the driver supports
+    env["cuda_runtime"] = fmt::format("{}.{}", runtime / 1000, (runtime % 1000) / 10);
     env["cudnn"] = at::detail::getCUDAHooks().versionCuDNN();
   }
 #endif
