@@ -45,7 +45,7 @@ void print_table(const nlohmann::json& r) {
 
 void register_run_command(CLI::App& app) {
   auto c = std::make_shared<run::RunConfig>();
-  auto forward_timing = std::make_shared<bool>(false);
+  auto timing = std::make_shared<std::string>("generate");
   auto no_stemmer = std::make_shared<bool>(false);
   auto task = std::make_shared<std::string>("summarization");
   CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
@@ -78,14 +78,18 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
   cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
-  cmd->add_flag("--forward-timing", *forward_timing,
-                "time one forward pass per padded batch instead of generation (the student projects' 'inference time')");
+  cmd->add_option("--timing", *timing,
+                  "generate | forward: forward times one forward pass per padded batch instead of generation "
+                  "(the student projects' 'inference time')")
+      ->capture_default_str();
   cmd->add_flag("--no-stemmer", *no_stemmer, "ROUGE without the Porter stemmer");
   cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
   cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
-  cmd->callback([c, forward_timing, no_stemmer, task] {
-    c->timing = *forward_timing ? run::TimingMode::kForward : run::TimingMode::kGenerate;
+  cmd->callback([c, timing, no_stemmer, task] {
+    if (*timing != "generate" && *timing != "forward")
+      throw UsageError(fmt::format("--timing: unknown mode \"{}\" (generate, forward)", *timing));
+    c->timing = *timing == "forward" ? run::TimingMode::kForward : run::TimingMode::kGenerate;
     c->stemmer = !*no_stemmer;
     if (*task == "perplexity") {
       c->task = run::Task::kPerplexity;

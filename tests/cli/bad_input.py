@@ -137,6 +137,8 @@ def main():
         expect(run + ["--batch-size", "0"], 2, "--batch-size")
         expect(run + ["--task", "translate"], 2, "--task")
         expect(run + ["--kl-against", "alibi"], 2, "--kl-against")
+        expect(run + ["--timing", "wallclock"], 2, "--timing")
+        expect(run + ["--no-repeat-ngram-size", "2"], 2, "--num-beams")
         expect(run + ["--dataset", "jsonl", "--data", tmp / "nope.jsonl"], 1, "nope.jsonl")
         cols = tmp / "cols.csv"
         cols.write_text("author,headlines\nx,y\n")
