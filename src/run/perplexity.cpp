@@ -7,17 +7,15 @@
 #include <ATen/ops/zeros.h>          // at::zeros
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 #include <fmt/format.h>              // fmt::format
-#include <torch/cuda.h>              // torch::cuda::is_available
 
 #include <chrono>  // std::chrono
 #include <cmath>   // std::exp
 
 #include "gptbench/attention/variant.h"    // parse_variant, variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
-#include "gptbench/bench/environment.h"    // environment_json, tool_json
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model, copy_parameters, parse_dtype, parse_device
-#include "gptbench/run/summarization.h"    // kSchemaVersion
+#include "gptbench/run/summarization.h"    // report_header, resolve_device
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/error.h"           // UsageError
 
@@ -38,8 +36,7 @@ nlohmann::json run_perplexity(const RunConfig& c) {
   if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
   const c10::ScalarType dtype = model::parse_dtype(c.dtype);
-  const c10::Device device = c.device == "auto" ? c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU)
-                                                : model::parse_device(c.device);
+  const c10::Device device = resolve_device(c.device);
   const std::string path = c.data_path.empty() ? c.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
   const std::string text = io::read_file(path);
 
@@ -96,11 +93,7 @@ nlohmann::json run_perplexity(const RunConfig& c) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
-  nlohmann::json report = {{"schema_version", kSchemaVersion},
-                           {"tool", bench::tool_json()},
-                           {"env", bench::environment_json(device)},
-                           {"config", to_json(c)}};
-  report["config"]["device_resolved"] = device.str();
+  nlohmann::json report = report_header(c, device);
   report["attention"] = {{"variant", attention::variant_name(spec)}, {"kernel", m->last_kernel()}};
   report["dataset"] = {{"name", "text"}, {"path", path}, {"tokens", n}};
   report["quality"] = {

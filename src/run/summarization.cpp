@@ -55,11 +55,6 @@ void validate(const RunConfig& c) {
     throw UsageError("--timing forward runs no generation: drop --num-beams");
 }
 
-c10::Device resolve_device(const std::string& name) {
-  if (name == "auto") return c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU);
-  return model::parse_device(name);
-}
-
 // A progress line on stderr when it is a terminal.
 class Progress {
  public:
@@ -167,14 +162,30 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
 
 }  // namespace
 
+c10::Device resolve_device(const std::string& name) {
+  if (name == "auto") return c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU);
+  return model::parse_device(name);
+}
+
+nlohmann::json report_header(const RunConfig& config, c10::Device device) {
+  nlohmann::json header = {{"schema_version", kSchemaVersion},
+                           {"tool", bench::tool_json()},
+                           {"env", bench::environment_json(device)},
+                           {"config", to_json(config)}};
+  header["config"]["device_resolved"] = device.str();
+  return header;
+}
+
 nlohmann::json error_report(const RunConfig& config, const std::string& message) {
   c10::Device device(c10::kCPU);
   try {
     device = resolve_device(config.device);
   } catch (const std::exception&) {
   }
-  return {{"schema_version", kSchemaVersion}, {"tool", bench::tool_json()}, {"env", bench::environment_json(device)},
-          {"config", to_json(config)},        {"status", "error"},          {"error", message}};
+  nlohmann::json report = report_header(config, device);
+  report["status"] = "error";
+  report["error"] = message;
+  return report;
 }
 
 nlohmann::json run_summarization(const RunConfig& c) {
@@ -273,11 +284,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
   }
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
-  nlohmann::json report = {{"schema_version", kSchemaVersion},
-                           {"tool", bench::tool_json()},
-                           {"env", bench::environment_json(device)},
-                           {"config", to_json(c)}};
-  report["config"]["device_resolved"] = device.str();
+  nlohmann::json report = report_header(c, device);
   report["attention"] = {{"variant", attention::variant_name(spec)},
                          {"kernel", m->last_kernel()},
                          {"alibi", spec.alibi()},

@@ -3,6 +3,8 @@
 // report (schema: docs/result-schema.md).
 #pragma once
 
+#include <c10/core/Device.h>  // c10::Device
+
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "gptbench/run/run_config.h"  // RunConfig
@@ -14,6 +16,12 @@ inline constexpr int kSchemaVersion = 1;
 // Returns the report with "status": "ok". Throws gptbench::Error / UsageError on failure; the
 // caller turns that into a report with "status": "error" (error_report below).
 nlohmann::json run_summarization(const RunConfig& config);
+
+// The keys every report starts with: schema_version, tool, env (of `device`), config (+ device_resolved).
+nlohmann::json report_header(const RunConfig& config, c10::Device device);
+
+// The device --device names ("auto": CUDA when available).
+c10::Device resolve_device(const std::string& name);
 
 // A report for a run that failed: config, env and the one-line message, "status": "error".
 nlohmann::json error_report(const RunConfig& config, const std::string& message);
