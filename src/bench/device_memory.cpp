@@ -3,13 +3,26 @@
 
 #ifdef GPTBENCH_HAVE_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>  // getDeviceStats, resetPeakStats, emptyCache
+#include <c10/cuda/CUDAFunctions.h>       // c10::cuda::current_device
 #endif
 
 namespace gptbench::bench {
+namespace {
+
+// The allocator indexes its per-device state directly: an index of -1 would read out of bounds.
+c10::DeviceIndex index_of(c10::Device device) {
+#ifdef GPTBENCH_HAVE_CUDA
+  return device.has_index() ? device.index() : c10::cuda::current_device();
+#else
+  return device.index();
+#endif
+}
+
+}  // namespace
 
 void reset_peak_memory(c10::Device device) {
 #ifdef GPTBENCH_HAVE_CUDA
-  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(index_of(device));
 #else
   (void)device;
 #endif
@@ -20,7 +33,7 @@ MemoryPeaks read_peak_memory(c10::Device device) {
 #ifdef GPTBENCH_HAVE_CUDA
   if (device.is_cuda()) {
     using c10::CachingAllocator::StatType;
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index_of(device));
     const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
     peaks.peak_allocated = stats.allocated_bytes[aggregate].peak;
     peaks.peak_reserved = stats.reserved_bytes[aggregate].peak;

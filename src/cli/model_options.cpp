@@ -1,9 +1,9 @@
 // Shared model flags.
 #include "model_options.h"
 
-#include <torch/cuda.h>  // torch::cuda::is_available
 
 #include "gptbench/attention/variant.h"  // parse_variant
+#include "gptbench/run/summarization.h"  // resolve_device
 
 namespace gptbench::cli {
 
@@ -23,8 +23,7 @@ ResolvedModel load_model_from_options(const ModelOptions& o) {
   ResolvedModel r;
   r.spec = attention::parse_variant(o.variant, {o.window, o.global_tokens});
   r.dtype = model::parse_dtype(o.dtype);
-  r.device = o.device == "auto" ? c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU)
-                                : model::parse_device(o.device);
+  r.device = run::resolve_device(o.device);
   r.loaded = model::load_model(o.model_dir, r.spec, r.dtype, r.device);
   return r;
 }

@@ -163,8 +163,7 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
 }  // namespace
 
 c10::Device resolve_device(const std::string& name) {
-  if (name == "auto") return c10::Device(torch::cuda::is_available() ? c10::kCUDA : c10::kCPU);
-  return model::parse_device(name);
+  return model::parse_device(name == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : name);
 }
 
 nlohmann::json report_header(const RunConfig& config, c10::Device device) {

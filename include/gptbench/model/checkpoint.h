@@ -43,7 +43,9 @@ int64_t parameter_bytes(Gpt2Model& model);
 void copy_parameters(Gpt2Model& from, Gpt2Model& to);
 
 c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf16"; UsageError otherwise
-c10::Device parse_device(const std::string& name);      // "cpu" | "cuda" | "cuda:N"; UsageError otherwise
+// "cpu" | "cuda" | "cuda:N"; UsageError otherwise. A CUDA device always carries its index
+// ("cuda" is cuda:0): allocator statistics and guards take an index, never -1.
+c10::Device parse_device(const std::string& name);
 std::string dtype_flag_name(c10::ScalarType dtype);
 
 }  // namespace gptbench::model
