@@ -8,5 +8,6 @@ DEST=$ROOT/.carry/data
 mkdir -p "$DEST/gpt2_tokenizer" "$DEST/news_summary" "$DEST/cnn_dailymail/see2017_tok_lower"
 cp "$DATA"/gpt2_tokenizer/{vocab.json,merges.txt,config.json,encoder.json,vocab.bpe} "$DEST/gpt2_tokenizer/"
 cp "$DATA/news_summary/news_summary.csv" "$DEST/news_summary/"
+mkdir -p "$DEST/wikitext2_raw" && cp "$DATA/wikitext2_raw/wiki.test.raw" "$DEST/wikitext2_raw/"
 cp "$DATA/cnn_dailymail/see2017_tok_lower/test.partial.jsonl.xz" "$DEST/cnn_dailymail/see2017_tok_lower/"
 du -sh "$DEST"

@@ -118,7 +118,7 @@ void register_run_command(CLI::App& app) {
                  report["quality"]["perplexity"].get<double>(), report["quality"]["scored_tokens"].get<int64_t>(),
                  report["quality"]["windows"].get<int64_t>());
       if (report["quality"].contains("kl_against"))
-        fmt::print("mean KL against {}: {:.6f} nats/token\n", c->kl_against,
+        fmt::print("mean KL against {}: {:.3e} nats/token\n", c->kl_against,
                    report["quality"]["kl_against"]["mean_kl"].get<double>());
       return;
     }
