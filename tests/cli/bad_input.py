@@ -59,6 +59,8 @@ def main():
         expect(["generate", "--model", good, "--prompt", "hi", "--max-new-tokens", "0"], 2, "--max-new-tokens")
         expect(["generate", "--model", good], 2, "--prompt")
         expect(["init", "--config", "gpt3", "--out", tmp / "x"], 2, "gpt3", "gpt2-medium")
+        # A variant this checkpoint/device cannot run: our CUDA kernels on the CPU, or in fp32.
+        expect(["generate", "--model", good, "--prompt", "hi", "--variant", "flash", "--device", "cpu"], 2, "flash")
         # A prompt longer than the context (tiny has 128 positions).
         expect(["generate", "--model", good, "--prompt", "word " * 200], 2, "context")
         expect(["generate", "--model", good, "--prompt", "hello", "--max-new-tokens", "500"], 2, "context")
