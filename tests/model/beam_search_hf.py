@@ -23,13 +23,14 @@ import argparse
 import itertools
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
+
+from hf_support import ENV, check, copy_tokenizer, failures, run, tokenizer_dir
 
 EOS = 50256
 PROMPTS = [
@@ -38,36 +39,9 @@ PROMPTS = [
     "Hello",
 ]
 EARLY_STOPPING = {"false": False, "true": True, "never": "never"}
-failures = []
-ENV = dict(os.environ)
-
-
-def check(cond, msg):
-    print(("ok   " if cond else "FAIL ") + msg, flush=True)
-    if not cond:
-        failures.append(msg)
-
-
-def run(args):
-    res = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=ENV)
-    if res.returncode != 0:
-        sys.exit(f"command failed ({res.returncode}): {' '.join(map(str, args))}\n{res.stderr}")
-    return res.stdout
-
-
-def tokenizer_dir():
-    data = os.environ.get("GPTBENCH_DATA_DIR", "")
-    d = Path(data) / "gpt2_tokenizer"
-    if not (d / "vocab.json").exists():
-        sys.exit(f"tokenizer files not found under GPTBENCH_DATA_DIR={data!r} (need gpt2_tokenizer/vocab.json)")
-    return d
-
-
 def save_checkpoint(model, path):
     model.save_pretrained(path)
-    src = tokenizer_dir()
-    for name in ("vocab.json", "merges.txt"):
-        (Path(path) / name).write_bytes((src / name).read_bytes())
+    copy_tokenizer(path)
 
 
 def make_eos_prone(model, scale):

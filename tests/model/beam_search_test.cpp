@@ -26,35 +26,20 @@
 #include "gptbench/model/checkpoint.h"    // init_model, copy_parameters
 #include "gptbench/model/generator.h"     // left_pad
 #include "gptbench/util/error.h"          // UsageError
+#include "tiny_model_fixture.h"            // TinyModels, random_prompts, batch_logits
 
 using namespace gptbench;
-using Prompts = std::vector<std::vector<int32_t>>;
+using namespace gptbench::testing;
 using model::EarlyStopping;
 
 namespace {
 
-constexpr int64_t kEos = 7;  // inside the small vocabulary, so hypotheses can finish early
-
-model::Gpt2Config tiny_config() {
-  model::Gpt2Config c;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_embd = 64;
-  c.n_positions = 512;
-  c.vocab_size = 512;
-  c.eos_token_id = kEos;
-  return c;
-}
-
-c10::Device test_device() {
-  const char* env = std::getenv("GPTBENCH_TEST_DEVICE");
-  return c10::Device(env != nullptr && std::string(env) == "cuda" ? c10::kCUDA : c10::kCPU);
-}
+constexpr int32_t kEos = 7;  // inside the small vocabulary, so hypotheses can finish early
 
 // EOS's tied embedding row points along ln_f's bias, so its logit is boosted by an input-dependent
 // amount: it ends some hypotheses after a few tokens and loses to other tokens elsewhere.
 model::Gpt2Model eos_prone_base() {
-  model::Gpt2Model m = model::init_model(tiny_config(), 4321);
+  model::Gpt2Model m = model::init_model(tiny_config(kEos), 4321);
   at::NoGradGuard no_grad;
   at::Tensor u = at::arange(64, at::kFloat).sin();
   u = u / u.norm();
@@ -63,49 +48,11 @@ model::Gpt2Model eos_prone_base() {
   return m;
 }
 
-struct Models {
-  model::Gpt2Model base = eos_prone_base();
-  model::Gpt2Model with(const std::string& variant, attention::VariantFlags flags = {}) {
-    model::Gpt2Model m(tiny_config(), attention::parse_variant(variant, flags));
-    return finish(m);
-  }
-  // The same weights with the brute-force dense-mask reference attention.
-  model::Gpt2Model reference(const std::string& variant, attention::VariantFlags flags = {}) {
-    const auto spec = attention::parse_variant(variant, flags);
-    model::Gpt2Model m(tiny_config(), spec, attention::make_reference_attention(spec));
-    return finish(m);
-  }
-
- private:
-  model::Gpt2Model finish(model::Gpt2Model& m) {
-    model::copy_parameters(base, m);
-    m->to(test_device());
-    m->eval();
-    return m;
-  }
-};
-
-Prompts random_prompts(const std::vector<int>& lengths, uint64_t seed) {
-  Prompts prompts;
-  uint64_t x = seed;
-  for (int n : lengths) {
-    std::vector<int32_t> p;
-    for (int i = 0; i < n; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      p.push_back(static_cast<int32_t>((x >> 33) % 512));
-      if (p.back() == kEos) p.back() = kEos + 1;  // EOS never appears inside a prompt
-    }
-    prompts.push_back(p);
-  }
-  return prompts;
-}
+TinyModels tiny_models() { return TinyModels(eos_prone_base()); }
 
 // Last-position logits (B, V) of each sequence, recomputed from scratch without a cache.
 at::Tensor last_logits(model::Gpt2Model& m, const Prompts& seqs) {
-  c10::InferenceMode guard;
-  auto batch = model::left_pad(seqs, 0, test_device());
-  attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
-  return m->forward(batch.ids, pos, nullptr, model::LogitsMode::kLastPosition).select(1, 0).to(at::kCPU);
+  return batch_logits(m, seqs, model::LogitsMode::kLastPosition).select(1, 0);
 }
 
 const char* kAllVariants[] = {"standard",     "sdpa",          "alibi",         "alibi-wpe",
@@ -224,8 +171,8 @@ model::BeamSearchOptions options(int64_t beams, int64_t ngram, double lp, EarlyS
 // ---- KvCache::reorder ----
 
 TEST(KvCacheReorder, DecodeAfterReorderEqualsRecomputation) {
-  Models models;
-  const Prompts prompts = random_prompts({9, 21, 4}, 11);
+  TinyModels models = tiny_models();
+  const Prompts prompts = random_prompts({9, 21, 4}, 11, kEos);
   for (const char* v : {"standard", "sdpa", "sparse", "alibi+sparse"}) {
     auto m = models.with(v, flags_for(v));
     auto ref = models.reference(v, flags_for(v));
@@ -271,10 +218,10 @@ TEST(KvCacheReorder, DecodeAfterReorderEqualsRecomputation) {
 // ---- generate_beam ----
 
 TEST(BeamSearch, EqualsTheCandidateLoopReferenceForEveryRule) {
-  Models models;
+  TinyModels models = tiny_models();
   auto m = models.with("standard");
   auto ref = models.reference("standard");
-  const Prompts prompts = random_prompts({5, 13, 8}, 21);
+  const Prompts prompts = random_prompts({5, 13, 8}, 21, kEos);
   int eos_endings = 0, runs = 0;
   for (int64_t beams : {2, 4}) {
     for (int64_t ngram : {0, 2}) {
@@ -301,8 +248,8 @@ TEST(BeamSearch, EqualsTheCandidateLoopReferenceForEveryRule) {
 }
 
 TEST(BeamSearch, EveryVariantEqualsTheReferenceAndBatchingChangesNothing) {
-  Models models;
-  const Prompts prompts = random_prompts({3, 17, 11}, 31);
+  TinyModels models = tiny_models();
+  const Prompts prompts = random_prompts({3, 17, 11}, 31, kEos);
   const auto o = options(3, 2, 1.0, EarlyStopping::kHeuristic);
   for (const char* v : kAllVariants) {
     auto m = models.with(v, flags_for(v));
@@ -318,9 +265,9 @@ TEST(BeamSearch, EveryVariantEqualsTheReferenceAndBatchingChangesNothing) {
 }
 
 TEST(BeamSearch, BadOptionsThrowUsageError) {
-  Models models;
+  TinyModels models = tiny_models();
   auto m = models.with("standard");
-  const Prompts prompts = random_prompts({4}, 41);
+  const Prompts prompts = random_prompts({4}, 41, kEos);
   auto with = [](auto change) {
     auto o = options(3, 0, 1.0, EarlyStopping::kHeuristic);
     change(o);

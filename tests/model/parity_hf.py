@@ -18,7 +18,6 @@ Env: GPTBENCH_BIN (the gptbench binary), GPTBENCH_DATA_DIR (for the tokenizer fi
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 from transformers import GPT2Config, GPT2LMHeadModel
+
+from hf_support import check, copy_tokenizer, failures, run, tokenizer_dir
 
 HERE = Path(__file__).resolve().parent
 PROMPTS = [
@@ -35,36 +36,6 @@ PROMPTS = [
     "Summarize: the central bank raised interest rates by a quarter point on Tuesday, citing inflation.\nTL;DR:",
 ]
 LOGIT_TOL = 1e-4
-failures = []
-
-
-def check(cond, msg):
-    print(("ok   " if cond else "FAIL ") + msg, flush=True)
-    if not cond:
-        failures.append(msg)
-
-
-def run(args, **kw):
-    res = subprocess.run(args, capture_output=True, text=True, **kw)
-    if res.returncode != 0:
-        sys.exit(f"command failed ({res.returncode}): {' '.join(map(str, args))}\n{res.stderr}")
-    return res.stdout
-
-
-def tokenizer_dir():
-    data = os.environ.get("GPTBENCH_DATA_DIR", "")
-    d = Path(data) / "gpt2_tokenizer"
-    if not (d / "vocab.json").exists():
-        sys.exit(f"tokenizer files not found under GPTBENCH_DATA_DIR={data!r} (need gpt2_tokenizer/vocab.json)")
-    return d
-
-
-def copy_tokenizer(dst):
-    src = tokenizer_dir()
-    for name in ("vocab.json", "merges.txt"):
-        (Path(dst) / name).write_bytes((src / name).read_bytes())
-
-
 def encode(bin_, model_dir, texts):
     """Token ids from gptbench's own tokenizer (its parity is proven by the tokenizer tests)."""
     out = json.loads(run([bin_, "generate", "--model", model_dir, "--device", "cpu", "--max-new-tokens", "1",

@@ -18,80 +18,25 @@
 #include "gptbench/attention/variant.h"  // parse_variant
 #include "gptbench/model/checkpoint.h"   // init_model, copy_parameters
 #include "gptbench/model/generator.h"    // generate_greedy, left_pad
+#include "tiny_model_fixture.h"          // TinyModels, random_prompts, batch_logits
 
 using namespace gptbench;
-using Prompts = std::vector<std::vector<int32_t>>;
+using namespace gptbench::testing;
 
 namespace {
 
-model::Gpt2Config tiny_config() {
-  model::Gpt2Config c;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_embd = 64;
-  c.n_positions = 512;
-  c.vocab_size = 512;
-  c.eos_token_id = 50256;  // outside the vocabulary: rows never stop early, every step is compared
-  return c;
-}
+// EOS outside the vocabulary: rows never stop early, every step is compared.
+TinyModels tiny_models() { return TinyModels(model::init_model(tiny_config(50256), 1234)); }
 
-// GPTBENCH_TEST_DEVICE=cuda runs the same checks on the GPU (ctest's gpu-labelled copy).
-c10::Device test_device() {
-  const char* env = std::getenv("GPTBENCH_TEST_DEVICE");
-  return c10::Device(env != nullptr && std::string(env) == "cuda" ? c10::kCUDA : c10::kCPU);
-}
-
-struct Models {
-  model::Gpt2Model base = model::init_model(tiny_config(), 1234);
-  model::Gpt2Model with(const std::string& variant, attention::VariantFlags flags = {}) {
-    model::Gpt2Model m(tiny_config(), attention::parse_variant(variant, flags));
-    model::copy_parameters(base, m);
-    m->to(test_device());
-    m->eval();
-    return m;
-  }
-  // The same weights with the brute-force dense-mask reference attention.
-  model::Gpt2Model reference(const std::string& variant, attention::VariantFlags flags = {}) {
-    const auto spec = attention::parse_variant(variant, flags);
-    model::Gpt2Model m(tiny_config(), spec, attention::make_reference_attention(spec));
-    model::copy_parameters(base, m);
-    m->to(test_device());
-    m->eval();
-    return m;
-  }
-};
-
-Prompts random_prompts(const std::vector<int>& lengths, uint64_t seed) {
-  Prompts prompts;
-  uint64_t x = seed;
-  for (int n : lengths) {
-    std::vector<int32_t> p;
-    for (int i = 0; i < n; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      p.push_back(static_cast<int32_t>((x >> 33) % 512));
-    }
-    prompts.push_back(p);
-  }
-  return prompts;
-}
-
-// Full-sequence logits (B, T, V) of a left-padded batch, no cache.
 at::Tensor logits(model::Gpt2Model& m, const Prompts& prompts) {
-  c10::InferenceMode guard;
-  auto batch = model::left_pad(prompts, 0, test_device());
-  attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
-  return m->forward(batch.ids, pos, nullptr, model::LogitsMode::kAllPositions).to(at::kCPU);
+  return batch_logits(m, prompts, model::LogitsMode::kAllPositions);
 }
 
 // Greedy decoding that recomputes the whole sequence at every step (no KV cache).
 Prompts greedy_recompute(model::Gpt2Model& m, const Prompts& prompts, int steps) {
-  c10::InferenceMode guard;
   Prompts seqs = prompts, out(prompts.size());
   for (int s = 0; s < steps; ++s) {
-    auto batch = model::left_pad(seqs, 0, test_device());
-    attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
-    at::Tensor last = m->forward(batch.ids, pos, nullptr, model::LogitsMode::kLastPosition);
-    at::Tensor next = at::argmax(last.select(1, 0), -1).to(at::kCPU);
+    at::Tensor next = at::argmax(batch_logits(m, seqs, model::LogitsMode::kLastPosition).select(1, 0), -1);
     for (size_t r = 0; r < seqs.size(); ++r) {
       seqs[r].push_back(static_cast<int32_t>(next[r].item<int64_t>()));
       out[r].push_back(seqs[r].back());
@@ -130,7 +75,7 @@ attention::VariantFlags flags_for(const std::string& v) {
 }  // namespace
 
 TEST(VariantEquivalence, SdpaEqualsStandard) {
-  Models models;
+  TinyModels models = tiny_models();
   const Prompts prompts = random_prompts({37, 12, 50}, 1);
   for (const char* alibi : {"", "+alibi"}) {
     auto standard = models.with(std::string("standard") + alibi);
@@ -141,7 +86,7 @@ TEST(VariantEquivalence, SdpaEqualsStandard) {
 }
 
 TEST(VariantEquivalence, SparseWithWindowCoveringTheSequenceEqualsDense) {
-  Models models;
+  TinyModels models = tiny_models();
   const Prompts prompts = random_prompts({30, 9}, 2);
   for (const char* kernel : {"standard", "sdpa"}) {
     auto dense = models.with(kernel);
@@ -151,7 +96,7 @@ TEST(VariantEquivalence, SparseWithWindowCoveringTheSequenceEqualsDense) {
 }
 
 TEST(VariantEquivalence, BandedSparseMatchesTheDenseMaskReference) {
-  Models models;
+  TinyModels models = tiny_models();
   // Long enough that the banded path (query chunks of 64 over keys lo..hi) is taken.
   const Prompts prompts = random_prompts({200, 151}, 3);
   for (int64_t sinks : {0, 3}) {
@@ -166,7 +111,7 @@ TEST(VariantEquivalence, BandedSparseMatchesTheDenseMaskReference) {
 }
 
 TEST(VariantEquivalence, RollingCacheMatchesTheReferenceFarPastTheWindow) {
-  Models models;
+  TinyModels models = tiny_models();
   const Prompts prompts = random_prompts({20, 13}, 4);
   for (int64_t sinks : {0, 2}) {
     for (const char* v : {"sparse", "alibi+sparse"}) {
@@ -180,7 +125,7 @@ TEST(VariantEquivalence, RollingCacheMatchesTheReferenceFarPastTheWindow) {
 }
 
 TEST(VariantEquivalence, CachedDecodeEqualsRecomputationForEveryVariant) {
-  Models models;
+  TinyModels models = tiny_models();
   const Prompts prompts = random_prompts({11, 25, 4}, 5);
   for (const char* v : kAllVariants) {
     auto m = models.with(v, flags_for(v));
@@ -189,7 +134,7 @@ TEST(VariantEquivalence, CachedDecodeEqualsRecomputationForEveryVariant) {
 }
 
 TEST(VariantEquivalence, LeftPaddedBatchEqualsEachPromptAloneForEveryVariant) {
-  Models models;
+  TinyModels models = tiny_models();
   const Prompts prompts = random_prompts({3, 29, 17}, 6);
   for (const char* v : kAllVariants) {
     auto m = models.with(v, flags_for(v));
