@@ -36,7 +36,11 @@ at::Tensor FlashAttention::forward(const at::Tensor& q, const at::Tensor& k, con
     last_kernel_ = "flash:" + choice.kernel_name;
     last_problem_ = problem;
   }
-  return flash_attention(q, k, v, positions.key_start, options);
+  if (!key_start_source_.defined() || !key_start_source_.is_same(positions.key_start)) {
+    key_start_source_ = positions.key_start;
+    key_start_i32_ = positions.key_start.to(at::kInt);
+  }
+  return flash_attention(q, k, v, key_start_i32_, options);
 }
 
 }  // namespace gptbench::attention

@@ -19,6 +19,10 @@ class FlashAttention final : public AttentionImpl {
   AttentionSpec spec_;
   std::string last_kernel_ = "flash";
   AttentionProblem last_problem_;  // the selection is repeated only when the problem changes
+  // The op takes key_start as int32; the model's (B,) int64 tensor is the same object for every
+  // layer and step of a generation, so it is converted once, not once per layer per token.
+  // Holding key_start_source_ keeps its memory from being reused by another tensor.
+  at::Tensor key_start_source_, key_start_i32_;
 };
 
 }  // namespace gptbench::attention
