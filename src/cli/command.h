@@ -16,5 +16,9 @@ void register_score_command(CLI::App& app);
 void register_variants_command(CLI::App& app);
 void register_run_command(CLI::App& app);
 void register_attn_bench_command(CLI::App& app);
+void register_sweep_command(CLI::App& app);
+void register_merge_command(CLI::App& app);
+void register_compare_command(CLI::App& app);
+void register_train_command(CLI::App& app);
 
 }  // namespace gptbench::cli

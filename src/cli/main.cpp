@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   gptbench::cli::register_variants_command(app);
   gptbench::cli::register_run_command(app);
   gptbench::cli::register_attn_bench_command(app);
+  gptbench::cli::register_sweep_command(app);
+  gptbench::cli::register_merge_command(app);
+  gptbench::cli::register_compare_command(app);
+  gptbench::cli::register_train_command(app);
   try {
     std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);
     if (!args.empty() && args[0][0] != '-') {
