@@ -39,10 +39,10 @@ void fill_strides(int64_t (&dst)[3], const at::Tensor& t) {
 void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, const at::Tensor& q_in,
                         const at::Tensor& k_in, const at::Tensor& v_in, const at::Tensor& key_start_in,
                         const std::optional<at::Tensor>& key_pos_in, const std::optional<at::Tensor>& alibi_in,
-                        int64_t window, int64_t global_tokens, double scale) {
+                        int64_t window, int64_t global_tokens, double scale, const std::optional<at::Tensor>& q_pos) {
   AttentionOptions opts;
   opts.key_pos = key_pos_in;
-  opts.q_pos0 = s.q_pos0;
+  opts.q_pos0 = s.q_pos0;  // with a device q_pos: its upper bound Tk - 1, which keeps every choice below safe
   opts.alibi_slopes = alibi_in;
   opts.window = window;
   opts.global_tokens = global_tokens;
@@ -78,6 +78,7 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
   p.k_len = static_cast<int>(s.k_len);
   p.head_dim = static_cast<int>(s.head_dim);
   p.q_pos0 = static_cast<int>(s.q_pos0);
+  p.q_pos_device = s.device_q_pos ? q_pos->data_ptr<int64_t>() : nullptr;
   p.window = use_window ? static_cast<int>(window) : 0;
   p.global_tokens = use_window ? static_cast<int>(std::min<int64_t>(global_tokens, int64_t{1} << 30)) : 0;
   p.scale = static_cast<float>(scale);
@@ -115,25 +116,26 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
 at::Tensor attention_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
                           const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                           const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                          double scale) {
-  const detail::AttentionShape s =
-      detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale);
+                          double scale, const std::optional<at::Tensor>& q_pos) {
+  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes,
+                                                                  window, global_tokens, scale, q_pos);
   at::Tensor out = at::empty({s.batch, s.heads, s.q_len, s.head_dim}, q.options());
-  run_attention_cuda(out, s, q, k, v, key_start, key_pos, alibi_slopes, window, global_tokens, scale);
+  run_attention_cuda(out, s, q, k, v, key_start, key_pos, alibi_slopes, window, global_tokens, scale, q_pos);
   return out;
 }
 
 at::Tensor& attention_out_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                                std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
-                               int64_t window, int64_t global_tokens, double scale, at::Tensor& out) {
-  const detail::AttentionShape s =
-      detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale);
+                               int64_t window, int64_t global_tokens, double scale,
+                               const std::optional<at::Tensor>& q_pos, at::Tensor& out) {
+  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes,
+                                                                  window, global_tokens, scale, q_pos);
   detail::check_attention_out(out, q);
   if (is_vector_friendly(out)) {
-    run_attention_cuda(out, s, q, k, v, key_start, key_pos, alibi_slopes, window, global_tokens, scale);
+    run_attention_cuda(out, s, q, k, v, key_start, key_pos, alibi_slopes, window, global_tokens, scale, q_pos);
   } else {
-    out.copy_(attention_cuda(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale));
+    out.copy_(attention_cuda(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos));
   }
   return out;
 }

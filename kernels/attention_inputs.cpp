@@ -22,7 +22,8 @@ bool is_index_dtype(const at::Tensor& t) {
 AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                                       std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
-                                      int64_t window, int64_t global_tokens, double scale) {
+                                      int64_t window, int64_t global_tokens, double scale,
+                                      const std::optional<at::Tensor>& q_pos) {
   constexpr const char* kOp = "gptbench::attention";
   GPTBENCH_CHECK(q.defined() && k.defined() && v.defined() && key_start.defined(),
                  "{}: q, k, v and key_start must be defined tensors", kOp);
@@ -67,6 +68,16 @@ AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, 
   // Positive: the kernels take the row max on unscaled scores.
   GPTBENCH_CHECK(std::isfinite(scale) && scale > 0, "{}: scale must be a positive finite number, got {}", kOp, scale);
   s.q_pos0 = q_pos0.value_or(s.k_len - s.q_len);
+  if (q_pos.has_value() && q_pos->defined()) {
+    const at::Tensor& qp = *q_pos;
+    GPTBENCH_CHECK(!q_pos0.has_value(), "{}: give q_pos0 or q_pos, not both", kOp);
+    GPTBENCH_CHECK(s.q_len == 1, "{}: q_pos (a device position) is for decode (Tq == 1), got Tq = {}", kOp, s.q_len);
+    GPTBENCH_CHECK(qp.dim() == 1 && qp.size(0) == 1 && qp.scalar_type() == at::kLong,
+                   "{}: q_pos must be (1,) int64, got {} {}", kOp, sizes_of(qp), c10::toString(qp.scalar_type()));
+    GPTBENCH_CHECK(qp.device() == q.device(), "{}: q_pos must be on q's device {}", kOp, q.device().str());
+    s.device_q_pos = true;
+    s.q_pos0 = s.k_len - 1;  // host-side upper bound; the kernels read the real value
+  }
   // The kernels index positions in int32; keep every position well inside that range.
   constexpr int64_t kMaxPos = int64_t{1} << 30;
   GPTBENCH_CHECK(s.q_len < kMaxPos && s.k_len < kMaxPos && s.q_pos0 > -kMaxPos && s.q_pos0 < kMaxPos,

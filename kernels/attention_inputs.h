@@ -13,15 +13,18 @@ namespace gptbench::attention::detail {
 
 struct AttentionShape {
   int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
-  int64_t q_pos0 = 0;  // resolved: Tk - Tq when not given
+  int64_t q_pos0 = 0;  // resolved: Tk - Tq when not given; Tk - 1 (an upper bound) with a device q_pos
+  bool device_q_pos = false;  // q_pos was given: query 0's position lives on the device
 };
 
 // Throws gptbench::Error naming the argument when anything is off.
-// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start (B,); key_pos (B, Tk); alibi_slopes (H,).
+// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start (B,); key_pos (B, Tk); alibi_slopes (H,);
+// q_pos (1,) int64 (decode only, instead of q_pos0).
 AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                                       std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
-                                      int64_t window, int64_t global_tokens, double scale);
+                                      int64_t window, int64_t global_tokens, double scale,
+                                      const std::optional<at::Tensor>& q_pos);
 
 // out of the .out overload: (B, H, Tq, D), q's dtype and device.
 void check_attention_out(const at::Tensor& out, const at::Tensor& q);

@@ -34,18 +34,21 @@ int cuda_sm_version(int device_index) {
 at::Tensor attention_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
                          const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                          const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                         double scale) {
-  const detail::AttentionShape s =
-      detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale);
-  return attention_reference(q, k, v, key_start, key_pos, s.q_pos0, alibi_slopes, window, global_tokens, scale);
+                         double scale, const std::optional<at::Tensor>& q_pos) {
+  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes,
+                                                                  window, global_tokens, scale, q_pos);
+  const int64_t qpos = s.device_q_pos ? q_pos->item<int64_t>() : s.q_pos0;
+  return attention_reference(q, k, v, key_start, key_pos, qpos, alibi_slopes, window, global_tokens, scale);
 }
 
 at::Tensor& attention_out_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                               std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
-                              int64_t window, int64_t global_tokens, double scale, at::Tensor& out) {
+                              int64_t window, int64_t global_tokens, double scale,
+                              const std::optional<at::Tensor>& q_pos, at::Tensor& out) {
   detail::check_attention_out(out, q);
-  return out.copy_(attention_cpu(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale));
+  return out.copy_(
+      attention_cpu(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos));
 }
 
 double default_scale(const at::Tensor& q) {
@@ -66,6 +69,7 @@ AttentionProblem make_attention_problem(const at::Tensor& q, const at::Tensor& k
   pr.head_dim = q.size(3);
   pr.k_len = k.size(2);
   pr.q_pos0 = options.q_pos0.value_or(pr.k_len - pr.q_len);
+  if (options.q_pos.has_value() && options.q_pos->defined()) pr.q_pos0 = pr.k_len - 1;  // upper bound, as the op
   pr.key_layout = options.key_pos.has_value() && options.key_pos->defined() ? KeyLayout::kRolling
                                                                             : KeyLayout::kContiguous;
   pr.bias = options.alibi_slopes.has_value() && options.alibi_slopes->defined() ? ScoreBias::kAlibi
@@ -82,9 +86,10 @@ at::Tensor flash_attention(const at::Tensor& q, const at::Tensor& k, const at::T
           .findSchemaOrThrow(kAttentionOpName, "")
           .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                             const std::optional<at::Tensor>&, std::optional<int64_t>,
-                            const std::optional<at::Tensor>&, int64_t, int64_t, double)>();
+                            const std::optional<at::Tensor>&, int64_t, int64_t, double,
+                            const std::optional<at::Tensor>&)>();
   return op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                 options.global_tokens, options.scale.value_or(default_scale(q)));
+                 options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos);
 }
 
 at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -94,9 +99,10 @@ at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::
           .findSchemaOrThrow(kAttentionOpName, kAttentionOutOverload)
           .typed<at::Tensor&(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                              const std::optional<at::Tensor>&, std::optional<int64_t>,
-                             const std::optional<at::Tensor>&, int64_t, int64_t, double, at::Tensor&)>();
+                             const std::optional<at::Tensor>&, int64_t, int64_t, double,
+                             const std::optional<at::Tensor>&, at::Tensor&)>();
   return op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                 options.global_tokens, options.scale.value_or(default_scale(q)), out);
+                 options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos, out);
 }
 
 }  // namespace gptbench::attention
@@ -104,10 +110,11 @@ at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::
 TORCH_LIBRARY(gptbench, m) {
   m.def(
       "attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos, int? q_pos0, "
-      "Tensor? alibi_slopes, int window, int global_tokens, float scale) -> Tensor");
+      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None) -> Tensor");
   m.def(
       "attention.out(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos, int? q_pos0, "
-      "Tensor? alibi_slopes, int window, int global_tokens, float scale, *, Tensor(a!) out) -> Tensor(a!)");
+      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None, *, Tensor(a!) out) "
+      "-> Tensor(a!)");
 }
 
 TORCH_LIBRARY_IMPL(gptbench, CPU, m) {

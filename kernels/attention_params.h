@@ -37,7 +37,9 @@ struct AttentionParams {
   const float* alibi_slopes = nullptr;  // (H) or null
 
   int batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
-  int q_pos0 = 0;          // position of query 0
+  int q_pos0 = 0;          // position of query 0 (unless q_pos_device is set)
+  const int64_t* q_pos_device = nullptr;  // (1) or null: query 0's position read on the device
+                                          // (decode under CUDA graphs); q_pos0 is then an upper bound
   int window = 0;          // 0 = no window
   int global_tokens = 0;   // sinks: first real tokens every query sees (window policies only)
   float scale = 0.f;       // softmax scale applied to q.k

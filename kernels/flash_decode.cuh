@@ -23,15 +23,15 @@ template <MaskPolicy P>
 struct DecodeSpan {
   int span = 0, n_sink = 0, key_start = 0, band_lo = 0;
 
-  __device__ __forceinline__ DecodeSpan(const AttentionParams& p, int key_start_b) : key_start(key_start_b) {
+  __device__ __forceinline__ DecodeSpan(const AttentionParams& p, int key_start_b, int qpos) : key_start(key_start_b) {
     if (p.key_pos != nullptr) {
       span = p.k_len;
       return;
     }
-    const int hi = min(p.q_pos0, p.k_len - 1);
+    const int hi = min(qpos, p.k_len - 1);
     band_lo = key_start;
     if constexpr (policy_has_window(P)) {
-      band_lo = max(key_start, p.q_pos0 - p.window + 1);
+      band_lo = max(key_start, qpos - p.window + 1);
       n_sink = max(0, min(min(key_start + p.global_tokens, band_lo), hi + 1) - key_start);
     }
     span = n_sink + max(0, hi - band_lo + 1);
@@ -71,9 +71,9 @@ __global__ void __launch_bounds__(kDecodeThreads) flash_decode_kernel(const Atte
   if constexpr (policy_has_alibi(P)) slope_log2 = p.alibi_slopes[h] * kLog2e;
 
   const int key_start = p.key_start[b];
-  const int qpos = p.q_pos0;
+  const int qpos = p.q_pos_device != nullptr ? static_cast<int>(*p.q_pos_device) : p.q_pos0;
   const RowMask<P> mask{key_start, p.window, p.global_tokens};
-  const DecodeSpan<P> span(p, key_start);
+  const DecodeSpan<P> span(p, key_start, qpos);
   const int chunk = (span.span + p.num_splits - 1) / p.num_splits;
   const int v_begin = split * chunk;
   const int v_end = min(span.span, v_begin + chunk);

@@ -12,7 +12,7 @@ STAGE=${1:-all}
 OUT=${OUT:-/tmp/gptbench_gpu_out}
 mkdir -p "$OUT"
 BUILD=build-gpu
-DATA=$PWD/.carry/data
+DATA=${GPTBENCH_DATA_DIR:-$PWD/.carry/data}  # the shared data: carried under .carry/data, or where GPTBENCH_DATA_DIR says
 BIN=$BUILD/gptbench
 export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA GPTBENCH_BIN=$PWD/$BIN
 status=0
@@ -51,10 +51,12 @@ bench() {
     --batch 1,8 --out "$OUT/hf_peer.json" 2>"$OUT/hf_peer.err" || { tail -5 "$OUT/hf_peer.err"; status=1; }
   : >"$OUT/run_synthetic.jsonl"
   for b in 1 8; do
-    for v in standard sdpa flash flash+alibi flash+sparse; do
-      "$BIN" run --model $model --variant "$v" --dtype fp16 --device cuda --dataset synthetic --prompt-tokens 512 \
-        --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 4)) --warmup 2 --quiet \
-        --out /tmp/r.json >/dev/null 2>"$OUT/run_err.txt" || { echo "run $v B$b failed: $(tail -1 "$OUT/run_err.txt")"; status=1; continue; }
+    # flash twice: eager decode steps, then CUDA-graph decode (what --decode auto picks for it).
+    for vd in standard:auto sdpa:auto flash:eager flash:auto flash+alibi:auto flash+sparse:auto; do
+      v=${vd%:*} d=${vd#*:}
+      "$BIN" run --model $model --variant "$v" --decode "$d" --dtype fp16 --device cuda --dataset synthetic \
+        --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 8)) --warmup 2 \
+        --quiet --out /tmp/r.json >/dev/null 2>"$OUT/run_err.txt" || { echo "run $v B$b failed: $(tail -1 "$OUT/run_err.txt")"; status=1; continue; }
       python3 -c "import json,sys; print(json.dumps(json.load(open('/tmp/r.json'))))" >>"$OUT/run_synthetic.jsonl"
     done
   done
@@ -64,7 +66,7 @@ out = sys.argv[1]
 print("== gptbench run, synthetic 512-token prompt + 64 new tokens, fp16")
 for line in open(f"{out}/run_synthetic.jsonl"):
     r = json.loads(line); l = r["latency"]; m = r["memory"]
-    print(f"  {r['attention']['variant']:14s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
+    print(f"  {r['attention']['variant']:12s} {r['decode']['mode']:10s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
           f"tpot p50 {l['tpot']['p50']:6.3f} ms  {l['tokens_per_s']:8.0f} tok/s  peak {m['peak_allocated_bytes']/2**20:6.0f} MiB"
           f"  [{r['attention']['kernel']}]")
 try:

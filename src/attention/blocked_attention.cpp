@@ -9,6 +9,8 @@
 
 #include <algorithm>  // std::max, std::min
 
+#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+
 namespace gptbench::attention {
 namespace {
 
@@ -23,6 +25,7 @@ at::Tensor rows_without_keys(const at::Tensor& visible) { return visible.any(-1,
 at::Tensor run_blocked(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                        const AttentionPositions& positions, const AttentionSpec& spec, Blocking blocking,
                        const std::function<at::Tensor(const AttentionBlock&)>& attend) {
+  GPTBENCH_CHECK(!positions.q_pos.defined(), "a device query position (CUDA-graph decode) needs the flash kernel");
   const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
   const int64_t chunk = chunk_length(spec.window);
   const bool banded = blocking == Blocking::kAuto && spec.window > 0 && !positions.key_pos.defined() &&

@@ -28,7 +28,7 @@ std::string sdpa_backend_name(int64_t backend) {
 at::Tensor SdpaAttention::forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                   const AttentionPositions& positions, const at::Tensor& slopes) {
   const int64_t tq = q.size(2), tk = k.size(2);
-  const bool plain = !positions.left_padded && !spec_.alibi() && !spec_.sparse() && !positions.key_pos.defined();
+  const bool plain = !positions.q_pos.defined() && !positions.left_padded && !spec_.alibi() && !spec_.sparse() && !positions.key_pos.defined();
   // Plain causal prefill (queries start at position 0, Tq == Tk) or single-token decode: no mask at all.
   if (plain && ((tq == tk && positions.q_pos0 == 0) || tq == 1)) {
     const bool is_causal = tq > 1;

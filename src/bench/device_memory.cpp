@@ -2,6 +2,7 @@
 #include "gptbench/bench/device_memory.h"
 
 #ifdef GPTBENCH_HAVE_CUDA
+#include <ATen/ops/empty.h>                 // at::empty (initialises CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>  // getDeviceStats, resetPeakStats, emptyCache
 #include <c10/cuda/CUDAFunctions.h>       // c10::cuda::current_device
 #endif
@@ -10,8 +11,16 @@ namespace gptbench::bench {
 namespace {
 
 // The allocator indexes its per-device state directly: an index of -1 would read out of bounds.
+// Its state exists only once CUDA is initialised (lazily, at the first CUDA tensor): before that
+// it refuses every device ("Invalid device argument", seen when `sweep` reset the peak statistics
+// before its first cell had loaded a model), so the first query initialises CUDA here.
 c10::DeviceIndex index_of(c10::Device device) {
 #ifdef GPTBENCH_HAVE_CUDA
+  static const bool initialised = [&] {
+    (void)at::empty({1}, at::TensorOptions().device(device));
+    return true;
+  }();
+  (void)initialised;
   return device.has_index() ? device.index() : c10::cuda::current_device();
 #else
   return device.index();
@@ -47,7 +56,10 @@ MemoryPeaks read_peak_memory(c10::Device device) {
 
 void release_cached_memory(c10::Device device) {
 #ifdef GPTBENCH_HAVE_CUDA
-  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+  if (device.is_cuda()) {
+    (void)index_of(device);
+    c10::cuda::CUDACachingAllocator::emptyCache();
+  }
 #else
   (void)device;
 #endif

@@ -7,7 +7,7 @@
 #include "command.h"                       // register_run_command
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
 #include "gptbench/run/perplexity.h"      // run_perplexity
-#include "gptbench/run/summarization.h"    // run_summarization, error_report
+#include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/util/error.h"           // Error, UsageError
 
 namespace gptbench::cli {
@@ -62,6 +62,8 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--device", c->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | synthetic (random prompts of --prompt-tokens)")->capture_default_str();
   cmd->add_option("--prompt-tokens", c->prompt_tokens, "synthetic dataset: prompt length in tokens")->capture_default_str();
+  cmd->add_option("--max-prompt-tokens", c->max_prompt_tokens,
+                  "other datasets: cut each source so its prompt has at most this many tokens");
   cmd->add_option("--data", c->data_path, "dataset file or folder (default: the dataset's file under --data-dir)");
   c->data_dir = default_data_dir();
   cmd->add_option("--data-dir", c->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
@@ -77,6 +79,8 @@ void register_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
   cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
+  cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash only) | eager")
+      ->capture_default_str();
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
   cmd->add_option("--timing", *timing,
                   "generate | forward: forward times one forward pass per padded batch instead of generation "
@@ -105,10 +109,7 @@ void register_run_command(CLI::App& app) {
       if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, e.what()).dump(2) + "\n");
       throw;
     } catch (const std::exception& e) {
-      std::string message = e.what();
-      if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-      if (message.find("out of memory") != std::string::npos)
-        message = "CUDA out of memory (" + message + "): try a smaller --batch-size";
+      const std::string message = run::failure_message(e);
       if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, message).dump(2) + "\n");
       throw Error(message);
     }

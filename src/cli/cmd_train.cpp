@@ -1,12 +1,125 @@
-// gptbench train: placeholder until its module lands.
-#include "command.h"                // register_train_command
-#include "gptbench/util/error.h"    // gptbench::Error
+// gptbench train: causal-LM training / fine-tuning. Writes the JSON report atomically (also on
+// failure, with "status": "error"), the loss curve as it goes, and checkpoints in --out.
+#include <fmt/format.h>  // fmt::print
+
+#include <cstdlib>     // std::getenv
+#include <filesystem>  // std::filesystem::create_directories
+
+#include "command.h"                      // register_train_command
+#include "gptbench/io/atomic_file.h"      // write_file_atomic
+#include "gptbench/train/trainer.h"       // run_training, train_error_report
+#include "gptbench/util/error.h"          // Error, UsageError
 
 namespace gptbench::cli {
+namespace {
+
+std::string default_data_dir() {
+  const char* env = std::getenv("GPTBENCH_DATA_DIR");
+  return env != nullptr && *env != '\0' ? env : "../shared/data";
+}
+
+void print_summary(const nlohmann::json& r) {
+  const auto& t = r.at("throughput");
+  fmt::print("variant {} | forward {} | backward {} | device {}\n", r["attention"]["variant"].get<std::string>(),
+             r["attention"]["kernel"].get<std::string>(), r["attention"]["backward"].get<std::string>(),
+             r["config"]["device_resolved"].get<std::string>());
+  fmt::print("steps {}..{} | final train loss {:.4f}", r["training"]["first_step"].get<int64_t>(),
+             r["training"]["last_step"].get<int64_t>(), r["training"]["final_train_loss"].get<double>());
+  const auto& evals = r["training"]["evaluations"];
+  if (!evals.empty()) fmt::print(" | validation loss {:.4f}", evals.back()["val_loss"].get<double>());
+  fmt::print("\nstep p50 {:.2f} ms | {:.0f} tokens/s | {:.2f} samples/s", t["step_ms"]["p50"].get<double>(),
+             t["tokens_per_s"].get<double>(), t["samples_per_s"].get<double>());
+  if (!r["mfu"]["mfu"].is_null()) fmt::print(" | MFU {:.1f}%", 100.0 * r["mfu"]["mfu"].get<double>());
+  if (r["memory"]["measured"].get<bool>())
+    fmt::print(" | peak allocated {:.0f} MiB", r["memory"]["peak_allocated_bytes"].get<double>() / 1048576.0);
+  fmt::print("\n");
+}
+
+}  // namespace
 
 void register_train_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a model (not implemented yet)");
-  cmd->callback([] { throw Error("gptbench train is not implemented yet"); });
+  auto c = std::make_shared<train::TrainConfig>();
+  auto report_path = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a GPT-2 checkpoint under any attention variant");
+  cmd->add_option("--model", c->model_dir, "starting checkpoint folder (e.g. from `gptbench init`)");
+  cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
+  cmd->add_option("--variant", c->variant, "attention variant (see `gptbench variants`)")->capture_default_str();
+  cmd->add_option("--window", c->window, "sliding window W for sparse variants (default 256)");
+  cmd->add_option("--global-tokens", c->global_tokens, "sink tokens for sparse variants");
+  cmd->add_flag("--allow-variant-change", c->allow_variant_change,
+                "train a checkpoint recorded with another variant under --variant");
+  cmd->add_option("--device", c->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--precision", c->precision, "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)")
+      ->capture_default_str();
+  cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | text")->capture_default_str();
+  cmd->add_option("--data-path", c->data_path, "dataset file (required for text)");
+  c->data_dir = default_data_dir();
+  cmd->add_option("--data-dir", c->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
+  cmd->add_option("--split-seed", c->split_seed, "seed of the train/validation/test split hash")->capture_default_str();
+  cmd->add_option("--prompt-template", c->prompt_template, "prompt template with {source}")->capture_default_str();
+  cmd->add_option("--loss-on", c->loss_on, "summary (summary tokens + EOS) | all (every next token)")
+      ->capture_default_str();
+  cmd->add_option("--seq-len", c->seq_len, "training sequence length T (default: the model's context)");
+  cmd->add_option("--max-summary-tokens", c->max_summary_tokens, "summary tokens kept per example")
+      ->capture_default_str();
+  cmd->add_option("--val-fraction", c->val_fraction, "text: fraction of chunks held out")->capture_default_str();
+  cmd->add_option("--steps", c->steps, "optimizer steps (the schedule's length)")->capture_default_str();
+  cmd->add_option("--stop-at", c->stop_at, "stop and save after this step (continue with --resume)");
+  cmd->add_option("--batch-size", c->batch_size, "sequences per micro-batch")->capture_default_str();
+  cmd->add_option("--grad-accum", c->grad_accum, "micro-batches per optimizer step")->capture_default_str();
+  cmd->add_option("--lr", c->lr, "peak learning rate")->capture_default_str();
+  cmd->add_option("--min-lr-ratio", c->min_lr_ratio, "final learning rate / peak")->capture_default_str();
+  cmd->add_option("--warmup-steps", c->warmup_steps, "linear warm-up steps")->capture_default_str();
+  cmd->add_option("--weight-decay", c->weight_decay, "AdamW decay on 2-D weights")->capture_default_str();
+  cmd->add_option("--beta1", c->beta1, "AdamW beta1")->capture_default_str();
+  cmd->add_option("--beta2", c->beta2, "AdamW beta2")->capture_default_str();
+  cmd->add_option("--eps", c->eps, "AdamW epsilon")->capture_default_str();
+  cmd->add_option("--grad-clip", c->grad_clip, "global gradient-norm clip (0: off)")->capture_default_str();
+  cmd->add_option("--seed", c->seed, "seed of the data order")->capture_default_str();
+  cmd->add_option("--eval-interval", c->eval_interval, "steps between validation losses (0: at the end)")
+      ->capture_default_str();
+  cmd->add_option("--eval-samples", c->eval_samples, "validation examples")->capture_default_str();
+  cmd->add_option("--eval-rouge", c->eval_rouge, "ROUGE on N validation samples through `run` at the end (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--save-interval", c->save_interval, "steps between checkpoints (0: at the end)")
+      ->capture_default_str();
+  cmd->add_option("--log-interval", c->log_interval, "steps between loss-curve writes")->capture_default_str();
+  cmd->add_option("--timing-skip", c->timing_skip, "first steps left out of the timing")->capture_default_str();
+  cmd->add_option("--peak-tflops", c->peak_tflops, "device peak for MFU (default: H100/H200 table)");
+  cmd->add_option("--out", c->out_dir, "output folder: checkpoint, train state, loss_curve.jsonl, train_report.json")
+      ->required();
+  cmd->add_option("--report", *report_path, "JSON report (default: OUT/train_report.json)");
+  cmd->add_flag("--resume", c->resume, "continue the run saved in --out");
+  cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
+  cmd->callback([c, report_path] {
+    const std::string path = report_path->empty() ? c->out_dir + "/train_report.json" : *report_path;
+    auto write_error = [&](const std::string& message) {
+      // The report says why the run failed; a failure to write it must not hide the original error.
+      try {
+        const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+        if (!parent.empty()) std::filesystem::create_directories(parent);
+        io::write_file_atomic(path, train::train_error_report(*c, message).dump(2) + "\n");
+      } catch (const std::exception&) {
+      }
+    };
+    nlohmann::json report;
+    try {
+      report = train::run_training(*c);
+    } catch (const Error& e) {
+      write_error(e.what());
+      throw;
+    } catch (const std::exception& e) {
+      std::string message = e.what();
+      if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+      if (message.find("out of memory") != std::string::npos)
+        message = fmt::format("CUDA out of memory at --batch-size {} ({}): try a smaller --batch-size with a larger "
+                              "--grad-accum", c->batch_size, message);
+      write_error(message);
+      throw Error(message);
+    }
+    io::write_file_atomic(path, report.dump(2) + "\n");
+    if (!c->quiet) print_summary(report);
+  });
 }
 
 }  // namespace gptbench::cli

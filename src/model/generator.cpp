@@ -11,6 +11,7 @@
 #include <limits>     // std::numeric_limits
 
 #include "gptbench/attention/variant.h"  // variant_name
+#include "gptbench/model/decode_graph.h"  // DecodeGraphs, DecodeGraph, StepTokens
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 #include "gptbench/util/error.h"  // UsageError
 
@@ -48,9 +49,105 @@ void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec
                                  prompt_tokens, max_new_tokens, config.n_positions));
 }
 
+namespace {
+
+// Per-row stopping: appends each running row's token, or stops the row at EOS.
+class RowStops {
+ public:
+  RowStops(int64_t batch, int64_t eos) : out_(batch), done_(batch, false), eos_(eos) {}
+  // tokens: B values of one step. Returns true when every row has stopped.
+  bool accept(const int64_t* tokens) {
+    bool all_done = true;
+    for (size_t r = 0; r < out_.size(); ++r) {
+      if (!done_[r]) {
+        if (tokens[r] == eos_) {
+          done_[r] = true;
+          out_[r].stopped_at_eos = true;
+        } else {
+          out_[r].tokens.push_back(static_cast<int32_t>(tokens[r]));
+        }
+      }
+      all_done = all_done && done_[r];
+    }
+    return all_done;
+  }
+  std::vector<GeneratedSequence> take() { return std::move(out_); }
+
+ private:
+  std::vector<GeneratedSequence> out_;
+  std::vector<bool> done_;
+  int64_t eos_;
+};
+
+// The first token, from the prefill's logits (B, 1, V): EOS suppressed when min_new_tokens > 0.
+// Queues the work only; check_no_nan() reads the NaN flag after the caller's timing mark, so the
+// mark is not delayed by a host round trip.
+struct FirstToken {
+  at::Tensor next;     // (B,) int64
+  at::Tensor any_nan;  // () bool
+};
+
+FirstToken first_token(const Gpt2Model& model, at::Tensor logits, const GenerationOptions& options) {
+  const Gpt2Config& config = model->config();
+  const int64_t eos = config.eos_token_id;
+  FirstToken first;
+  first.any_nan = logits.isnan().any();
+  if (options.min_new_tokens > 0 && eos >= 0 && eos < config.vocab_size)
+    logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+  first.next = at::argmax(logits.select(1, 0), /*dim=*/-1);
+  return first;
+}
+
+void check_no_nan(const Gpt2Model& model, const FirstToken& first) {
+  GPTBENCH_CHECK(!first.any_nan.item<bool>(),
+                 "the model produced NaN logits (variant {}, dtype {}): check the checkpoint and --dtype",
+                 attention::variant_name(model->spec()), c10::toString(model->wte->weight.scalar_type()));
+}
+
+// Decode steps 1.. replayed from a CUDA graph. The host reads step s - 1's tokens while step s
+// runs, so stopping at EOS costs at most one wasted step and the GPU never waits for the host.
+std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedBatch& batch,
+                                                 const GenerationOptions& options, DecodeGraph& graph,
+                                                 const std::function<void()>& on_token, GenerationStats* stats) {
+  const int64_t b = batch.ids.size(0);
+  graph.key_start().copy_(batch.key_start);
+  at::Tensor logits = graph.prefill(batch.ids, batch.key_start, batch.left_padded);
+  if (stats != nullptr) {
+    stats->prefill_kernel = graph.last_prefill_kernel();
+    stats->prefill_graph = graph.last_prefill_replayed();
+  }
+  const FirstToken first = first_token(model, logits, options);
+  if (on_token) on_token();
+  check_no_nan(model, first);
+  const at::Tensor& next = first.next;
+  RowStops rows(b, model->config().eos_token_id);
+  const at::Tensor first_cpu = next.to(at::kCPU);
+  if (rows.accept(first_cpu.data_ptr<int64_t>()) || options.max_new_tokens == 1) return rows.take();
+
+  graph.set_input(next, batch.length);
+  if (stats != nullptr) stats->decode_kernel = graph.attention_kernel();
+  StepTokens tokens(options.max_new_tokens, b);
+  int64_t step = 1;
+  for (; step < options.max_new_tokens; ++step) {
+    graph.set_eos_allowed(step >= options.min_new_tokens);
+    graph.replay();
+    tokens.push(step, graph.next_tokens());
+    if (on_token) on_token();
+    if (step >= 2 && rows.accept(tokens.wait(step - 1))) break;
+  }
+  if (step == options.max_new_tokens) {
+    rows.accept(tokens.wait(step - 1));
+  } else if (stats != nullptr) {
+    stats->wasted_steps = 1;  // step `step` ran after every row had stopped
+  }
+  return rows.take();
+}
+
+}  // namespace
+
 std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
                                                const GenerationOptions& options,
-                                               const std::function<void()>& on_token) {
+                                               const std::function<void()>& on_token, GenerationStats* stats) {
   GPTBENCH_CHECK(options.max_new_tokens >= 1, "--max-new-tokens must be at least 1, got {}", options.max_new_tokens);
   GPTBENCH_CHECK(options.min_new_tokens <= options.max_new_tokens,
                  "--min-new-tokens {} is larger than --max-new-tokens {}", options.min_new_tokens,
@@ -59,45 +156,43 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
   if (on_token) on_token();  // the request starts with moving its ids to the device
   const Gpt2Config& config = model->config();
   const c10::Device device = model->wte->weight.device();
-  const int64_t eos = config.eos_token_id;
   PaddedBatch batch = left_pad(prompts, kPadId, device);
   check_fits_context(config, model->spec(), batch.length, options.max_new_tokens);
-
   const int64_t b = batch.ids.size(0);
-  std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, batch.length + options.max_new_tokens);
+  const int64_t max_len = batch.length + options.max_new_tokens;
+
+  if (stats != nullptr) *stats = GenerationStats{};
+  if (options.graphs != nullptr && options.max_new_tokens > 1 && decode_graph_unsupported_reason(model).empty()) {
+    DecodeGraph& graph = options.graphs->get(model, b, max_len);
+    if (stats != nullptr) {
+      stats->graph_decode = true;
+      stats->kv_cache_bytes = graph.cache().bytes();
+    }
+    return decode_with_graph(model, batch, options, graph, on_token, stats);
+  }
+
+  std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, max_len);
+  if (stats != nullptr) stats->kv_cache_bytes = cache->bytes();
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
   at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
-
-  std::vector<GeneratedSequence> out(b);
-  std::vector<bool> done(b, false);
-  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    if (step < options.min_new_tokens && eos >= 0 && eos < config.vocab_size)
-      logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
-    at::Tensor next = at::argmax(logits.select(1, 0), /*dim=*/-1);  // (B,)
+  if (stats != nullptr) stats->prefill_kernel = model->last_kernel();
+  const FirstToken first = first_token(model, logits, options);
+  at::Tensor next = first.next;
+  RowStops rows(b, config.eos_token_id);
+  const int64_t eos = config.eos_token_id;
+  for (int64_t step = 0;; ++step) {
     if (on_token) on_token();
+    if (step == 0) check_no_nan(model, first);
     const at::Tensor next_cpu = next.to(at::kCPU);
-    const int64_t* next_ids = next_cpu.data_ptr<int64_t>();
-    if (step == 0) {
-      GPTBENCH_CHECK(!logits.isnan().any().item<bool>(),
-                     "the model produced NaN logits (variant {}, dtype {}): check the checkpoint and --dtype",
-                     attention::variant_name(model->spec()), c10::toString(logits.scalar_type()));
-    }
-    bool all_done = true;
-    for (int64_t r = 0; r < b; ++r) {
-      if (done[r]) continue;
-      if (next_ids[r] == eos) {
-        done[r] = true;
-        out[r].stopped_at_eos = true;
-      } else {
-        out[r].tokens.push_back(static_cast<int32_t>(next_ids[r]));
-      }
-      all_done = all_done && done[r];
-    }
-    if (all_done || step + 1 == options.max_new_tokens) break;
+    if (rows.accept(next_cpu.data_ptr<int64_t>()) || step + 1 == options.max_new_tokens) break;
     positions.q_pos0 = batch.length + step;
     logits = model->forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
+    if (step + 1 < options.min_new_tokens && eos >= 0 && eos < config.vocab_size)
+      logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+    next = at::argmax(logits.select(1, 0), /*dim=*/-1);
+    if (stats != nullptr) stats->decode_kernel = model->last_kernel();
   }
-  return out;
+  return rows.take();
 }
 
 }  // namespace gptbench::model

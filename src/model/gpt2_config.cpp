@@ -121,6 +121,12 @@ Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) 
   }
   if (j.contains("eos_token_id") && j.at("eos_token_id").is_number_integer())
     c.eos_token_id = j.at("eos_token_id").get<int64_t>();
+  if (j.contains("gptbench")) {
+    const auto& g = j.at("gptbench");
+    GPTBENCH_CHECK(g.is_object() && (!g.contains("variant") || g.at("variant").is_string()),
+                   "{}: \"gptbench\" must be an object whose \"variant\" is a string", source);
+    if (g.contains("variant")) c.trained_variant = g.at("variant").get<std::string>();
+  }
   c.name = "custom";
   for (const auto& named : named_configs()) {
     if (named.n_layer == c.n_layer && named.n_head == c.n_head && named.n_embd == c.n_embd &&
@@ -131,7 +137,7 @@ Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) 
 }
 
 nlohmann::json config_to_json(const Gpt2Config& c) {
-  return nlohmann::json{
+  nlohmann::json j{
       {"activation_function", c.activation_name},
       {"architectures", {"GPT2LMHeadModel"}},
       {"attn_pdrop", 0.1},
@@ -151,6 +157,9 @@ nlohmann::json config_to_json(const Gpt2Config& c) {
       {"tie_word_embeddings", true},
       {"vocab_size", c.vocab_size},
   };
+  // transformers keeps unknown config keys as attributes, so from_pretrained still loads the folder.
+  if (!c.trained_variant.empty()) j["gptbench"] = {{"variant", c.trained_variant}};
+  return j;
 }
 
 }  // namespace gptbench::model

@@ -13,6 +13,7 @@
 #include <algorithm>  // std::max
 
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/util/error.h"  // Error
 
 namespace gptbench::model {
 namespace {
@@ -49,10 +50,15 @@ int64_t total_bytes(const std::vector<at::Tensor>& k, const std::vector<at::Tens
 
 }  // namespace
 
-DenseKvCache::DenseKvCache(const CacheShape& shape, int64_t capacity)
-    : k_(allocate(shape, capacity, Fill::kUninitialized)),  // read only up to the last written position
-      v_(allocate(shape, capacity, Fill::kUninitialized)),
-      capacity_(capacity) {}
+DenseKvCache::DenseKvCache(const CacheShape& shape, int64_t capacity) : capacity_(capacity) {
+  const auto options = at::TensorOptions().dtype(shape.dtype).device(shape.device);
+  for (int64_t l = 0; l < shape.n_layer; ++l) {
+    // Uninitialised: read only up to the last written position.
+    kv_.push_back(at::empty({2, shape.batch, shape.n_head, capacity, shape.head_dim}, options));
+    k_.push_back(kv_.back()[0]);
+    v_.push_back(kv_.back()[1]);
+  }
+}
 
 CacheView DenseKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) {
   const int64_t t = k_new.size(2);
@@ -63,11 +69,22 @@ CacheView DenseKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& k_
   return {k_[layer].narrow(2, 0, pos0 + t), v_[layer].narrow(2, 0, pos0 + t), {}};
 }
 
+CacheView DenseKvCache::update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) {
+  GPTBENCH_CHECK(kv_new.dim() == 5 && kv_new.size(0) == 2 && kv_new.size(3) == 1,
+                 "KV cache: a device position stores one token's (2, B, H, 1, D) key and value");
+  // The caller keeps pos < capacity (it sizes the cache for the prompt plus every new token).
+  kv_[layer].index_copy_(3, pos, kv_new);
+  return {k_[layer], v_[layer], {}};
+}
+
 int64_t DenseKvCache::bytes() const { return total_bytes(k_, v_); }
 
 void DenseKvCache::reorder(const at::Tensor& rows) {
-  reorder_rows(k_, rows);
-  reorder_rows(v_, rows);
+  for (size_t l = 0; l < kv_.size(); ++l) {
+    kv_[l] = kv_[l].index_select(1, rows);
+    k_[l] = kv_[l][0];
+    v_[l] = kv_[l][1];
+  }
 }
 
 RollingKvCache::RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens,
@@ -79,6 +96,10 @@ RollingKvCache::RollingKvCache(const CacheShape& shape, int64_t window, int64_t 
       key_start_(key_start) {
   key_pos_ = at::full({shape.batch, global_tokens + window}, -1,
                       at::TensorOptions().dtype(at::kLong).device(shape.device));
+}
+
+CacheView RollingKvCache::update_at(int64_t, const at::Tensor&, const at::Tensor&) {
+  throw Error("the rolling (sliding-window) KV cache takes host positions only: decode it without CUDA graphs");
 }
 
 int64_t RollingKvCache::bytes() const { return total_bytes(k_, v_); }

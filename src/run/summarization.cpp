@@ -24,11 +24,12 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic
 #include "gptbench/model/beam_search.h"     // generate_beam
 #include "gptbench/model/checkpoint.h"      // load_model, parse_dtype, parse_device
+#include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
-#include "gptbench/util/error.h"            // UsageError
+#include "gptbench/util/error.h"            // Error, UsageError
 
 namespace gptbench::run {
 namespace {
@@ -46,6 +47,8 @@ void validate(const RunConfig& c) {
   if (c.min_new_tokens < 0 || c.min_new_tokens > c.max_new_tokens)
     throw UsageError(fmt::format("--min-new-tokens must be between 0 and --max-new-tokens ({}), got {}",
                                  c.max_new_tokens, c.min_new_tokens));
+  if (c.max_prompt_tokens && *c.max_prompt_tokens < 1)
+    throw UsageError(fmt::format("--max-prompt-tokens must be at least 1, got {}", *c.max_prompt_tokens));
   if (c.limit && *c.limit < 1) throw UsageError(fmt::format("--limit must be at least 1, got {}", *c.limit));
   if (c.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", c.warmup));
   if (c.num_beams < 1) throw UsageError(fmt::format("--num-beams must be at least 1, got {}", c.num_beams));
@@ -53,6 +56,8 @@ void validate(const RunConfig& c) {
     throw UsageError("--no-repeat-ngram-size, --length-penalty and --early-stopping need --num-beams > 1");
   if (c.num_beams > 1 && c.timing == TimingMode::kForward)
     throw UsageError("--timing forward runs no generation: drop --num-beams");
+  if (c.decode != "auto" && c.decode != "graph" && c.decode != "eager")
+    throw UsageError(fmt::format("--decode: unknown mode \"{}\" (auto, graph, eager)", c.decode));
 }
 
 // A progress line on stderr when it is a terminal.
@@ -112,6 +117,9 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   prompt_options.templ = c.prompt_template;
   // ALiBi without learned positions has no position table; its KV cache still bounds the length.
   prompt_options.context = loaded.model->config().n_positions;
+  // A prompt budget: build_prompt keeps prompt + max_new_tokens <= context, so the prompt <= the budget.
+  if (c.max_prompt_tokens)
+    prompt_options.context = std::min(prompt_options.context, *c.max_prompt_tokens + c.max_new_tokens);
   prompt_options.max_new_tokens = c.max_new_tokens;
   int64_t truncated = 0;
   std::vector<double> lengths;
@@ -175,6 +183,15 @@ nlohmann::json report_header(const RunConfig& config, c10::Device device) {
   return header;
 }
 
+std::string failure_message(const std::exception& error) {
+  std::string message = error.what();
+  if (dynamic_cast<const Error*>(&error) != nullptr) return message;
+  if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+  if (message.find("out of memory") != std::string::npos)
+    message = "CUDA out of memory (" + message + "): try a smaller --batch-size";
+  return message;
+}
+
 nlohmann::json error_report(const RunConfig& config, const std::string& message) {
   c10::Device device(c10::kCPU);
   try {
@@ -206,6 +223,15 @@ nlohmann::json run_summarization(const RunConfig& c) {
   model::GenerationOptions gen;
   gen.max_new_tokens = c.max_new_tokens;
   gen.min_new_tokens = c.min_new_tokens;
+  // Decode graphs belong to this run (a run starts from a clean model, with nothing captured).
+  const std::string no_graph_reason = model::decode_graph_unsupported_reason(m);
+  if (c.decode == "graph" && !no_graph_reason.empty())
+    throw UsageError(fmt::format("--decode graph: {} (variant {}, device {})", no_graph_reason,
+                                 attention::variant_name(spec), device.str()));
+  model::DecodeGraphs graphs;
+  if (c.decode != "eager" && c.num_beams == 1) gen.graphs = &graphs;
+  model::GenerationStats gen_stats;  // of the last greedy batch
+  int64_t wasted_steps = 0, prefill_graph_batches = 0;
   model::BeamSearchOptions beam;
   beam.num_beams = c.num_beams;
   beam.max_new_tokens = c.max_new_tokens;
@@ -232,7 +258,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
       out = model::generate_beam(m, ids, beam);
       timer.mark();
     } else {
-      out = model::generate_greedy(m, ids, gen, [&] { timer.mark(); });
+      out = model::generate_greedy(m, ids, gen, [&] { timer.mark(); }, &gen_stats);
     }
     timer.synchronize();
     if (timing != nullptr) {
@@ -271,8 +297,12 @@ nlohmann::json run_summarization(const RunConfig& c) {
       }
       int64_t longest = 0;
       for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
-      kv_bytes = std::max(kv_bytes, model::kv_cache_bytes(m->config(), spec, static_cast<int64_t>(ids.size()),
-                                                          longest + c.max_new_tokens, dtype));
+      kv_bytes = std::max(kv_bytes, c.num_beams == 1 ? gen_stats.kv_cache_bytes
+                                                     : model::kv_cache_bytes(m->config(), spec,
+                                                                             static_cast<int64_t>(ids.size()),
+                                                                             longest + c.max_new_tokens, dtype));
+      wasted_steps += c.num_beams == 1 ? gen_stats.wasted_steps : 0;
+      prefill_graph_batches += c.num_beams == 1 && gen_stats.prefill_graph ? 1 : 0;
       for (size_t r = 0; r < out.size(); ++r) {
         if (work.tokenizer) predictions[first + r] = eval::replace_invalid_utf8(work.tokenizer->decode(out[r].tokens));
         generated_tokens[first + r] = static_cast<int64_t>(out[r].tokens.size());
@@ -284,8 +314,13 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
   nlohmann::json report = report_header(c, device);
+  const bool greedy = c.timing == TimingMode::kGenerate && c.num_beams == 1;
   report["attention"] = {{"variant", attention::variant_name(spec)},
-                         {"kernel", m->last_kernel()},
+                         {"kernel", greedy && !gen_stats.decode_kernel.empty() ? gen_stats.decode_kernel
+                                                                               : m->last_kernel()},
+                         {"prefill_kernel", greedy ? nlohmann::json(gen_stats.prefill_kernel) : nlohmann::json(nullptr)},
+                         {"decode_kernel", greedy && !gen_stats.decode_kernel.empty()
+                                               ? nlohmann::json(gen_stats.decode_kernel) : nlohmann::json(nullptr)},
                          {"alibi", spec.alibi()},
                          {"learned_positions", spec.uses_learned_positions()},
                          {"window", spec.window},
@@ -337,6 +372,17 @@ nlohmann::json run_summarization(const RunConfig& c) {
                        {"load_data_ms", work.load_data_ms},
                        {"tokenize_ms", work.tokenize_ms},
                        {"score_ms", score_ms}};
+  // How greedy decode steps ran: replayed from a CUDA graph, or eagerly (and why).
+  report["decode"] = {{"mode", !greedy ? "none" : gen_stats.graph_decode ? "cuda_graph" : "eager"},
+                      {"requested", c.decode},
+                      {"graph_unavailable_reason",
+                       !greedy || gen_stats.graph_decode ? nlohmann::json(nullptr)
+                       : c.decode == "eager"             ? nlohmann::json("--decode eager")
+                                                         : nlohmann::json(no_graph_reason)},
+                      {"graph_captures", graphs.captures()},
+                      {"graph_capture_ms", graphs.capture_ms()},
+                      {"wasted_steps", wasted_steps},
+                      {"prefill_graph_batches", prefill_graph_batches}};
   report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
                       {"peak_reserved_bytes", peaks.peak_reserved},
                       {"weights_bytes", loaded.weight_bytes},

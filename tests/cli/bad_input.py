@@ -16,6 +16,8 @@ from pathlib import Path
 BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
 DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from tiny_checkpoint import tiny_checkpoint  # noqa: E402
 failures = []
 
 
@@ -39,14 +41,9 @@ def safetensors_bytes(header, data=b""):
 
 
 def main():
-    tok = DATA / "gpt2_tokenizer"
-    if not (tok / "vocab.json").exists():
-        sys.exit(f"GPTBENCH_DATA_DIR={DATA} has no gpt2_tokenizer/vocab.json")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        good = tmp / "good"
-        subprocess.run([BIN, "init", "--config", HERE.parent / "model" / "configs" / "tiny.json", "--out", good,
-                        "--tokenizer", tok], check=True, capture_output=True)
+        good = tiny_checkpoint(BIN, DATA, tmp / "good")
 
         # Flags
         expect(["frobnicate"], 2, "frobnicate")

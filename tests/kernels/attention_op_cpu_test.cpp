@@ -177,6 +177,24 @@ TEST(AttentionOpCpu, RollingCacheAndExplicitQueryPosition) {
   }
 }
 
+// q_pos (a device tensor, for CUDA-graph decode) means exactly what q_pos0 means.
+TEST(AttentionOpCpu, DeviceQueryPositionEqualsHostPosition) {
+  const at::Tensor q = at::randn({2, 3, 1, 8}, at::kDouble), k = at::randn({2, 3, 30, 8}, at::kDouble);
+  const at::Tensor v = at::randn({2, 3, 30, 8}, at::kDouble);
+  const at::Tensor ks = at::tensor(std::vector<int32_t>{0, 5});
+  for (int64_t pos : {5, 17, 29}) {
+    for (int64_t window : {0, 6}) {
+      AttentionOptions host, device;
+      host.q_pos0 = pos;
+      device.q_pos = at::full({1}, pos, at::kLong);
+      host.window = device.window = window;
+      host.alibi_slopes = device.alibi_slopes = at::tensor(testing::test_alibi_slopes(3));
+      EXPECT_TRUE(at::equal(flash_attention(q, k, v, ks, host), flash_attention(q, k, v, ks, device)))
+          << "pos " << pos << " window " << window;
+    }
+  }
+}
+
 TEST(AttentionOpCpu, PaddingQueriesAreExactlyZero) {
   CpuCase c;
   c.q_len = c.k_len = 6;
@@ -241,6 +259,18 @@ TEST(AttentionOpCpu, RejectsBadArgumentsNamingThem) {
   bad_window.window = -1;
   EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_window); }).find("window"), std::string::npos);
   EXPECT_NE(message_of([&] { flash_attention(q, k.to(at::kDouble), k, ks); }).find("one dtype"), std::string::npos);
+  AttentionOptions both_positions;
+  both_positions.q_pos0 = 3;
+  both_positions.q_pos = at::full({1}, 3, at::kLong);
+  EXPECT_NE(message_of([&] { flash_attention(q.narrow(2, 0, 1), k, k, ks, both_positions); }).find("not both"),
+            std::string::npos);
+  AttentionOptions prefill_q_pos;
+  prefill_q_pos.q_pos = at::full({1}, 3, at::kLong);
+  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, prefill_q_pos); }).find("Tq == 1"), std::string::npos);
+  AttentionOptions int_q_pos;
+  int_q_pos.q_pos = at::full({1}, 3, at::kInt);
+  EXPECT_NE(message_of([&] { flash_attention(q.narrow(2, 0, 1), k, k, ks, int_q_pos); }).find("q_pos must be (1,) int64"),
+            std::string::npos);
   AttentionOptions bad_scale;
   bad_scale.scale = -0.125;
   EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_scale); }).find("scale"), std::string::npos);

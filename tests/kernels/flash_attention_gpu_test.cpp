@@ -370,6 +370,41 @@ TEST(FlashAttentionGpu, RepeatedRunsAreBitwiseIdentical) {
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(at::equal(d_first, flash_attention(dq, k, v, ks, opt)));
 }
 
+// Decode with the query position read on the device (what a CUDA graph replays) over a buffer
+// longer than the written prefix: slots past the position hold NaN and must never be read; the
+// result matches the fp64 reference at that position for every mask policy, with left padding.
+TEST(FlashAttentionGpu, DecodeWithDevicePositionReadsOnlyWrittenSlots) {
+  SKIP_WITHOUT_CUDA();
+  const int64_t B = 3, H = 4, Tk = 600, D = 64;
+  const auto cuda = at::TensorOptions().device(at::kCUDA);
+  const at::Tensor ks = at::tensor(std::vector<int32_t>{0, 40, 3}, at::kInt).to(at::kCUDA);
+  const at::Tensor slopes = at::tensor(testing::test_alibi_slopes(H)).to(at::kCUDA);
+  const at::Tensor q = at::randn({B, H, 1, D}, cuda.dtype(at::kHalf));
+  const at::Tensor k = at::randn({B, H, Tk, D}, cuda.dtype(at::kHalf)), v = at::randn({B, H, Tk, D}, cuda.dtype(at::kHalf));
+  for (bool alibi : {false, true}) {
+    for (int64_t window : {0, 64}) {
+      for (int64_t pos : {41, 200, 599}) {
+        const at::Tensor slot = at::arange(Tk, cuda.dtype(at::kLong)).view({1, 1, Tk, 1});
+        const at::Tensor nan = at::full({}, std::numeric_limits<float>::quiet_NaN(), cuda.dtype(at::kHalf));
+        const at::Tensor k_poison = at::where(slot > pos, nan, k), v_poison = at::where(slot > pos, nan, v);
+        AttentionOptions opt;
+        opt.q_pos = at::full({1}, pos, cuda.dtype(at::kLong));
+        opt.window = window;
+        opt.global_tokens = window > 0 ? 4 : 0;
+        if (alibi) opt.alibi_slopes = slopes;
+        const at::Tensor got = flash_attention(q, k_poison, v_poison, ks, opt).to(at::kDouble);
+        const at::Tensor want = attention_reference(q.to(at::kDouble), k.to(at::kDouble), v.to(at::kDouble), ks, {},
+                                                    pos, opt.alibi_slopes, window, opt.global_tokens,
+                                                    1.0 / std::sqrt(static_cast<double>(D)))
+                                    .to(at::kDouble);
+        const double err = (got - want).abs().max().item<double>();
+        EXPECT_TRUE(at::isfinite(got).all().item<bool>()) << "alibi " << alibi << " window " << window << " pos " << pos;
+        EXPECT_LT(err, 2e-3) << "alibi " << alibi << " window " << window << " pos " << pos;
+      }
+    }
+  }
+}
+
 TEST(FlashAttentionGpu, UnsupportedProblemsThrowClearly) {
   SKIP_WITHOUT_CUDA();
   const auto cuda = at::TensorOptions().device(at::kCUDA);

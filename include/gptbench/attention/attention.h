@@ -42,6 +42,10 @@ struct AttentionPositions {
   int64_t q_pos0 = 0;       // position of query 0
   at::Tensor key_pos;       // undefined, or (B, Tk) int64 for a rolling cache
   bool left_padded = true;  // false only when every key_start is 0 (lets SDPA skip the mask)
+  // Undefined, or (1,) int64 on the device: query 0's position, read there instead of q_pos0
+  // (single-token decode replayed from a CUDA graph). Only the flash kernel takes it; the
+  // keys are then the whole cache buffer and the kernel bounds them by this position.
+  at::Tensor q_pos{};
 };
 
 class AttentionImpl {

@@ -6,8 +6,10 @@
 // Schema (TORCH_LIBRARY(gptbench)):
 //   gptbench::attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos,
 //                       int? q_pos0, Tensor? alibi_slopes, int window, int global_tokens,
-//                       float scale) -> Tensor
+//                       float scale, Tensor? q_pos=None) -> Tensor
 //   q_pos0 = None means Tk - Tq (bottom-right alignment: prefill after a cached prefix).
+//   q_pos (1,) int64 on q's device: query 0's position, read by the kernel instead of q_pos0
+//   (decode only, Tq == 1). It lets a CUDA graph replay one decode step at advancing positions.
 //   key_start (B,) and key_pos (B, Tk) are int32 (int64 is accepted and converted).
 //   alibi_slopes (H,) fp32. window 0 = dense causal; global_tokens only with a window.
 //   gptbench::attention.out(<same arguments>, *, Tensor(a!) out) -> Tensor(a!)
@@ -66,6 +68,7 @@ struct AttentionOptions {
   int64_t window = 0;
   int64_t global_tokens = 0;
   std::optional<double> scale;  // default 1 / sqrt(D)
+  std::optional<at::Tensor> q_pos;  // (1,) int64 on the device, instead of q_pos0 (decode only)
 };
 
 // The problem the op will see for these inputs (for select_attention_kernel); for CUDA

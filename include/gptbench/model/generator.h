@@ -4,15 +4,31 @@
 
 #include <cstdint>     // int32_t, int64_t
 #include <functional>  // std::function
+#include <string>      // std::string
 #include <vector>      // std::vector
 
 #include "gptbench/model/gpt2_model.h"  // Gpt2Model
 
 namespace gptbench::model {
 
+class DecodeGraphs;  // decode_graph.h
+
 struct GenerationOptions {
   int64_t max_new_tokens = 32;  // cap on generated tokens per prompt
   int64_t min_new_tokens = 0;   // EOS is suppressed before this many tokens (HF semantics); = max fixes the length
+  // When set and the model supports it (decode_graph_unsupported_reason), decode steps replay a
+  // CUDA graph from here; otherwise each step runs eagerly.
+  DecodeGraphs* graphs = nullptr;
+};
+
+// What one generate call did, for reports.
+struct GenerationStats {
+  bool graph_decode = false;   // decode steps replayed a CUDA graph
+  bool prefill_graph = false;  // the prefill replayed a CUDA graph (its prompt length repeated)
+  int64_t kv_cache_bytes = 0;  // the cache the batch used
+  int64_t wasted_steps = 0;    // steps run after every row had stopped (graph decode looks one step behind)
+  std::string prefill_kernel;  // the attention kernels that ran (AttentionImpl::last_kernel)
+  std::string decode_kernel;   // empty when no decode step ran
 };
 
 struct GeneratedSequence {
@@ -38,7 +54,8 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
 // (for the whole batch), with no synchronisation: timers record device events there.
 std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
                                                const GenerationOptions& options,
-                                               const std::function<void()>& on_token = {});
+                                               const std::function<void()>& on_token = {},
+                                               GenerationStats* stats = nullptr);
 
 // Checks a prompt fits the context with room for the new tokens; throws UsageError otherwise.
 void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,

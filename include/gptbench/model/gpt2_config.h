@@ -24,6 +24,9 @@ struct Gpt2Config {
   Activation activation = Activation::kGeluTanh;
   std::string activation_name = "gelu_new";  // as written in config.json
   int64_t eos_token_id = 50256;
+  // The attention variant a checkpoint was trained with (`gptbench train`), written to and read from
+  // config.json as {"gptbench": {"variant": "..."}}; empty when not recorded (e.g. OpenAI's GPT-2).
+  std::string trained_variant;
 
   int64_t head_dim() const { return n_embd / n_head; }
   int64_t mlp_width() const { return n_inner > 0 ? n_inner : 4 * n_embd; }

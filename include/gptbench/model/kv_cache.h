@@ -35,6 +35,11 @@ class KvCache {
   // Stores k_new/v_new (B, H, T, D), the tokens at positions [pos0, pos0 + T), in `layer`, and
   // returns what those T queries attend to. Layers are updated in order 0..L-1 for each step.
   virtual CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) = 0;
+  // The same for one token whose position is pos, a (1,) int64 tensor on the device, so that a
+  // CUDA graph can replay the step at advancing positions; kv_new (2, B, H, 1, D) holds its key
+  // and value (one write). Returns the whole buffer; the attention kernel bounds the keys by the
+  // query position. Only the dense cache supports it.
+  virtual CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) = 0;
   virtual int64_t bytes() const = 0;  // both buffers of every layer
   // Beam search: rows (B',) int64 indexes the current batch rows; afterwards row r holds what row
   // rows[r] held (B' may differ from B, e.g. to fan a prefilled prompt out to its beams).
@@ -45,11 +50,14 @@ class DenseKvCache final : public KvCache {
  public:
   DenseKvCache(const CacheShape& shape, int64_t capacity);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
+  CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) override;
   int64_t bytes() const override;
   void reorder(const at::Tensor& rows) override;
+  int64_t capacity() const { return capacity_; }
 
  private:
-  std::vector<at::Tensor> k_, v_;  // per layer (B, H, capacity, D)
+  std::vector<at::Tensor> kv_;     // per layer (2, B, H, capacity, D): keys then values
+  std::vector<at::Tensor> k_, v_;  // per layer (B, H, capacity, D) views of kv_
   int64_t capacity_;
 };
 
@@ -58,6 +66,7 @@ class RollingKvCache final : public KvCache {
   // key_start: (B,) int64, the first real position of each row (its sinks are start + 0..G-1).
   RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens, const at::Tensor& key_start);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
+  CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) override;
   int64_t bytes() const override;
   void reorder(const at::Tensor& rows) override;
 

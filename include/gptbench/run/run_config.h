@@ -35,6 +35,7 @@ struct RunConfig {
   uint64_t split_seed = 0;
   std::string prompt_template = "{source}\nTL;DR:";
   int64_t prompt_tokens = 512;  // dataset "synthetic": random prompts of exactly this many tokens (no quality)
+  std::optional<int64_t> max_prompt_tokens;  // other datasets: sources cut so a prompt has at most this many tokens
   // Generation
   int64_t batch_size = 1;
   int64_t max_new_tokens = 64;
@@ -46,6 +47,9 @@ struct RunConfig {
   // Measurement
   int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
   TimingMode timing = TimingMode::kGenerate;
+  // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash, dense
+  // cache, CUDA) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
+  std::string decode = "auto";
   bool stemmer = true;
   // Output
   std::string out_path;          // JSON report (atomic)

@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include <exception>  // std::exception
+#include <string>     // std::string
+
 #include "gptbench/run/run_config.h"  // RunConfig
 
 namespace gptbench::run {
@@ -22,6 +25,10 @@ nlohmann::json report_header(const RunConfig& config, c10::Device device);
 
 // The device --device names ("auto": CUDA when available).
 c10::Device resolve_device(const std::string& name);
+
+// The one-line message of a failed run: a gptbench::Error's own message; for anything else (c10
+// errors carry a backtrace) the first line, and a CUDA out-of-memory error suggests a smaller batch.
+std::string failure_message(const std::exception& error);
 
 // A report for a run that failed: config, env and the one-line message, "status": "error".
 nlohmann::json error_report(const RunConfig& config, const std::string& message);

@@ -1,0 +1,120 @@
+// One greedy decode step captured as a CUDA graph and replayed per token.
+//
+// Why: at batch 1 a GPT-2 decode step is ~170 small kernels, and eager LibTorch spends longer
+// dispatching them than the GPU spends running them (3.2 ms/token host-bound vs a 0.08 ms
+// weight-bandwidth floor on an H100). A graph replays the whole step with one launch.
+//
+// How: everything the step reads or writes lives in static buffers — the input ids, the query
+// position (a (1,) int64 device tensor the flash decode kernel reads, advanced inside the graph),
+// key_start, a dense KV cache sized for the batch, and the chosen tokens. The graph embeds
+// nothing that changes between steps or batches, so one capture serves every batch of the same
+// (batch size, cache capacity). The prefill that fills the cache is captured too, per prompt
+// length, once a length has been seen twice: lengths that never repeat (a dataset's varied
+// prompts) run eagerly rather than paying a capture each. Only the flash kernel reads a device position, so only flash
+// variants with a dense cache are captured; others decode eagerly, and reports say which ran.
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+
+#include <cstdint>  // int64_t
+#include <list>     // std::list
+#include <memory>   // std::unique_ptr
+#include <string>   // std::string
+#include <vector>   // std::vector
+
+#include "gptbench/model/gpt2_model.h"  // Gpt2Model
+#include "gptbench/model/kv_cache.h"    // DenseKvCache
+
+namespace gptbench::model {
+
+// Empty when this model can decode from a graph on its device, else why not (for the report).
+std::string decode_graph_unsupported_reason(const Gpt2Model& model);
+
+class DecodeGraph {
+ public:
+  // Allocates the static buffers and captures the step (a few eager warm-up steps first, on a
+  // side stream, so lazy cuBLAS and allocator set-up stays out of the capture).
+  DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity);
+  ~DecodeGraph();
+  DecodeGraph(const DecodeGraph&) = delete;
+  DecodeGraph& operator=(const DecodeGraph&) = delete;
+
+  int64_t batch() const { return batch_; }
+  int64_t capacity() const { return cache_->capacity(); }
+  DenseKvCache& cache() { return *cache_; }
+  // (B,) int32: copy each batch's key_start here before its prefill; the graph reads it.
+  const at::Tensor& key_start() const { return key_start_; }
+
+  // The prefill of a left-padded batch into this graph's cache: logits (B, 1, V) of the last
+  // position, valid until the next prefill. Replays a captured graph for a repeated length.
+  at::Tensor prefill(const at::Tensor& ids, const at::Tensor& key_start, bool left_padded);
+  bool last_prefill_replayed() const { return last_prefill_replayed_; }
+  const std::string& last_prefill_kernel() const { return last_prefill_kernel_; }  // its attention kernel
+  int64_t prefill_captures() const { return prefill_captures_; }
+
+  // Sets the next step's input: tokens (B,) int64 at position pos (host value, once per batch).
+  void set_input(const at::Tensor& tokens, int64_t pos);
+  // Whether the step may choose EOS (false before min_new_tokens); changes one device scalar.
+  void set_eos_allowed(bool allowed);
+  // Replays the step on the current stream: reads the input, writes the cache, picks the next
+  // tokens, makes them the next input and advances the position.
+  void replay();
+  // (B,) int64 on the device: the tokens the last replay chose (valid until the next replay).
+  const at::Tensor& next_tokens() const { return next_; }
+  // The attention kernel the captured step runs (recorded at capture).
+  const std::string& attention_kernel() const { return attention_kernel_; }
+
+ private:
+  void step();  // the captured body
+
+  Gpt2Model model_;
+  int64_t batch_;
+  std::unique_ptr<DenseKvCache> cache_;
+  at::Tensor ids_;        // (B, 1) int64
+  at::Tensor q_pos_;      // (1,) int64: position of ids_
+  at::Tensor key_start_;  // (B,) int32
+  at::Tensor eos_bias_;   // (1,) fp32: 0, or -inf while EOS is suppressed
+  at::Tensor next_;       // (B,) int64
+  bool eos_allowed_ = true;
+  bool last_prefill_replayed_ = false;
+  std::string last_prefill_kernel_;
+  int64_t prefill_captures_ = 0;
+  std::vector<int64_t> prefill_lengths_seen_;
+  std::string attention_kernel_;
+  struct Capture;
+  std::unique_ptr<Capture> capture_;
+};
+
+// Host copies of each step's tokens without a synchronisation per step: push() queues an
+// asynchronous copy into pinned memory and an event; wait(s) blocks until step s's copy is done.
+// The generator reads step s - 1 while step s runs, so the GPU never waits for the host.
+class StepTokens {
+ public:
+  StepTokens(int64_t steps, int64_t batch);
+  ~StepTokens();
+  void push(int64_t step, const at::Tensor& tokens);  // tokens: (B,) int64 on the device
+  const int64_t* wait(int64_t step);                  // B values
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The graphs of one run, keyed by (batch size, capacity); capacities are rounded up so that
+// prompts of similar length share one. Bounded: the least recently used graph is dropped.
+class DecodeGraphs {
+ public:
+  explicit DecodeGraphs(size_t max_graphs = 4) : max_graphs_(max_graphs) {}
+  // The graph for this batch, capturing one if needed; `min_capacity` = prompt + new tokens.
+  DecodeGraph& get(Gpt2Model& model, int64_t batch, int64_t min_capacity);
+  int64_t captures() const { return captures_; }
+  double capture_ms() const { return capture_ms_; }
+
+ private:
+  size_t max_graphs_;
+  std::list<std::unique_ptr<DecodeGraph>> graphs_;  // most recently used first
+  int64_t captures_ = 0;
+  double capture_ms_ = 0;
+};
+
+}  // namespace gptbench::model

@@ -1,0 +1,73 @@
+// Everything `gptbench train` needs to reproduce a training run; echoed into the report and
+// stored in train_state.json, where --resume checks that the run it continues is the same.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>   // int64_t, uint64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+namespace gptbench::train {
+
+enum class LossOn { kSummary, kAll };          // kSummary: summary tokens + EOS only; kAll: every next token
+enum class Precision { kFp32, kBf16, kFp16 };  // autocast dtype (weights and optimizer stay fp32)
+
+struct TrainConfig {
+  std::vector<std::string> argv;
+  // Model
+  std::string model_dir;       // starting checkpoint (ignored by --resume, which reads out_dir)
+  std::string tokenizer_dir;   // empty: the model folder
+  std::string variant = "standard";
+  std::optional<int64_t> window, global_tokens;
+  bool allow_variant_change = false;
+  std::string device = "auto";
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 (dynamic loss scaling)
+  // Data
+  std::string dataset = "news_summary";  // news_summary | cnn_dailymail | jsonl | text
+  std::string data_path;                 // dataset file; for text: the text file (required)
+  std::string data_dir;                  // shared data folder for default dataset paths
+  uint64_t split_seed = 0;
+  std::string prompt_template = "{source}\nTL;DR:";
+  std::string loss_on = "summary";  // summary | all
+  int64_t seq_len = 0;              // 0: the model's n_positions
+  int64_t max_summary_tokens = 128;  // summary tokens kept (EOS follows only an uncut summary)
+  double val_fraction = 0.05;        // text: last fraction of the chunks held out for validation
+  // Optimisation
+  int64_t steps = 100;
+  std::optional<int64_t> stop_at;  // stop (and save) after this step, the schedule still spans --steps
+  int64_t batch_size = 8;
+  int64_t grad_accum = 1;
+  double lr = 3e-4;
+  double min_lr_ratio = 0.1;
+  int64_t warmup_steps = 10;
+  double weight_decay = 0.1;
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+  double grad_clip = 1.0;  // 0: off
+  uint64_t seed = 0;
+  // Evaluation, output, measurement
+  int64_t eval_interval = 0;   // 0: only at the end
+  int64_t eval_samples = 64;   // validation examples for the loss
+  int64_t eval_rouge = 0;      // validation samples for ROUGE through `run` on the saved checkpoint (0: off)
+  int64_t save_interval = 0;   // 0: only at the end
+  int64_t log_interval = 10;   // steps between host reads of the loss (the only per-interval sync)
+  int64_t timing_skip = 2;     // first steps of this invocation left out of the timing summary
+  double peak_tflops = 0;      // 0: the device's table value when known (H100/H200)
+  std::string out_dir;
+  bool resume = false;
+  bool quiet = false;
+};
+
+LossOn parse_loss_on(const std::string& name);        // UsageError naming --loss-on
+Precision parse_precision(const std::string& name);   // UsageError naming --precision
+std::string precision_name(Precision p);
+
+// Throws UsageError naming the flag for any value out of range (before anything is loaded).
+void validate(const TrainConfig& config);
+
+nlohmann::json to_json(const TrainConfig& config);
+// The settings a resumed run must share with the run it continues (data, order, optimisation).
+nlohmann::json resume_identity(const TrainConfig& config);
+
+}  // namespace gptbench::train

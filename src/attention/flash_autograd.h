@@ -1,0 +1,32 @@
+// Training through the flash variant: a torch::autograd::Function whose forward is our fused
+// op (gptbench::attention: the CUDA kernels, or the op's ATen reference for CPU inputs) and whose
+// backward RECOMPUTES the attention with an autograd-capable implementation and differentiates
+// it. There is no fused backward kernel yet; every report names the backward that ran.
+//
+// The recompute goes through SdpaAttention, which keeps each variant's semantics and cost:
+// plain causal -> at::scaled_dot_product_attention(is_causal) (PyTorch's flash/cuDNN backward);
+// ALiBi -> an additive bias mask; sliding window -> banded query chunks (blocked_attention.h),
+// so time and memory stay proportional to T * W for sparse variants.
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+
+#include <string>  // std::string
+
+#include "gptbench/attention/attention.h"  // AttentionSpec, AttentionPositions
+
+namespace gptbench::attention {
+
+// q: (B, H, Tq, D); k, v: (B, H, Tk, D); positions.key_start (B,) int64 or int32 on q's device;
+// slopes (H,) fp32 or undefined. Contiguous keys only (training: no cache, no q_pos tensor).
+// Returns (B, H, Tq, D) in q's dtype, differentiable in q, k and v. When forward_kernel is not
+// null it receives the forward kernel's name ("flash:<kernel>" on CUDA, "flash-op:cpu-reference").
+at::Tensor flash_attention_recompute_backward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                              const AttentionPositions& positions, const AttentionSpec& spec,
+                                              const at::Tensor& slopes, std::string* forward_kernel = nullptr);
+
+// The backward kernel of the most recent recompute in this process, e.g. "recompute:sdpa:flash_attention"
+// or "recompute:sdpa:efficient_attention+additive-mask"; "none" before any backward ran.
+std::string last_flash_backward_kernel();
+
+}  // namespace gptbench::attention

@@ -1,0 +1,240 @@
+// CUDA-graph decode step (see decode_graph.h). Without CUDA support in the build every entry
+// point reports that graphs are unavailable, and generation stays eager.
+#include "gptbench/model/decode_graph.h"
+
+#include <ATen/ops/argmax.h>  // at::argmax
+#include <ATen/ops/empty.h>   // at::empty
+#include <ATen/ops/full.h>    // at::full
+#include <ATen/ops/zeros.h>   // at::zeros
+#include <c10/core/InferenceMode.h>  // c10::InferenceMode
+
+#include <algorithm>  // std::min, std::max, std::find, std::find_if
+#include <chrono>     // std::chrono::steady_clock
+#include <limits>     // std::numeric_limits
+#include <vector>     // std::vector
+
+#ifdef GPTBENCH_HAVE_CUDA
+#include <ATen/cuda/CUDAEvent.h>   // at::cuda::CUDAEvent
+#include <ATen/cuda/CUDAGraph.h>   // at::cuda::CUDAGraph
+#include <c10/cuda/CUDAGuard.h>    // c10::cuda::CUDAGuard, CUDAStreamGuard
+#include <c10/cuda/CUDAStream.h>   // c10::cuda::getStreamFromPool, getCurrentCUDAStream
+#endif
+
+#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/util/error.h"  // Error
+
+namespace gptbench::model {
+
+std::string decode_graph_unsupported_reason(const Gpt2Model& model) {
+#ifndef GPTBENCH_HAVE_CUDA
+  (void)model;
+  return "this build has no CUDA support";
+#else
+  if (!model->wte->weight.is_cuda()) return "the model is not on a CUDA device";
+  if (model->spec().kernel != attention::Kernel::kFlash)
+    return "only the flash kernel reads the query position on the device";
+  if (model->spec().sparse()) return "the rolling (sliding-window) cache takes host positions";
+  return "";
+#endif
+}
+
+#ifdef GPTBENCH_HAVE_CUDA
+
+// A captured prefill for one prompt length: static inputs, the graph, and its output.
+struct PrefillGraph {
+  int64_t length = 0;
+  at::Tensor ids;        // (B, T) int64
+  at::Tensor key_start;  // (B,) int64
+  at::Tensor logits;     // (B, 1, V), written by each replay
+  std::string kernel;    // the attention kernel captured
+  at::cuda::CUDAGraph graph;
+};
+
+struct DecodeGraph::Capture {
+  explicit Capture(c10::cuda::CUDAStream s) : stream(s) {}
+  c10::cuda::CUDAStream stream;  // every capture of this graph runs here (warm cuBLAS state)
+  at::cuda::CUDAGraph graph;
+  std::list<std::unique_ptr<PrefillGraph>> prefills;  // most recently used first
+};
+
+namespace {
+constexpr size_t kMaxPrefillGraphs = 2;  // each holds its activations in a private pool
+}
+
+DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity) : model_(model), batch_(batch) {
+  const std::string why_not = decode_graph_unsupported_reason(model);
+  GPTBENCH_CHECK(why_not.empty(), "decode graph: {}", why_not);
+  c10::InferenceMode inference_mode;
+  const at::Tensor& w = model->wte->weight;
+  const c10::cuda::CUDAGuard device_guard(w.device());
+  const Gpt2Config& config = model->config();
+  const CacheShape shape{config.n_layer, batch, config.n_head, config.head_dim(), w.scalar_type(), w.device()};
+  cache_ = std::make_unique<DenseKvCache>(shape, capacity);
+  const auto longs = at::TensorOptions().dtype(at::kLong).device(w.device());
+  ids_ = at::zeros({batch, 1}, longs);
+  q_pos_ = at::zeros({1}, longs);
+  key_start_ = at::zeros({batch}, longs.dtype(at::kInt));
+  eos_bias_ = at::zeros({1}, longs.dtype(at::kFloat));
+  next_ = at::zeros({batch}, longs);
+
+  // Warm up on a side stream (capture needs one), then capture there. The warm-up steps write
+  // cache slots 0.. with garbage; every batch's prefill overwrites them before they are read.
+  const c10::cuda::CUDAStream capture_stream = c10::cuda::getStreamFromPool();
+  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
+  capture_stream.synchronize();
+  caller.synchronize();
+  capture_ = std::make_unique<Capture>(capture_stream);
+  {
+    const c10::cuda::CUDAStreamGuard stream_guard(capture_stream);
+    for (int i = 0; i < 2; ++i) step();
+    capture_stream.synchronize();
+    q_pos_.zero_();
+    capture_->graph.capture_begin();
+    step();
+    capture_->graph.capture_end();
+  }
+  attention_kernel_ = model->last_kernel();
+  capture_stream.synchronize();
+}
+
+DecodeGraph::~DecodeGraph() = default;
+
+void DecodeGraph::step() {
+  attention::AttentionPositions positions;
+  positions.key_start = key_start_;
+  positions.q_pos = q_pos_;
+  positions.left_padded = true;  // the flash kernel masks by key_start either way
+  at::Tensor logits = model_->forward(ids_, positions, cache_.get(), LogitsMode::kLastPosition);  // (B, 1, V)
+  const int64_t eos = model_->config().eos_token_id;
+  if (eos >= 0 && eos < model_->config().vocab_size) logits.select(2, eos).add_(eos_bias_);
+  next_.copy_(at::argmax(logits.select(1, 0), /*dim=*/-1));
+  ids_.copy_(next_.view({batch_, 1}));
+  q_pos_.add_(1);
+}
+
+at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_start, bool left_padded) {
+  const int64_t t = ids.size(1);
+  auto run = [&](const at::Tensor& in_ids, const at::Tensor& in_start) {
+    attention::AttentionPositions positions{in_start, 0, {}, left_padded};
+    return model_->forward(in_ids, positions, cache_.get(), LogitsMode::kLastPosition);
+  };
+  auto& prefills = capture_->prefills;
+  auto found = std::find_if(prefills.begin(), prefills.end(), [&](const auto& p) { return p->length == t; });
+  const bool seen = std::find(prefill_lengths_seen_.begin(), prefill_lengths_seen_.end(), t) !=
+                    prefill_lengths_seen_.end();
+  if (found == prefills.end() && !seen) {
+    prefill_lengths_seen_.push_back(t);
+    last_prefill_replayed_ = false;
+    at::Tensor logits = run(ids, key_start);
+    last_prefill_kernel_ = model_->last_kernel();
+    return logits;
+  }
+  if (found == prefills.end()) {
+    if (prefills.size() >= kMaxPrefillGraphs) prefills.pop_back();
+    auto p = std::make_unique<PrefillGraph>();
+    p->length = t;
+    p->ids = ids.clone();
+    p->key_start = key_start.clone();
+    const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
+    caller.synchronize();  // the inputs were written on the caller's stream
+    {
+      const c10::cuda::CUDAStreamGuard stream_guard(capture_->stream);
+      run(p->ids, p->key_start);  // warm-up: lazy set-up for this shape stays out of the capture
+      p->graph.capture_begin();
+      p->logits = run(p->ids, p->key_start);
+      p->graph.capture_end();
+    }
+    p->kernel = model_->last_kernel();
+    capture_->stream.synchronize();
+    ++prefill_captures_;
+    prefills.push_front(std::move(p));
+    found = prefills.begin();
+  } else {
+    prefills.splice(prefills.begin(), prefills, found);
+    found = prefills.begin();
+  }
+  PrefillGraph& p = **found;
+  p.ids.copy_(ids);
+  p.key_start.copy_(key_start);
+  p.graph.replay();
+  last_prefill_replayed_ = true;
+  last_prefill_kernel_ = p.kernel;
+  return p.logits;
+}
+
+void DecodeGraph::set_input(const at::Tensor& tokens, int64_t pos) {
+  GPTBENCH_CHECK(pos >= 0 && pos < capacity(), "decode graph: position {} outside the cache of {}", pos, capacity());
+  ids_.copy_(tokens.view({batch_, 1}));
+  q_pos_.fill_(pos);
+}
+
+void DecodeGraph::set_eos_allowed(bool allowed) {
+  if (allowed == eos_allowed_) return;
+  eos_bias_.fill_(allowed ? 0.0 : -std::numeric_limits<double>::infinity());
+  eos_allowed_ = allowed;
+}
+
+void DecodeGraph::replay() { capture_->graph.replay(); }
+
+struct StepTokens::Impl {
+  at::Tensor host;  // (steps, B) int64, pinned
+  std::vector<at::cuda::CUDAEvent> done;
+};
+
+StepTokens::StepTokens(int64_t steps, int64_t batch) : impl_(std::make_unique<Impl>()) {
+  impl_->host = at::empty({steps, batch}, at::TensorOptions().dtype(at::kLong).pinned_memory(true));
+  impl_->done.resize(static_cast<size_t>(steps));
+}
+
+void StepTokens::push(int64_t step, const at::Tensor& tokens) {
+  impl_->host.select(0, step).copy_(tokens, /*non_blocking=*/true);
+  impl_->done[static_cast<size_t>(step)].record(c10::cuda::getCurrentCUDAStream(tokens.device().index()));
+}
+
+const int64_t* StepTokens::wait(int64_t step) {
+  impl_->done[static_cast<size_t>(step)].synchronize();
+  return impl_->host.select(0, step).data_ptr<int64_t>();
+}
+
+#else  // no CUDA in this build
+
+struct DecodeGraph::Capture {};
+at::Tensor DecodeGraph::prefill(const at::Tensor&, const at::Tensor&, bool) { return {}; }
+DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t) : model_(model), batch_(batch) {
+  throw Error("decode graph: this build has no CUDA support");
+}
+DecodeGraph::~DecodeGraph() = default;
+void DecodeGraph::step() {}
+void DecodeGraph::set_input(const at::Tensor&, int64_t) {}
+void DecodeGraph::set_eos_allowed(bool) {}
+void DecodeGraph::replay() {}
+
+struct StepTokens::Impl {};
+StepTokens::StepTokens(int64_t, int64_t) { throw Error("step tokens: this build has no CUDA support"); }
+void StepTokens::push(int64_t, const at::Tensor&) {}
+const int64_t* StepTokens::wait(int64_t) { return nullptr; }
+
+#endif
+
+StepTokens::~StepTokens() = default;
+
+DecodeGraph& DecodeGraphs::get(Gpt2Model& model, int64_t batch, int64_t min_capacity) {
+  // Round capacities up to 64 positions, within the context when positions are learned.
+  int64_t capacity = (min_capacity + 63) / 64 * 64;
+  if (model->spec().uses_learned_positions())
+    capacity = std::max(min_capacity, std::min(capacity, model->config().n_positions));
+  for (auto it = graphs_.begin(); it != graphs_.end(); ++it) {
+    if ((*it)->batch() == batch && (*it)->capacity() == capacity) {
+      graphs_.splice(graphs_.begin(), graphs_, it);
+      return *graphs_.front();
+    }
+  }
+  if (graphs_.size() >= max_graphs_) graphs_.pop_back();
+  const auto t0 = std::chrono::steady_clock::now();
+  graphs_.push_front(std::make_unique<DecodeGraph>(model, batch, capacity));
+  capture_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ++captures_;
+  return *graphs_.front();
+}
+
+}  // namespace gptbench::model

@@ -1,0 +1,103 @@
+// The cross product of a sweep's axes, skip reasons, cell keys and shards.
+#include "gptbench/sweep/sweep_plan.h"
+
+#include <fmt/format.h>  // fmt::format
+
+#include <charconv>       // std::from_chars
+#include <system_error>   // std::errc
+#include <unordered_set>  // std::unordered_set
+
+#include "gptbench/attention/attention.h"  // check_supported
+#include "gptbench/attention/variant.h"    // parse_variant
+#include "gptbench/model/checkpoint.h"     // parse_dtype
+#include "gptbench/model/generator.h"      // check_fits_context
+#include "gptbench/util/error.h"           // UsageError
+
+namespace gptbench::sweep {
+namespace {
+
+// Why `cell` cannot run, or "" (and its window made the one that runs).
+std::string skip_reason(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device, Cell& cell) {
+  try {
+    const bool sparse = attention::parse_variant(cell.variant).sparse();
+    const attention::AttentionSpec attn = attention::parse_variant(
+        cell.variant, {cell.window, sparse ? spec.base.global_tokens : std::nullopt});
+    if (sparse) cell.window = attn.window;
+    attention::check_supported(attn, config.n_head, config.head_dim(), model::parse_dtype(cell.dtype), device);
+    model::check_fits_context(config, attn, cell.prompt_tokens, cell.max_new_tokens);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  if (!spec.min_new_tokens_is_max && spec.base.min_new_tokens > cell.max_new_tokens)
+    return fmt::format("--min-new-tokens {} is more than the cell's {} new tokens", spec.base.min_new_tokens,
+                       cell.max_new_tokens);
+  return "";
+}
+
+}  // namespace
+
+std::string cell_key(const Cell& c) {
+  return fmt::format("{}/{}/w{}/b{}/p{}/n{}", c.variant, c.dtype, c.window ? std::to_string(*c.window) : "-",
+                     c.batch_size, c.prompt_tokens, c.max_new_tokens);
+}
+
+nlohmann::json cell_json(const Cell& c) {
+  return {{"variant", c.variant},
+          {"batch_size", c.batch_size},
+          {"prompt_tokens", c.prompt_tokens},
+          {"max_new_tokens", c.max_new_tokens},
+          {"dtype", c.dtype},
+          {"window", c.window ? nlohmann::json(*c.window) : nlohmann::json(nullptr)}};
+}
+
+std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device) {
+  const SweepAxes& a = spec.axes;
+  std::vector<Cell> cells;
+  std::unordered_set<std::string> keys;
+  for (const auto& variant : a.variants)
+    for (const auto& dtype : a.dtypes)
+      for (const auto& window : a.windows)
+        for (int64_t batch : a.batch_sizes)
+          for (int64_t prompt : a.prompt_tokens)
+            for (int64_t new_tokens : a.new_tokens) {
+              Cell cell{static_cast<int64_t>(cells.size()), variant, dtype, window, batch, prompt, new_tokens, ""};
+              cell.skip_reason = skip_reason(spec, config, device, cell);
+              if (keys.insert(cell_key(cell)).second) cells.push_back(std::move(cell));
+            }
+  return cells;
+}
+
+run::RunConfig cell_run_config(const SweepSpec& spec, const Cell& cell) {
+  run::RunConfig c = spec.base;
+  c.variant = cell.variant;
+  c.window = cell.window;
+  if (!cell.window) c.global_tokens.reset();  // sink tokens belong to the sparse variants only
+  c.dtype = cell.dtype;
+  c.batch_size = cell.batch_size;
+  c.max_new_tokens = cell.max_new_tokens;
+  if (spec.min_new_tokens_is_max) c.min_new_tokens = cell.max_new_tokens;
+  if (c.dataset == "synthetic") {
+    c.prompt_tokens = cell.prompt_tokens;
+  } else {
+    c.max_prompt_tokens = cell.prompt_tokens;
+  }
+  if (spec.batches) c.limit = *spec.batches * cell.batch_size;
+  return c;
+}
+
+Shard parse_shard(const std::string& what, const std::string& text) {
+  const size_t slash = text.find('/');
+  auto number = [&](const std::string& s, int64_t& out) {
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+  };
+  Shard shard;
+  if (slash == std::string::npos || !number(text.substr(0, slash), shard.index) ||
+      !number(text.substr(slash + 1), shard.count))
+    throw UsageError(fmt::format("{} \"{}\": expected K/N, e.g. 0/4 (shard K of N, counted from 0)", what, text));
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
+    throw UsageError(fmt::format("{} {}: shard K of N needs N >= 1 and 0 <= K < N (counted from 0)", what, text));
+  return shard;
+}
+
+}  // namespace gptbench::sweep

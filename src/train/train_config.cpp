@@ -1,0 +1,120 @@
+// TrainConfig parsing helpers, validation and JSON.
+#include "gptbench/train/train_config.h"
+
+#include <fmt/format.h>  // fmt::format
+
+#include <utility>  // std::pair
+
+#include "gptbench/util/error.h"  // UsageError
+
+namespace gptbench::train {
+
+LossOn parse_loss_on(const std::string& name) {
+  if (name == "summary") return LossOn::kSummary;
+  if (name == "all") return LossOn::kAll;
+  throw UsageError(fmt::format("--loss-on: unknown value \"{}\" (summary, all)", name));
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  if (name == "fp16") return Precision::kFp16;
+  throw UsageError(fmt::format("--precision: unknown value \"{}\" (fp32, bf16, fp16)", name));
+}
+
+std::string precision_name(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kBf16: return "bf16";
+    case Precision::kFp16: return "fp16";
+  }
+  return "?";
+}
+
+void validate(const TrainConfig& c) {
+  auto positive = [](int64_t v, const char* flag) {
+    if (v < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", flag, v));
+  };
+  auto non_negative = [](int64_t v, const char* flag) {
+    if (v < 0) throw UsageError(fmt::format("{} must be >= 0, got {}", flag, v));
+  };
+  if (!(c.lr > 0)) throw UsageError(fmt::format("--lr must be > 0, got {}", c.lr));
+  if (!(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1))
+    throw UsageError(fmt::format("--min-lr-ratio must be in [0, 1], got {}", c.min_lr_ratio));
+  if (!(c.weight_decay >= 0)) throw UsageError(fmt::format("--weight-decay must be >= 0, got {}", c.weight_decay));
+  if (!(c.grad_clip >= 0)) throw UsageError(fmt::format("--grad-clip must be >= 0, got {}", c.grad_clip));
+  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1))
+    throw UsageError(fmt::format("--beta1/--beta2 must be in [0, 1), got {} and {}", c.beta1, c.beta2));
+  if (!(c.eps > 0)) throw UsageError(fmt::format("--eps must be > 0, got {}", c.eps));
+  for (const auto& [value, flag] : {std::pair{c.steps, "--steps"}, {c.batch_size, "--batch-size"},
+                                    {c.grad_accum, "--grad-accum"}, {c.log_interval, "--log-interval"},
+                                    {c.max_summary_tokens, "--max-summary-tokens"}, {c.eval_samples, "--eval-samples"}})
+    positive(value, flag);
+  for (const auto& [value, flag] : {std::pair{c.warmup_steps, "--warmup-steps"}, {c.eval_interval, "--eval-interval"},
+                                    {c.save_interval, "--save-interval"}, {c.eval_rouge, "--eval-rouge"},
+                                    {c.timing_skip, "--timing-skip"}, {c.seq_len, "--seq-len"}})
+    non_negative(value, flag);
+  if (c.warmup_steps >= c.steps)
+    throw UsageError(fmt::format("--warmup-steps ({}) must be less than --steps ({})", c.warmup_steps, c.steps));
+  if (c.stop_at && (*c.stop_at < 1 || *c.stop_at > c.steps))
+    throw UsageError(fmt::format("--stop-at must be in [1, --steps = {}], got {}", c.steps, *c.stop_at));
+  if (!(c.val_fraction > 0 && c.val_fraction < 1))
+    throw UsageError(fmt::format("--val-fraction must be in (0, 1), got {}", c.val_fraction));
+  if (c.peak_tflops < 0) throw UsageError(fmt::format("--peak-tflops must be >= 0, got {}", c.peak_tflops));
+  if (c.out_dir.empty()) throw UsageError("--out is required (the checkpoint and report folder)");
+  if (c.model_dir.empty() && !c.resume) throw UsageError("--model is required (or --resume with --out)");
+  if (c.dataset == "text" && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
+  parse_loss_on(c.loss_on);
+  parse_precision(c.precision);
+}
+
+nlohmann::json resume_identity(const TrainConfig& c) {
+  auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"variant", c.variant},
+          {"window", optional(c.window)},
+          {"global_tokens", optional(c.global_tokens)},
+          {"precision", c.precision},
+          {"dataset", c.dataset},
+          {"data_path", c.data_path},
+          {"split_seed", c.split_seed},
+          {"prompt_template", c.prompt_template},
+          {"loss_on", c.loss_on},
+          {"seq_len", c.seq_len},
+          {"max_summary_tokens", c.max_summary_tokens},
+          {"val_fraction", c.val_fraction},
+          {"steps", c.steps},
+          {"batch_size", c.batch_size},
+          {"grad_accum", c.grad_accum},
+          {"lr", c.lr},
+          {"min_lr_ratio", c.min_lr_ratio},
+          {"warmup_steps", c.warmup_steps},
+          {"weight_decay", c.weight_decay},
+          {"beta1", c.beta1},
+          {"beta2", c.beta2},
+          {"eps", c.eps},
+          {"grad_clip", c.grad_clip},
+          {"seed", c.seed},
+          {"eval_interval", c.eval_interval},
+          {"eval_samples", c.eval_samples}};
+}
+
+nlohmann::json to_json(const TrainConfig& c) {
+  nlohmann::json j = resume_identity(c);
+  j["argv"] = c.argv;
+  j["model"] = c.model_dir;
+  j["tokenizer"] = c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir;
+  j["allow_variant_change"] = c.allow_variant_change;
+  j["device"] = c.device;
+  j["data_dir"] = c.data_dir;
+  j["stop_at"] = c.stop_at ? nlohmann::json(*c.stop_at) : nlohmann::json(nullptr);
+  j["eval_rouge"] = c.eval_rouge;
+  j["save_interval"] = c.save_interval;
+  j["log_interval"] = c.log_interval;
+  j["timing_skip"] = c.timing_skip;
+  j["peak_tflops"] = c.peak_tflops;
+  j["out"] = c.out_dir;
+  j["resume"] = c.resume;
+  return j;
+}
+
+}  // namespace gptbench::train
