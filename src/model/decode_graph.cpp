@@ -10,6 +10,7 @@
 
 #include <algorithm>  // std::min, std::max, std::find, std::find_if
 #include <chrono>     // std::chrono::steady_clock
+#include <functional> // std::function
 #include <limits>     // std::numeric_limits
 #include <vector>     // std::vector
 
@@ -44,7 +45,6 @@ std::string decode_graph_unsupported_reason(const Gpt2Model& model) {
 struct PrefillGraph {
   int64_t length = 0;
   at::Tensor ids;        // (B, T) int64
-  at::Tensor key_start;  // (B,) int64
   at::Tensor logits;     // (B, 1, V), written by each replay
   std::string kernel;    // the attention kernel captured
   at::cuda::CUDAGraph graph;
@@ -58,10 +58,31 @@ struct DecodeGraph::Capture {
 };
 
 namespace {
+
 constexpr size_t kMaxPrefillGraphs = 2;  // each holds its activations in a private pool
+
+// Runs `body` `warmups` times on `stream` (lazy cuBLAS, allocator and kernel-selection set-up for
+// its shapes stays out of the graph), then captures one more run into `graph`. Returns the host time.
+double capture_graph(at::cuda::CUDAGraph& graph, c10::cuda::CUDAStream stream, int warmups,
+                     const std::function<void()>& body) {
+  const auto t0 = std::chrono::steady_clock::now();
+  c10::cuda::getCurrentCUDAStream().synchronize();  // the inputs were written on the caller's stream
+  {
+    const c10::cuda::CUDAStreamGuard stream_guard(stream);
+    for (int i = 0; i < warmups; ++i) body();
+    stream.synchronize();
+    graph.capture_begin();
+    body();
+    graph.capture_end();
+  }
+  stream.synchronize();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity) : model_(model), batch_(batch) {
+}  // namespace
+
+DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats)
+    : model_(model), batch_(batch), stats_(stats) {
   const std::string why_not = decode_graph_unsupported_reason(model);
   GPTBENCH_CHECK(why_not.empty(), "decode graph: {}", why_not);
   c10::InferenceMode inference_mode;
@@ -77,24 +98,12 @@ DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity) : mo
   eos_bias_ = at::zeros({1}, longs.dtype(at::kFloat));
   next_ = at::zeros({batch}, longs);
 
-  // Warm up on a side stream (capture needs one), then capture there. The warm-up steps write
-  // cache slots 0.. with garbage; every batch's prefill overwrites them before they are read.
-  const c10::cuda::CUDAStream capture_stream = c10::cuda::getStreamFromPool();
-  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
-  capture_stream.synchronize();
-  caller.synchronize();
-  capture_ = std::make_unique<Capture>(capture_stream);
-  {
-    const c10::cuda::CUDAStreamGuard stream_guard(capture_stream);
-    for (int i = 0; i < 2; ++i) step();
-    capture_stream.synchronize();
-    q_pos_.zero_();
-    capture_->graph.capture_begin();
-    step();
-    capture_->graph.capture_end();
-  }
+  // Capture needs a side stream. The warm-up steps write cache slots 0-1 with garbage, and the
+  // position they advance is reset by set_input; every batch's prefill rewrites the slots it reads.
+  capture_ = std::make_unique<Capture>(c10::cuda::getStreamFromPool());
+  stats_->ms += capture_graph(capture_->graph, capture_->stream, /*warmups=*/2, [this] { step(); });
+  ++stats_->decode;
   attention_kernel_ = model->last_kernel();
-  capture_stream.synchronize();
 }
 
 DecodeGraph::~DecodeGraph() = default;
@@ -112,10 +121,12 @@ void DecodeGraph::step() {
   q_pos_.add_(1);
 }
 
-at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_start, bool left_padded) {
+at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_start) {
   const int64_t t = ids.size(1);
-  auto run = [&](const at::Tensor& in_ids, const at::Tensor& in_start) {
-    attention::AttentionPositions positions{in_start, 0, {}, left_padded};
+  key_start_.copy_(key_start);
+  // left_padded only steers SDPA's mask; the flash kernel masks by key_start in any case.
+  auto run = [&](const at::Tensor& in_ids) {
+    attention::AttentionPositions positions{key_start_, 0, {}, /*left_padded=*/true};
     return model_->forward(in_ids, positions, cache_.get(), LogitsMode::kLastPosition);
   };
   auto& prefills = capture_->prefills;
@@ -125,7 +136,7 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
   if (found == prefills.end() && !seen) {
     prefill_lengths_seen_.push_back(t);
     last_prefill_replayed_ = false;
-    at::Tensor logits = run(ids, key_start);
+    at::Tensor logits = run(ids);
     last_prefill_kernel_ = model_->last_kernel();
     return logits;
   }
@@ -134,19 +145,10 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
     auto p = std::make_unique<PrefillGraph>();
     p->length = t;
     p->ids = ids.clone();
-    p->key_start = key_start.clone();
-    const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
-    caller.synchronize();  // the inputs were written on the caller's stream
-    {
-      const c10::cuda::CUDAStreamGuard stream_guard(capture_->stream);
-      run(p->ids, p->key_start);  // warm-up: lazy set-up for this shape stays out of the capture
-      p->graph.capture_begin();
-      p->logits = run(p->ids, p->key_start);
-      p->graph.capture_end();
-    }
+    PrefillGraph& fresh = *p;
+    stats_->ms += capture_graph(fresh.graph, capture_->stream, /*warmups=*/1, [&] { fresh.logits = run(fresh.ids); });
+    ++stats_->prefill;
     p->kernel = model_->last_kernel();
-    capture_->stream.synchronize();
-    ++prefill_captures_;
     prefills.push_front(std::move(p));
     found = prefills.begin();
   } else {
@@ -155,7 +157,6 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
   }
   PrefillGraph& p = **found;
   p.ids.copy_(ids);
-  p.key_start.copy_(key_start);
   p.graph.replay();
   last_prefill_replayed_ = true;
   last_prefill_kernel_ = p.kernel;
@@ -199,8 +200,9 @@ const int64_t* StepTokens::wait(int64_t step) {
 #else  // no CUDA in this build
 
 struct DecodeGraph::Capture {};
-at::Tensor DecodeGraph::prefill(const at::Tensor&, const at::Tensor&, bool) { return {}; }
-DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t) : model_(model), batch_(batch) {
+at::Tensor DecodeGraph::prefill(const at::Tensor&, const at::Tensor&) { return {}; }
+DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t, GraphCaptureStats* stats)
+    : model_(model), batch_(batch), stats_(stats) {
   throw Error("decode graph: this build has no CUDA support");
 }
 DecodeGraph::~DecodeGraph() = default;
@@ -230,10 +232,7 @@ DecodeGraph& DecodeGraphs::get(Gpt2Model& model, int64_t batch, int64_t min_capa
     }
   }
   if (graphs_.size() >= max_graphs_) graphs_.pop_back();
-  const auto t0 = std::chrono::steady_clock::now();
-  graphs_.push_front(std::make_unique<DecodeGraph>(model, batch, capacity));
-  capture_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  ++captures_;
+  graphs_.push_front(std::make_unique<DecodeGraph>(model, batch, capacity, &stats_));
   return *graphs_.front();
 }
 

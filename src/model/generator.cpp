@@ -79,6 +79,12 @@ class RowStops {
   int64_t eos_;
 };
 
+// Before min_new_tokens, EOS may not be chosen: its logit (B, 1, V) becomes -inf (HF semantics).
+void suppress_eos(const Gpt2Config& config, at::Tensor& logits) {
+  const int64_t eos = config.eos_token_id;
+  if (eos >= 0 && eos < config.vocab_size) logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+}
+
 // The first token, from the prefill's logits (B, 1, V): EOS suppressed when min_new_tokens > 0.
 // Queues the work only; check_no_nan() reads the NaN flag after the caller's timing mark, so the
 // mark is not delayed by a host round trip.
@@ -88,12 +94,9 @@ struct FirstToken {
 };
 
 FirstToken first_token(const Gpt2Model& model, at::Tensor logits, const GenerationOptions& options) {
-  const Gpt2Config& config = model->config();
-  const int64_t eos = config.eos_token_id;
   FirstToken first;
   first.any_nan = logits.isnan().any();
-  if (options.min_new_tokens > 0 && eos >= 0 && eos < config.vocab_size)
-    logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+  if (options.min_new_tokens > 0) suppress_eos(model->config(), logits);
   first.next = at::argmax(logits.select(1, 0), /*dim=*/-1);
   return first;
 }
@@ -110,8 +113,7 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
                                                  const GenerationOptions& options, DecodeGraph& graph,
                                                  const std::function<void()>& on_token, GenerationStats* stats) {
   const int64_t b = batch.ids.size(0);
-  graph.key_start().copy_(batch.key_start);
-  at::Tensor logits = graph.prefill(batch.ids, batch.key_start, batch.left_padded);
+  at::Tensor logits = graph.prefill(batch.ids, batch.key_start);
   if (stats != nullptr) {
     stats->prefill_kernel = graph.last_prefill_kernel();
     stats->prefill_graph = graph.last_prefill_replayed();
@@ -122,7 +124,7 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
   const at::Tensor& next = first.next;
   RowStops rows(b, model->config().eos_token_id);
   const at::Tensor first_cpu = next.to(at::kCPU);
-  if (rows.accept(first_cpu.data_ptr<int64_t>()) || options.max_new_tokens == 1) return rows.take();
+  if (rows.accept(first_cpu.data_ptr<int64_t>())) return rows.take();  // (the caller ensured max_new_tokens > 1)
 
   graph.set_input(next, batch.length);
   if (stats != nullptr) stats->decode_kernel = graph.attention_kernel();
@@ -166,7 +168,7 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     DecodeGraph& graph = options.graphs->get(model, b, max_len);
     if (stats != nullptr) {
       stats->graph_decode = true;
-      stats->kv_cache_bytes = graph.cache().bytes();
+      stats->kv_cache_bytes = graph.cache_bytes();
     }
     return decode_with_graph(model, batch, options, graph, on_token, stats);
   }
@@ -179,7 +181,6 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
   const FirstToken first = first_token(model, logits, options);
   at::Tensor next = first.next;
   RowStops rows(b, config.eos_token_id);
-  const int64_t eos = config.eos_token_id;
   for (int64_t step = 0;; ++step) {
     if (on_token) on_token();
     if (step == 0) check_no_nan(model, first);
@@ -187,8 +188,7 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     if (rows.accept(next_cpu.data_ptr<int64_t>()) || step + 1 == options.max_new_tokens) break;
     positions.q_pos0 = batch.length + step;
     logits = model->forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
-    if (step + 1 < options.min_new_tokens && eos >= 0 && eos < config.vocab_size)
-      logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+    if (step + 1 < options.min_new_tokens) suppress_eos(config, logits);
     next = at::argmax(logits.select(1, 0), /*dim=*/-1);
     if (stats != nullptr) stats->decode_kernel = model->last_kernel();
   }

@@ -379,8 +379,9 @@ nlohmann::json run_summarization(const RunConfig& c) {
                        !greedy || gen_stats.graph_decode ? nlohmann::json(nullptr)
                        : c.decode == "eager"             ? nlohmann::json("--decode eager")
                                                          : nlohmann::json(no_graph_reason)},
-                      {"graph_captures", graphs.captures()},
-                      {"graph_capture_ms", graphs.capture_ms()},
+                      {"decode_graph_captures", graphs.stats().decode},
+                      {"prefill_graph_captures", graphs.stats().prefill},
+                      {"graph_capture_ms", graphs.stats().ms},
                       {"wasted_steps", wasted_steps},
                       {"prefill_graph_batches", prefill_graph_batches}};
   report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},

@@ -88,11 +88,11 @@ TEST(DecodeGraph, OneCaptureServesBatchesOfOneShape) {
   model::DecodeGraphs graphs;
   const Generated first = generate(m, gptbench::testing::random_prompts({30, 12}, 1), 16, 0, &graphs);
   const Generated second = generate(m, gptbench::testing::random_prompts({25, 31}, 2), 16, 0, &graphs);  // same capacity bucket
-  EXPECT_EQ(graphs.captures(), 1);
+  EXPECT_EQ(graphs.stats().decode, 1);
   // The reused graph starts each batch from its own prompt: same tokens as eager decoding.
   expect_same(generate(m, gptbench::testing::random_prompts({25, 31}, 2), 16, 0, nullptr), second, "reused graph");
   generate(m, gptbench::testing::random_prompts({25}, 3), 16, 0, &graphs);  // another batch size: another graph
-  EXPECT_EQ(graphs.captures(), 2);
+  EXPECT_EQ(graphs.stats().decode, 2);
 }
 
 TEST(DecodeGraph, EarlyEosAndMinNewTokens) {
@@ -131,5 +131,5 @@ TEST(DecodeGraph, UnsupportedVariantsDecodeEagerlyAndSayWhy) {
   model::DecodeGraphs graphs;
   const Generated r = generate(sparse, gptbench::testing::random_prompts({10}, 4), 8, 0, &graphs);
   EXPECT_FALSE(r.stats.graph_decode);
-  EXPECT_EQ(graphs.captures(), 0);
+  EXPECT_EQ(graphs.stats().decode, 0);
 }

@@ -30,27 +30,33 @@ namespace gptbench::model {
 // Empty when this model can decode from a graph on its device, else why not (for the report).
 std::string decode_graph_unsupported_reason(const Gpt2Model& model);
 
+// What capturing cost a run: decode-step graphs (captured before a batch's prefill) and prefill
+// graphs (captured inside the batch that repeats a prompt length), and their host time in total.
+struct GraphCaptureStats {
+  int64_t decode = 0, prefill = 0;
+  double ms = 0;
+};
+
 class DecodeGraph {
  public:
   // Allocates the static buffers and captures the step (a few eager warm-up steps first, on a
   // side stream, so lazy cuBLAS and allocator set-up stays out of the capture).
-  DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity);
+  // Counts its captures in *stats (which outlives it).
+  DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats);
   ~DecodeGraph();
   DecodeGraph(const DecodeGraph&) = delete;
   DecodeGraph& operator=(const DecodeGraph&) = delete;
 
   int64_t batch() const { return batch_; }
   int64_t capacity() const { return cache_->capacity(); }
-  DenseKvCache& cache() { return *cache_; }
-  // (B,) int32: copy each batch's key_start here before its prefill; the graph reads it.
-  const at::Tensor& key_start() const { return key_start_; }
+  int64_t cache_bytes() const { return cache_->bytes(); }
 
-  // The prefill of a left-padded batch into this graph's cache: logits (B, 1, V) of the last
-  // position, valid until the next prefill. Replays a captured graph for a repeated length.
-  at::Tensor prefill(const at::Tensor& ids, const at::Tensor& key_start, bool left_padded);
+  // Starts a batch: stores key_start (B,) in the buffer every graph of this object reads, and
+  // prefills ids (B, T) into the cache. Returns the logits (B, 1, V) of the last position, valid
+  // until the next prefill. Replays a captured graph for a repeated length.
+  at::Tensor prefill(const at::Tensor& ids, const at::Tensor& key_start);
   bool last_prefill_replayed() const { return last_prefill_replayed_; }
   const std::string& last_prefill_kernel() const { return last_prefill_kernel_; }  // its attention kernel
-  int64_t prefill_captures() const { return prefill_captures_; }
 
   // Sets the next step's input: tokens (B,) int64 at position pos (host value, once per batch).
   void set_input(const at::Tensor& tokens, int64_t pos);
@@ -69,6 +75,7 @@ class DecodeGraph {
 
   Gpt2Model model_;
   int64_t batch_;
+  GraphCaptureStats* stats_;
   std::unique_ptr<DenseKvCache> cache_;
   at::Tensor ids_;        // (B, 1) int64
   at::Tensor q_pos_;      // (1,) int64: position of ids_
@@ -78,7 +85,6 @@ class DecodeGraph {
   bool eos_allowed_ = true;
   bool last_prefill_replayed_ = false;
   std::string last_prefill_kernel_;
-  int64_t prefill_captures_ = 0;
   std::vector<int64_t> prefill_lengths_seen_;
   std::string attention_kernel_;
   struct Capture;
@@ -107,14 +113,12 @@ class DecodeGraphs {
   explicit DecodeGraphs(size_t max_graphs = 4) : max_graphs_(max_graphs) {}
   // The graph for this batch, capturing one if needed; `min_capacity` = prompt + new tokens.
   DecodeGraph& get(Gpt2Model& model, int64_t batch, int64_t min_capacity);
-  int64_t captures() const { return captures_; }
-  double capture_ms() const { return capture_ms_; }
+  const GraphCaptureStats& stats() const { return stats_; }
 
  private:
   size_t max_graphs_;
   std::list<std::unique_ptr<DecodeGraph>> graphs_;  // most recently used first
-  int64_t captures_ = 0;
-  double capture_ms_ = 0;
+  GraphCaptureStats stats_;
 };
 
 }  // namespace gptbench::model
