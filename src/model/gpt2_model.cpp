@@ -107,6 +107,7 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
     x = h[l]->as<BlockImpl>()->forward(x, positions, cache, l, alibi_slopes_);
   }
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
+  if (mode == LogitsMode::kHidden) return ln_f->forward(x);  // (B, T, C)
   return at::linear(ln_f->forward(x), wte->weight);  // tied lm_head: (B, T', V)
 }
 

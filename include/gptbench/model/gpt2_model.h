@@ -54,7 +54,9 @@ class BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-enum class LogitsMode { kAllPositions, kLastPosition };
+// What forward returns: logits at every position, at the last one, or no logits at all: the final
+// hidden states ln_f(x) (B, T, C), for losses that apply the tied lm_head themselves in chunks.
+enum class LogitsMode { kAllPositions, kLastPosition, kHidden };
 
 class Gpt2ModelImpl : public torch::nn::Module {
  public:
@@ -63,7 +65,8 @@ class Gpt2ModelImpl : public torch::nn::Module {
   Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
                 std::shared_ptr<attention::AttentionImpl> kernel);
 
-  // ids: (B, T) int64. Returns logits (B, T, V), or (B, 1, V) with kLastPosition.
+  // ids: (B, T) int64. Returns logits (B, T, V), (B, 1, V) with kLastPosition, or ln_f(x) (B, T, C)
+  // with kHidden.
   // With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
   at::Tensor forward(const at::Tensor& ids, const attention::AttentionPositions& positions, KvCache* cache,
                      LogitsMode mode);
