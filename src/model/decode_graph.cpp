@@ -46,7 +46,7 @@ struct PrefillGraph {
   int64_t length = 0;
   at::Tensor ids;        // (B, T) int64
   at::Tensor logits;     // (B, 1, V), written by each replay
-  std::string kernel;    // the attention kernel captured
+  KernelsRan kernels;    // what the capture ran
   at::cuda::CUDAGraph graph;
 };
 
@@ -103,7 +103,7 @@ DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, Grap
   capture_ = std::make_unique<Capture>(c10::cuda::getStreamFromPool());
   stats_->ms += capture_graph(capture_->graph, capture_->stream, /*warmups=*/2, [this] { step(); });
   ++stats_->decode;
-  attention_kernel_ = model->last_kernel();
+  step_kernels_ = model->last_kernels();
 }
 
 DecodeGraph::~DecodeGraph() = default;
@@ -137,7 +137,7 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
     prefill_lengths_seen_.push_back(t);
     last_prefill_replayed_ = false;
     at::Tensor logits = run(ids);
-    last_prefill_kernel_ = model_->last_kernel();
+    last_prefill_kernels_ = model_->last_kernels();
     return logits;
   }
   if (found == prefills.end()) {
@@ -148,7 +148,7 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
     PrefillGraph& fresh = *p;
     stats_->ms += capture_graph(fresh.graph, capture_->stream, /*warmups=*/1, [&] { fresh.logits = run(fresh.ids); });
     ++stats_->prefill;
-    p->kernel = model_->last_kernel();
+    p->kernels = model_->last_kernels();
     prefills.push_front(std::move(p));
     found = prefills.begin();
   } else {
@@ -159,7 +159,7 @@ at::Tensor DecodeGraph::prefill(const at::Tensor& ids, const at::Tensor& key_sta
   p.ids.copy_(ids);
   p.graph.replay();
   last_prefill_replayed_ = true;
-  last_prefill_kernel_ = p.kernel;
+  last_prefill_kernels_ = p.kernels;
   return p.logits;
 }
 

@@ -115,7 +115,8 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
   const int64_t b = batch.ids.size(0);
   at::Tensor logits = graph.prefill(batch.ids, batch.key_start);
   if (stats != nullptr) {
-    stats->prefill_kernel = graph.last_prefill_kernel();
+    stats->prefill_kernel = graph.last_prefill_kernels().attention;
+    stats->prefill_linear = graph.last_prefill_kernels().linear;
     stats->prefill_graph = graph.last_prefill_replayed();
   }
   const FirstToken first = first_token(model, logits, options);
@@ -127,7 +128,10 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
   if (rows.accept(first_cpu.data_ptr<int64_t>())) return rows.take();  // (the caller ensured max_new_tokens > 1)
 
   graph.set_input(next, batch.length);
-  if (stats != nullptr) stats->decode_kernel = graph.attention_kernel();
+  if (stats != nullptr) {
+    stats->decode_kernel = graph.step_kernels().attention;
+    stats->decode_linear = graph.step_kernels().linear;
+  }
   StepTokens tokens(options.max_new_tokens, b);
   int64_t step = 1;
   for (; step < options.max_new_tokens; ++step) {
@@ -177,7 +181,11 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
   if (stats != nullptr) stats->kv_cache_bytes = cache->bytes();
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
   at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
-  if (stats != nullptr) stats->prefill_kernel = model->last_kernel();
+  if (stats != nullptr) {
+    const KernelsRan ran = model->last_kernels();
+    stats->prefill_kernel = ran.attention;
+    stats->prefill_linear = ran.linear;
+  }
   const FirstToken first = first_token(model, logits, options);
   at::Tensor next = first.next;
   RowStops rows(b, config.eos_token_id);
@@ -190,7 +198,11 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     logits = model->forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
     if (step + 1 < options.min_new_tokens) suppress_eos(config, logits);
     next = at::argmax(logits.select(1, 0), /*dim=*/-1);
-    if (stats != nullptr) stats->decode_kernel = model->last_kernel();
+    if (stats != nullptr) {
+      const KernelsRan ran = model->last_kernels();
+      stats->decode_kernel = ran.attention;
+      stats->decode_linear = ran.linear;
+    }
   }
   return rows.take();
 }

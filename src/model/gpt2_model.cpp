@@ -3,74 +3,123 @@
 
 #include <ATen/TensorOperators.h>  // Tensor operators (+, -)
 #include <ATen/ops/arange.h>   // at::arange
-#include <ATen/ops/_addmm_activation.h>  // at::_addmm_activation
-#include <ATen/ops/gelu.h>     // at::gelu
-#include <c10/core/GradMode.h>  // at::GradMode
-#include <ATen/ops/linear.h>   // at::linear
 #include <ATen/ops/tensor.h>   // at::tensor
 
-#include <string>  // std::to_string
+#include <algorithm>  // std::find
+#include <string>     // std::string
 
-#include "gptbench/attention/alibi.h"  // alibi_slopes
+#include "gptbench/attention/alibi.h"      // alibi_slopes
+#include "gptbench/kernels/fused_linear.h"  // fused_linear
+#include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
 namespace gptbench::model {
 
 using attention::AttentionPositions;
+using kernels::FusedLinearOptions;
 
-SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel)
-    : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)) {
+namespace {
+
+// Options of a projection that layer-normalises its input first.
+FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
+  FusedLinearOptions o;
+  o.ln_weight = ln->weight;
+  o.ln_bias = ln->bias;
+  o.ln_eps = ln->options.eps();
+  return o;
+}
+
+// A projection through fused_linear, its implementation recorded in `log`.
+at::Tensor project(LinearPathLog& log, const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
+  std::string path;
+  at::Tensor y = kernels::fused_linear(x, weight, o, &path);
+  log.add(path);
+  return y;
+}
+
+}  // namespace
+
+void LinearPathLog::add(const std::string& path) {
+  if (std::find(paths_.begin(), paths_.end(), path) == paths_.end()) paths_.push_back(path);
+}
+
+std::string LinearPathLog::joined() const {
+  std::string out;
+  for (const std::string& p : paths_) out += (out.empty() ? "" : "+") + p;
+  return out;
+}
+
+SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
+                                     std::shared_ptr<LinearPathLog> paths)
+    : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)), paths_(std::move(paths)) {
   c_attn = register_module("c_attn", torch::nn::Linear(config.n_embd, 3 * config.n_embd));
   c_proj = register_module("c_proj", torch::nn::Linear(config.n_embd, config.n_embd));
 }
 
-at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const AttentionPositions& positions, KvCache* cache,
-                                      int64_t layer, const at::Tensor& slopes) {
+at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln,
+                                      const AttentionPositions& positions, KvCache* cache, int64_t layer,
+                                      const at::Tensor& slopes) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
+  FusedLinearOptions qkv_options = after_layer_norm(ln);
+  qkv_options.bias = c_attn->bias;
+  at::Tensor kv_buffer;  // (2, B, H, capacity, D): decode at a device position stores into it directly
+  if (cache != nullptr && positions.q_pos.defined()) {
+    kv_buffer = cache->device_position_buffer(layer);
+    GPTBENCH_CHECK(kv_buffer.defined(), "this KV cache takes host positions only: decode it without CUDA graphs");
+    qkv_options.kv_cache = kv_buffer;
+    qkv_options.kv_pos = positions.q_pos;
+    qkv_options.kv_col0 = c;
+  }
   // qkv: (B, T, 3C) -> three (B, H, T, D) views
-  auto qkv = c_attn->forward(x).view({b, t, 3, n_head_, head_dim_}).permute({2, 0, 3, 1, 4});
+  auto qkv = project(*paths_, x, c_attn->weight, qkv_options)
+                 .view({b, t, 3, n_head_, head_dim_})
+                 .permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
   at::Tensor y;  // (B, H, T, D)
-  if (cache != nullptr) {
-    CacheView view = positions.q_pos.defined() ? cache->update_at(layer, positions.q_pos, qkv.narrow(0, 1, 2))
-                                               : cache->update(layer, positions.q_pos0, k, v);
+  if (kv_buffer.defined()) {
+    y = kernel_->forward(q, kv_buffer[0], kv_buffer[1], positions, slopes);
+  } else if (cache != nullptr) {
+    const CacheView view = cache->update(layer, positions.q_pos0, k, v);
     AttentionPositions with_slots = positions;
     with_slots.key_pos = view.key_pos;
     y = kernel_->forward(q, view.k, view.v, with_slots, slopes);
   } else {
     y = kernel_->forward(q, k, v, positions, slopes);
   }
-  return c_proj->forward(y.transpose(1, 2).reshape({b, t, c}));
+  FusedLinearOptions proj;
+  proj.bias = c_proj->bias;
+  proj.residual = x;
+  return project(*paths_, y.transpose(1, 2).reshape({b, t, c}), c_proj->weight, proj);
 }
 
-MlpImpl::MlpImpl(const Gpt2Config& config) : activation_(config.activation) {
+MlpImpl::MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearPathLog> paths)
+    : activation_(config.activation), paths_(std::move(paths)) {
   c_fc = register_module("c_fc", torch::nn::Linear(config.n_embd, config.mlp_width()));
   c_proj = register_module("c_proj", torch::nn::Linear(config.mlp_width(), config.n_embd));
 }
 
-at::Tensor MlpImpl::forward(const at::Tensor& x) {
-  if (x.is_cuda() && activation_ == Activation::kGeluTanh && !at::GradMode::is_enabled()) {
-    // One cuBLASLt GEMM with a bias + tanh-GELU epilogue (ATen's fallback applies the same tanh
-    // GELU) instead of a GEMM and an elementwise kernel: fewer launches per decode step.
-    const at::Tensor x2d = x.reshape({-1, x.size(-1)});
-    const at::Tensor h = at::_addmm_activation(c_fc->bias, x2d, c_fc->weight.t(), 1, 1, /*use_gelu=*/true);
-    return c_proj->forward(h.view({x.size(0), x.size(1), h.size(1)}));
-  }
-  const char* approximate = activation_ == Activation::kGeluTanh ? "tanh" : "none";
-  return c_proj->forward(at::gelu(c_fc->forward(x), approximate));
+at::Tensor MlpImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln) {
+  FusedLinearOptions fc = after_layer_norm(ln);
+  fc.bias = c_fc->bias;
+  fc.activation = activation_ == Activation::kGeluTanh ? kernels::LinearActivation::kGeluTanh
+                                                       : kernels::LinearActivation::kGeluErf;
+  FusedLinearOptions proj;
+  proj.bias = c_proj->bias;
+  proj.residual = x;
+  return project(*paths_, project(*paths_, x, c_fc->weight, fc), c_proj->weight, proj);
 }
 
-BlockImpl::BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel) {
+BlockImpl::BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
+                     std::shared_ptr<LinearPathLog> paths) {
   const auto ln = torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon);
   ln_1 = register_module("ln_1", torch::nn::LayerNorm(ln));
-  attn = register_module("attn", SelfAttention(config, std::move(kernel)));
+  attn = register_module("attn", SelfAttention(config, std::move(kernel), paths));
   ln_2 = register_module("ln_2", torch::nn::LayerNorm(ln));
-  mlp = register_module("mlp", Mlp(config));
+  mlp = register_module("mlp", Mlp(config, std::move(paths)));
 }
 
 at::Tensor BlockImpl::forward(const at::Tensor& x, const AttentionPositions& positions, KvCache* cache,
                               int64_t layer, const at::Tensor& slopes) {
-  at::Tensor h = x + attn->forward(ln_1->forward(x), positions, cache, layer, slopes);
-  return h + mlp->forward(ln_2->forward(h));
+  return mlp->forward(attn->forward(x, ln_1, positions, cache, layer, slopes), ln_2);
 }
 
 Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec)
@@ -82,7 +131,7 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
   wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
   h = register_module("h", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_));
+  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_paths_));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(
                                       torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon)));
   if (spec.alibi()) {
@@ -95,6 +144,7 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
 at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPositions& positions, KvCache* cache,
                                   LogitsMode mode) {
   const int64_t t = ids.size(1);
+  linear_paths_->clear();
   at::Tensor x = wte->forward(ids);  // (B, T, C)
   if (spec_.uses_learned_positions()) {
     // Positions count from each row's first real token; padding positions clamp to 0 (masked anyway).
@@ -108,7 +158,7 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
   }
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
   if (mode == LogitsMode::kHidden) return ln_f->forward(x);  // (B, T, C)
-  return at::linear(ln_f->forward(x), wte->weight);  // tied lm_head: (B, T', V)
+  return project(*linear_paths_, x, wte->weight, after_layer_norm(ln_f));  // tied lm_head: (B, T', V)
 }
 
 std::unique_ptr<KvCache> Gpt2ModelImpl::make_cache(const at::Tensor& key_start, int64_t max_len) const {

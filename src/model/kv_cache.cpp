@@ -69,14 +69,6 @@ CacheView DenseKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& k_
   return {k_[layer].narrow(2, 0, pos0 + t), v_[layer].narrow(2, 0, pos0 + t), {}};
 }
 
-CacheView DenseKvCache::update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) {
-  GPTBENCH_CHECK(kv_new.dim() == 5 && kv_new.size(0) == 2 && kv_new.size(3) == 1,
-                 "KV cache: a device position stores one token's (2, B, H, 1, D) key and value");
-  // The caller keeps pos < capacity (it sizes the cache for the prompt plus every new token).
-  kv_[layer].index_copy_(3, pos, kv_new);
-  return {k_[layer], v_[layer], {}};
-}
-
 int64_t DenseKvCache::bytes() const { return total_bytes(k_, v_); }
 
 void DenseKvCache::reorder(const at::Tensor& rows) {
@@ -96,10 +88,6 @@ RollingKvCache::RollingKvCache(const CacheShape& shape, int64_t window, int64_t 
       key_start_(key_start) {
   key_pos_ = at::full({shape.batch, global_tokens + window}, -1,
                       at::TensorOptions().dtype(at::kLong).device(shape.device));
-}
-
-CacheView RollingKvCache::update_at(int64_t, const at::Tensor&, const at::Tensor&) {
-  throw Error("the rolling (sliding-window) KV cache takes host positions only: decode it without CUDA graphs");
 }
 
 int64_t RollingKvCache::bytes() const { return total_bytes(k_, v_); }

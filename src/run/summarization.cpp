@@ -325,6 +325,10 @@ nlohmann::json run_summarization(const RunConfig& c) {
                          {"learned_positions", spec.uses_learned_positions()},
                          {"window", spec.window},
                          {"global_tokens", spec.global_tokens}};
+  const bool decoded = greedy && !gen_stats.decode_kernel.empty();
+  report["linear"] = {{"kernel", decoded ? gen_stats.decode_linear : m->last_kernels().linear},
+                      {"prefill", greedy ? nlohmann::json(gen_stats.prefill_linear) : nlohmann::json(nullptr)},
+                      {"decode", decoded ? nlohmann::json(gen_stats.decode_linear) : nlohmann::json(nullptr)}};
   report["model"] = {{"config_name", m->config().name},
                      {"n_layer", m->config().n_layer},
                      {"n_head", m->config().n_head},

@@ -56,7 +56,7 @@ class DecodeGraph {
   // until the next prefill. Replays a captured graph for a repeated length.
   at::Tensor prefill(const at::Tensor& ids, const at::Tensor& key_start);
   bool last_prefill_replayed() const { return last_prefill_replayed_; }
-  const std::string& last_prefill_kernel() const { return last_prefill_kernel_; }  // its attention kernel
+  const KernelsRan& last_prefill_kernels() const { return last_prefill_kernels_; }
 
   // Sets the next step's input: tokens (B,) int64 at position pos (host value, once per batch).
   void set_input(const at::Tensor& tokens, int64_t pos);
@@ -67,8 +67,8 @@ class DecodeGraph {
   void replay();
   // (B,) int64 on the device: the tokens the last replay chose (valid until the next replay).
   const at::Tensor& next_tokens() const { return next_; }
-  // The attention kernel the captured step runs (recorded at capture).
-  const std::string& attention_kernel() const { return attention_kernel_; }
+  // The kernels the captured step runs (recorded at capture).
+  const KernelsRan& step_kernels() const { return step_kernels_; }
 
  private:
   void step();  // the captured body
@@ -84,9 +84,9 @@ class DecodeGraph {
   at::Tensor next_;       // (B,) int64
   bool eos_allowed_ = true;
   bool last_prefill_replayed_ = false;
-  std::string last_prefill_kernel_;
+  KernelsRan last_prefill_kernels_;
   std::vector<int64_t> prefill_lengths_seen_;
-  std::string attention_kernel_;
+  KernelsRan step_kernels_;
   struct Capture;
   std::unique_ptr<Capture> capture_;
 };

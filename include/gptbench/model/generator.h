@@ -29,6 +29,8 @@ struct GenerationStats {
   int64_t wasted_steps = 0;    // steps run after every row had stopped (graph decode looks one step behind)
   std::string prefill_kernel;  // the attention kernels that ran (AttentionImpl::last_kernel)
   std::string decode_kernel;   // empty when no decode step ran
+  std::string prefill_linear;  // the projections' implementations (Gpt2Model::last_kernels().linear)
+  std::string decode_linear;   // empty when no decode step ran
 };
 
 struct GeneratedSequence {

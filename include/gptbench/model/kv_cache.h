@@ -35,11 +35,12 @@ class KvCache {
   // Stores k_new/v_new (B, H, T, D), the tokens at positions [pos0, pos0 + T), in `layer`, and
   // returns what those T queries attend to. Layers are updated in order 0..L-1 for each step.
   virtual CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) = 0;
-  // The same for one token whose position is pos, a (1,) int64 tensor on the device, so that a
-  // CUDA graph can replay the step at advancing positions; kv_new (2, B, H, 1, D) holds its key
-  // and value (one write). Returns the whole buffer; the attention kernel bounds the keys by the
-  // query position. Only the dense cache supports it.
-  virtual CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) = 0;
+  // Decode of one token whose position lives on the device (a (1,) int64 tensor), so that a CUDA
+  // graph can replay the step at advancing positions: the layer's whole (2, B, H, capacity, D)
+  // buffer, keys then values. The caller stores the token's key and value at that position (the
+  // fused qkv projection does it in its epilogue) and attends to all of it; the attention kernel
+  // bounds the keys by the query position. Undefined when the cache cannot (the rolling cache).
+  virtual at::Tensor device_position_buffer(int64_t layer) = 0;
   virtual int64_t bytes() const = 0;  // both buffers of every layer
   // Beam search: rows (B',) int64 indexes the current batch rows; afterwards row r holds what row
   // rows[r] held (B' may differ from B, e.g. to fan a prefilled prompt out to its beams).
@@ -50,7 +51,7 @@ class DenseKvCache final : public KvCache {
  public:
   DenseKvCache(const CacheShape& shape, int64_t capacity);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
-  CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) override;
+  at::Tensor device_position_buffer(int64_t layer) override { return kv_[layer]; }
   int64_t bytes() const override;
   void reorder(const at::Tensor& rows) override;
   int64_t capacity() const { return capacity_; }
@@ -66,7 +67,7 @@ class RollingKvCache final : public KvCache {
   // key_start: (B,) int64, the first real position of each row (its sinks are start + 0..G-1).
   RollingKvCache(const CacheShape& shape, int64_t window, int64_t global_tokens, const at::Tensor& key_start);
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
-  CacheView update_at(int64_t layer, const at::Tensor& pos, const at::Tensor& kv_new) override;
+  at::Tensor device_position_buffer(int64_t) override { return {}; }  // host positions only
   int64_t bytes() const override;
   void reorder(const at::Tensor& rows) override;
 

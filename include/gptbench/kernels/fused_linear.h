@@ -1,0 +1,47 @@
+// One projection of the transformer with everything around it that a decode step would otherwise
+// launch separately:   out = act(LN?(x) @ weight^T + bias) + residual
+// and, for the qkv projection of a decode step, the store of the step's key and value into a
+// dense KV cache. Decode-sized inputs (1..8 rows, fp16/bf16, CUDA, no autograd) run gptbench's
+// GEMV kernel (kernels/gemv.cu); everything else runs the same math as ATen ops (cuBLAS GEMMs on
+// CUDA), which is also the CPU implementation and the tests' reference. fused_linear_path says
+// which one a call takes, so reports name the kernel that ran.
+#pragma once
+
+#include <ATen/core/Tensor.h>  // at::Tensor
+
+#include <string>  // std::string
+
+namespace gptbench::kernels {
+
+enum class LinearActivation { kNone, kGeluTanh, kGeluErf };  // GELU: tanh approximation or exact (erf)
+
+struct FusedLinearOptions {
+  at::Tensor bias;                // (N) or undefined
+  at::Tensor residual;            // (..., N) like the output, added after the activation, or undefined
+  at::Tensor ln_weight, ln_bias;  // (K) both, or both undefined: x is layer-normalised first
+  double ln_eps = 1e-5;
+  LinearActivation activation = LinearActivation::kNone;
+  // The fused KV store (decode with a device position; x holds one token per batch row, (B, 1, K)):
+  // output columns [kv_col0, kv_col0 + 2·H·D) are the step's key then value, also written to
+  // kv_cache[0 / 1, b, h, kv_pos, d] of a (2, B, H, capacity, D) buffer. kv_pos is (1) int64 on
+  // the device.
+  at::Tensor kv_cache, kv_pos;
+  int64_t kv_col0 = 0;
+};
+
+// "gemv_<dtype>_rows<M>" when the call runs our GEMV kernel, else "aten" (composite ATen ops).
+// x: (..., K); weight: (N, K).
+std::string fused_linear_path(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options);
+
+// x: (..., K); weight (N, K) -> (..., N) in x's dtype. Throws gptbench::Error on inconsistent shapes.
+// When `path` is given it receives fused_linear_path's answer for this call.
+at::Tensor fused_linear(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options = {},
+                        std::string* path = nullptr);
+
+// The composite the GEMV replaces, on any device and under autograd: the reference of the tests.
+at::Tensor fused_linear_reference(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options);
+
+// True when this build compiled the GEMV kernel (configured with nvcc).
+bool gemv_kernel_compiled();
+
+}  // namespace gptbench::kernels

@@ -1,0 +1,15 @@
+// Host entry point of the decode GEMV kernel. Plain C++ with the CUDA runtime's C API only,
+// like flash_launch.h, so the .cpp side never compiles CUDA device code.
+#pragma once
+
+#include <cuda_runtime_api.h>  // cudaStream_t, cudaError_t
+
+#include "gemv_params.h"  // GemvParams
+
+namespace gptbench::kernels {
+
+// One launch for 1 <= p.rows <= kGemvMaxRows rows; the caller has checked sizes, strides and
+// 16-byte alignment (see gptbench/kernels/fused_linear.h). num_sms caps the grid.
+cudaError_t launch_gemv(const GemvParams& p, cudaStream_t stream, int num_sms);
+
+}  // namespace gptbench::kernels

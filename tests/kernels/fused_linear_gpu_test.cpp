@@ -1,0 +1,210 @@
+// The decode GEMV kernel behind fused_linear, against fp64 math on the same (rounded) inputs. The
+// rule: our max error is at most 2x the error of the ATen path (cuBLAS) computing the same thing
+// in the same dtype, plus a floor of a quarter ulp at the output's largest magnitude. A mutated
+// call (a wrong LayerNorm epsilon fed to our kernel only) shows the rule can fail.
+#include <ATen/ATen.h>              // at::randn, at::full
+#include <ATen/Context.h>           // at::hasCUDA
+#include <ATen/cuda/CUDAGraph.h>    // at::cuda::CUDAGraph
+#include <c10/core/InferenceMode.h> // c10::InferenceMode
+#include <c10/cuda/CUDAGuard.h>     // c10::cuda::CUDAStreamGuard
+#include <c10/cuda/CUDAStream.h>    // c10::cuda::getStreamFromPool
+#include <gtest/gtest.h>            // TEST, EXPECT_*
+
+#include <cmath>   // std::sqrt, std::ldexp
+#include <string>  // std::string, std::to_string
+
+#include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_reference, fused_linear_path
+
+namespace gptbench::kernels {
+namespace {
+
+#define SKIP_WITHOUT_CUDA()                                                              \
+  do {                                                                                   \
+    if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GEMV kernel needs one"; \
+  } while (0)
+
+struct GemvCase {
+  int64_t rows = 1, k = 768, n = 2304;
+  at::ScalarType dtype = at::kHalf;
+  bool ln = false, bias = true, residual = false;
+  LinearActivation activation = LinearActivation::kNone;
+  double ours_eps_factor = 1.0;  // mutation given to our kernel only
+};
+
+std::string describe(const GemvCase& c) {
+  return "M=" + std::to_string(c.rows) + " K=" + std::to_string(c.k) + " N=" + std::to_string(c.n) + " " +
+         c10::toString(c.dtype) + (c.ln ? " ln" : "") + (c.bias ? " bias" : "") + (c.residual ? " residual" : "") +
+         " act=" + std::to_string(static_cast<int>(c.activation));
+}
+
+struct Inputs {
+  at::Tensor x, w;
+  FusedLinearOptions o;
+};
+
+Inputs make_inputs(const GemvCase& c) {
+  const auto opt = at::TensorOptions().dtype(c.dtype).device(at::kCUDA);
+  Inputs in;
+  in.x = at::randn({c.rows, 1, c.k}, opt);  // decode: one token per row
+  in.w = (at::randn({c.n, c.k}, opt.dtype(at::kFloat)) / std::sqrt(static_cast<double>(c.k))).to(c.dtype);
+  if (c.ln) {
+    in.o.ln_weight = (1 + 0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
+    in.o.ln_bias = (0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
+  }
+  if (c.bias) in.o.bias = (0.5 * at::randn({c.n}, opt.dtype(at::kFloat))).to(c.dtype);
+  if (c.residual) in.o.residual = at::randn({c.rows, 1, c.n}, opt);
+  in.o.activation = c.activation;
+  return in;
+}
+
+FusedLinearOptions to_double_cpu(const FusedLinearOptions& o) {
+  FusedLinearOptions d = o;
+  for (at::Tensor* t : {&d.bias, &d.residual, &d.ln_weight, &d.ln_bias}) {
+    if (t->defined()) *t = t->to(at::kCPU, at::kDouble);
+  }
+  return d;
+}
+
+// Checks one case; returns whether our kernel met the rule (EXPECTs only when expect_pass).
+bool check_case(const GemvCase& c, bool expect_pass) {
+  c10::InferenceMode inference;
+  const Inputs in = make_inputs(c);
+  FusedLinearOptions ours = in.o;
+  ours.ln_eps = in.o.ln_eps * c.ours_eps_factor;
+  std::string path;
+  const at::Tensor got = fused_linear(in.x, in.w, ours, &path);
+  const std::string expected_path =
+      std::string("gemv_") + (c.dtype == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(c.rows);
+  if (expect_pass) {
+    EXPECT_EQ(path, expected_path) << describe(c);
+  }
+  const at::Tensor aten = fused_linear_reference(in.x, in.w, in.o);
+  const at::Tensor ref = fused_linear_reference(in.x.to(at::kCPU, at::kDouble), in.w.to(at::kCPU, at::kDouble),
+                                                to_double_cpu(in.o));
+  const double err_ours = (got.to(at::kCPU, at::kDouble) - ref).abs().max().item<double>();
+  const double err_aten = (aten.to(at::kCPU, at::kDouble) - ref).abs().max().item<double>();
+  const double scale = ref.abs().max().item<double>();
+  const double floor = std::ldexp(scale, c.dtype == at::kHalf ? -12 : -9);  // a quarter ulp at the max
+  const bool pass = err_ours <= 2 * err_aten + floor;
+  if (expect_pass) {
+    EXPECT_TRUE(pass) << describe(c) << ": ours " << err_ours << ", aten " << err_aten << ", floor " << floor;
+  }
+  return pass;
+}
+
+TEST(FusedLinearGpu, MatchesTheAtenPathAccuracyAcrossShapes) {
+  SKIP_WITHOUT_CUDA();
+  at::manual_seed(0);
+  // GPT-2 124M's projections (qkv, attention out, MLP up, MLP down) and odd sizes.
+  const int64_t shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {16, 13}, {1024, 1}, {8, 4097}};
+  for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
+    for (int64_t rows = 1; rows <= 8; ++rows) {
+      for (const auto& s : shapes) {
+        GemvCase c;
+        c.rows = rows;
+        c.k = s[0];
+        c.n = s[1];
+        c.dtype = dtype;
+        check_case(c, true);
+        c.ln = true;
+        c.activation = LinearActivation::kGeluTanh;
+        check_case(c, true);
+        c.ln = false;
+        c.residual = true;
+        c.activation = LinearActivation::kGeluErf;
+        check_case(c, true);
+        c.bias = false;
+        c.activation = LinearActivation::kNone;
+        check_case(c, true);
+      }
+    }
+  }
+}
+
+TEST(FusedLinearGpu, LmHeadShape) {
+  SKIP_WITHOUT_CUDA();
+  at::manual_seed(1);
+  for (const int64_t rows : {1, 8}) {
+    GemvCase c;
+    c.rows = rows;
+    c.k = 768;
+    c.n = 50257;
+    c.ln = true;
+    c.bias = false;
+    check_case(c, true);
+  }
+}
+
+TEST(FusedLinearGpu, TheRuleCatchesAWrongLayerNorm) {
+  SKIP_WITHOUT_CUDA();
+  at::manual_seed(2);
+  GemvCase c;
+  c.ln = true;
+  c.k = 64;
+  c.n = 256;
+  c.ours_eps_factor = 1e5;  // eps 1 instead of 1e-5: visibly wrong LayerNorm
+  EXPECT_FALSE(check_case(c, false));
+}
+
+TEST(FusedLinearGpu, StoresKeysAndValuesAndReplaysInAGraph) {
+  SKIP_WITHOUT_CUDA();
+  c10::InferenceMode inference;
+  at::manual_seed(3);
+  const int64_t b = 3, heads = 12, d = 64, c = heads * d, capacity = 16;
+  const auto opt = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
+  const at::Tensor x = at::randn({b, 1, c}, opt), w = (at::randn({3 * c, c}, opt) * 0.03);
+  const at::Tensor cache = at::full({2, b, heads, capacity, d}, 7.0, opt);
+  const at::Tensor pos = at::full({1}, 2, opt.dtype(at::kLong));
+  FusedLinearOptions o;
+  o.bias = at::randn({3 * c}, opt);
+  o.kv_cache = cache;
+  o.kv_pos = pos;
+  o.kv_col0 = c;
+  ASSERT_EQ(fused_linear_path(x, w, o), "gemv_fp16_rows3");
+
+  // Captured once, replayed at positions 5 and 9: the store follows the device position.
+  at::cuda::CUDAGraph graph;
+  at::Tensor out;
+  const auto stream = c10::cuda::getStreamFromPool();
+  {
+    const c10::cuda::CUDAStreamGuard guard(stream);
+    out = fused_linear(x, w, o);  // warm-up (writes position 2)
+    stream.synchronize();
+    graph.capture_begin();
+    out = fused_linear(x, w, o);
+    graph.capture_end();
+  }
+  stream.synchronize();
+  for (const int64_t p : {5, 9}) {
+    pos.fill_(p);
+    graph.replay();
+  }
+  const at::Tensor qkv = out.view({b, 3, heads, d});
+  for (const int64_t p : {2, 5, 9}) {
+    for (int64_t which = 0; which < 2; ++which) {
+      EXPECT_TRUE(at::equal(cache[which].select(2, p), qkv.select(1, 1 + which))) << "position " << p;
+    }
+  }
+  FusedLinearOptions plain;
+  plain.bias = o.bias;
+  const at::Tensor ref = fused_linear_reference(x, w, plain);
+  EXPECT_LT((out - ref).abs().max().item<double>(), 0.05);
+  EXPECT_TRUE(at::equal(cache.select(3, 0), at::full_like(cache.select(3, 0), 7.0)));  // untouched slot
+}
+
+TEST(FusedLinearGpu, FallsBackToAtenWhereTheKernelDoesNotApply) {
+  SKIP_WITHOUT_CUDA();
+  const auto opt = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
+  {
+    c10::InferenceMode inference;
+    EXPECT_EQ(fused_linear_path(at::randn({9, 64}, opt), at::randn({32, 64}, opt), {}), "aten");  // 9 rows
+    EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt.dtype(at::kFloat)), at::randn({32, 64}, opt.dtype(at::kFloat)), {}),
+              "aten");  // fp32
+    EXPECT_EQ(fused_linear_path(at::randn({2, 60}, opt), at::randn({32, 60}, opt), {}), "aten");  // K % 8
+    EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt), at::randn({32, 64}, opt), {}), "gemv_fp16_rows2");
+  }
+  EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt), at::randn({32, 64}, opt), {}), "aten");  // autograd on
+}
+
+}  // namespace
+}  // namespace gptbench::kernels
