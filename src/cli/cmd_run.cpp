@@ -89,6 +89,9 @@ void register_run_command(CLI::App& app) {
   cmd->add_flag("--no-stemmer", *no_stemmer, "ROUGE without the Porter stemmer");
   cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
   cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
+  cmd->add_option("--profile", c->profile_path,
+                  "Chrome trace of the timed batches (Kineto: CUDA kernels, or CPU ops on the CPU); the report "
+                  "gets the top kernels/ops in `profile`");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
   cmd->callback([c, timing, no_stemmer, task] {
     if (*timing != "generate" && *timing != "forward")
@@ -102,6 +105,8 @@ void register_run_command(CLI::App& app) {
     }
     if (!c->kl_against.empty() && c->task != run::Task::kPerplexity)
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
+    if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
+      throw UsageError("--profile needs --task summarization (it profiles the timed batches)");
     nlohmann::json report;
     try {
       report = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);

@@ -86,6 +86,11 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--log-interval", c->log_interval, "steps between loss-curve writes")->capture_default_str();
   cmd->add_option("--timing-skip", c->timing_skip, "first steps left out of the timing")->capture_default_str();
   cmd->add_option("--peak-tflops", c->peak_tflops, "device peak for MFU (default: H100/H200 table)");
+  cmd->add_option("--profile", c->profile_path,
+                  "Chrome trace of --profile-steps timed steps (Kineto: CUDA kernels, or CPU ops on the CPU); the "
+                  "report gets the top kernels/ops in `profile`");
+  cmd->add_option("--profile-steps", c->profile_steps, "steps profiled, the first after --timing-skip")
+      ->capture_default_str();
   cmd->add_option("--out", c->out_dir, "output folder: checkpoint, train state, loss_curve.jsonl, train_report.json")
       ->required();
   cmd->add_option("--report", *report_path, "JSON report (default: OUT/train_report.json)");

@@ -1,17 +1,19 @@
-// write_file_atomic, read_file and the chunked atomic writer they share.
+// write_file_atomic, write_file_atomic_by_path, check_writable, read_file and the chunked atomic
+// writer they share.
 #include <fcntl.h>     // open, O_CREAT, O_EXCL
 #include <sys/stat.h>  // fstat, S_ISDIR
 #include <unistd.h>    // write, read, fsync, close, unlink, getpid
 
-#include <atomic>   // std::atomic, a per-process temp name counter
-#include <cerrno>   // errno, EINTR, EEXIST
-#include <chrono>   // std::chrono::steady_clock, temp name entropy
-#include <cstdio>   // std::rename
-#include <cstring>  // std::strerror
-#include <string>   // std::string, std::to_string
+#include <atomic>     // std::atomic, a per-process temp name counter
+#include <cerrno>     // errno, EINTR, EEXIST
+#include <chrono>     // std::chrono::steady_clock, temp name entropy
+#include <cstdio>     // std::rename
+#include <cstring>    // std::strerror
+#include <exception>  // std::exception
+#include <string>     // std::string, std::to_string
 
 #include "atomic_write.h"               // write_chunks_atomic
-#include "gptbench/io/atomic_file.h"    // write_file_atomic, read_file
+#include "gptbench/io/atomic_file.h"    // write_file_atomic, write_file_atomic_by_path, check_writable, read_file
 #include "gptbench/util/error.h"        // gptbench::Error
 
 namespace gptbench::io {
@@ -59,8 +61,20 @@ class TempFile {
     }
   }
 
+  const fs::path& path() const { return path_; }
+
+  // Hands the file to a writer that opens it by name (and may replace it): our descriptor could
+  // otherwise point at an inode the writer has unlinked.
+  void close_for_writer() {
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) fail("close");
+  }
+
   // fsync before rename: otherwise a crash can leave the new name pointing at empty blocks.
   void commit() {
+    if (fd_ < 0) fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // written by name: sync what is there now
+    if (fd_ < 0) fail("reopen");
     if (fsync(fd_) != 0) fail("fsync");
     const int fd = fd_;
     fd_ = -1;
@@ -92,10 +106,14 @@ class TempFile {
   bool committed_ = false;
 };
 
+void check_names_file(const fs::path& path) {
+  if (!path.has_filename()) throw Error("cannot write " + path.string() + ": the path names no file");
+}
+
 }  // namespace
 
 void write_chunks_atomic(const fs::path& path, const std::vector<std::string_view>& chunks) {
-  if (!path.has_filename()) throw Error("cannot write " + path.string() + ": the path names no file");
+  check_names_file(path);
   TempFile temp(path);
   for (const std::string_view chunk : chunks) temp.write_all(chunk);
   temp.commit();
@@ -103,6 +121,28 @@ void write_chunks_atomic(const fs::path& path, const std::vector<std::string_vie
 
 void write_file_atomic(const fs::path& path, std::string_view contents) {
   write_chunks_atomic(path, {contents});
+}
+
+void write_file_atomic_by_path(const fs::path& path, const std::function<void(const fs::path& temp)>& write) {
+  check_names_file(path);
+  TempFile temp(path);
+  temp.close_for_writer();
+  try {
+    write(temp.path());
+  } catch (const std::exception& e) {
+    throw Error("cannot write " + path.string() + ": " + e.what());
+  }
+  std::error_code ec;
+  const auto bytes = fs::file_size(temp.path(), ec);
+  if (ec || bytes == 0) throw Error("cannot write " + path.string() + ": the writer produced no file or an empty one");
+  temp.commit();
+}
+
+void check_writable(const fs::path& path) {
+  check_names_file(path);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error("cannot write " + path.string() + ": it is a folder, not a file");
+  TempFile probe(path);  // removed again when it goes out of scope
 }
 
 std::string read_file(const fs::path& path) {

@@ -41,6 +41,7 @@ nlohmann::json to_json(const RunConfig& c) {
       {"warmup", c.warmup},
       {"timing", timing_mode_name(c.timing)},
       {"rouge_stemmer", c.stemmer},
+      {"profile", c.profile_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.profile_path)},
   };
 }
 

@@ -16,6 +16,8 @@
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/environment.h"     // environment_json, tool_json
+#include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
+#include "gptbench/bench/profiler.h"        // Profiler
 #include "gptbench/bench/stats.h"           // summarize, to_json
 #include "gptbench/data/dataset.h"          // load_dataset
 #include "gptbench/data/prompt.h"           // build_prompt
@@ -209,6 +211,9 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
   const c10::ScalarType dtype = model::parse_dtype(c.dtype);
   const c10::Device device = resolve_device(c.device);
+  // --profile: an unwritable trace fails here, and CUPTI is set up before the warm-up captures graphs.
+  std::optional<bench::Profiler> profiler;
+  if (!c.profile_path.empty()) profiler.emplace(c.profile_path, device);
 
   // Data first: a bad dataset fails before the model is loaded.
   model::LoadedModel loaded;
@@ -281,6 +286,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
   int64_t kv_bytes = 0, total_generated = 0;
   Progress progress(!c.quiet, n);
   double timed_ms = 0;
+  if (profiler) profiler->start();
   for (int64_t first = 0; first < n; first += c.batch_size) {
     const auto ids = batch_ids(first);
     BatchTiming timing;
@@ -310,6 +316,11 @@ nlohmann::json run_summarization(const RunConfig& c) {
       }
     }
     progress.update(std::min(n, first + c.batch_size));
+  }
+  std::optional<bench::ProfileSummary> profile;
+  if (profiler) {
+    profile = profiler->stop();
+    if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*profile, bench::kProfileTableRows));
   }
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
@@ -393,6 +404,8 @@ nlohmann::json run_summarization(const RunConfig& c) {
                       {"weights_bytes", loaded.weight_bytes},
                       {"kv_cache_bytes", kv_bytes},
                       {"measured", device.is_cuda()}};
+  // Profiled batches ran under the profiler: their latencies include its overhead.
+  report["profile"] = profile ? bench::to_json(*profile) : nlohmann::json(nullptr);
   report["status"] = "ok";
   report["error"] = nullptr;
   return report;

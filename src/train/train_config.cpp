@@ -48,7 +48,8 @@ void validate(const TrainConfig& c) {
   if (!(c.eps > 0)) throw UsageError(fmt::format("--eps must be > 0, got {}", c.eps));
   for (const auto& [value, flag] : {std::pair{c.steps, "--steps"}, {c.batch_size, "--batch-size"},
                                     {c.grad_accum, "--grad-accum"}, {c.log_interval, "--log-interval"},
-                                    {c.max_summary_tokens, "--max-summary-tokens"}, {c.eval_samples, "--eval-samples"}})
+                                    {c.max_summary_tokens, "--max-summary-tokens"}, {c.eval_samples, "--eval-samples"},
+                                    {c.profile_steps, "--profile-steps"}})
     positive(value, flag);
   for (const auto& [value, flag] : {std::pair{c.warmup_steps, "--warmup-steps"}, {c.eval_interval, "--eval-interval"},
                                     {c.save_interval, "--save-interval"}, {c.eval_rouge, "--eval-rouge"},
@@ -112,6 +113,8 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["log_interval"] = c.log_interval;
   j["timing_skip"] = c.timing_skip;
   j["peak_tflops"] = c.peak_tflops;
+  j["profile"] = c.profile_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.profile_path);
+  j["profile_steps"] = c.profile_steps;
   j["out"] = c.out_dir;
   j["resume"] = c.resume;
   return j;

@@ -15,6 +15,7 @@
 #include <chrono>     // std::chrono::steady_clock
 #include <cstdio>     // stderr
 #include <fstream>    // std::ofstream, std::ifstream
+#include <optional>   // std::optional
 #include <sstream>    // std::istringstream
 
 #include "../attention/flash_autograd.h"    // last_flash_backward_kernel
@@ -23,6 +24,8 @@
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/environment.h"     // tool_json, environment_json
+#include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
+#include "gptbench/bench/profiler.h"        // Profiler
 #include "gptbench/bench/stats.h"           // summarize, to_json
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
@@ -148,6 +151,9 @@ nlohmann::json run_training(const TrainConfig& c) {
     throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", c.precision));
   if (c.eval_rouge > 0 && c.dataset == "text")
     throw UsageError("--eval-rouge needs a summarization dataset (--dataset text has no references)");
+  // --profile: an unwritable trace fails here, and CUPTI is set up before any CUDA work.
+  std::optional<bench::Profiler> profiler;
+  if (!c.profile_path.empty()) profiler.emplace(c.profile_path, device);
   const fs::path out = c.out_dir;
   std::error_code ec;
   fs::create_directories(out, ec);
@@ -162,6 +168,13 @@ nlohmann::json run_training(const TrainConfig& c) {
     GPTBENCH_CHECK(resumed.step < c.stop_at.value_or(c.steps), "--resume: {} is already at step {} (--steps {})",
                    out.string(), resumed.step, c.steps);
   }
+  // The profiled steps: the first --profile-steps after the --timing-skip steps of this invocation.
+  const int64_t first_step = resumed.step, last_step = c.stop_at.value_or(c.steps);
+  const int64_t profile_first = first_step + c.timing_skip;
+  const int64_t profile_end = std::min(profile_first + c.profile_steps, last_step);
+  if (profiler && profile_first >= last_step)
+    throw UsageError(fmt::format("--profile: no step left to profile: --timing-skip {} skips all {} steps of this run",
+                                 c.timing_skip, last_step - first_step));
   const fs::path weights_dir = c.resume ? out : fs::path(c.model_dir);
   model::Gpt2Config config = model::read_config_json(weights_dir / "config.json");
   const std::string variant = attention::variant_name(spec);
@@ -227,8 +240,7 @@ nlohmann::json run_training(const TrainConfig& c) {
 
   const LrSchedule schedule{c.lr, c.min_lr_ratio, c.warmup_steps, c.steps};
   ExampleOrder order(static_cast<int64_t>(data.train.size()), c.seed);
-  int64_t step = resumed.step, consumed = resumed.examples_consumed;
-  const int64_t first_step = step, last_step = c.stop_at.value_or(c.steps);
+  int64_t step = first_step, consumed = resumed.examples_consumed;
   bench::DeviceTimer timer(device);
   bench::synchronize_device(device);
   bench::reset_peak_memory(device);
@@ -298,7 +310,9 @@ nlohmann::json run_training(const TrainConfig& c) {
     if (!c.quiet) fmt::print(stderr, "[train] step {}  validation loss {:.4f}\n", at_step, val);
   };
 
+  std::optional<bench::ProfileSummary> profile;
   for (; step < last_step; ++step) {
+    if (profiler && step == profile_first) profiler->start();
     timer.mark();
     std::vector<Batch> micro;
     int64_t step_targets = 0, step_tokens = 0;
@@ -330,6 +344,10 @@ nlohmann::json run_training(const TrainConfig& c) {
     if (scaler.enabled()) scaler.update(found_inf);
     optimizer.zero_grad();
     timer.mark();
+    if (profiler && step + 1 == profile_end) {
+      profile = profiler->stop();
+      if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*profile, bench::kProfileTableRows));
+    }
     pending.push_back({step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm});
     const int64_t done = step + 1;
     if (done % c.log_interval == 0 || done == last_step) flush();
@@ -404,6 +422,12 @@ nlohmann::json run_training(const TrainConfig& c) {
                  {"peak_reserved_bytes", peaks.peak_reserved},
                  {"measured", device.is_cuda()}};
   r["checkpoint"] = {{"dir", out.string()}, {"step", step}};
+  r["profile"] = nullptr;
+  if (profile) {
+    // Profiled steps ran under the profiler: their step_ms include its overhead.
+    r["profile"] = bench::to_json(*profile);
+    r["profile"]["steps"] = {{"first", profile_first + 1}, {"last", profile_end}};  // loss-curve step numbers
+  }
   if (c.eval_rouge > 0) {
     run::RunConfig rc;
     rc.argv = {"(gptbench train --eval-rouge)"};

@@ -6,10 +6,11 @@
 #include <sys/stat.h>      // mkfifo
 #include <unistd.h>        // chdir, getcwd
 
-#include <csignal>  // std::signal, SIGXFSZ
-#include <string>   // std::string
+#include <csignal>    // std::signal, SIGXFSZ
+#include <stdexcept>  // std::runtime_error
+#include <string>     // std::string
 
-#include "gptbench/io/atomic_file.h"  // write_file_atomic, read_file
+#include "gptbench/io/atomic_file.h"  // write_file_atomic, write_file_atomic_by_path, check_writable, read_file
 #include "gptbench/io/safetensors.h"  // map_file, write_safetensors
 #include "io_test_support.h"          // ScratchDir, error_message, read_raw, write_raw
 
@@ -116,6 +117,65 @@ TEST(WriteSafetensors, FailureMidWriteLeavesNoPartialFile) {
   }
   EXPECT_NE(message.find(path.string()), std::string::npos) << message;
   EXPECT_TRUE(dir.entries().empty()) << "partial or temp file left behind";
+}
+
+TEST(WriteFileAtomicByPath, WriterThatWritesByNameOrReplacesTheFile) {
+  testing::ScratchDir dir;
+  const auto path = dir / "trace.json";
+  write_file_atomic_by_path(path, [&](const fs::path& temp) {
+    EXPECT_EQ(temp.parent_path(), path.parent_path());  // beside the target: rename stays atomic
+    testing::write_raw(temp, "written by name");
+  });
+  EXPECT_EQ(testing::read_raw(path), "written by name");
+  // A writer with its own temp-then-rename replaces the inode: what lands is what it wrote.
+  write_file_atomic_by_path(path, [&](const fs::path& temp) {
+    testing::write_raw(dir / "writer.tmp", "replaced");
+    fs::rename(dir / "writer.tmp", temp);
+  });
+  EXPECT_EQ(testing::read_raw(path), "replaced");
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"trace.json"}));
+}
+
+TEST(WriteFileAtomicByPath, FailingOrSilentWriterLeavesTheOldFile) {
+  testing::ScratchDir dir;
+  const auto path = dir / "trace.json";
+  testing::write_raw(path, "old");
+  std::string message = error_message([&] {
+    write_file_atomic_by_path(path, [](const fs::path& temp) {
+      testing::write_raw(temp, "half");
+      throw std::runtime_error("disk on fire");
+    });
+  });
+  EXPECT_EQ(message, "cannot write " + path.string() + ": disk on fire");
+  message = error_message([&] { write_file_atomic_by_path(path, [](const fs::path&) {}); });
+  EXPECT_NE(message.find("cannot write " + path.string() + ": the writer produced no file"), std::string::npos)
+      << message;
+  message = error_message([&] { write_file_atomic_by_path(path, [](const fs::path& temp) { fs::remove(temp); }); });
+  EXPECT_NE(message.find("the writer produced no file"), std::string::npos) << message;
+  EXPECT_EQ(testing::read_raw(path), "old");
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"trace.json"}));
+}
+
+TEST(CheckWritable, AcceptsANewOrExistingFileAndLeavesNothing) {
+  testing::ScratchDir dir;
+  check_writable(dir / "new.json");
+  testing::write_raw(dir / "old.json", "keep");
+  check_writable(dir / "old.json");
+  EXPECT_EQ(testing::read_raw(dir / "old.json"), "keep");
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"old.json"}));
+}
+
+TEST(CheckWritable, NamesThePathOfWhatCannotBeWritten) {
+  testing::ScratchDir dir;
+  const auto missing = dir / "no" / "trace.json";
+  std::string message = error_message([&] { check_writable(missing); });
+  EXPECT_NE(message.find("cannot write " + missing.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("No such file or directory"), std::string::npos) << message;
+  fs::create_directories(dir / "folder");
+  EXPECT_EQ(error_message([&] { check_writable(dir / "folder"); }),
+            "cannot write " + (dir / "folder").string() + ": it is a folder, not a file");
+  EXPECT_NE(error_message([&] { check_writable(dir.path() / ""); }).find("names no file"), std::string::npos);
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"folder"}));
 }
 
 TEST(ReadFile, ReadsWholeFileAndNamesThePathOnError) {

@@ -54,6 +54,7 @@ struct RunConfig {
   // Output
   std::string out_path;          // JSON report (atomic)
   std::string predictions_path;  // JSONL, one line per sample (atomic)
+  std::string profile_path;      // --profile: Chrome trace of the timed batches (empty: no profiler at all)
   bool quiet = false;
 };
 

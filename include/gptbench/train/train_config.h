@@ -54,6 +54,8 @@ struct TrainConfig {
   int64_t log_interval = 10;   // steps between host reads of the loss (the only per-interval sync)
   int64_t timing_skip = 2;     // first steps of this invocation left out of the timing summary
   double peak_tflops = 0;      // 0: the device's table value when known (H100/H200)
+  std::string profile_path;    // --profile: Chrome trace of profile_steps timed steps (empty: no profiler at all)
+  int64_t profile_steps = 3;   // profiled steps, the first ones after the timing_skip steps
   std::string out_dir;
   bool resume = false;
   bool quiet = false;
