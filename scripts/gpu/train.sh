@@ -4,6 +4,7 @@
 #   scripts/gpu/train.sh test      gpu-labelled train tests (flash-autograd grads on CUDA, bf16/fp16 CLI, OOM)
 #   scripts/gpu/train.sh bench     throughput: gpt2 shape (gptbench init --config gpt2), T=1024, bf16,
 #                                  text chunks of WikiText-2; sdpa at several batch sizes, standard, flash
+#                                  (BENCH_LOSS=reference: the old fp32-logits loss instead of the fused one)
 #   scripts/gpu/train.sh quality   6-layer 384-wide GPT-2 (configs/train/gpt2-6l-384.json) trained from
 #                                  scratch for standard / alibi / sparse semantics, then `gptbench run`
 #                                  on the news_summary test split vs the untrained model and lead-64
@@ -43,7 +44,7 @@ bench() {
     timeout 150 "$BIN" train --model $model --dataset text --data-path "$text" --variant "$1" --precision bf16 \
       --device cuda --seq-len 1024 --batch-size "$2" --steps ${BENCH_STEPS:-30} --warmup-steps 3 --log-interval 10 \
       --timing-skip 5 --eval-samples 4 --out /tmp/tb --report "$OUT/train_bench_$name.json" --quiet \
-      2>"$OUT/err_$name.txt" || { echo "train $1 B$2 failed: $(tail -1 "$OUT/err_$name.txt")"; status=1; }
+      ${BENCH_LOSS:+--loss $BENCH_LOSS} 2>"$OUT/err_$name.txt" || { echo "train $1 B$2 failed: $(tail -1 "$OUT/err_$name.txt")"; status=1; }
     rm -rf /tmp/tb
   done
   python3 - "$OUT" <<'PY'
@@ -57,7 +58,8 @@ for f in sorted(glob.glob(f"{sys.argv[1]}/train_bench_*.json")):
     print(f"  {a['variant']:14s} B{r['config']['batch_size']:<3d} step p50 {t['step_ms']['p50']:7.1f} ms "
           f"{t['tokens_per_s']/1e3:6.1f}K tok/s ({t['tokens_per_s']/470e3:.2f} x llm.c 470K) "
           f"MFU {100*(m['mfu'] or 0):4.1f}%  peak {r['memory']['peak_allocated_bytes']/2**30:5.1f} GiB  "
-          f"loss {r['training']['final_train_loss']:.3f}  [{a['kernel']} / {a['backward']}]")
+          f"loss {r['training']['final_train_loss']:.3f}  [{a['kernel']} / {a['backward']} / "
+          f"{r['training'].get('loss_impl', 'reference')}]")
 PY
 }
 

@@ -59,6 +59,10 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--prompt-template", c->prompt_template, "prompt template with {source}")->capture_default_str();
   cmd->add_option("--loss-on", c->loss_on, "summary (summary tokens + EOS) | all (every next token)")
       ->capture_default_str();
+  cmd->add_option("--loss", c->loss, "fused (chunked lm_head + our classifier kernel) | reference (fp32 logits)")
+      ->capture_default_str();
+  cmd->add_option("--loss-chunk-rows", c->loss_chunk_rows, "tokens per chunk of the fused loss")
+      ->capture_default_str();
   cmd->add_option("--seq-len", c->seq_len, "training sequence length T (default: the model's context)");
   cmd->add_option("--max-summary-tokens", c->max_summary_tokens, "summary tokens kept per example")
       ->capture_default_str();

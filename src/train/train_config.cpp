@@ -22,6 +22,12 @@ Precision parse_precision(const std::string& name) {
   throw UsageError(fmt::format("--precision: unknown value \"{}\" (fp32, bf16, fp16)", name));
 }
 
+LossImpl parse_loss_impl(const std::string& name) {
+  if (name == "fused") return LossImpl::kFused;
+  if (name == "reference") return LossImpl::kReference;
+  throw UsageError(fmt::format("--loss: unknown value \"{}\" (fused, reference)", name));
+}
+
 std::string precision_name(Precision p) {
   switch (p) {
     case Precision::kFp32: return "fp32";
@@ -49,7 +55,8 @@ void validate(const TrainConfig& c) {
   for (const auto& [value, flag] : {std::pair{c.steps, "--steps"}, {c.batch_size, "--batch-size"},
                                     {c.grad_accum, "--grad-accum"}, {c.log_interval, "--log-interval"},
                                     {c.max_summary_tokens, "--max-summary-tokens"}, {c.eval_samples, "--eval-samples"},
-                                    {c.profile_steps, "--profile-steps"}})
+                                    {c.profile_steps, "--profile-steps"},
+                                    {c.loss_chunk_rows, "--loss-chunk-rows"}})
     positive(value, flag);
   for (const auto& [value, flag] : {std::pair{c.warmup_steps, "--warmup-steps"}, {c.eval_interval, "--eval-interval"},
                                     {c.save_interval, "--save-interval"}, {c.eval_rouge, "--eval-rouge"},
@@ -67,6 +74,7 @@ void validate(const TrainConfig& c) {
   if (c.dataset == "text" && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
   parse_loss_on(c.loss_on);
   parse_precision(c.precision);
+  parse_loss_impl(c.loss);
 }
 
 nlohmann::json resume_identity(const TrainConfig& c) {
@@ -117,6 +125,8 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["profile_steps"] = c.profile_steps;
   j["out"] = c.out_dir;
   j["resume"] = c.resume;
+  j["loss"] = c.loss;
+  j["loss_chunk_rows"] = c.loss_chunk_rows;
   return j;
 }
 

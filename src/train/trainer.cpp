@@ -28,11 +28,13 @@
 #include "gptbench/bench/profiler.h"        // Profiler
 #include "gptbench/bench/stats.h"           // summarize, to_json
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
+#include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
 #include "gptbench/run/summarization.h"     // resolve_device, run_summarization
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
+#include "gptbench/train/fused_lm_loss.h"   // fused_lm_loss, fused_lm_loss_name
 #include "gptbench/train/lr_schedule.h"     // learning_rate
 #include "gptbench/train/train_data.h"      // load_train_data, ExampleOrder, make_batch
 #include "gptbench/train/train_state.h"     // save_train_state, load_train_state
@@ -46,10 +48,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Sum of the next-token NLLs over counted targets, in fp32. logits (B, T, V) in bf16/fp16 under
-// autocast, else fp32; targets (B, T) int64 with kIgnoreTarget elsewhere. The logits are converted
-// to fp32 first, as autocast's cross_entropy does (ATen's fused half_to_float log_softmax takes
-// fp16 only; a chunked or fused loss that avoids the fp32 (B, T, V) copy is future work).
+// The reference loss (--loss reference): sum of the next-token NLLs over counted targets, in fp32.
+// logits (B, T, V) in bf16/fp16 under autocast, else fp32; targets (B, T) int64 with kIgnoreTarget
+// elsewhere. The logits are converted to fp32 first, as autocast's cross_entropy does (ATen's fused
+// half_to_float log_softmax takes fp16 only).
 at::Tensor nll_sum(const at::Tensor& logits, const at::Tensor& targets) {
   const at::Tensor log_probs = at::_log_softmax(logits.flatten(0, 1).to(at::kFloat), -1, /*half_to_float=*/false);
   return at::nll_loss(log_probs, targets.flatten(), {}, at::Reduction::Sum, kIgnoreTarget);
@@ -64,8 +66,24 @@ attention::AttentionPositions training_positions(int64_t batch, c10::Device devi
   return positions;
 }
 
+struct LossSettings {
+  LossImpl impl = LossImpl::kFused;
+  FusedLmLossOptions fused;
+};
+
+// The batch's summed next-token NLL over its counted targets (fp32, 0-dim), the model's forward
+// included: the fused loss takes ln_f's hidden states and applies the tied lm_head itself in chunks.
+// Differentiable under grad mode; loss only under NoGradGuard. Call it inside the AutocastScope.
+at::Tensor batch_nll_sum(model::Gpt2Model& m, const Batch& b, c10::Device device, const LossSettings& loss) {
+  const attention::AttentionPositions positions = training_positions(b.ids.size(0), device);
+  if (loss.impl == LossImpl::kReference)
+    return nll_sum(m->forward(b.ids, positions, nullptr, model::LogitsMode::kAllPositions), b.targets);
+  const at::Tensor hidden = m->forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);  // (B, T, C)
+  return fused_lm_loss(hidden, m->wte->weight, b.targets, loss.fused);
+}
+
 double evaluate(model::Gpt2Model& m, const std::vector<Example>& examples, int64_t batch_size, c10::Device device,
-                Precision precision) {
+                Precision precision, const LossSettings& loss) {
   c10::NoGradGuard no_grad;
   at::Tensor total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
   int64_t targets = 0;
@@ -75,9 +93,7 @@ double evaluate(model::Gpt2Model& m, const std::vector<Example>& examples, int64
       batch.push_back(&examples[i]);
     const Batch b = make_batch(batch, device);
     AutocastScope autocast(device, precision);
-    const at::Tensor logits = m->forward(b.ids, training_positions(b.ids.size(0), device), nullptr,
-                                         model::LogitsMode::kAllPositions);
-    total += nll_sum(logits, b.targets).to(at::kDouble);
+    total += batch_nll_sum(m, b, device, loss).to(at::kDouble);
     targets += b.target_tokens;
   }
   return total.item<double>() / static_cast<double>(std::max<int64_t>(1, targets));
@@ -189,6 +205,16 @@ nlohmann::json run_training(const TrainConfig& c) {
                                   : precision == Precision::kFp16 ? at::kHalf
                                                                   : at::kFloat;
   attention::check_supported(spec, config.n_head, config.head_dim(), compute, device);
+  LossSettings loss_settings;
+  loss_settings.impl = parse_loss_impl(c.loss);
+  loss_settings.fused.compute_dtype = compute;
+  loss_settings.fused.chunk_rows = c.loss_chunk_rows;
+  if (loss_settings.impl == LossImpl::kFused && device.is_cuda() && !kernels::classifier_kernel_compiled())
+    throw UsageError("--loss fused needs the CUDA classifier kernel, which this build lacks (configured without "
+                     "nvcc); use --loss reference");
+  const std::string loss_impl = loss_settings.impl == LossImpl::kFused
+                                    ? fused_lm_loss_name(loss_settings.fused, device)
+                                    : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
 
   // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
@@ -301,7 +327,7 @@ nlohmann::json run_training(const TrainConfig& c) {
 
   auto run_eval = [&](int64_t at_step) {
     m->eval();
-    const double val = evaluate(m, data.validation, c.batch_size, device, precision);
+    const double val = evaluate(m, data.validation, c.batch_size, device, precision, loss_settings);
     m->train();
     nlohmann::json line = {{"type", "eval"}, {"step", at_step}, {"val_loss", val}};
     curve << line.dump() << "\n";
@@ -329,9 +355,8 @@ nlohmann::json run_training(const TrainConfig& c) {
       at::Tensor loss;
       {
         AutocastScope autocast(device, precision);
-        const at::Tensor logits = m->forward(b.ids, training_positions(b.ids.size(0), device), nullptr,
-                                             model::LogitsMode::kAllPositions);
-        loss = nll_sum(logits, b.targets) / denominator;  // the step's mean over all its counted targets
+        // the step's mean over all its counted targets
+        loss = batch_nll_sum(m, b, device, loss_settings) / denominator;
       }
       (scaler.enabled() ? loss * scaler.scale() : loss).backward();
       step_loss += loss.detach().to(at::kFloat);
@@ -402,6 +427,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                    {"evaluations", evals},
                    {"loss_curve", curve_path.string()},
                    {"precision", c.precision},
+                   {"loss_impl", loss_impl},
                    {"tf32", device.is_cuda() && precision == Precision::kFp32},
                    {"optimizer", "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm"},
                    {"loss_scale", scaler.enabled() ? nlohmann::json(scaler.scale().item<double>()) : nlohmann::json(nullptr)}};

@@ -2,11 +2,13 @@
 """`gptbench train` end to end on a tiny random checkpoint (2 layers, width 64).
 
 CPU (default): overfitting a short text lowers the loss; a run stopped at step 3 and resumed gives
-exactly the loss curve, evaluation losses and weights of a straight 6-step run; the checkpoint
-records its variant and `gptbench run` loads it; every bad input gets one line, the right exit
-code and an error report instead of a half-written one.
+exactly the loss curve, evaluation losses and weights of a straight 6-step run; the fused loss (the
+default) and --loss reference give the same loss curve; the checkpoint records its variant and
+`gptbench run` loads it; every bad input gets one line, the right exit code and an error report
+instead of a half-written one.
 --gpu: bf16 / fp16 steps with sdpa, flash (our kernels + recomputing backward, named in the report)
-and the sparse/ALiBi modifiers, and a batch that cannot fit in memory fails with one line that
+and the sparse/ALiBi modifiers; bf16 steps with the fused loss (our classifier kernel) and the
+reference loss give the same loss curve; a batch that cannot fit in memory fails with one line that
 suggests a smaller --batch-size.
 
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
@@ -63,6 +65,36 @@ def summary_jsonl(path, n, seed=0):
             f.write(json.dumps({"id": f"row-{i}", "source": source, "reference": reference}) + "\n")
 
 
+def same_curves(a, b, rel):
+    """The loss and val_loss of two loss curves agree within `rel` (relative), line by line."""
+    if len(a) != len(b) or not a:
+        return False, f"{len(a)} vs {len(b)} lines"
+    worst = 0.0
+    for x, y in zip(a, b):
+        if x["type"] != y["type"] or x["step"] != y["step"]:
+            return False, f"line {x} vs {y}"
+        key = "loss" if x["type"] == "train" else "val_loss"
+        worst = max(worst, abs(x[key] - y[key]) / max(1.0, abs(y[key])))
+    return worst <= rel, f"max relative difference {worst:.2e} (limit {rel:g})"
+
+
+def loss_impl_check(common, tmp, device, rel, label):
+    """The same run with --loss reference and the fused loss (a chunk that does not divide B*T)."""
+    runs = {}
+    for name, flags in [("reference", ["--loss", "reference"]), ("fused", ["--loss-chunk-rows", 50])]:
+        out = tmp / f"loss_{device}_{name}"
+        res = train(common + flags + ["--out", out])
+        report = json.loads((out / "train_report.json").read_text()) if res.returncode == 0 else {}
+        runs[name] = (curve(out, drop=("step_ms", "grad_norm")) if res.returncode == 0 else [],
+                      report.get("training", {}).get("loss_impl", ""))
+    ok, detail = same_curves(runs["fused"][0], runs["reference"][0], rel)
+    check(ok, f"{label}: fused and reference loss give the same loss curve", detail)
+    suffix = "cuda" if device == "cuda" else "cpu-reference-ops"
+    impls = (runs["fused"][1], runs["reference"][1])
+    check(impls[0] == f"fused-chunked(50 rows):{suffix}" and impls[1].startswith("reference:"),
+          f"{label}: the report names the loss that ran", " / ".join(impls))
+
+
 def cpu_checks(tmp, tiny):
     # Overfitting: a short text repeated; the loss must fall well below its start.
     text = tmp / "tiny.txt"
@@ -95,6 +127,9 @@ def cpu_checks(tmp, tiny):
     for name in ("model.safetensors", "train_state.safetensors"):
         check((straight / name).read_bytes() == (resumed / name).read_bytes(), f"resume: identical {name}")
     check(len({x["loss"] for x in a if x["type"] == "train"}) == 6, "resume: the losses change step to step")
+    # The fused loss against the reference loss (fp32, CPU): same curve and validation losses.
+    loss_impl_check(common, tmp, "cpu", 1e-4, "cpu fp32")
+
     cfg = json.loads((straight / "config.json").read_text())
     check(cfg.get("gptbench", {}).get("variant") == "standard", "checkpoint records its variant", str(cfg.get("gptbench")))
 
@@ -131,6 +166,9 @@ def cpu_checks(tmp, tiny):
     expect_error(["--model", tiny, "--out", bad, "--precision", "bf16", "--device", "cpu"], 2, "--precision",
                  label="bf16 on the CPU")
     expect_error(["--model", tiny, "--out", bad, "--loss-on", "prompt"], 2, "--loss-on", label="unknown --loss-on")
+    expect_error(["--model", tiny, "--out", bad, "--loss", "chunked"], 2, "--loss", label="unknown --loss")
+    expect_error(["--model", tiny, "--out", bad, "--loss-chunk-rows", 0], 2, "--loss-chunk-rows",
+                 label="--loss-chunk-rows 0")
     expect_error(["--model", tmp / "nope", "--out", bad, "--device", "cpu"], 1, "nope", label="missing checkpoint")
     expect_error(["--model", tiny, "--out", bad, "--dataset", "text", "--device", "cpu"], 2, "--data-path",
                  label="text without a file")
@@ -156,14 +194,23 @@ def gpu_checks(tmp, tiny):
         ok = r.get("status") == "ok" and len(c) == 6 and all(x == x and x < 20 for x in c)
         ok = ok and (back.startswith("recompute:sdpa") if variant.startswith("flash") else back.startswith("autograd:"))
         check(ok, f"gpu {variant} {precision}: 6 finite steps, backward named", f"{back}; loss {c[:1]} -> {c[-1:]}")
-    # Out of memory: a text of many chunks and a batch far beyond 80 GB of logits.
+    # bf16: the fused loss (our classifier kernel, bf16 logits, fp32 loss) against the reference loss
+    # (bf16 logits converted to fp32). Both round the logits to bf16; they differ in where the
+    # gradient is rounded, so the curves agree to bf16's resolution, not bit for bit.
+    loss_impl_check(["--model", tiny, "--dataset", "jsonl", "--data-path", data, "--seq-len", 96, "--batch-size", 4,
+                     "--steps", 6, "--warmup-steps", 1, "--lr", 1e-3, "--eval-samples", 4, "--device", "cuda",
+                     "--precision", "bf16", "--variant", "sdpa", "--allow-variant-change"], tmp, "cuda", 2e-2,
+                    "gpu bf16 sdpa")
+    # Out of memory: a text of many chunks and a batch far beyond 80 GB of logits (the reference loss:
+    # the fused one never holds the (B, T, V) logits and would fit).
     rnd = random.Random(1)
     words = "alpha beta gamma delta river city market school storm council".split()
     big = tmp / "big.txt"
     big.write_text(" ".join(rnd.choice(words) for _ in range(700_000)))
     out = tmp / "oom"
     expect_error(["--model", tiny, "--dataset", "text", "--data-path", big, "--seq-len", 128, "--batch-size", 4096,
-                  "--steps", 2, "--warmup-steps", 0, "--device", "cuda", "--precision", "bf16", "--out", out], 1,
+                  "--steps", 2, "--warmup-steps", 0, "--device", "cuda", "--precision", "bf16", "--loss", "reference",
+                  "--out", out], 1,
                  "out of memory", "smaller --batch-size", label="gpu: out of memory suggests a smaller batch")
     r = json.loads((out / "train_report.json").read_text()) if (out / "train_report.json").exists() else {}
     check(r.get("status") == "error", "gpu: out-of-memory run writes an error report")

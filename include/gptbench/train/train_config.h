@@ -13,6 +13,13 @@ namespace gptbench::train {
 
 enum class LossOn { kSummary, kAll };          // kSummary: summary tokens + EOS only; kAll: every next token
 enum class Precision { kFp32, kBf16, kFp16 };  // autocast dtype (weights and optimizer stay fp32)
+// kFused: fused_lm_loss.h (chunked lm_head + our classifier kernel); kReference: the (B, T, V) logits,
+// converted to fp32, log_softmax and nll_loss, differentiated by autograd.
+enum class LossImpl { kFused, kReference };
+
+// Rows (tokens) per chunk of the fused loss: the logits scratch is this many rows of V (8192 x 50304
+// bf16 = 824 MB, against 6.6 GB of fp32 logits at B 32, T 1024 on the reference path).
+inline constexpr int64_t kDefaultLossChunkRows = 8192;
 
 struct TrainConfig {
   std::vector<std::string> argv;
@@ -31,6 +38,8 @@ struct TrainConfig {
   uint64_t split_seed = 0;
   std::string prompt_template = "{source}\nTL;DR:";
   std::string loss_on = "summary";  // summary | all
+  std::string loss = "fused";       // fused | reference (LossImpl)
+  int64_t loss_chunk_rows = kDefaultLossChunkRows;
   int64_t seq_len = 0;              // 0: the model's n_positions
   int64_t max_summary_tokens = 128;  // summary tokens kept (EOS follows only an uncut summary)
   double val_fraction = 0.05;        // text: last fraction of the chunks held out for validation
@@ -63,6 +72,7 @@ struct TrainConfig {
 
 LossOn parse_loss_on(const std::string& name);        // UsageError naming --loss-on
 Precision parse_precision(const std::string& name);   // UsageError naming --precision
+LossImpl parse_loss_impl(const std::string& name);    // UsageError naming --loss
 std::string precision_name(Precision p);
 
 // Throws UsageError naming the flag for any value out of range (before anything is loaded).
