@@ -75,6 +75,7 @@ bool aligned16(const at::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_
 
 // Why the GEMV kernel cannot take this call ("" when it can).
 const char* gemv_unsupported(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
+  if (!o.allow_gemv) return "disabled";
   if (!gemv_kernel_compiled()) return "not compiled";
   if (!x.is_cuda()) return "not CUDA";
   if (at::GradMode::is_enabled()) return "autograd";

@@ -4,7 +4,10 @@
 #   scripts/gpu/check.sh build   configure + build everything (machine's torch, sm_90a)
 #   scripts/gpu/check.sh test    GPU tests (ctest -L gpu), gpt2-shape parity + fp16/bf16 report
 #   scripts/gpu/check.sh bench   gptbench run (synthetic 512+64, B1/B8, every variant) vs transformers
-#   scripts/gpu/check.sh all     the three in order
+#   scripts/gpu/check.sh profile where the time goes: --profile of flash graph decode (B1, B8) and of
+#                                sdpa/flash training steps (gpt2 shape, T 1024, bf16); top kernels printed,
+#                                reports (with the top-25 tables) under $OUT, Chrome traces in /tmp/profiles
+#   scripts/gpu/check.sh all     build, test and bench in order
 # The build folder build-gpu stays on the machine between calls while it is warm.
 # Full outputs go under $OUT; a short table is printed last.
 set -uo pipefail
@@ -51,12 +54,15 @@ bench() {
     --batch 1,8 --out "$OUT/hf_peer.json" 2>"$OUT/hf_peer.err" || { tail -5 "$OUT/hf_peer.err"; status=1; }
   : >"$OUT/run_synthetic.jsonl"
   for b in 1 8; do
-    # flash twice: eager decode steps, then CUDA-graph decode (what --decode auto picks for it).
-    for vd in standard:auto sdpa:auto flash:eager flash:auto flash+alibi:auto flash+sparse:auto; do
-      v=${vd%:*} d=${vd#*:}
-      "$BIN" run --model $model --variant "$v" --decode "$d" --dtype fp16 --device cuda --dataset synthetic \
+    # variant:decode:linear. flash three times: eager decode steps, CUDA-graph decode (what --decode
+    # auto picks for it), and CUDA-graph decode with the projections on cuBLAS (--linear aten): the
+    # A/B of our fused GEMV against ATen in one run.
+    for vdl in standard:auto:auto sdpa:auto:auto flash:eager:auto flash:auto:auto flash:auto:aten \
+               flash+alibi:auto:auto flash+sparse:auto:auto; do
+      IFS=: read -r v d l <<<"$vdl"
+      "$BIN" run --model $model --variant "$v" --decode "$d" --linear "$l" --dtype fp16 --device cuda --dataset synthetic \
         --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 8)) --warmup 2 \
-        --quiet --out /tmp/r.json >/dev/null 2>"$OUT/run_err.txt" || { echo "run $v B$b failed: $(tail -1 "$OUT/run_err.txt")"; status=1; continue; }
+        --quiet --out /tmp/r.json >/dev/null 2>"$OUT/run_err.txt" || { echo "run $v $d $l B$b failed: $(tail -1 "$OUT/run_err.txt")"; status=1; continue; }
       python3 -c "import json,sys; print(json.dumps(json.load(open('/tmp/r.json'))))" >>"$OUT/run_synthetic.jsonl"
     done
   done
@@ -68,7 +74,7 @@ for line in open(f"{out}/run_synthetic.jsonl"):
     r = json.loads(line); l = r["latency"]; m = r["memory"]
     print(f"  {r['attention']['variant']:12s} {r['decode']['mode']:10s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
           f"tpot p50 {l['tpot']['p50']:6.3f} ms  {l['tokens_per_s']:8.0f} tok/s  peak {m['peak_allocated_bytes']/2**20:6.0f} MiB"
-          f"  [{r['attention']['kernel']}]")
+          f"  [{r['attention']['kernel']} | {(r.get('linear') or {}).get('kernel')}]")
 try:
     h = json.load(open(f"{out}/hf_peer.json"))
     for x in h["results"]:
@@ -79,12 +85,44 @@ except FileNotFoundError:
 PY
 }
 
+profile() {
+  local model=/tmp/gpt2-init traces=/tmp/profiles text=$DATA/wikitext2_raw/wiki.test.raw
+  mkdir -p $traces
+  [ -f $model/model.safetensors ] || "$BIN" init --config gpt2 --seed 0 --out $model --tokenizer "$DATA/gpt2_tokenizer" >/dev/null
+  for b in 1 8; do
+    timeout 120 "$BIN" run --model $model --variant flash --dtype fp16 --device cuda --dataset synthetic \
+      --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 2)) --warmup 1 \
+      --quiet --profile $traces/decode_b$b.json --out "$OUT/profile_run_b$b.json" >/dev/null 2>"$OUT/profile_err.txt" \
+      || { echo "profile run B$b failed: $(tail -1 "$OUT/profile_err.txt")"; status=1; }
+  done
+  for vb in ${PROFILE_TRAIN:-sdpa:16 flash:16}; do
+    set -- ${vb/:/ }
+    timeout 150 "$BIN" train --model $model --dataset text --data-path "$text" --variant "$1" --precision bf16 \
+      --device cuda --seq-len 1024 --batch-size "$2" --steps 8 --warmup-steps 2 --timing-skip 3 --profile-steps 3 \
+      --eval-samples 4 --log-interval 10 --profile $traces/train_${1//+/_}.json --out /tmp/tp \
+      --report "$OUT/profile_train_${1//+/_}.json" --quiet 2>"$OUT/profile_err.txt" \
+      || { echo "profile train $1 failed: $(tail -1 "$OUT/profile_err.txt")"; status=1; }
+    rm -rf /tmp/tp
+  done
+  python3 - "$OUT" <<'PY'
+import glob, json, sys
+for f in sorted(glob.glob(f"{sys.argv[1]}/profile_*.json")):
+    p = json.load(open(f)).get("profile") or {}
+    t = p.get("totals", {})
+    print(f"== {f.split('/')[-1]}: {p.get('kind')}, {t.get('calls', '?')} launches ({t.get('distinct', '?')} distinct), "
+          f"{t.get('total_us', 0) / 1e3:.2f} ms of kernel time in {t.get('wall_us', 0) / 1e3:.2f} ms  {p.get('note') or ''}")
+    for row in p.get("top", [])[:15]:
+        print(f"  {row.get('percent', 0):5.1f}%  {row.get('calls', 0):6d} x {row.get('mean_us', 0):8.2f} us  {row.get('name', '')[:100]}")
+PY
+}
+
 case "$STAGE" in
   flashmodel) timeout 300 python3 tests/model/flash_vs_standard_gpu.py --report "$OUT/flash_vs_standard.json" | tail -30 ;;
   build) build || exit 1 ;;
   test) gpu_tests ;;
   bench) bench ;;
+  profile) profile ;;
   all) build || exit 1; gpu_tests; bench ;;
-  *) echo "usage: $0 build|test|bench|all"; exit 2 ;;
+  *) echo "usage: $0 build|test|bench|profile|all"; exit 2 ;;
 esac
 exit $status

@@ -81,6 +81,9 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
   cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash only) | eager")
       ->capture_default_str();
+  cmd->add_option("--linear", c->linear,
+                  "projections: auto (decode-sized ones on gptbench's fused GEMV kernel) | aten (cuBLAS via ATen)")
+      ->capture_default_str();
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
   cmd->add_option("--timing", *timing,
                   "generate | forward: forward times one forward pass per padded batch instead of generation "

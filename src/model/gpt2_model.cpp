@@ -28,28 +28,29 @@ FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
   return o;
 }
 
-// A projection through fused_linear, its implementation recorded in `log`.
-at::Tensor project(LinearPathLog& log, const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
+// A projection through fused_linear as `dispatch` allows, its implementation recorded there.
+at::Tensor project(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight, FusedLinearOptions o) {
+  o.allow_gemv = dispatch.allow_gemv;
   std::string path;
   at::Tensor y = kernels::fused_linear(x, weight, o, &path);
-  log.add(path);
+  dispatch.add(path);
   return y;
 }
 
 }  // namespace
 
-void LinearPathLog::add(const std::string& path) {
+void LinearDispatch::add(const std::string& path) {
   if (std::find(paths_.begin(), paths_.end(), path) == paths_.end()) paths_.push_back(path);
 }
 
-std::string LinearPathLog::joined() const {
+std::string LinearDispatch::joined() const {
   std::string out;
   for (const std::string& p : paths_) out += (out.empty() ? "" : "+") + p;
   return out;
 }
 
 SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                                     std::shared_ptr<LinearPathLog> paths)
+                                     std::shared_ptr<LinearDispatch> paths)
     : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)), paths_(std::move(paths)) {
   c_attn = register_module("c_attn", torch::nn::Linear(config.n_embd, 3 * config.n_embd));
   c_proj = register_module("c_proj", torch::nn::Linear(config.n_embd, config.n_embd));
@@ -91,7 +92,7 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
   return project(*paths_, y.transpose(1, 2).reshape({b, t, c}), c_proj->weight, proj);
 }
 
-MlpImpl::MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearPathLog> paths)
+MlpImpl::MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearDispatch> paths)
     : activation_(config.activation), paths_(std::move(paths)) {
   c_fc = register_module("c_fc", torch::nn::Linear(config.n_embd, config.mlp_width()));
   c_proj = register_module("c_proj", torch::nn::Linear(config.mlp_width(), config.n_embd));
@@ -109,7 +110,7 @@ at::Tensor MlpImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln)
 }
 
 BlockImpl::BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                     std::shared_ptr<LinearPathLog> paths) {
+                     std::shared_ptr<LinearDispatch> paths) {
   const auto ln = torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon);
   ln_1 = register_module("ln_1", torch::nn::LayerNorm(ln));
   attn = register_module("attn", SelfAttention(config, std::move(kernel), paths));
@@ -131,7 +132,7 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
   wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
   h = register_module("h", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_paths_));
+  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(
                                       torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon)));
   if (spec.alibi()) {
@@ -144,7 +145,7 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
 at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPositions& positions, KvCache* cache,
                                   LogitsMode mode) {
   const int64_t t = ids.size(1);
-  linear_paths_->clear();
+  linear_->clear();
   at::Tensor x = wte->forward(ids);  // (B, T, C)
   if (spec_.uses_learned_positions()) {
     // Positions count from each row's first real token; padding positions clamp to 0 (masked anyway).
@@ -158,7 +159,7 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
   }
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
   if (mode == LogitsMode::kHidden) return ln_f->forward(x);  // (B, T, C)
-  return project(*linear_paths_, x, wte->weight, after_layer_norm(ln_f));  // tied lm_head: (B, T', V)
+  return project(*linear_, x, wte->weight, after_layer_norm(ln_f));  // tied lm_head: (B, T', V)
 }
 
 std::unique_ptr<KvCache> Gpt2ModelImpl::make_cache(const at::Tensor& key_start, int64_t max_len) const {

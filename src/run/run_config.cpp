@@ -28,6 +28,7 @@ nlohmann::json to_json(const RunConfig& c) {
       {"limit", optional(c.limit)},
       {"split_seed", c.split_seed},
       {"decode", c.decode},
+      {"linear", c.linear},
       {"prompt_template", c.prompt_template},
       {"prompt_tokens", c.prompt_tokens},
       {"max_prompt_tokens", optional(c.max_prompt_tokens)},

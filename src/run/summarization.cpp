@@ -60,6 +60,8 @@ void validate(const RunConfig& c) {
     throw UsageError("--timing forward runs no generation: drop --num-beams");
   if (c.decode != "auto" && c.decode != "graph" && c.decode != "eager")
     throw UsageError(fmt::format("--decode: unknown mode \"{}\" (auto, graph, eager)", c.decode));
+  if (c.linear != "auto" && c.linear != "aten")
+    throw UsageError(fmt::format("--linear: unknown choice \"{}\" (auto, aten)", c.linear));
 }
 
 // A progress line on stderr when it is a terminal.
@@ -220,6 +222,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const Workload work = c.dataset == "synthetic" ? synthetic_workload(c, spec, dtype, device, loaded)
                                                  : dataset_workload(c, spec, dtype, device, loaded);
   model::Gpt2Model& m = loaded.model;
+  m->set_allow_gemv(c.linear == "auto");
   const auto& prompts = work.prompts;
   const int64_t n = static_cast<int64_t>(prompts.size());
   auto batch_ids = [&](int64_t first) {

@@ -101,6 +101,10 @@ def cpu_checks(tmp, tiny):
     check(0 < totals.get("total_us", 0) <= totals.get("wall_us", 0), "run: op self time within the wall time",
           json.dumps(totals))
     check(r.get("config", {}).get("profile") == str(trace), "run: config records --profile")
+    # Every report names what ran the projections; on the CPU that is always ATen.
+    check(r.get("linear") == {"kernel": "aten", "prefill": "aten", "decode": "aten"},
+          "run: the report's linear block says aten on the CPU", json.dumps(r.get("linear")))
+    check(r.get("config", {}).get("linear") == "auto", "run: config records --linear")
 
     quiet = gptbench(run + ["--profile", tmp / "quiet_trace.json", "--quiet"])
     check(quiet.returncode == 0 and "[profile]" not in quiet.stderr, "run --quiet prints no table", quiet.stderr[-300:])

@@ -27,6 +27,7 @@ struct FusedLinearOptions {
   // the device.
   at::Tensor kv_cache, kv_pos;
   int64_t kv_col0 = 0;
+  bool allow_gemv = true;  // false: always the ATen path (gptbench run --linear aten, A/B runs)
 };
 
 // "gemv_<dtype>_rows<M>" when the call runs our GEMV kernel, else "aten" (composite ATen ops).

@@ -19,10 +19,12 @@
 
 namespace gptbench::model {
 
-// Which implementation the projections of the last forward ran (kernels::fused_linear_path:
-// "gemv_fp16_rows1", "aten", ...), distinct names in call order; shared by a model's modules.
-class LinearPathLog {
+// How a model's projections run, shared by its modules: whether decode-sized ones may take
+// gptbench's GEMV kernel, and which implementation each one of the last forward ran
+// (kernels::fused_linear_path: "gemv_fp16_rows1", "aten", ...), distinct names in call order.
+class LinearDispatch {
  public:
+  bool allow_gemv = true;
   void clear() { paths_.clear(); }
   void add(const std::string& path);
   std::string joined() const;  // e.g. "gemv_fp16_rows8+aten"; "" before any forward
@@ -34,7 +36,7 @@ class LinearPathLog {
 class SelfAttentionImpl : public torch::nn::Module {
  public:
   SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                    std::shared_ptr<LinearPathLog> paths);
+                    std::shared_ptr<LinearDispatch> paths);
   // x: (B, T, C) -> x + attention(ln(x)): the residual branch and its add. With a cache, new
   // keys/values are stored at positions.q_pos0, or at the device position positions.q_pos (then
   // by the qkv projection itself, into the cache's device_position_buffer).
@@ -47,27 +49,27 @@ class SelfAttentionImpl : public torch::nn::Module {
  private:
   int64_t n_head_, head_dim_;
   std::shared_ptr<attention::AttentionImpl> kernel_;
-  std::shared_ptr<LinearPathLog> paths_;
+  std::shared_ptr<LinearDispatch> paths_;
 };
 TORCH_MODULE(SelfAttention);
 
 class MlpImpl : public torch::nn::Module {
  public:
-  MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearPathLog> paths);
+  MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearDispatch> paths);
   // x: (B, T, C) -> x + mlp(ln(x)): the residual branch and its add.
   at::Tensor forward(const at::Tensor& x, const torch::nn::LayerNorm& ln);
   torch::nn::Linear c_fc{nullptr}, c_proj{nullptr};
 
  private:
   Activation activation_;
-  std::shared_ptr<LinearPathLog> paths_;
+  std::shared_ptr<LinearDispatch> paths_;
 };
 TORCH_MODULE(Mlp);
 
 class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-            std::shared_ptr<LinearPathLog> paths);
+            std::shared_ptr<LinearDispatch> paths);
   at::Tensor forward(const at::Tensor& x, const attention::AttentionPositions& positions, KvCache* cache,
                      int64_t layer, const at::Tensor& slopes);
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
@@ -79,7 +81,7 @@ TORCH_MODULE(Block);
 // What forward returns: logits at every position, at the last one, or no logits at all: the final
 // hidden states ln_f(x) (B, T, C), for losses that apply the tied lm_head themselves in chunks.
 // The implementations the last forward ran: attention (AttentionImpl::last_kernel) and the
-// projections (LinearPathLog::joined).
+// projections (LinearDispatch::joined).
 struct KernelsRan {
   std::string attention, linear;
 };
@@ -102,7 +104,9 @@ class Gpt2ModelImpl : public torch::nn::Module {
   const Gpt2Config& config() const { return config_; }
   const attention::AttentionSpec& spec() const { return spec_; }
   std::string last_kernel() const { return kernel_->last_kernel(); }  // the attention kernel
-  KernelsRan last_kernels() const { return {kernel_->last_kernel(), linear_paths_->joined()}; }
+  // false: every projection runs ATen ops (cuBLAS), for A/B runs against the GEMV kernel.
+  void set_allow_gemv(bool allow) { linear_->allow_gemv = allow; }
+  KernelsRan last_kernels() const { return {kernel_->last_kernel(), linear_->joined()}; }
   // The cache this model's variant needs: rolling for sliding windows, dense (max_len) otherwise.
   std::unique_ptr<KvCache> make_cache(const at::Tensor& key_start, int64_t max_len) const;
 
@@ -114,7 +118,7 @@ class Gpt2ModelImpl : public torch::nn::Module {
   Gpt2Config config_;
   attention::AttentionSpec spec_;
   std::shared_ptr<attention::AttentionImpl> kernel_;
-  std::shared_ptr<LinearPathLog> linear_paths_ = std::make_shared<LinearPathLog>();
+  std::shared_ptr<LinearDispatch> linear_ = std::make_shared<LinearDispatch>();
   at::Tensor alibi_slopes_;  // (H,) fp32, undefined without ALiBi
 };
 TORCH_MODULE(Gpt2Model);

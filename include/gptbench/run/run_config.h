@@ -50,6 +50,9 @@ struct RunConfig {
   // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash, dense
   // cache, CUDA) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
   std::string decode = "auto";
+  // Projections: "auto" runs decode-sized ones (<= 8 rows, fp16/bf16, CUDA) on gptbench's GEMV
+  // kernel with LayerNorm, bias, GELU, residual and KV store fused in; "aten" always runs ATen ops.
+  std::string linear = "auto";
   bool stemmer = true;
   // Output
   std::string out_path;          // JSON report (atomic)
