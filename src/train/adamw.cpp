@@ -76,7 +76,8 @@ void AdamW::step(double lr, const at::Tensor& found_inf) {
     at::_fused_adamw_(p, g, m, v, {}, s, lr, options_.beta1, options_.beta2, group.weight_decay, options_.eps,
                       /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt, inf);
     // A skipped step (inf/nan gradients under fp16) does not count, as in torch.optim's fused path.
-    if (found_inf.defined()) at::_foreach_sub_(s, found_inf);
+    // The list overload, as torch.optim does: a lone Tensor would convert to a one-element TensorList.
+    if (found_inf.defined()) at::_foreach_sub_(s, std::vector<at::Tensor>(s.size(), found_inf));
   }
 }
 

@@ -65,31 +65,37 @@ LossAndGrads run_chunks(const at::Tensor& hidden, const at::Tensor& weight, cons
   const int64_t channels = hidden.size(2), vocab = weight.size(0);
   const at::Tensor h = hidden.reshape({-1, channels}).to(o.compute_dtype);  // (N, C)
   const at::Tensor t = targets.reshape({-1});                               // (N,)
-  const at::Tensor w = weight.to(o.compute_dtype);                          // (V, C)
   const int64_t rows = h.size(0);
   const auto acc = hidden.options().dtype(accumulation_dtype(o.compute_dtype));
+  // The vocabulary padded to kRowAlign with zero weight rows: every GEMM dimension is then a multiple of 64,
+  // which cuBLAS needs for its fast kernels (V = 50257 made it pick alignment-1 sm75 kernels, 5x slower:
+  // bench/results/train_h100_2026-11-23.md). The padded logits are 0, their dlogits never reach grad_hidden
+  // (zero weight rows) and their grad_weight rows are cut off at the end.
+  const int64_t padded = (vocab + kRowAlign - 1) / kRowAlign * kRowAlign;
+  const at::Tensor w = at::zeros({padded, channels}, h.options());  // (Vp, C)
+  w.narrow(0, 0, vocab).copy_(weight);
 
   LossAndGrads r;
   r.loss = at::zeros({}, acc);
-  at::Tensor grad_h = want_grad_hidden ? at::empty({rows, channels}, acc) : at::Tensor();  // (N, C)
-  at::Tensor grad_w = want_grad_weight ? at::zeros({vocab, channels}, acc) : at::Tensor();  // (V, C)
+  at::Tensor grad_h = want_grad_hidden ? at::empty({rows, channels}, acc) : at::Tensor();   // (N, C)
+  at::Tensor grad_w = want_grad_weight ? at::zeros({padded, channels}, acc) : at::Tensor();  // (Vp, C)
   const auto mode = want_grad_hidden || want_grad_weight ? kernels::ClassifierGrad::kWrite
                                                          : kernels::ClassifierGrad::kSkip;
   const int64_t chunk = std::min(o.chunk_rows, rows);
-  const int64_t padded = (vocab + kRowAlign - 1) / kRowAlign * kRowAlign;
   const at::Tensor scratch = at::empty({chunk, padded}, h.options());  // the only logits ever held
   for (int64_t start = 0; start < rows; start += chunk) {
     const int64_t n = std::min(chunk, rows - start);
-    const at::Tensor hc = h.narrow(0, start, n);                   // (n, C)
-    at::Tensor logits = scratch.narrow(0, 0, n).narrow(1, 0, vocab);  // (n, V), row stride `padded`
-    at::mm_out(logits, hc, w.t());
+    const at::Tensor hc = h.narrow(0, start, n);          // (n, C)
+    at::Tensor all = scratch.narrow(0, 0, n);             // (n, Vp)
+    at::mm_out(all, hc, w.t());
+    at::Tensor logits = all.narrow(1, 0, vocab);        // (n, V), row stride Vp
     r.loss += kernels::classifier_loss_grad_(logits, t.narrow(0, start, n), kIgnoreTarget, mode).sum();
-    // logits now hold dlogits (n, V) in the compute dtype.
-    if (want_grad_hidden) mm_into(grad_h.narrow(0, start, n), logits, w);
-    if (want_grad_weight) addmm_into(grad_w, logits.t(), hc);
+    // `all` now holds dlogits (n, V) in the compute dtype, then the padded columns' logits (0).
+    if (want_grad_hidden) mm_into(grad_h.narrow(0, start, n), all, w);
+    if (want_grad_weight) addmm_into(grad_w, all.t(), hc);
   }
   if (want_grad_hidden) r.grad_hidden = grad_h.view(hidden.sizes()).to(hidden.scalar_type());
-  if (want_grad_weight) r.grad_weight = grad_w.to(weight.scalar_type());
+  if (want_grad_weight) r.grad_weight = grad_w.narrow(0, 0, vocab).to(weight.scalar_type());
   return r;
 }
 

@@ -135,9 +135,12 @@ TEST(AdamW, MatchesTheFormulaAndSkipsDecayOnVectors) {
 }
 
 TEST(LossScaler, SkipsInfiniteStepsAndBacksOff) {
-  at::Tensor w = at::ones({2, 2}).requires_grad_(true);
-  AdamW opt({{"w", w}}, {0.9, 0.95, 1e-8, 0.0});
+  // Two matrices in one group: the skipped-step bookkeeping runs over lists of several tensors (a lone
+  // found_inf once converted to a one-element list and failed with more than one parameter).
+  at::Tensor w = at::ones({2, 2}).requires_grad_(true), v = at::ones({3, 2}).requires_grad_(true);
+  AdamW opt({{"w", w}, {"v", v}}, {0.9, 0.95, 1e-8, 0.0});
   LossScaler scaler(c10::Device(c10::kCPU), /*enabled=*/true);
+  v.mutable_grad() = at::zeros({3, 2});
   const double scale0 = scaler.scale().item<double>();
   EXPECT_EQ(scale0, 65536.0);
   // Gradients that overflowed: the step is skipped (weights and step count unchanged), the scale halves.
@@ -148,6 +151,7 @@ TEST(LossScaler, SkipsInfiniteStepsAndBacksOff) {
   scaler.update(found_inf);
   EXPECT_TRUE(at::equal(w.detach(), at::ones({2, 2})));
   EXPECT_EQ(opt.state().at("step.w").item<double>(), 0.0);
+  EXPECT_EQ(opt.state().at("step.v").item<double>(), 0.0);
   EXPECT_EQ(scaler.scale().item<double>(), scale0 / 2);
   // Finite scaled gradients are unscaled before the step.
   w.mutable_grad() = at::full({2, 2}, 3.0 * scale0 / 2);
@@ -156,6 +160,7 @@ TEST(LossScaler, SkipsInfiniteStepsAndBacksOff) {
   EXPECT_TRUE(at::allclose(w.grad(), at::full({2, 2}, 3.0)));
   opt.step(0.1, found_inf);
   EXPECT_EQ(opt.state().at("step.w").item<double>(), 1.0);
+  EXPECT_EQ(opt.state().at("step.v").item<double>(), 1.0);
   EXPECT_FALSE(at::equal(w.detach(), at::ones({2, 2})));
 }
 
