@@ -11,7 +11,8 @@
 #include <c10/util/StringUtil.h>        // c10::str
 #include <c10/core/GradMode.h>           // at::GradMode
 
-#include <cstdint>  // int64_t, uintptr_t
+#include <algorithm>  // std::min
+#include <cstdint>    // int64_t, uintptr_t
 #include <string>   // std::string, std::to_string
 #include <vector>   // std::vector
 
@@ -26,6 +27,8 @@
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 
 namespace gptbench::kernels {
+
+static_assert(kGemvMaxRows == kGemvKernelMaxRows, "fused_linear.h states the kernel's row limit");
 namespace {
 
 std::string sizes_of(at::IntArrayRef sizes) { return c10::str(sizes); }
@@ -75,7 +78,7 @@ bool aligned16(const at::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_
 
 // Why the GEMV kernel cannot take this call ("" when it can).
 const char* gemv_unsupported(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
-  if (!o.allow_gemv) return "disabled";
+  if (o.gemv_max_rows <= 0) return "disabled";
   if (!gemv_kernel_compiled()) return "not compiled";
   if (!x.is_cuda()) return "not CUDA";
   if (at::GradMode::is_enabled()) return "autograd";
@@ -85,7 +88,7 @@ const char* gemv_unsupported(const at::Tensor& x, const at::Tensor& weight, cons
     if (t->defined() && (t->scalar_type() != dtype || t->device() != x.device())) return "mixed dtypes or devices";
   }
   const int64_t k = weight.size(1), rows = k == 0 ? 0 : x.numel() / k;
-  if (rows < 1 || rows > kGemvMaxRows) return "rows";
+  if (rows < 1 || rows > std::min<int64_t>(o.gemv_max_rows, kGemvMaxRows)) return "rows";
   if (k % 8 != 0 || rows * k * static_cast<int64_t>(x.element_size()) > kGemvMaxSharedBytes) return "K";
   if (weight.size(0) > (int64_t{1} << 30)) return "N";
   if (!weight.is_contiguous() || !aligned16(weight)) return "weight layout";

@@ -53,12 +53,14 @@ bench() {
   timeout 240 python3 scripts/bench/hf_generate_peer.py --model $model --prompt-tokens 512 --new-tokens 64 \
     --batch 1,8 --out "$OUT/hf_peer.json" 2>"$OUT/hf_peer.err" || { tail -5 "$OUT/hf_peer.err"; status=1; }
   : >"$OUT/run_synthetic.jsonl"
-  for b in 1 8; do
-    # variant:decode:linear. flash three times: eager decode steps, CUDA-graph decode (what --decode
-    # auto picks for it), and CUDA-graph decode with the projections on cuBLAS (--linear aten): the
-    # A/B of our fused GEMV against ATen in one run.
-    for vdl in standard:auto:auto sdpa:auto:auto flash:eager:auto flash:auto:auto flash:auto:aten \
-               flash+alibi:auto:auto flash+sparse:auto:auto; do
+  for b in 1 2 4 8; do
+    # variant:decode:linear. At B 1 and 8 every variant, flash also with eager decode steps; at every B
+    # flash's CUDA-graph decode with the projections on our GEMV (--linear gemv) and on cuBLAS (--linear
+    # aten): the A/B that sets kGemvDefaultMaxRows (include/gptbench/kernels/fused_linear.h).
+    local cells="flash:auto:gemv flash:auto:aten"
+    [ $b = 1 ] || [ $b = 8 ] && cells="standard:auto:auto sdpa:auto:auto flash:eager:auto flash:auto:auto $cells \
+      flash+alibi:auto:auto flash+sparse:auto:auto"
+    for vdl in $cells; do
       IFS=: read -r v d l <<<"$vdl"
       "$BIN" run --model $model --variant "$v" --decode "$d" --linear "$l" --dtype fp16 --device cuda --dataset synthetic \
         --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 8)) --warmup 2 \
@@ -72,7 +74,7 @@ out = sys.argv[1]
 print("== gptbench run, synthetic 512-token prompt + 64 new tokens, fp16")
 for line in open(f"{out}/run_synthetic.jsonl"):
     r = json.loads(line); l = r["latency"]; m = r["memory"]
-    print(f"  {r['attention']['variant']:12s} {r['decode']['mode']:10s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
+    print(f"  {r['attention']['variant']:12s} {r['decode']['mode']:10s} {r['config'].get('linear', ''):4s} B{r['config']['batch_size']}: ttft p50 {l['ttft']['p50']:7.2f} ms  "
           f"tpot p50 {l['tpot']['p50']:6.3f} ms  {l['tokens_per_s']:8.0f} tok/s  peak {m['peak_allocated_bytes']/2**20:6.0f} MiB"
           f"  [{r['attention']['kernel']} | {(r.get('linear') or {}).get('kernel')}]")
 try:

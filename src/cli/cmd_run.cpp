@@ -82,7 +82,8 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash only) | eager")
       ->capture_default_str();
   cmd->add_option("--linear", c->linear,
-                  "projections: auto (decode-sized ones on gptbench's fused GEMV kernel) | aten (cuBLAS via ATen)")
+                  "projections: auto (decode batches of <= 4 rows on gptbench's fused GEMV kernel) | aten (cuBLAS via "
+                  "ATen) | gemv (the GEMV up to its 8 rows, for A/B runs)")
       ->capture_default_str();
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
   cmd->add_option("--timing", *timing,

@@ -30,7 +30,7 @@ FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
 
 // A projection through fused_linear as `dispatch` allows, its implementation recorded there.
 at::Tensor project(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight, FusedLinearOptions o) {
-  o.allow_gemv = dispatch.allow_gemv;
+  o.gemv_max_rows = dispatch.gemv_max_rows;
   std::string path;
   at::Tensor y = kernels::fused_linear(x, weight, o, &path);
   dispatch.add(path);

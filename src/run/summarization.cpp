@@ -24,6 +24,7 @@
 #include "gptbench/eval/python_text.h"      // replace_invalid_utf8
 #include "gptbench/eval/score.h"            // score_texts
 #include "gptbench/io/atomic_file.h"        // write_file_atomic
+#include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/model/beam_search.h"     // generate_beam
 #include "gptbench/model/checkpoint.h"      // load_model, parse_dtype, parse_device
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
@@ -60,8 +61,8 @@ void validate(const RunConfig& c) {
     throw UsageError("--timing forward runs no generation: drop --num-beams");
   if (c.decode != "auto" && c.decode != "graph" && c.decode != "eager")
     throw UsageError(fmt::format("--decode: unknown mode \"{}\" (auto, graph, eager)", c.decode));
-  if (c.linear != "auto" && c.linear != "aten")
-    throw UsageError(fmt::format("--linear: unknown choice \"{}\" (auto, aten)", c.linear));
+  if (c.linear != "auto" && c.linear != "aten" && c.linear != "gemv")
+    throw UsageError(fmt::format("--linear: unknown choice \"{}\" (auto, aten, gemv)", c.linear));
 }
 
 // A progress line on stderr when it is a terminal.
@@ -213,6 +214,9 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
   const c10::ScalarType dtype = model::parse_dtype(c.dtype);
   const c10::Device device = resolve_device(c.device);
+  // What tensors hold before this run loads anything: 0 in a fresh process; in a sweep, whatever an
+  // earlier cell left behind (it would count in this run's peak).
+  const int64_t resident_at_start = bench::read_peak_memory(device).allocated_now;
   // --profile: an unwritable trace fails here, and CUPTI is set up before the warm-up captures graphs.
   std::optional<bench::Profiler> profiler;
   if (!c.profile_path.empty()) profiler.emplace(c.profile_path, device);
@@ -222,7 +226,9 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const Workload work = c.dataset == "synthetic" ? synthetic_workload(c, spec, dtype, device, loaded)
                                                  : dataset_workload(c, spec, dtype, device, loaded);
   model::Gpt2Model& m = loaded.model;
-  m->set_allow_gemv(c.linear == "auto");
+  m->set_gemv_max_rows(c.linear == "aten"   ? 0
+                       : c.linear == "gemv" ? kernels::kGemvKernelMaxRows
+                                            : kernels::kGemvDefaultMaxRows);
   const auto& prompts = work.prompts;
   const int64_t n = static_cast<int64_t>(prompts.size());
   auto batch_ids = [&](int64_t first) {
@@ -406,6 +412,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
                       {"peak_reserved_bytes", peaks.peak_reserved},
                       {"weights_bytes", loaded.weight_bytes},
                       {"kv_cache_bytes", kv_bytes},
+                      {"resident_at_start_bytes", resident_at_start},
                       {"measured", device.is_cuda()}};
   // Profiled batches ran under the profiler: their latencies include its overhead.
   report["profile"] = profile ? bench::to_json(*profile) : nlohmann::json(nullptr);

@@ -135,7 +135,7 @@ def main():
         expect(run + ["--prompt-template", "Summarize:"], 2, "--prompt-template")
         expect(run + ["--batch-size", "0"], 2, "--batch-size")
         expect(run + ["--task", "translate"], 2, "--task")
-        expect(run + ["--linear", "cublas"], 2, "--linear", "cublas")
+        expect(run + ["--linear", "cublas"], 2, "--linear", "cublas", "gemv")
         expect(run + ["--kl-against", "alibi"], 2, "--kl-against")
         expect(run + ["--timing", "wallclock"], 2, "--timing")
         expect(run + ["--no-repeat-ngram-size", "2"], 2, "--num-beams")

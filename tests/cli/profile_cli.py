@@ -105,6 +105,8 @@ def cpu_checks(tmp, tiny):
     check(r.get("linear") == {"kernel": "aten", "prefill": "aten", "decode": "aten"},
           "run: the report's linear block says aten on the CPU", json.dumps(r.get("linear")))
     check(r.get("config", {}).get("linear") == "auto", "run: config records --linear")
+    check(r.get("memory", {}).get("resident_at_start_bytes") == 0, "run: memory.resident_at_start_bytes is 0 on the CPU",
+          json.dumps(r.get("memory")))
 
     quiet = gptbench(run + ["--profile", tmp / "quiet_trace.json", "--quiet"])
     check(quiet.returncode == 0 and "[profile]" not in quiet.stderr, "run --quiet prints no table", quiet.stderr[-300:])

@@ -54,6 +54,7 @@ Inputs make_inputs(const GemvCase& c) {
   if (c.bias) in.o.bias = (0.5 * at::randn({c.n}, opt.dtype(at::kFloat))).to(c.dtype);
   if (c.residual) in.o.residual = at::randn({c.rows, 1, c.n}, opt);
   in.o.activation = c.activation;
+  in.o.gemv_max_rows = 8;  // every row count the kernel is built for
   return in;
 }
 
@@ -198,6 +199,14 @@ TEST(FusedLinearGpu, FallsBackToAtenWhereTheKernelDoesNotApply) {
   {
     c10::InferenceMode inference;
     EXPECT_EQ(fused_linear_path(at::randn({9, 64}, opt), at::randn({32, 64}, opt), {}), "aten");  // 9 rows
+    // Past the default row limit cuBLAS is faster; a raised limit reaches the kernel's 8 rows, no further.
+    const int64_t past = kGemvDefaultMaxRows + 1;
+    EXPECT_EQ(fused_linear_path(at::randn({past, 64}, opt), at::randn({32, 64}, opt), {}), "aten");
+    FusedLinearOptions raised;
+    raised.gemv_max_rows = 64;
+    EXPECT_EQ(fused_linear_path(at::randn({past, 64}, opt), at::randn({32, 64}, opt), raised),
+              "gemv_fp16_rows" + std::to_string(past));
+    EXPECT_EQ(fused_linear_path(at::randn({9, 64}, opt), at::randn({32, 64}, opt), raised), "aten");
     EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt.dtype(at::kFloat)), at::randn({32, 64}, opt.dtype(at::kFloat)), {}),
               "aten");  // fp32
     EXPECT_EQ(fused_linear_path(at::randn({2, 60}, opt), at::randn({32, 60}, opt), {}), "aten");  // K % 8

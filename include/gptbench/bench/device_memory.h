@@ -16,6 +16,8 @@ struct MemoryPeaks {
 
 void reset_peak_memory(c10::Device device);      // no-op on the CPU
 MemoryPeaks read_peak_memory(c10::Device device);  // zeros on the CPU
-void release_cached_memory(c10::Device device);   // frees the allocator's unused blocks
+// Frees the allocator's unused blocks and ATen's cuBLAS workspaces (after a device synchronize);
+// call it between runs of one process, with no CUDA graph alive.
+void release_cached_memory(c10::Device device);
 
 }  // namespace gptbench::bench

@@ -1,7 +1,7 @@
 // One projection of the transformer with everything around it that a decode step would otherwise
 // launch separately:   out = act(LN?(x) @ weight^T + bias) + residual
 // and, for the qkv projection of a decode step, the store of the step's key and value into a
-// dense KV cache. Decode-sized inputs (1..8 rows, fp16/bf16, CUDA, no autograd) run gptbench's
+// dense KV cache. Decode-sized inputs (1..gemv_max_rows rows, fp16/bf16, CUDA, no autograd) run gptbench's
 // GEMV kernel (kernels/gemv.cu); everything else runs the same math as ATen ops (cuBLAS GEMMs on
 // CUDA), which is also the CPU implementation and the tests' reference. fused_linear_path says
 // which one a call takes, so reports name the kernel that ran.
@@ -9,9 +9,17 @@
 
 #include <ATen/core/Tensor.h>  // at::Tensor
 
-#include <string>  // std::string
+#include <cstdint>  // int64_t
+#include <string>   // std::string
 
 namespace gptbench::kernels {
+
+// Rows up to which the GEMV serves a call by default. Measured on the H100 (gpt2 shape, fp16, graph
+// decode, 512+64 tokens; bench/results/gemv_h100_2026-11-23.md): the GEMV beats cuBLAS at 1 row
+// (0.465 against 0.599 ms/token) and loses at 8 (0.801 against 0.661); its kernel time grows about
+// linearly with the rows, cuBLAS's stays flat, which puts the crossing near 4 rows (not yet measured).
+inline constexpr int64_t kGemvDefaultMaxRows = 4;
+inline constexpr int64_t kGemvKernelMaxRows = 8;  // what the kernel is built for (kernels/gemv_params.h)
 
 enum class LinearActivation { kNone, kGeluTanh, kGeluErf };  // GELU: tanh approximation or exact (erf)
 
@@ -27,7 +35,10 @@ struct FusedLinearOptions {
   // the device.
   at::Tensor kv_cache, kv_pos;
   int64_t kv_col0 = 0;
-  bool allow_gemv = true;  // false: always the ATen path (gptbench run --linear aten, A/B runs)
+  // The most rows the GEMV takes; more go to cuBLAS. The kernel is built for up to kGemvKernelMaxRows
+  // (tests and A/B runs raise the limit to that: gptbench run --linear gemv); 0 never takes the GEMV
+  // (--linear aten).
+  int64_t gemv_max_rows = kGemvDefaultMaxRows;
 };
 
 // "gemv_<dtype>_rows<M>" when the call runs our GEMV kernel, else "aten" (composite ATen ops).

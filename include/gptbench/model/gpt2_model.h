@@ -14,17 +14,18 @@
 #include <vector>  // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec, AttentionImpl, AttentionPositions
+#include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows
 #include "gptbench/model/gpt2_config.h"    // Gpt2Config
 #include "gptbench/model/kv_cache.h"       // KvCache
 
 namespace gptbench::model {
 
-// How a model's projections run, shared by its modules: whether decode-sized ones may take
-// gptbench's GEMV kernel, and which implementation each one of the last forward ran
+// How a model's projections run, shared by its modules: up to how many rows they may take
+// gptbench's GEMV kernel (FusedLinearOptions::gemv_max_rows), and which implementation each one of the last forward ran
 // (kernels::fused_linear_path: "gemv_fp16_rows1", "aten", ...), distinct names in call order.
 class LinearDispatch {
  public:
-  bool allow_gemv = true;
+  int64_t gemv_max_rows = kernels::kGemvDefaultMaxRows;
   void clear() { paths_.clear(); }
   void add(const std::string& path);
   std::string joined() const;  // e.g. "gemv_fp16_rows8+aten"; "" before any forward
@@ -104,8 +105,9 @@ class Gpt2ModelImpl : public torch::nn::Module {
   const Gpt2Config& config() const { return config_; }
   const attention::AttentionSpec& spec() const { return spec_; }
   std::string last_kernel() const { return kernel_->last_kernel(); }  // the attention kernel
-  // false: every projection runs ATen ops (cuBLAS), for A/B runs against the GEMV kernel.
-  void set_allow_gemv(bool allow) { linear_->allow_gemv = allow; }
+  // Up to how many rows projections take the GEMV: 0 runs every one on ATen ops (cuBLAS),
+  // kernels::kGemvKernelMaxRows every one the kernel can serve (A/B runs).
+  void set_gemv_max_rows(int64_t rows) { linear_->gemv_max_rows = rows; }
   KernelsRan last_kernels() const { return {kernel_->last_kernel(), linear_->joined()}; }
   // The cache this model's variant needs: rolling for sliding windows, dense (max_len) otherwise.
   std::unique_ptr<KvCache> make_cache(const at::Tensor& key_start, int64_t max_len) const;

@@ -50,8 +50,10 @@ struct RunConfig {
   // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash, dense
   // cache, CUDA) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
   std::string decode = "auto";
-  // Projections: "auto" runs decode-sized ones (<= 8 rows, fp16/bf16, CUDA) on gptbench's GEMV
-  // kernel with LayerNorm, bias, GELU, residual and KV store fused in; "aten" always runs ATen ops.
+  // Projections: "auto" runs decode-sized ones (<= kGemvDefaultMaxRows rows, fp16/bf16, CUDA) on
+  // gptbench's GEMV kernel with LayerNorm, bias, GELU, residual and KV store fused in, the rest on
+  // ATen ops; "aten" always runs ATen ops; "gemv" takes the GEMV wherever its kernel applies (<= 8
+  // rows), for A/B runs past the default limit.
   std::string linear = "auto";
   bool stemmer = true;
   // Output
