@@ -79,7 +79,7 @@ void register_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
   cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
-  cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash only) | eager")
+  cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash variants; sliding windows then keep a dense cache) | eager")
       ->capture_default_str();
   cmd->add_option("--linear", c->linear,
                   "projections: auto (decode batches of <= 4 rows on gptbench's fused GEMV kernel) | aten (cuBLAS via "

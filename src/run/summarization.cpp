@@ -407,7 +407,12 @@ nlohmann::json run_summarization(const RunConfig& c) {
                       {"prefill_graph_captures", graphs.stats().prefill},
                       {"graph_capture_ms", graphs.stats().ms},
                       {"wasted_steps", wasted_steps},
-                      {"prefill_graph_batches", prefill_graph_batches}};
+                      {"prefill_graph_batches", prefill_graph_batches},
+                      // The KV cache generation used: sliding-window variants keep a rolling one
+                      // (G + W slots) except under graph decode, which keeps a dense one (decode_graph.h).
+                      {"kv_cache", c.timing == TimingMode::kForward ? nlohmann::json(nullptr)
+                                   : (greedy && gen_stats.graph_decode) || !spec.sparse() ? nlohmann::json("dense")
+                                                                                          : nlohmann::json("rolling")}};
   report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
                       {"peak_reserved_bytes", peaks.peak_reserved},
                       {"weights_bytes", loaded.weight_bytes},

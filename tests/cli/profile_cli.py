@@ -107,6 +107,17 @@ def cpu_checks(tmp, tiny):
     check(r.get("config", {}).get("linear") == "auto", "run: config records --linear")
     check(r.get("memory", {}).get("resident_at_start_bytes") == 0, "run: memory.resident_at_start_bytes is 0 on the CPU",
           json.dumps(r.get("memory")))
+    check(r.get("decode", {}).get("kv_cache") == "dense", "run: decode.kv_cache names the dense cache",
+          json.dumps(r.get("decode")))
+    # A sliding window decoded eagerly keeps the rolling cache of G + W slots, and its bytes say so.
+    sparse_report = tmp / "sparse_report.json"
+    res = gptbench(run + ["--variant", "sparse", "--window", 8, "--global-tokens", 2, "--out", sparse_report])
+    s = load_json(sparse_report) if res.returncode == 0 else {}
+    cfg = json.loads((tiny / "config.json").read_text())
+    slots_bytes = 2 * cfg["n_layer"] * 2 * cfg["n_head"] * (8 + 2) * (cfg["n_embd"] // cfg["n_head"]) * 4
+    check(s.get("decode", {}).get("kv_cache") == "rolling" and s.get("memory", {}).get("kv_cache_bytes") == slots_bytes,
+          "run sparse: decode.kv_cache rolling, kv_cache_bytes of G + W slots",
+          f"{json.dumps(s.get('decode'))} {s.get('memory', {}).get('kv_cache_bytes')} vs {slots_bytes}")
 
     quiet = gptbench(run + ["--profile", tmp / "quiet_trace.json", "--quiet"])
     check(quiet.returncode == 0 and "[profile]" not in quiet.stderr, "run --quiet prints no table", quiet.stderr[-300:])

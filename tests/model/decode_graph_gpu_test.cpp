@@ -26,7 +26,7 @@ model::Gpt2Config graph_config(int64_t eos) {
 }
 
 // The same seeded weights under `variant`, fp16 on the GPU.
-model::Gpt2Model make_model(const std::string& variant, int64_t eos) {
+model::Gpt2Model make_model(const std::string& variant, int64_t eos, const attention::VariantFlags& flags = {}) {
   torch::manual_seed(7);
   model::Gpt2Model base(graph_config(eos), attention::parse_variant("standard", {}));
   // Random weights with a tied lm_head repeat the prompt's last token forever (its embedding dominates
@@ -37,7 +37,7 @@ model::Gpt2Model make_model(const std::string& variant, int64_t eos) {
     c10::NoGradGuard no_grad;
     base->named_parameters()["ln_f.weight"].neg_();
   }
-  model::Gpt2Model m(base->config(), attention::parse_variant(variant, {}));
+  model::Gpt2Model m(base->config(), attention::parse_variant(variant, flags));
   model::copy_parameters(base, m);
   m->to(c10::Device(c10::kCUDA, 0), at::kHalf);
   m->eval();
@@ -78,12 +78,20 @@ void expect_same(const Generated& eager, const Generated& graph, const std::stri
 TEST(DecodeGraph, SameTokensAsEagerDecode) {
   SKIP_WITHOUT_CUDA();
   const gptbench::testing::Prompts prompts = gptbench::testing::random_prompts({37, 5, 20}, 11);
-  for (const std::string variant : {"flash", "flash+alibi"}) {
-    model::Gpt2Model m = make_model(variant, /*eos=*/-1);
+  // flash+sparse with W 16 and 2 sinks, so that decode runs far past the window: eagerly from the
+  // rolling cache (16 + 2 slots), in the graph from a dense cache through the window policy.
+  for (const std::string variant : {"flash", "flash+alibi", "flash+sparse"}) {
+    const bool sparse = variant == "flash+sparse";
+    model::Gpt2Model m = make_model(variant, /*eos=*/-1, sparse ? attention::VariantFlags{16, 2} : attention::VariantFlags{});
     model::DecodeGraphs graphs;
     const Generated eager = generate(m, prompts, 40, 0, nullptr);
     const Generated graph = generate(m, prompts, 40, 0, &graphs);
     expect_same(eager, graph, variant);
+    if (sparse) {
+      EXPECT_NE(eager.stats.decode_kernel.find("window_rolling"), std::string::npos) << eager.stats.decode_kernel;
+      EXPECT_NE(graph.stats.decode_kernel.find("_window"), std::string::npos) << graph.stats.decode_kernel;
+      EXPECT_EQ(graph.stats.decode_kernel.find("rolling"), std::string::npos) << graph.stats.decode_kernel;
+    }
     EXPECT_EQ(graph.out[0].tokens.size(), 40u) << variant;
     EXPECT_NE(graph.stats.decode_kernel.find("flash_decode"), std::string::npos) << graph.stats.decode_kernel;
     // Both decode paths run the projections through our GEMV (3 rows, fp16), the KV store fused
@@ -153,11 +161,12 @@ TEST(DecodeGraph, EarlyEosAndMinNewTokens) {
 TEST(DecodeGraph, UnsupportedVariantsDecodeEagerlyAndSayWhy) {
   SKIP_WITHOUT_CUDA();
   EXPECT_NE(model::decode_graph_unsupported_reason(make_model("standard", -1)).find("flash"), std::string::npos);
-  EXPECT_NE(model::decode_graph_unsupported_reason(make_model("flash+sparse", -1)).find("rolling"), std::string::npos);
+  EXPECT_NE(model::decode_graph_unsupported_reason(make_model("sdpa+sparse", -1)).find("flash"), std::string::npos);
   EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash", -1)), "");
-  model::Gpt2Model sparse = make_model("flash+sparse", -1);
+  EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash+sparse", -1)), "");
+  model::Gpt2Model sdpa = make_model("sdpa", -1);
   model::DecodeGraphs graphs;
-  const Generated r = generate(sparse, gptbench::testing::random_prompts({10}, 4), 8, 0, &graphs);
+  const Generated r = generate(sdpa, gptbench::testing::random_prompts({10}, 4), 8, 0, &graphs);
   EXPECT_FALSE(r.stats.graph_decode);
   EXPECT_EQ(graphs.stats().decode, 0);
 }

@@ -11,7 +11,10 @@
 // (batch size, cache capacity). The prefill that fills the cache is captured too, per prompt
 // length, once a length has been seen twice: lengths that never repeat (a dataset's varied
 // prompts) run eagerly rather than paying a capture each. Only the flash kernel reads a device position, so only flash
-// variants with a dense cache are captured; others decode eagerly, and reports say which ran.
+// variants are captured; others decode eagerly, and reports say which ran. Sliding-window variants
+// keep a dense cache here (memory O(prompt + new tokens) instead of the rolling cache's O(G + W):
+// the ring's slots follow host positions), while the kernel's window policy still attends to the
+// sinks and the last W keys only, so the cost per token stays O(G + W); reports name the cache.
 #pragma once
 
 #include <ATen/core/Tensor.h>  // at::Tensor
