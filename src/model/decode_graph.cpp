@@ -21,6 +21,8 @@
 #include <c10/cuda/CUDAStream.h>   // c10::cuda::getStreamFromPool, getCurrentCUDAStream
 #endif
 
+#include <fmt/format.h>  // fmt::format
+
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 #include "gptbench/util/error.h"  // Error
 
@@ -38,6 +40,17 @@ std::string decode_graph_unsupported_reason(const Gpt2Model& model) {
   // by host positions); the flash kernel's window policy still reads only the sinks and the window.
   return "";
 #endif
+}
+
+std::string decode_graph_declined_reason(const Gpt2Model& model, int64_t max_len) {
+  std::string why_not = decode_graph_unsupported_reason(model);
+  const attention::AttentionSpec& spec = model->spec();
+  if (why_not.empty() && spec.sparse() && max_len > kMaxDenseOverRollingCache * (spec.global_tokens + spec.window))
+    why_not = fmt::format(
+        "a graph decodes from a dense cache of {} positions, over {}x the rolling cache's {} (sinks + window): "
+        "--decode graph forces it",
+        max_len, kMaxDenseOverRollingCache, spec.global_tokens + spec.window);
+  return why_not;
 }
 
 #ifdef GPTBENCH_HAVE_CUDA

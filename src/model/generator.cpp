@@ -168,7 +168,11 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
   const int64_t max_len = batch.length + options.max_new_tokens;
 
   if (stats != nullptr) *stats = GenerationStats{};
-  if (options.graphs != nullptr && options.max_new_tokens > 1 && decode_graph_unsupported_reason(model).empty()) {
+  const std::string declined = options.graphs == nullptr ? std::string()
+                               : options.force_graph     ? decode_graph_unsupported_reason(model)
+                                                         : decode_graph_declined_reason(model, max_len);
+  if (stats != nullptr) stats->graph_declined = declined;
+  if (options.graphs != nullptr && options.max_new_tokens > 1 && declined.empty()) {
     DecodeGraph& graph = options.graphs->get(model, b, max_len);
     if (stats != nullptr) {
       stats->graph_decode = true;

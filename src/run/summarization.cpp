@@ -244,6 +244,7 @@ nlohmann::json run_summarization(const RunConfig& c) {
                                  attention::variant_name(spec), device.str()));
   model::DecodeGraphs graphs;
   if (c.decode != "eager" && c.num_beams == 1) gen.graphs = &graphs;
+  gen.force_graph = c.decode == "graph";
   model::GenerationStats gen_stats;  // of the last greedy batch
   int64_t wasted_steps = 0, prefill_graph_batches = 0;
   model::BeamSearchOptions beam;
@@ -400,9 +401,10 @@ nlohmann::json run_summarization(const RunConfig& c) {
   report["decode"] = {{"mode", !greedy ? "none" : gen_stats.graph_decode ? "cuda_graph" : "eager"},
                       {"requested", c.decode},
                       {"graph_unavailable_reason",
-                       !greedy || gen_stats.graph_decode ? nlohmann::json(nullptr)
-                       : c.decode == "eager"             ? nlohmann::json("--decode eager")
-                                                         : nlohmann::json(no_graph_reason)},
+                       !greedy || gen_stats.graph_decode   ? nlohmann::json(nullptr)
+                       : c.decode == "eager"               ? nlohmann::json("--decode eager")
+                       : !gen_stats.graph_declined.empty() ? nlohmann::json(gen_stats.graph_declined)
+                                                           : nlohmann::json(no_graph_reason)},
                       {"decode_graph_captures", graphs.stats().decode},
                       {"prefill_graph_captures", graphs.stats().prefill},
                       {"graph_capture_ms", graphs.stats().ms},

@@ -55,6 +55,7 @@ Generated generate(model::Gpt2Model& m, const gptbench::testing::Prompts& prompt
   options.max_new_tokens = max_new;
   options.min_new_tokens = min_new;
   options.graphs = graphs;
+  options.force_graph = true;  // graph decode wherever the model supports it (the auto rule is tested below)
   Generated r;
   r.out = model::generate_greedy(m, prompts, options, {}, &r.stats);
   return r;
@@ -164,6 +165,22 @@ TEST(DecodeGraph, UnsupportedVariantsDecodeEagerlyAndSayWhy) {
   EXPECT_NE(model::decode_graph_unsupported_reason(make_model("sdpa+sparse", -1)).find("flash"), std::string::npos);
   EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash", -1)), "");
   EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash+sparse", -1)), "");
+  // --decode auto: a window decodes from the graph's dense cache only up to 4x its rolling cache.
+  model::Gpt2Model windowed = make_model("flash+sparse", -1, attention::VariantFlags{16, 2});
+  EXPECT_EQ(model::decode_graph_declined_reason(windowed, 4 * 18), "");
+  EXPECT_NE(model::decode_graph_declined_reason(windowed, 4 * 18 + 1).find("dense cache of 73"), std::string::npos);
+  EXPECT_EQ(model::decode_graph_declined_reason(make_model("flash", -1), 100000), "");
+  {
+    model::DecodeGraphs auto_graphs;
+    model::GenerationOptions options;
+    options.max_new_tokens = 70;  // 10 + 70 = 80 positions > 72
+    options.graphs = &auto_graphs;
+    model::GenerationStats stats;
+    model::generate_greedy(windowed, gptbench::testing::random_prompts({10}, 4), options, {}, &stats);
+    EXPECT_FALSE(stats.graph_decode);
+    EXPECT_NE(stats.graph_declined.find("rolling cache"), std::string::npos) << stats.graph_declined;
+    EXPECT_EQ(auto_graphs.stats().decode, 0);
+  }
   model::Gpt2Model sdpa = make_model("sdpa", -1);
   model::DecodeGraphs graphs;
   const Generated r = generate(sdpa, gptbench::testing::random_prompts({10}, 4), 8, 0, &graphs);

@@ -33,6 +33,15 @@ namespace gptbench::model {
 // Empty when this model can decode from a graph on its device, else why not (for the report).
 std::string decode_graph_unsupported_reason(const Gpt2Model& model);
 
+// A sliding-window model decodes from a graph by choice (--decode auto) only while the dense cache
+// the graph needs, max_len positions, is at most this many times its rolling cache (G + W slots):
+// past that the rolling cache's memory saving is what the variant is for.
+inline constexpr int64_t kMaxDenseOverRollingCache = 4;
+
+// Empty when --decode auto should replay a graph for a batch of max_len positions (prompt + new
+// tokens), else why not: the model's reason, or the cache rule above.
+std::string decode_graph_declined_reason(const Gpt2Model& model, int64_t max_len);
+
 // What capturing cost a run: decode-step graphs (captured before a batch's prefill) and prefill
 // graphs (captured inside the batch that repeats a prompt length), and their host time in total.
 struct GraphCaptureStats {

@@ -19,11 +19,15 @@ struct GenerationOptions {
   // When set and the model supports it (decode_graph_unsupported_reason), decode steps replay a
   // CUDA graph from here; otherwise each step runs eagerly.
   DecodeGraphs* graphs = nullptr;
+  // With graphs: replay them wherever the model supports it (--decode graph), not only where
+  // decode_graph_declined_reason accepts the batch (--decode auto).
+  bool force_graph = false;
 };
 
 // What one generate call did, for reports.
 struct GenerationStats {
   bool graph_decode = false;   // decode steps replayed a CUDA graph
+  std::string graph_declined;  // graphs were offered but not used: why (decode_graph_declined_reason)
   bool prefill_graph = false;  // the prefill replayed a CUDA graph (its prompt length repeated)
   int64_t kv_cache_bytes = 0;  // the cache the batch used
   int64_t wasted_steps = 0;    // steps run after every row had stopped (graph decode looks one step behind)
