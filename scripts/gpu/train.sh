@@ -6,8 +6,11 @@
 #                                  text chunks of WikiText-2; sdpa at several batch sizes, standard, flash
 #                                  (BENCH_LOSS=reference: the old fp32-logits loss instead of the fused one)
 #   scripts/gpu/train.sh quality   6-layer 384-wide GPT-2 (configs/train/gpt2-6l-384.json) trained from
-#                                  scratch for standard / alibi / sparse semantics, then `gptbench run`
-#                                  on the news_summary test split vs the untrained model and lead-64
+#                                  scratch for standard / alibi / sparse semantics (stage 0: language model
+#                                  on CNN/DailyMail articles + highlights, CNN_STEPS; stage 1: on news_summary
+#                                  prompt + summary, PRE_STEPS; stage 2: the summary tokens only, FT_STEPS),
+#                                  then `gptbench run` on the news_summary test split vs the untrained model
+#                                  and lead-64
 # Reports go under $OUT; a short table is printed last.
 set -uo pipefail
 STAGE=${1:-bench}
@@ -74,14 +77,28 @@ quality() {
   python3 scripts/lead_n_baseline.py --dump $BUILD/tests/data/dataset_dump --tokenizer "$tok" --tokens 64 \
     --data-dir "$DATA" --split test --limit $limit --predictions $q/lead.jsonl --references $q/ref.jsonl \
     && "$BIN" score --predictions $q/lead.jsonl --references $q/ref.jsonl --json >"$OUT/quality_lead64.json" || status=1
+  # Stage 0's text: both shared CNN/DailyMail files as one JSONL (ids are unique across them), which
+  # `train` hash-splits (seed 0: 7,074 train rows; docs/datasets.md). Lowercased, tokenized news: more
+  # English news than news_summary's ~3,500 training articles, and no overlap with its test split.
+  local cnn=$q/cnn_test_and_validation.jsonl
+  python3 -c 'import lzma, sys; sys.stdout.buffer.write(b"".join(lzma.open(f).read() for f in sys.argv[1:]))' \
+    "$DATA"/cnn_dailymail/see2017_tok_lower/{test,validation}.partial.jsonl.xz >"$cnn" || status=1
   for v in ${QUALITY_VARIANTS:-sdpa sdpa+alibi sdpa+sparse}; do
     local name=${v//+/_} common="--variant $v --precision bf16 --device cuda --seq-len 512 --batch-size 32 --quiet"
     [ "$v" != "${v%sparse}" ] && common="$common --window 128"
+    local start=$q/init
+    if [ "${CNN_STEPS:-700}" -gt 0 ]; then
+      timeout 280 "$BIN" train --model $q/init $common --dataset cnn_dailymail --data-path "$cnn" --loss-on all \
+        --steps ${CNN_STEPS:-700} --warmup-steps 50 --lr 1e-3 --eval-interval ${CNN_EVAL:-350} --eval-samples 128 \
+        --log-interval 100 --out $q/$name-cnn --report "$OUT/quality_train_${name}_cnn.json" 2>"$OUT/err_q_$name.txt" \
+        || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
+      start=$q/$name-cnn
+    fi
     # Stage 1: language modelling on prompt + summary (--loss-on all: the article, "TL;DR:" and the
     # summary); stage 2 (FT_STEPS > 0): the loss on the summary tokens only.
-    timeout 280 "$BIN" train --model $q/init $common --loss-on all --steps ${PRE_STEPS:-1200} --warmup-steps 50 \
-      --lr 1e-3 --eval-interval ${PRE_EVAL:-400} --eval-samples 128 --log-interval 100 --out $q/$name-pre \
-      --report "$OUT/quality_train_${name}_pre.json" 2>"$OUT/err_q_$name.txt" || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
+    timeout 280 "$BIN" train --model $start $common --loss-on all --steps ${PRE_STEPS:-1200} --warmup-steps 50 \
+      --lr ${PRE_LR:-1e-3} --eval-interval ${PRE_EVAL:-400} --eval-samples 128 --log-interval 100 --out $q/$name-pre \
+      --report "$OUT/quality_train_${name}_pre.json" 2>>"$OUT/err_q_$name.txt" || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
     local final=$q/$name-pre
     if [ "${FT_STEPS:-300}" -gt 0 ]; then
       timeout 200 "$BIN" train --model $q/$name-pre $common --loss-on summary --steps ${FT_STEPS:-300} --warmup-steps 20 \
