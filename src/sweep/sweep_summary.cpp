@@ -17,6 +17,14 @@ std::string report_number(const Json& cell, const Json::json_pointer& path, cons
   return fmt::format(fmt::runtime(format), report.at(path).get<double>() * scale);
 }
 
+// A string (or other scalar) at `path` under the cell's report, or "" when the report lacks it.
+std::string report_string(const Json& cell, const Json::json_pointer& path) {
+  const Json& report = cell.contains("report") ? cell.at("report") : Json();
+  if (!report.is_object() || !report.contains(path) || report.at(path).is_null()) return "";
+  const Json& v = report.at(path);
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
 std::string peak_allocated_mib(const Json& cell) {
   const Json& report = cell.contains("report") ? cell.at("report") : Json();
   if (!report.is_object() || !report.contains("memory") || !report["memory"].value("measured", false)) return "";
@@ -48,11 +56,10 @@ const std::vector<Column>& columns() {
       {"tpot_p50_ms", [](const Json& c) { return report_number(c, Json::json_pointer("/latency/tpot/p50"), "{:.3f}"); }},
       {"tokens_per_s", [](const Json& c) { return report_number(c, Json::json_pointer("/latency/tokens_per_s"), "{:.1f}"); }},
       {"peak_allocated_mib", peak_allocated_mib},
-      {"kernel",
-       [](const Json& c) {
-         const Json& r = c.contains("report") ? c.at("report") : Json();
-         return r.is_object() && r.contains("attention") ? scalar(r["attention"].value("kernel", Json())) : std::string();
-       }},
+      // What really ran: the attention kernel, how decode steps ran, and the projections' kernel.
+      {"kernel", [](const Json& c) { return report_string(c, Json::json_pointer("/attention/kernel")); }},
+      {"decode", [](const Json& c) { return report_string(c, Json::json_pointer("/decode/mode")); }},
+      {"linear", [](const Json& c) { return report_string(c, Json::json_pointer("/linear/kernel")); }},
       {"note", [](const Json& c) { return scalar(c.value("reason", Json())) + scalar(c.value("error", Json())); }},
   };
   return kColumns;

@@ -102,7 +102,7 @@ def main():
         csv = (tmp / "full.csv").read_text().splitlines()
         md = (tmp / "full.md").read_text().splitlines()
         check(len(csv) == 17 and csv[0].startswith("index,variant,batch_size,prompt_tokens,max_new_tokens,dtype,window,"
-                                                      "status,ttft_p50_ms,tpot_p50_ms,tokens_per_s,peak_allocated_mib,kernel")
+                                                      "status,ttft_p50_ms,tpot_p50_ms,tokens_per_s,peak_allocated_mib,kernel,decode,linear,note")
               and len(md) == 18 and md[0].startswith("| index | variant |"), "summary CSV and markdown: a row per cell",
               csv[:2])
         row = next(l for l in csv if l.startswith("15,"))

@@ -27,7 +27,9 @@ struct Fixture {
     const Cell& c = plan.at(index);
     nlohmann::json report = {{"latency", {{"ttft", {{"p50", 1.5 + index}}}, {"tpot", {{"p50", 0.25}}}, {"tokens_per_s", 100.0}}},
                              {"memory", {{"measured", true}, {"peak_allocated_bytes", 3 * 1048576}}},
-                             {"attention", {{"kernel", "sdpa:math"}}}};
+                             {"attention", {{"kernel", "sdpa:math"}}},
+                             {"decode", {{"mode", "eager"}}},
+                             {"linear", {{"kernel", "gemv_fp16_rows1"}}}};
     return {{"record", "cell"},  {"definition_id", definition_id(definition)},
             {"index", index},    {"key", cell_key(c)},
             {"cell", cell_json(c)}, {"status", status},
@@ -141,13 +143,14 @@ TEST(SweepSummary, MarkdownAndCsvRows) {
   const std::string csv = summary_csv(cells);
   EXPECT_EQ(csv,
             "index,variant,batch_size,prompt_tokens,max_new_tokens,dtype,window,status,ttft_p50_ms,tpot_p50_ms,"
-            "tokens_per_s,peak_allocated_mib,kernel,note\n"
-            "0,standard,1,512,64,fp32,,ok,1.50,0.250,100.0,3.0,sdpa:math,\n"
-            "1,standard,2,512,64,fp32,,skipped,,,,,,\"too, long | x\"\n"
-            "2,standard,4,512,64,fp32,,error,,,,,,CUDA out of memory: try a smaller --batch-size\n");
+            "tokens_per_s,peak_allocated_mib,kernel,decode,linear,note\n"
+            "0,standard,1,512,64,fp32,,ok,1.50,0.250,100.0,3.0,sdpa:math,eager,gemv_fp16_rows1,\n"
+            "1,standard,2,512,64,fp32,,skipped,,,,,,,,\"too, long | x\"\n"
+            "2,standard,4,512,64,fp32,,error,,,,,,,,CUDA out of memory: try a smaller --batch-size\n");
   const std::string md = summary_markdown(cells);
   EXPECT_NE(md.find("| index | variant | batch_size |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| 0 | standard | 1 | 512 | 64 | fp32 | - | ok | 1.50 | 0.250 | 100.0 | 3.0 | sdpa:math | - |"),
+  EXPECT_NE(md.find("| 0 | standard | 1 | 512 | 64 | fp32 | - | ok | 1.50 | 0.250 | 100.0 | 3.0 | sdpa:math | eager | "
+                    "gemv_fp16_rows1 | - |"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("too, long \\| x"), std::string::npos) << md;  // a '|' cannot break the table
