@@ -16,7 +16,7 @@ class DecodeGraphs;  // decode_graph.h
 struct GenerationOptions {
   int64_t max_new_tokens = 32;  // cap on generated tokens per prompt
   int64_t min_new_tokens = 0;   // EOS is suppressed before this many tokens (HF semantics); = max fixes the length
-  // When set and the model supports it (decode_graph_unsupported_reason), decode steps replay a
+  // When set and decode_graph_declined_reason accepts the batch, decode steps replay a
   // CUDA graph from here; otherwise each step runs eagerly.
   DecodeGraphs* graphs = nullptr;
   // With graphs: replay them wherever the model supports it (--decode graph), not only where
