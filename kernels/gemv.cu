@@ -149,10 +149,10 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
   const T* residual = static_cast<const T*>(p.residual);
   T* out = static_cast<T*>(p.out);
   for (; n < p.n; n += stride) {
-    // The epilogue's operands, requested now so that their latency hides behind the dot products.
-    const int r_out = lane < kRows ? lane : 0;  // lane r writes row r
+    // The epilogue's operands (lane r writes row r), requested now so that their latency hides
+    // behind the dot products.
     const float bias_n = bias != nullptr ? to_float(bias[n]) : 0.f;
-    const float residual_rn = residual != nullptr && lane < kRows ? to_float(residual[r_out * p.residual_stride + n]) : 0.f;
+    const float residual_rn = residual != nullptr && lane < kRows ? to_float(residual[lane * p.residual_stride + n]) : 0.f;
     const uint4* row = w_row(n);
     float acc[kRows];
 #pragma unroll

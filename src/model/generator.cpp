@@ -177,12 +177,16 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     if (stats != nullptr) {
       stats->graph_decode = true;
       stats->kv_cache_bytes = graph.cache_bytes();
+      stats->kv_cache = graph.cache_kind();
     }
     return decode_with_graph(model, batch, options, graph, on_token, stats);
   }
 
   std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, max_len);
-  if (stats != nullptr) stats->kv_cache_bytes = cache->bytes();
+  if (stats != nullptr) {
+    stats->kv_cache_bytes = cache->bytes();
+    stats->kv_cache = cache->kind();
+  }
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
   at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
   if (stats != nullptr) {

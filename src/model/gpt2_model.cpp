@@ -7,6 +7,7 @@
 
 #include <algorithm>  // std::find
 #include <string>     // std::string
+#include <utility>    // std::move
 
 #include "gptbench/attention/alibi.h"      // alibi_slopes
 #include "gptbench/kernels/fused_linear.h"  // fused_linear
@@ -71,7 +72,7 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
     qkv_options.kv_col0 = c;
   }
   // qkv: (B, T, 3C) -> three (B, H, T, D) views
-  auto qkv = project(*paths_, x, c_attn->weight, qkv_options)
+  auto qkv = project(*paths_, x, c_attn->weight, std::move(qkv_options))
                  .view({b, t, 3, n_head_, head_dim_})
                  .permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -89,7 +90,7 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
   FusedLinearOptions proj;
   proj.bias = c_proj->bias;
   proj.residual = x;
-  return project(*paths_, y.transpose(1, 2).reshape({b, t, c}), c_proj->weight, proj);
+  return project(*paths_, y.transpose(1, 2).reshape({b, t, c}), c_proj->weight, std::move(proj));
 }
 
 MlpImpl::MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearDispatch> paths)
@@ -106,7 +107,7 @@ at::Tensor MlpImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln)
   FusedLinearOptions proj;
   proj.bias = c_proj->bias;
   proj.residual = x;
-  return project(*paths_, project(*paths_, x, c_fc->weight, fc), c_proj->weight, proj);
+  return project(*paths_, project(*paths_, x, c_fc->weight, std::move(fc)), c_proj->weight, std::move(proj));
 }
 
 BlockImpl::BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,

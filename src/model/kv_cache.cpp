@@ -154,16 +154,18 @@ CacheView RollingKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& 
   return view;
 }
 
+bool uses_rolling_cache(const attention::AttentionSpec& spec) { return spec.sparse(); }
+
 int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,
                        int64_t max_len, c10::ScalarType dtype) {
-  const int64_t slots = spec.sparse() ? spec.global_tokens + spec.window : max_len;
+  const int64_t slots = uses_rolling_cache(spec) ? spec.global_tokens + spec.window : max_len;
   return 2 * config.n_layer * batch * config.n_head * slots * config.head_dim() *
          static_cast<int64_t>(c10::elementSize(dtype));
 }
 
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,
                                        int64_t max_len, const at::Tensor& key_start) {
-  if (spec.sparse()) return std::make_unique<RollingKvCache>(shape, spec.window, spec.global_tokens, key_start);
+  if (uses_rolling_cache(spec)) return std::make_unique<RollingKvCache>(shape, spec.window, spec.global_tokens, key_start);
   return std::make_unique<DenseKvCache>(shape, max_len);
 }
 

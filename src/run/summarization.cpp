@@ -401,20 +401,19 @@ nlohmann::json run_summarization(const RunConfig& c) {
   report["decode"] = {{"mode", !greedy ? "none" : gen_stats.graph_decode ? "cuda_graph" : "eager"},
                       {"requested", c.decode},
                       {"graph_unavailable_reason",
-                       !greedy || gen_stats.graph_decode   ? nlohmann::json(nullptr)
-                       : c.decode == "eager"               ? nlohmann::json("--decode eager")
-                       : !gen_stats.graph_declined.empty() ? nlohmann::json(gen_stats.graph_declined)
-                                                           : nlohmann::json(no_graph_reason)},
+                       !greedy || gen_stats.graph_decode  ? nlohmann::json(nullptr)
+                       : c.decode == "eager"              ? nlohmann::json("--decode eager")
+                       : gen_stats.graph_declined.empty() ? nlohmann::json(nullptr)  // no decode step ran
+                                                          : nlohmann::json(gen_stats.graph_declined)},
                       {"decode_graph_captures", graphs.stats().decode},
                       {"prefill_graph_captures", graphs.stats().prefill},
                       {"graph_capture_ms", graphs.stats().ms},
                       {"wasted_steps", wasted_steps},
                       {"prefill_graph_batches", prefill_graph_batches},
-                      // The KV cache generation used: sliding-window variants keep a rolling one
-                      // (G + W slots) except under graph decode, which keeps a dense one (decode_graph.h).
+                      // The KV cache generation used (beam search builds make_kv_cache's).
                       {"kv_cache", c.timing == TimingMode::kForward ? nlohmann::json(nullptr)
-                                   : (greedy && gen_stats.graph_decode) || !spec.sparse() ? nlohmann::json("dense")
-                                                                                          : nlohmann::json("rolling")}};
+                                   : greedy ? nlohmann::json(gen_stats.kv_cache)
+                                            : nlohmann::json(model::uses_rolling_cache(spec) ? "rolling" : "dense")}};
   report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
                       {"peak_reserved_bytes", peaks.peak_reserved},
                       {"weights_bytes", loaded.weight_bytes},

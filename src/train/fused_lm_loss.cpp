@@ -21,9 +21,9 @@
 namespace gptbench::train {
 namespace {
 
-// Logits rows of the scratch are padded to a multiple of 64 elements: every row then starts
-// 16-byte aligned (128 B in bf16), so the classifier kernel takes 16-byte vectors on every row.
-constexpr int64_t kRowAlign = 64;
+// The vocabulary is padded to a multiple of this (run_chunks): every GEMM dimension is then aligned,
+// and every row of the logits scratch starts 16-byte aligned for the classifier kernel's vectors.
+constexpr int64_t kVocabAlign = 64;
 
 struct LossAndGrads {
   at::Tensor loss;         // () in the accumulation dtype
@@ -67,13 +67,14 @@ LossAndGrads run_chunks(const at::Tensor& hidden, const at::Tensor& weight, cons
   const at::Tensor t = targets.reshape({-1});                               // (N,)
   const int64_t rows = h.size(0);
   const auto acc = hidden.options().dtype(accumulation_dtype(o.compute_dtype));
-  // The vocabulary padded to kRowAlign with zero weight rows: every GEMM dimension is then a multiple of 64,
-  // which cuBLAS needs for its fast kernels (V = 50257 made it pick alignment-1 sm75 kernels, 5x slower:
-  // bench/results/train_h100_2026-11-23.md). The padded logits are 0, their dlogits never reach grad_hidden
-  // (zero weight rows) and their grad_weight rows are cut off at the end.
-  const int64_t padded = (vocab + kRowAlign - 1) / kRowAlign * kRowAlign;
-  const at::Tensor w = at::zeros({padded, channels}, h.options());  // (Vp, C)
+  // The vocabulary padded to kVocabAlign with zero weight rows, so that cuBLAS takes its aligned kernels
+  // (with V = 50257 it ran alignment-1 sm75 kernels: sdpa B 16 took 67.1 ms per step, 47.2 ms padded;
+  // bench/results/train_fused_loss_h100_2026-11-23.md). The padded logits are 0, their dlogits never reach
+  // grad_hidden (zero weight rows) and their grad_weight rows are cut off at the end.
+  const int64_t padded = (vocab + kVocabAlign - 1) / kVocabAlign * kVocabAlign;
+  const at::Tensor w = at::empty({padded, channels}, h.options());  // (Vp, C)
   w.narrow(0, 0, vocab).copy_(weight);
+  w.narrow(0, vocab, padded - vocab).zero_();
 
   LossAndGrads r;
   r.loss = at::zeros({}, acc);

@@ -22,13 +22,7 @@ BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
 DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny_checkpoint import tiny_checkpoint  # noqa: E402
-failures = []
-
-
-def check(ok, label, detail=""):
-    print(("ok   " if ok else "FAIL ") + label + (f"  ({detail})" if detail else ""), flush=True)
-    if not ok:
-        failures.append(label)
+from check_log import check, finish  # noqa: E402
 
 
 def gptbench(args):
@@ -203,8 +197,7 @@ def main():
         (tmp / "text.txt").write_text("The council met on the river budget while the market closed early. " * 200)
         tiny = tiny_checkpoint(BIN, DATA, tmp / "tiny")
         (gpu_checks if gpu else cpu_checks)(tmp, tiny)
-    print(f"{len(failures)} failure(s)" + (": " + "; ".join(failures) if failures else ""))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

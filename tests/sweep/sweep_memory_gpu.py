@@ -19,14 +19,8 @@ BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
 DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
 from tiny_checkpoint import tokenizer_dir  # noqa: E402
-failures = []
+from check_log import check, failures, finish  # noqa: E402
 MIB = 2**20
-
-
-def check(ok, label, detail=""):
-    print(("ok   " if ok else "FAIL ") + label + (f"  ({detail})" if detail else ""), flush=True)
-    if not ok:
-        failures.append(label)
 
 
 def gptbench(args):
@@ -75,8 +69,7 @@ def main():
         check(abs(peak_sweep - peak_alone) <= 0.02 * peak_alone,
               "sdpa after the graph cells peaks as it does alone (within 2 %)",
               f"sweep {peak_sweep / MIB:.1f} MiB, alone {peak_alone / MIB:.1f} MiB")
-    print(f"{len(failures)} failure(s)" + (": " + "; ".join(failures) if failures else ""))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -25,13 +25,7 @@ BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
 DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
 from tiny_checkpoint import tiny_checkpoint  # noqa: E402
-failures = []
-
-
-def check(ok, label, detail=""):
-    print(("ok   " if ok else "FAIL ") + label + (f"  ({detail})" if detail else ""), flush=True)
-    if not ok:
-        failures.append(label)
+from check_log import check, finish  # noqa: E402
 
 
 def train(args, code=0):
@@ -222,8 +216,7 @@ def main():
         tmp = Path(tmp)
         tiny = tiny_checkpoint(BIN, DATA, tmp / "tiny")
         (gpu_checks if gpu else cpu_checks)(tmp, tiny)
-    print(f"{len(failures)} failure(s)" + (": " + "; ".join(failures) if failures else ""))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

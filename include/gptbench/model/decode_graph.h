@@ -62,6 +62,7 @@ class DecodeGraph {
   int64_t batch() const { return batch_; }
   int64_t capacity() const { return cache_->capacity(); }
   int64_t cache_bytes() const { return cache_->bytes(); }
+  const char* cache_kind() const { return cache_->kind(); }
 
   // Starts a batch: stores key_start (B,) in the buffer every graph of this object reads, and
   // prefills ids (B, T) into the cache. Returns the logits (B, 1, V) of the last position, valid

@@ -30,6 +30,7 @@ struct GenerationStats {
   std::string graph_declined;  // graphs were offered but not used: why (decode_graph_declined_reason)
   bool prefill_graph = false;  // the prefill replayed a CUDA graph (its prompt length repeated)
   int64_t kv_cache_bytes = 0;  // the cache the batch used
+  std::string kv_cache;        // its kind (KvCache::kind): "dense" or "rolling"
   int64_t wasted_steps = 0;    // steps run after every row had stopped (graph decode looks one step behind)
   std::string prefill_kernel;  // the attention kernels that ran (AttentionImpl::last_kernel)
   std::string decode_kernel;   // empty when no decode step ran

@@ -21,8 +21,9 @@
 namespace gptbench::model {
 
 // How a model's projections run, shared by its modules: up to how many rows they may take
-// gptbench's GEMV kernel (FusedLinearOptions::gemv_max_rows), and which implementation each one of the last forward ran
-// (kernels::fused_linear_path: "gemv_fp16_rows1", "aten", ...), distinct names in call order.
+// gptbench's GEMV kernel (FusedLinearOptions::gemv_max_rows), and which implementation each one of
+// the last forward ran (kernels::fused_linear_path: "gemv_fp16_rows1", "aten", ...), distinct names
+// in call order.
 class LinearDispatch {
  public:
   int64_t gemv_max_rows = kernels::kGemvDefaultMaxRows;

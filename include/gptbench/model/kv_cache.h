@@ -42,6 +42,7 @@ class KvCache {
   // bounds the keys by the query position. Undefined when the cache cannot (the rolling cache).
   virtual at::Tensor device_position_buffer(int64_t layer) = 0;
   virtual int64_t bytes() const = 0;  // both buffers of every layer
+  virtual const char* kind() const = 0;  // "dense" or "rolling", for reports
   // Beam search: rows (B',) int64 indexes the current batch rows; afterwards row r holds what row
   // rows[r] held (B' may differ from B, e.g. to fan a prefilled prompt out to its beams).
   virtual void reorder(const at::Tensor& rows) = 0;
@@ -53,6 +54,7 @@ class DenseKvCache final : public KvCache {
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
   at::Tensor device_position_buffer(int64_t layer) override { return kv_[layer]; }
   int64_t bytes() const override;
+  const char* kind() const override { return "dense"; }
   void reorder(const at::Tensor& rows) override;
   int64_t capacity() const { return capacity_; }
 
@@ -69,6 +71,7 @@ class RollingKvCache final : public KvCache {
   CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
   at::Tensor device_position_buffer(int64_t) override { return {}; }  // host positions only
   int64_t bytes() const override;
+  const char* kind() const override { return "rolling"; }
   void reorder(const at::Tensor& rows) override;
 
  private:
@@ -86,6 +89,9 @@ class RollingKvCache final : public KvCache {
   at::Tensor sink_source_;        // (B, G) index into cat(ring, new tokens) of each sink's source
   at::Tensor sink_take_;          // (B, G) bool: sink slot filled this step
 };
+
+// Whether make_kv_cache builds a rolling cache for `spec` (a sliding window) or a dense one.
+bool uses_rolling_cache(const attention::AttentionSpec& spec);
 
 // Bytes of the cache make_kv_cache builds for this batch (both buffers, every layer).
 int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,

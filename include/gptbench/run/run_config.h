@@ -47,8 +47,9 @@ struct RunConfig {
   // Measurement
   int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
   TimingMode timing = TimingMode::kGenerate;
-  // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash, dense
-  // cache, CUDA) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
+  // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash on CUDA;
+  // a sliding window while the graph's dense cache stays within kMaxDenseOverRollingCache of its
+  // rolling one) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
   std::string decode = "auto";
   // Projections: "auto" runs decode-sized ones (<= kGemvDefaultMaxRows rows, fp16/bf16, CUDA) on
   // gptbench's GEMV kernel with LayerNorm, bias, GELU, residual and KV store fused in, the rest on
