@@ -9,11 +9,7 @@
 // one warp per row, fp32 statistics); then each warp owns one output column at a time, its lanes
 // streaming 16-byte vectors of that weight row (kUnroll loads in flight per lane) and keeping one
 // fp32 accumulator per input row; a butterfly reduction leaves every sum in every lane, and lane r
-// writes row r. Weights are read once per launch, the inputs from shared memory. Every load that
-// does not depend on the previous one is issued early: a warp's first weight chunk before the
-// input prologue, the next column's first chunk before this column's reduction, and the bias and
-// residual of the epilogue before the dot products (session 4 measured ~5 µs of fixed latency per
-// launch against 0.3-1.4 µs of weight streaming: kernels/NOTES.md).
+// writes row r. Weights are read once per launch, the inputs from shared memory.
 #include <cuda_bf16.h>  // __nv_bfloat16, __nv_bfloat162
 #include <cuda_fp16.h>  // __half, __half2
 #include <cuda_runtime.h>
@@ -29,6 +25,7 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
+constexpr int kUnroll = 4;       // 16-byte weight vectors in flight per lane
 constexpr int kBlocksPerSm = 8;  // grid cap; warps then loop over columns
 
 using ptx::from_float;
@@ -92,40 +89,13 @@ __device__ void layer_norm_row(T* row, int k, const T* gamma, const T* beta, flo
   }
 }
 
-// 16-byte weight vectors in flight per lane: more for 1-2 rows (few accumulators, registers to
-// spare), so a K = 3072 column (384 vectors) takes 2 round trips to memory instead of 3.
-template <int kRows>
-constexpr int unroll_for_rows() {
-  return kRows <= 2 ? 8 : 4;
-}
-
-// The vectors [base, base + 32 * kUnroll) of one weight row, lane-strided; zeros past the row.
-template <int kUnroll>
-__device__ __forceinline__ void load_chunk(const uint4* w_row, int base, int nvec, uint4 (&wv)[kUnroll]) {
-#pragma unroll
-  for (int u = 0; u < kUnroll; ++u) {
-    const int v = base + u * 32;
-    wv[u] = v < nvec ? __ldg(w_row + v) : make_uint4(0u, 0u, 0u, 0u);
-  }
-}
-
 template <typename T, int kRows>
 __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
-  constexpr int kUnroll = unroll_for_rows<kRows>();
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* xs = reinterpret_cast<T*>(smem_raw);  // (kRows, K)
   const int k = p.k;
   const int nvec = k / 8;  // 16-byte vectors per row
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int stride = static_cast<int>(gridDim.x) * kWarps;
-  const T* w = static_cast<const T*>(p.w);
-  auto w_row = [&](int n) { return reinterpret_cast<const uint4*>(w + static_cast<int64_t>(n) * k); };
-
-  // 0. The first column's first weight chunk, requested before the prologue: the weights do not
-  // depend on x, so their memory latency overlaps the input copy and the LayerNorm below.
-  int n = static_cast<int>(blockIdx.x) * kWarps + warp;
-  uint4 wv[kUnroll];
-  if (n < p.n) load_chunk<kUnroll>(w_row(n), lane, nvec, wv);
 
   // 1. The input rows into shared memory.
   const T* x = static_cast<const T*>(p.x);
@@ -144,21 +114,23 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
     __syncthreads();
   }
 
-  // 3. One output column per warp at a time; wv holds the column's first chunk on entry.
+  // 3. One output column per warp at a time.
+  const T* w = static_cast<const T*>(p.w);
   const T* bias = static_cast<const T*>(p.bias);
   const T* residual = static_cast<const T*>(p.residual);
   T* out = static_cast<T*>(p.out);
-  for (; n < p.n; n += stride) {
-    // The epilogue's operands (lane r writes row r), requested now so that their latency hides
-    // behind the dot products.
-    const float bias_n = bias != nullptr ? to_float(bias[n]) : 0.f;
-    const float residual_rn = residual != nullptr && lane < kRows ? to_float(residual[lane * p.residual_stride + n]) : 0.f;
-    const uint4* row = w_row(n);
+  for (int n = static_cast<int>(blockIdx.x) * kWarps + warp; n < p.n; n += static_cast<int>(gridDim.x) * kWarps) {
+    const uint4* w_row = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(n) * k);
     float acc[kRows];
 #pragma unroll
     for (int r = 0; r < kRows; ++r) acc[r] = 0.f;
     for (int base = lane; base < nvec; base += 32 * kUnroll) {
-      if (base != lane) load_chunk<kUnroll>(row, base, nvec, wv);
+      uint4 wv[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int v = base + u * 32;
+        wv[u] = v < nvec ? __ldg(w_row + v) : make_uint4(0u, 0u, 0u, 0u);
+      }
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
         const int v = base + u * 32;
@@ -174,8 +146,6 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
         }
       }
     }
-    // The next column's first chunk, in flight during this column's reduction and stores.
-    if (n + stride < p.n) load_chunk<kUnroll>(w_row(n + stride), lane, nvec, wv);
     float mine = 0.f;  // lane r keeps row r's sum (a static index per unrolled r: no local memory)
 #pragma unroll
     for (int r = 0; r < kRows; ++r) {
@@ -184,7 +154,7 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
     }
     if (lane >= kRows) continue;
     const int r = lane;
-    float v = mine + bias_n;
+    float v = mine + (bias != nullptr ? to_float(bias[n]) : 0.f);
     if (p.activation == GemvActivation::kGeluTanh) v = gelu_tanh(v);
     if (p.activation == GemvActivation::kGeluErf) v = gelu_erf(v);
     if (p.kv != nullptr && n >= p.kv_col0) {
@@ -196,7 +166,7 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
         static_cast<T*>(p.kv)[at] = from_float<T>(v);
       }
     }
-    if (residual != nullptr) v += residual_rn;
+    if (residual != nullptr) v += to_float(residual[r * p.residual_stride + n]);
     out[r * p.out_stride + n] = from_float<T>(v);
   }
 }

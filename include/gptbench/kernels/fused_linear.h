@@ -15,9 +15,8 @@
 namespace gptbench::kernels {
 
 // Rows up to which the GEMV serves a call by default. Measured on the H100 (gpt2 shape, fp16, graph
-// decode, 512+64 tokens; bench/results/gemv_h100_2026-11-23.md): the GEMV beats cuBLAS at 1 row
-// (0.465 against 0.599 ms/token) and loses at 8 (0.801 against 0.661); its kernel time grows about
-// linearly with the rows, cuBLAS's stays flat, which puts the crossing near 4 rows (not yet measured).
+// decode, 512+64 tokens; kernels/NOTES.md, session 5): ms/token GEMV against cuBLAS 0.465/0.598 at
+// 1 row, 0.495/0.622 at 2, 0.564/0.633 at 4, 0.798/0.665 at 8. Rows 5-7 were not measured.
 inline constexpr int64_t kGemvDefaultMaxRows = 4;
 inline constexpr int64_t kGemvKernelMaxRows = 8;  // what the kernel is built for (kernels/gemv_params.h)
 
