@@ -9,8 +9,8 @@
 #                                  scratch for standard / alibi / sparse semantics (stage 0: language model
 #                                  on CNN/DailyMail articles + highlights, CNN_STEPS; stage 1: on news_summary
 #                                  prompt + summary, PRE_STEPS; stage 2: the summary tokens only, FT_STEPS),
-#                                  then `gptbench run` on the news_summary test split vs the untrained model
-#                                  and lead-64
+#                                  then `gptbench run` on the news_summary test split (sdpa and the flash
+#                                  variant of the same semantics) vs the untrained model and lead-64
 # Reports go under $OUT; a short table is printed last.
 set -uo pipefail
 STAGE=${1:-bench}
@@ -67,7 +67,7 @@ PY
 }
 
 quality() {
-  local q=/tmp/q tok=$DATA/gpt2_tokenizer limit=${QUALITY_LIMIT:-300}
+  local q=/tmp/q tok=$DATA/gpt2_tokenizer limit=${QUALITY_LIMIT:-443}
   # The build: `check.sh build`, or only what this stage needs (QUICK_BUILD=1).
   [ -n "${QUICK_BUILD:-}" ] && { quick_build || return 1; }
   mkdir -p $q
@@ -87,17 +87,17 @@ quality() {
     local name=${v//+/_} common="--variant $v --precision bf16 --device cuda --seq-len 512 --batch-size 32 --quiet"
     [ "$v" != "${v%sparse}" ] && common="$common --window 128"
     local start=$q/init
-    if [ "${CNN_STEPS:-700}" -gt 0 ]; then
+    if [ "${CNN_STEPS:-1000}" -gt 0 ]; then
       timeout 280 "$BIN" train --model $q/init $common --dataset cnn_dailymail --data-path "$cnn" --loss-on all \
-        --steps ${CNN_STEPS:-700} --warmup-steps 50 --lr 1e-3 --eval-interval ${CNN_EVAL:-350} --eval-samples 128 \
+        --steps ${CNN_STEPS:-1000} --warmup-steps 50 --lr 1e-3 --eval-interval ${CNN_EVAL:-500} --eval-samples 128 \
         --log-interval 100 --out $q/$name-cnn --report "$OUT/quality_train_${name}_cnn.json" 2>"$OUT/err_q_$name.txt" \
         || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
       start=$q/$name-cnn
     fi
     # Stage 1: language modelling on prompt + summary (--loss-on all: the article, "TL;DR:" and the
     # summary); stage 2 (FT_STEPS > 0): the loss on the summary tokens only.
-    timeout 280 "$BIN" train --model $start $common --loss-on all --steps ${PRE_STEPS:-1200} --warmup-steps 50 \
-      --lr ${PRE_LR:-1e-3} --eval-interval ${PRE_EVAL:-400} --eval-samples 128 --log-interval 100 --out $q/$name-pre \
+    timeout 280 "$BIN" train --model $start $common --loss-on all --steps ${PRE_STEPS:-600} --warmup-steps 50 \
+      --lr ${PRE_LR:-1e-3} --eval-interval ${PRE_EVAL:-300} --eval-samples 128 --log-interval 100 --out $q/$name-pre \
       --report "$OUT/quality_train_${name}_pre.json" 2>>"$OUT/err_q_$name.txt" || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
     local final=$q/$name-pre
     if [ "${FT_STEPS:-300}" -gt 0 ]; then
@@ -106,9 +106,13 @@ quality() {
         --report "$OUT/quality_train_${name}_ft.json" 2>>"$OUT/err_q_$name.txt" || { tail -2 "$OUT/err_q_$name.txt"; status=1; continue; }
       final=$q/$name-ft
     fi
-    "$BIN" run --model $final --variant $v $( [ "$v" != "${v%sparse}" ] && echo --window 128 ) \
-      --dtype bf16 --device cuda --split test --limit $limit --batch-size 32 --max-new-tokens 64 --quiet \
-      --predictions "$OUT/quality_pred_$name.jsonl" --out "$OUT/quality_run_$name.json" >/dev/null || status=1
+    # The checkpoint as trained (sdpa kernels), then through our flash kernels with the same semantics:
+    # the scores must agree (bf16 rounding flips near-tied greedy tokens, so predictions may differ).
+    for ev in $v ${v/sdpa/flash}; do
+      "$BIN" run --model $final --variant $ev $( [ "$v" != "${v%sparse}" ] && echo --window 128 ) \
+        --dtype bf16 --device cuda --split test --limit $limit --batch-size 32 --max-new-tokens 64 --quiet \
+        --predictions "$OUT/quality_pred_${ev//+/_}.jsonl" --out "$OUT/quality_run_${ev//+/_}.json" >/dev/null || status=1
+    done
   done
   python3 - "$OUT" <<'PY'
 import glob, json, sys
