@@ -99,6 +99,9 @@ void register_train_command(CLI::App& app) {
       ->required();
   cmd->add_option("--report", *report_path, "JSON report (default: OUT/train_report.json)");
   cmd->add_flag("--resume", c->resume, "continue the run saved in --out");
+  cmd->add_flag("--deterministic", c->deterministic,
+                "CUDA: deterministic algorithms only, so that repeated and resumed runs give bitwise the same "
+                "loss curve (slower; the report's attention.backward names the backend that remains)");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
   cmd->callback([c, report_path] {
     const std::string path = report_path->empty() ? c->out_dir + "/train_report.json" : *report_path;

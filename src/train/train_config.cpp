@@ -127,6 +127,7 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["resume"] = c.resume;
   j["loss"] = c.loss;
   j["loss_chunk_rows"] = c.loss_chunk_rows;
+  j["deterministic"] = c.deterministic;
   return j;
 }
 

@@ -1,7 +1,7 @@
 // The training loop behind `gptbench train` (trainer.h).
 #include "gptbench/train/trainer.h"
 
-#include <ATen/Context.h>                    // at::globalContext (TF32)
+#include <ATen/Context.h>                    // at::globalContext (TF32, deterministic algorithms)
 #include <ATen/TensorOperators.h>            // Tensor operators
 #include <ATen/ops/_log_softmax.h>           // at::_log_softmax
 #include <ATen/ops/nll_loss.h>               // at::nll_loss
@@ -14,6 +14,7 @@
 #include <algorithm>  // std::min
 #include <chrono>     // std::chrono::steady_clock
 #include <cstdio>     // stderr
+#include <cstdlib>    // setenv
 #include <fstream>    // std::ofstream, std::ifstream
 #include <optional>   // std::optional
 #include <sstream>    // std::istringstream
@@ -52,6 +53,17 @@ using Clock = std::chrono::steady_clock;
 // logits (B, T, V) in bf16/fp16 under autocast, else fp32; targets (B, T) int64 with kIgnoreTarget
 // elsewhere. The logits are converted to fp32 first, as autocast's cross_entropy does (ATen's fused
 // half_to_float log_softmax takes fp16 only).
+// --deterministic on CUDA (TrainConfig::deterministic). cuBLAS reads its workspace setting when this
+// process creates its first handle, which happens after this (no matmul has run yet); an explicit
+// setting in the environment wins. An op without a deterministic implementation then throws, naming
+// itself, instead of silently running the non-deterministic one.
+void use_deterministic_cuda_algorithms() {
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+  at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  at::globalContext().setDeterministicCuDNN(true);
+  at::globalContext().setBenchmarkCuDNN(false);
+}
+
 at::Tensor nll_sum(const at::Tensor& logits, const at::Tensor& targets) {
   const at::Tensor log_probs = at::_log_softmax(logits.flatten(0, 1).to(at::kFloat), -1, /*half_to_float=*/false);
   return at::nll_loss(log_probs, targets.flatten(), {}, at::Reduction::Sum, kIgnoreTarget);
@@ -216,6 +228,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                                     ? fused_lm_loss_name(loss_settings.fused, device)
                                     : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
+  if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
 
   // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
   // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
@@ -429,6 +442,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                    {"precision", c.precision},
                    {"loss_impl", loss_impl},
                    {"tf32", device.is_cuda() && precision == Precision::kFp32},
+                   {"deterministic", !device.is_cuda() || c.deterministic},
                    {"optimizer", "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm"},
                    {"loss_scale", scaler.enabled() ? nlohmann::json(scaler.scale().item<double>()) : nlohmann::json(nullptr)}};
   r["throughput"] = {{"step_ms", bench::to_json(bench::summarize(step_ms))},

@@ -89,6 +89,30 @@ def loss_impl_check(common, tmp, device, rel, label):
           f"{label}: the report names the loss that ran", " / ".join(impls))
 
 
+def reproducibility_checks(common, tmp, label):
+    """A run repeated, and a run stopped at step 3 and resumed, give bitwise the same loss curve,
+    evaluation losses and saved state as the straight run (`common`: 6 steps, log and eval every 3)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    straight, again, resumed = tmp / "straight", tmp / "again", tmp / "resumed"
+    train(common + ["--out", straight])
+    train(common + ["--out", again])
+    train(common + ["--out", resumed, "--stop-at", 3])
+    half = curve(resumed)
+    train(common + ["--out", resumed, "--resume"])
+    a, b, c = curve(straight), curve(resumed), curve(again)
+    check(len(a) == 8 and a == c, f"{label} repeat: identical loss curve and evaluation losses", f"{len(a)} vs {len(c)} lines")
+    check(len(a) == 8 and a == b, f"{label} resume: identical loss curve and evaluation losses", f"{len(a)} vs {len(b)} lines")
+    check(len(half) == 4 and half == a[:4], f"{label} resume: the first half equals the straight run's first half")
+    for name in ("model.safetensors", "train_state.safetensors"):
+        check((straight / name).read_bytes() == (resumed / name).read_bytes() == (again / name).read_bytes(),
+              f"{label}: identical {name} (repeat and resume)")
+    check(len({x["loss"] for x in a if x["type"] == "train"}) == 6, f"{label}: the losses change step to step")
+    report = json.loads((straight / "train_report.json").read_text()) if (straight / "train_report.json").exists() else {}
+    check(report.get("training", {}).get("deterministic") is True, f"{label}: the report says the run is deterministic",
+          str(report.get("training", {}).get("deterministic")))
+    return report
+
+
 def cpu_checks(tmp, tiny):
     # Overfitting: a short text repeated; the loss must fall well below its start.
     text = tmp / "tiny.txt"
@@ -110,17 +134,8 @@ def cpu_checks(tmp, tiny):
     common = ["--model", tiny, "--dataset", "jsonl", "--data-path", data, "--seq-len", 96, "--batch-size", 3,
               "--grad-accum", 2, "--steps", 6, "--warmup-steps", 1, "--lr", 1e-3, "--log-interval", 2,
               "--eval-interval", 3, "--eval-samples", 4, "--device", "cpu", "--seed", 5]
-    straight, resumed = tmp / "straight", tmp / "resumed"
-    train(common + ["--out", straight])
-    train(common + ["--out", resumed, "--stop-at", 3])
-    half = curve(resumed)
-    train(common + ["--out", resumed, "--resume"])
-    a, b = curve(straight), curve(resumed)
-    check(len(a) == 8 and a == b, "resume: identical loss curve and evaluation losses", f"{len(a)} vs {len(b)} lines")
-    check(len(half) == 4 and half == a[:4], "resume: the first half equals the straight run's first half")
-    for name in ("model.safetensors", "train_state.safetensors"):
-        check((straight / name).read_bytes() == (resumed / name).read_bytes(), f"resume: identical {name}")
-    check(len({x["loss"] for x in a if x["type"] == "train"}) == 6, "resume: the losses change step to step")
+    reproducibility_checks(common, tmp / "cpu", "cpu")
+    straight, resumed = tmp / "cpu" / "straight", tmp / "cpu" / "resumed"
     # The fused loss against the reference loss (fp32, CPU): same curve and validation losses.
     loss_impl_check(common, tmp, "cpu", 1e-4, "cpu fp32")
 
@@ -188,6 +203,15 @@ def gpu_checks(tmp, tiny):
         ok = r.get("status") == "ok" and len(c) == 6 and all(x == x and x < 20 for x in c)
         ok = ok and (back.startswith("recompute:sdpa") if variant.startswith("flash") else back.startswith("autograd:"))
         check(ok, f"gpu {variant} {precision}: 6 finite steps, backward named", f"{back}; loss {c[:1]} -> {c[-1:]}")
+    # --deterministic: repeated and resumed runs equal bit for bit, for SDPA's autograd backward and for
+    # flash's recomputing one (the report names the SDPA backend that determinism leaves).
+    for variant in ("sdpa", "flash"):
+        common = ["--model", tiny, "--dataset", "jsonl", "--data-path", data, "--seq-len", 96, "--batch-size", 4,
+                  "--steps", 6, "--warmup-steps", 1, "--lr", 1e-3, "--log-interval", 2, "--eval-interval", 3,
+                  "--eval-samples", 4, "--device", "cuda", "--precision", "bf16", "--variant", variant,
+                  "--allow-variant-change", "--seed", 5, "--deterministic"]
+        r = reproducibility_checks(common, tmp / f"det_{variant}", f"gpu bf16 {variant} --deterministic")
+        print(f"info gpu {variant} --deterministic: backward {r.get('attention', {}).get('backward')}")
     # bf16: the fused loss (our classifier kernel, bf16 logits, fp32 loss) against the reference loss
     # (bf16 logits converted to fp32). Both round the logits to bf16; they differ in where the
     # gradient is rounded, so the curves agree to bf16's resolution, not bit for bit.

@@ -55,6 +55,11 @@ struct TrainConfig {
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
   double grad_clip = 1.0;  // 0: off
   uint64_t seed = 0;
+  // CUDA: deterministic algorithms only (ATen's deterministic mode, deterministic cuDNN, a fixed cuBLAS
+  // workspace), so that a run repeated or resumed gives bitwise the same loss curve. Without it the
+  // atomics of the embedding and attention backward make CUDA runs differ in the last bits, and the
+  // difference grows over the steps. The CPU is deterministic either way.
+  bool deterministic = false;
   // Evaluation, output, measurement
   int64_t eval_interval = 0;   // 0: only at the end
   int64_t eval_samples = 64;   // validation examples for the loss
