@@ -62,10 +62,9 @@ void release_cached_memory(c10::Device device) {
     c10::cuda::device_synchronize();
     // ATen keeps a cuBLAS workspace (32 MiB on Hopper) per (handle, stream) for the life of the
     // process, allocated through the caching allocator, so a CUDA-graph capture on a new side stream
-    // leaves one more allocated. That is the likely cause (not yet confirmed on the GPU: the test
-    // sweep_memory_gpu checks it) of the sweep of 2026-11-23, whose cells after the graph-captured
-    // flash cells peaked about 200 and 470 MiB higher than alone. Freed here; the next GEMM
-    // allocates its workspace again.
+    // leaves one more allocated. In a sweep, the cells after graph-captured flash cells peaked up to
+    // 470 MiB higher than alone; with this call each starts from 0 bytes (sweep_memory_gpu; the H100
+    // sweep of bench/results/sweep_h100_2026-11-23.md). The next GEMM allocates its workspace again.
     at::cuda::clearCublasWorkspaces();
     c10::cuda::CUDACachingAllocator::emptyCache();
   }

@@ -1,11 +1,12 @@
 // gptbench run: the summarization benchmark. Writes the JSON report atomically (also on failure,
 // with "status": "error"), prints a short table on stdout.
-#include <fmt/format.h>  // fmt::print
+#include <fmt/format.h>  // fmt::print, fmt::format
 
 #include <cstdlib>  // std::getenv
 
 #include "command.h"                       // register_run_command
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/util/error.h"           // Error, UsageError
@@ -82,8 +83,9 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash variants; sliding windows then keep a dense cache) | eager")
       ->capture_default_str();
   cmd->add_option("--linear", c->linear,
-                  "projections: auto (decode batches of <= 4 rows on gptbench's fused GEMV kernel) | aten (cuBLAS via "
-                  "ATen) | gemv (the GEMV up to its 8 rows, for A/B runs)")
+                  fmt::format("projections: auto (decode batches of <= {} rows on gptbench's fused GEMV kernel) | aten "
+                              "(cuBLAS via ATen) | gemv (the GEMV up to its {} rows, for A/B runs)",
+                              kernels::kGemvDefaultMaxRows, kernels::kGemvKernelMaxRows))
       ->capture_default_str();
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
   cmd->add_option("--timing", *timing,

@@ -10,30 +10,30 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A number at `path` under the cell's report, formatted, or "" when the report lacks it.
-std::string report_number(const Json& cell, const Json::json_pointer& path, const char* format, double scale = 1.0) {
-  const Json& report = cell.contains("report") ? cell.at("report") : Json();
-  if (!report.is_object() || !report.contains(path) || !report.at(path).is_number()) return "";
-  return fmt::format(fmt::runtime(format), report.at(path).get<double>() * scale);
-}
-
-// A string (or other scalar) at `path` under the cell's report, or "" when the report lacks it.
-std::string report_string(const Json& cell, const Json::json_pointer& path) {
-  const Json& report = cell.contains("report") ? cell.at("report") : Json();
-  if (!report.is_object() || !report.contains(path) || report.at(path).is_null()) return "";
-  const Json& v = report.at(path);
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-std::string peak_allocated_mib(const Json& cell) {
-  const Json& report = cell.contains("report") ? cell.at("report") : Json();
-  if (!report.is_object() || !report.contains("memory") || !report["memory"].value("measured", false)) return "";
-  return report_number(cell, Json::json_pointer("/memory/peak_allocated_bytes"), "{:.1f}", 1.0 / (1024.0 * 1024.0));
+// The value at `path` under the cell's report; null when the cell has no report or the report lacks it.
+Json report_value(const Json& cell, const Json::json_pointer& path) {
+  if (!cell.contains("report")) return Json();
+  const Json& report = cell.at("report");
+  return report.is_object() && report.contains(path) ? report.at(path) : Json();
 }
 
 std::string scalar(const Json& v) {
   if (v.is_null()) return "";
   return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// A number at `path` under the cell's report, formatted, or "" when the report lacks it.
+std::string report_number(const Json& cell, const Json::json_pointer& path, const char* format, double scale = 1.0) {
+  const Json v = report_value(cell, path);
+  return v.is_number() ? fmt::format(fmt::runtime(format), v.get<double>() * scale) : "";
+}
+
+// A string (or other scalar) at `path` under the cell's report, or "" when the report lacks it.
+std::string report_string(const Json& cell, const Json::json_pointer& path) { return scalar(report_value(cell, path)); }
+
+std::string peak_allocated_mib(const Json& cell) {
+  if (report_value(cell, Json::json_pointer("/memory/measured")) != true) return "";
+  return report_number(cell, Json::json_pointer("/memory/peak_allocated_bytes"), "{:.1f}", 1.0 / (1024.0 * 1024.0));
 }
 
 struct Column {

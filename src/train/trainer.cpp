@@ -49,10 +49,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The reference loss (--loss reference): sum of the next-token NLLs over counted targets, in fp32.
-// logits (B, T, V) in bf16/fp16 under autocast, else fp32; targets (B, T) int64 with kIgnoreTarget
-// elsewhere. The logits are converted to fp32 first, as autocast's cross_entropy does (ATen's fused
-// half_to_float log_softmax takes fp16 only).
 // --deterministic on CUDA (TrainConfig::deterministic). cuBLAS reads its workspace setting when this
 // process creates its first handle, which happens after this (no matmul has run yet); an explicit
 // setting in the environment wins. An op without a deterministic implementation then throws, naming
@@ -64,6 +60,10 @@ void use_deterministic_cuda_algorithms() {
   at::globalContext().setBenchmarkCuDNN(false);
 }
 
+// The reference loss (--loss reference): sum of the next-token NLLs over counted targets, in fp32.
+// logits (B, T, V) in bf16/fp16 under autocast, else fp32; targets (B, T) int64 with kIgnoreTarget
+// elsewhere. The logits are converted to fp32 first, as autocast's cross_entropy does (ATen's fused
+// half_to_float log_softmax takes fp16 only).
 at::Tensor nll_sum(const at::Tensor& logits, const at::Tensor& targets) {
   const at::Tensor log_probs = at::_log_softmax(logits.flatten(0, 1).to(at::kFloat), -1, /*half_to_float=*/false);
   return at::nll_loss(log_probs, targets.flatten(), {}, at::Reduction::Sum, kIgnoreTarget);

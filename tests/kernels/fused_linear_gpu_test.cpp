@@ -54,7 +54,7 @@ Inputs make_inputs(const GemvCase& c) {
   if (c.bias) in.o.bias = (0.5 * at::randn({c.n}, opt.dtype(at::kFloat))).to(c.dtype);
   if (c.residual) in.o.residual = at::randn({c.rows, 1, c.n}, opt);
   in.o.activation = c.activation;
-  in.o.gemv_max_rows = 8;  // every row count the kernel is built for
+  in.o.gemv_max_rows = kGemvKernelMaxRows;  // every row count the kernel is built for
   return in;
 }
 

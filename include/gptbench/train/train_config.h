@@ -57,8 +57,8 @@ struct TrainConfig {
   uint64_t seed = 0;
   // CUDA: deterministic algorithms only (ATen's deterministic mode, deterministic cuDNN, a fixed cuBLAS
   // workspace), so that a run repeated or resumed gives bitwise the same loss curve. Without it the
-  // atomics of the embedding and attention backward make CUDA runs differ in the last bits, and the
-  // difference grows over the steps. The CPU is deterministic either way.
+  // atomic adds of some backward kernels (cuDNN's attention backward among them) make CUDA runs differ
+  // in the last bits, and the difference grows over the steps. The CPU is deterministic either way.
   bool deterministic = false;
   // Evaluation, output, measurement
   int64_t eval_interval = 0;   // 0: only at the end
