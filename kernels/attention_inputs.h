@@ -2,29 +2,39 @@
 // and CUDA implementations so that both refuse the same inputs with the same message.
 #pragma once
 
-#include <ATen/core/Tensor.h>  // at::Tensor
+#include <ATen/core/Tensor.h>     // at::Tensor
+#include <c10/core/ScalarType.h>  // c10::ScalarType
 
 #include <cstdint>   // int64_t
 #include <optional>  // std::optional
 
-#include "attention_params.h"  // MaskPolicy
+#include "attention_params.h"                // MaskPolicy, ElementType
+#include "gptbench/kernels/attention_op.h"  // AttentionOptions, AttentionSizes
 
-namespace gptbench::attention::detail {
+namespace gptbench::kernels::detail {
 
 struct AttentionShape {
-  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
-  int64_t q_pos0 = 0;  // resolved: Tk - Tq when not given; Tk - 1 (an upper bound) with a device q_pos
+  AttentionSizes sizes;
+  int64_t q_pos0 = 0;  // resolved_q_pos0
   bool device_q_pos = false;  // q_pos was given: query 0's position lives on the device
 };
+
+// The op's arguments as AttentionOptions (scale always set).
+AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
+                            const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
+                            double scale, const std::optional<at::Tensor>& q_pos);
+
+bool has_tensor(const std::optional<at::Tensor>& t);
+
+// Query 0's position: options.q_pos0, else Tk - Tq; with a device q_pos, Tk - 1 (the host's upper
+// bound; the kernels read the real value).
+int64_t resolved_q_pos0(const AttentionSizes& sizes, const AttentionOptions& options);
 
 // Throws gptbench::Error naming the argument when anything is off.
 // q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start (B,); key_pos (B, Tk); alibi_slopes (H,);
 // q_pos (1,) int64 (decode only, instead of q_pos0).
 AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                      const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
-                                      std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
-                                      int64_t window, int64_t global_tokens, double scale,
-                                      const std::optional<at::Tensor>& q_pos);
+                                      const at::Tensor& key_start, const AttentionOptions& options);
 
 // out of the .out overload: (B, H, Tq, D), q's dtype and device.
 void check_attention_out(const at::Tensor& out, const at::Tensor& q);
@@ -33,6 +43,9 @@ void check_attention_out(const at::Tensor& out, const at::Tensor& q);
 // the kernel then runs the cheaper dense policy. Sinks only matter with a window.
 bool window_active(int64_t window, int64_t q_pos0, int64_t q_len);
 
-kernels::MaskPolicy mask_policy(bool alibi, bool window);
+MaskPolicy mask_policy(bool alibi, bool window);
 
-}  // namespace gptbench::attention::detail
+// The kernels' element type of a torch dtype; nullopt for dtypes they have no type for.
+std::optional<ElementType> element_type_of(c10::ScalarType dtype);
+
+}  // namespace gptbench::kernels::detail

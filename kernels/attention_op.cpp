@@ -1,19 +1,22 @@
 // The gptbench::attention op: its schema, its CPU implementation (the ATen reference
-// behind the common argument checks) and the C++ entry points of flash_op.h.
+// behind the common argument checks) and the C++ entry points of attention_op.h.
 // The CUDA implementation registers itself from attention_cuda_op.cpp when nvcc is present.
 #include <ATen/core/dispatch/Dispatcher.h>  // c10::Dispatcher
 #include <torch/library.h>                  // TORCH_LIBRARY, TORCH_LIBRARY_IMPL
 
-#include <cmath>  // std::sqrt
+#include <cmath>    // std::sqrt
+#include <string>   // std::string
+#include <utility>  // std::move
 
 #ifdef GPTBENCH_HAVE_FLASH_KERNELS
 #include <cuda_runtime_api.h>  // cudaDeviceGetAttribute
 #endif
 
-#include "attention_inputs.h"             // check_attention_inputs
-#include "gptbench/attention/flash_op.h"  // the API defined here
+#include "attention_inputs.h"               // check_attention_inputs, options_of, resolved_q_pos0
+#include "chosen_kernel.h"                  // choose_kernel, take_chosen_kernel
+#include "gptbench/kernels/attention_op.h"  // the API defined here
 
-namespace gptbench::attention {
+namespace gptbench::kernels {
 namespace {
 
 int cuda_sm_version(int device_index) {
@@ -35,8 +38,9 @@ at::Tensor attention_cpu(const at::Tensor& q, const at::Tensor& k, const at::Ten
                          const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                          const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
                          double scale, const std::optional<at::Tensor>& q_pos) {
-  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, key_pos, q_pos0, alibi_slopes,
-                                                                  window, global_tokens, scale, q_pos);
+  const AttentionOptions options = detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos);
+  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, options);
+  detail::choose_kernel(make_attention_problem(q.device(), q.scalar_type(), s.sizes, options));
   const int64_t qpos = s.device_q_pos ? q_pos->item<int64_t>() : s.q_pos0;
   return attention_reference(q, k, v, key_start, key_pos, qpos, alibi_slopes, window, global_tokens, scale);
 }
@@ -55,32 +59,36 @@ double default_scale(const at::Tensor& q) {
   return 1.0 / std::sqrt(static_cast<double>(q.dim() == 4 ? q.size(3) : 1));
 }
 
+// The caller's `kernel` receives this call's choice; a stale name from an earlier call never leaks.
+void hand_back_kernel(std::string* kernel) {
+  std::string chosen = detail::take_chosen_kernel();
+  if (kernel != nullptr) *kernel = std::move(chosen);
+}
+
 }  // namespace
 
-AttentionProblem make_attention_problem(const at::Tensor& q, const at::Tensor& k, const AttentionOptions& options) {
+AttentionProblem make_attention_problem(c10::Device device, c10::ScalarType dtype, const AttentionSizes& sizes,
+                                        const AttentionOptions& options) {
   AttentionProblem pr;
-  pr.device = q.device().type();
-  pr.device_index = q.device().has_index() ? q.device().index() : 0;
+  pr.device = device.type();
+  pr.device_index = device.has_index() ? device.index() : 0;
   if (pr.device == c10::DeviceType::CUDA) pr.sm_version = cuda_sm_version(pr.device_index);
-  pr.dtype = q.scalar_type();
-  pr.batch = q.size(0);
-  pr.heads = q.size(1);
-  pr.q_len = q.size(2);
-  pr.head_dim = q.size(3);
-  pr.k_len = k.size(2);
-  pr.q_pos0 = options.q_pos0.value_or(pr.k_len - pr.q_len);
-  if (options.q_pos.has_value() && options.q_pos->defined()) pr.q_pos0 = pr.k_len - 1;  // upper bound, as the op
-  pr.key_layout = options.key_pos.has_value() && options.key_pos->defined() ? KeyLayout::kRolling
-                                                                            : KeyLayout::kContiguous;
-  pr.bias = options.alibi_slopes.has_value() && options.alibi_slopes->defined() ? ScoreBias::kAlibi
-                                                                                : ScoreBias::kNone;
+  pr.dtype = dtype;
+  pr.batch = sizes.batch;
+  pr.heads = sizes.heads;
+  pr.q_len = sizes.q_len;
+  pr.k_len = sizes.k_len;
+  pr.head_dim = sizes.head_dim;
+  pr.q_pos0 = detail::resolved_q_pos0(sizes, options);
+  pr.key_layout = detail::has_tensor(options.key_pos) ? KeyLayout::kRolling : KeyLayout::kContiguous;
+  pr.bias = detail::has_tensor(options.alibi_slopes) ? ScoreBias::kAlibi : ScoreBias::kNone;
   pr.window = options.window;
   pr.global_tokens = options.global_tokens;
   return pr;
 }
 
-at::Tensor flash_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
-                           const AttentionOptions& options) {
+at::Tensor attention_op(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
+                        const AttentionOptions& options, std::string* kernel) {
   static const auto op =
       c10::Dispatcher::singleton()
           .findSchemaOrThrow(kAttentionOpName, "")
@@ -88,12 +96,14 @@ at::Tensor flash_attention(const at::Tensor& q, const at::Tensor& k, const at::T
                             const std::optional<at::Tensor>&, std::optional<int64_t>,
                             const std::optional<at::Tensor>&, int64_t, int64_t, double,
                             const std::optional<at::Tensor>&)>();
-  return op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                 options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos);
+  at::Tensor out = op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
+                           options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos);
+  hand_back_kernel(kernel);
+  return out;
 }
 
-at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                const at::Tensor& key_start, const AttentionOptions& options) {
+at::Tensor& attention_op_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const at::Tensor& key_start, const AttentionOptions& options, std::string* kernel) {
   static const auto op =
       c10::Dispatcher::singleton()
           .findSchemaOrThrow(kAttentionOpName, kAttentionOutOverload)
@@ -101,11 +111,13 @@ at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::
                              const std::optional<at::Tensor>&, std::optional<int64_t>,
                              const std::optional<at::Tensor>&, int64_t, int64_t, double,
                              const std::optional<at::Tensor>&, at::Tensor&)>();
-  return op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                 options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos, out);
+  op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
+          options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos, out);
+  hand_back_kernel(kernel);
+  return out;
 }
 
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels
 
 TORCH_LIBRARY(gptbench, m) {
   m.def(
@@ -118,6 +130,6 @@ TORCH_LIBRARY(gptbench, m) {
 }
 
 TORCH_LIBRARY_IMPL(gptbench, CPU, m) {
-  m.impl("attention", &gptbench::attention::attention_cpu);
-  m.impl("attention.out", &gptbench::attention::attention_out_cpu);
+  m.impl("attention", &gptbench::kernels::attention_cpu);
+  m.impl("attention.out", &gptbench::kernels::attention_out_cpu);
 }

@@ -5,9 +5,9 @@
 
 #include <limits>  // std::numeric_limits
 
-#include "gptbench/attention/flash_op.h"  // attention_reference
+#include "gptbench/kernels/attention_op.h"  // attention_reference
 
-namespace gptbench::attention {
+namespace gptbench::kernels {
 
 at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos, int64_t q_pos0,
@@ -41,4 +41,4 @@ at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const a
   return at::matmul(probs, values).to(q.scalar_type());
 }
 
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels

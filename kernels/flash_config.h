@@ -1,6 +1,6 @@
-// Tile shapes of the flash kernels: one place, read by the kernels, the launchers and
-// the kernel names the selection function reports. The measurements behind each choice
-// are in kernels/NOTES.md.
+// Tile shapes of the flash kernels: one place, read by the kernels, the launchers and the
+// kernel names the selection function reports (select_kernel.cpp). The measurements behind
+// each choice are in kernels/NOTES.md.
 #pragma once
 
 #include "attention_params.h"  // MaskPolicy, policy_has_window
@@ -31,25 +31,6 @@ struct PrefillConfig {
   static constexpr int kBlockM = 16 * kMTiles * kWarps;
   static constexpr int kThreads = 32 * kWarps;
 };
-
-// The tile shape of the prefill instantiation for runtime values (for kernel names).
-struct PrefillTiles {
-  int block_m, block_n;
-};
-template <int kHeadDim>
-PrefillTiles prefill_tiles_for(MaskPolicy p) {
-  auto of = [](auto cfg) { return PrefillTiles{decltype(cfg)::kBlockM, decltype(cfg)::kBlockN}; };
-  switch (p) {
-    case MaskPolicy::kCausal: return of(PrefillConfig<kHeadDim, MaskPolicy::kCausal>{});
-    case MaskPolicy::kAlibi: return of(PrefillConfig<kHeadDim, MaskPolicy::kAlibi>{});
-    case MaskPolicy::kWindow: return of(PrefillConfig<kHeadDim, MaskPolicy::kWindow>{});
-    case MaskPolicy::kAlibiWindow: return of(PrefillConfig<kHeadDim, MaskPolicy::kAlibiWindow>{});
-  }
-  return PrefillTiles{0, 0};
-}
-inline PrefillTiles prefill_tiles(int head_dim, MaskPolicy p) {
-  return head_dim == 64 ? prefill_tiles_for<64>(p) : prefill_tiles_for<128>(p);
-}
 
 // Decode: kDecodeThreads threads per CTA, each holding 8 head-dim elements (16 bytes) of a
 // key; kDecodeUnroll keys per thread group are loaded before any is used, so every thread

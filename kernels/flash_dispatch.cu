@@ -1,52 +1,26 @@
-// Runtime values (dtype, head dim, mask policy) -> compiled instantiation. The caller
-// (the torch op) has already asked the selection function, so a miss here is a bug and
-// returns cudaErrorInvalidValue rather than running anything else.
-#include <cuda_bf16.h>  // __nv_bfloat16
-#include <cuda_fp16.h>  // __half
-
-#include <algorithm>    // std::clamp, std::min, std::max
-#include <type_traits>  // std::integral_constant
+// Runtime values (element type, head dim, mask policy) -> compiled instantiation, through the
+// kernel table (flash_policies.h). The caller (the torch op) has already asked the selection
+// function, so a miss here is a bug and returns cudaErrorInvalidValue rather than running
+// anything else.
+#include <algorithm>  // std::clamp, std::min, std::max
 
 #include "flash_config.h"     // decode split constants
+#include "flash_element.cuh"  // DeviceElement
 #include "flash_instances.h"  // run_flash_prefill, run_flash_decode, flash_decode_ctas_per_sm
 #include "flash_launch.h"     // the entry points defined here
+#include "flash_policies.h"   // visit_flash_instance, kFlashInstancesPerStage
+
+// kernels/CMakeLists.txt generates one file per instantiation from the table; it counted these.
+static_assert(gptbench::kernels::kFlashInstancesPerStage == GPTBENCH_FLASH_INSTANCES_PER_STAGE,
+              "kernels/CMakeLists.txt read a different kernel table than flash_policies.h states");
 
 namespace gptbench::kernels {
 namespace {
 
-template <typename T>
-struct TypeTag {
-  using type = T;
-};
-template <MaskPolicy P>
-using PolicyTag = std::integral_constant<MaskPolicy, P>;
-template <int D>
-using DimTag = std::integral_constant<int, D>;
-
-// Calls f(TypeTag<T>, DimTag<D>, PolicyTag<P>) for p's runtime values; `miss` when none.
+// Calls f(ElementTag, HeadDimTag, PolicyTag) for p's runtime values; `miss` when none.
 template <typename R, typename F>
 R dispatch(const AttentionParams& p, R miss, F&& f) {
-  auto by_policy = [&](auto type, auto dim) -> R {
-    switch (p.policy) {
-      case MaskPolicy::kCausal: return f(type, dim, PolicyTag<MaskPolicy::kCausal>{});
-      case MaskPolicy::kAlibi: return f(type, dim, PolicyTag<MaskPolicy::kAlibi>{});
-      case MaskPolicy::kWindow: return f(type, dim, PolicyTag<MaskPolicy::kWindow>{});
-      case MaskPolicy::kAlibiWindow: return f(type, dim, PolicyTag<MaskPolicy::kAlibiWindow>{});
-    }
-    return miss;
-  };
-  auto by_dim = [&](auto type) -> R {
-    switch (p.head_dim) {
-      case 64: return by_policy(type, DimTag<64>{});
-      case 128: return by_policy(type, DimTag<128>{});
-      default: return miss;
-    }
-  };
-  switch (p.dtype) {
-    case ElementType::kFp16: return by_dim(TypeTag<__half>{});
-    case ElementType::kBf16: return by_dim(TypeTag<__nv_bfloat16>{});
-  }
-  return miss;
+  return visit_flash_instance(p.dtype, p.head_dim, p.policy, miss, f);
 }
 
 }  // namespace
@@ -55,7 +29,8 @@ cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream) 
   if (p.key_pos != nullptr) return cudaErrorInvalidValue;
   if (p.batch == 0 || p.heads == 0 || p.q_len == 0) return cudaSuccess;
   return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
-    return run_flash_prefill<typename decltype(type)::type, decltype(dim)::value, decltype(policy)::value>(p, stream);
+    return run_flash_prefill<DeviceElement<decltype(type)::value>, decltype(dim)::value, decltype(policy)::value>(
+        p, stream);
   });
 }
 
@@ -64,7 +39,8 @@ cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream) {
   if (p.num_splits > 1 && (p.partial_out == nullptr || p.partial_lse == nullptr)) return cudaErrorInvalidValue;
   if (p.batch == 0 || p.heads == 0) return cudaSuccess;
   return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
-    return run_flash_decode<typename decltype(type)::type, decltype(dim)::value, decltype(policy)::value>(p, stream);
+    return run_flash_decode<DeviceElement<decltype(type)::value>, decltype(dim)::value, decltype(policy)::value>(
+        p, stream);
   });
 }
 
@@ -72,7 +48,8 @@ int choose_decode_splits(const AttentionParams& p, int num_sms) {
   const int batch_heads = p.batch * p.heads;
   if (p.decode_span <= 0 || batch_heads <= 0) return 1;
   const int per_sm = dispatch(p, 1, [](auto type, auto dim, auto policy) {
-    return flash_decode_ctas_per_sm<typename decltype(type)::type, decltype(dim)::value, decltype(policy)::value>();
+    return flash_decode_ctas_per_sm<DeviceElement<decltype(type)::value>, decltype(dim)::value,
+                                    decltype(policy)::value>();
   });
   // Exactly one wave of resident CTAs: a second, partial wave is a tail that costs more than
   // the extra splits gain (NOTES.md, run 2: 11 splits = 1.33 waves ran 11-14 % slower than 8).

@@ -8,9 +8,6 @@
 
 namespace gptbench::kernels {
 
-// Head dims the kernels are compiled for; the selection function reads this list.
-inline constexpr int kFlashHeadDims[] = {64, 128};
-
 // Fused prefill (any Tq >= 1, contiguous keys, key_pos must be null).
 cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream);
 

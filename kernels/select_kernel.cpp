@@ -1,28 +1,40 @@
 // select_attention_kernel: the single answer to "supported?" and "which kernel runs?".
-// The op calls it before every launch, so the two can never disagree.
+// The op calls it once per call (chosen_kernel.h), so the two can never disagree. What is
+// compiled comes from the kernel table (flash_policies.h), tile sizes from flash_config.h.
 #include <fmt/format.h>  // fmt::format
 
-#include <string>  // std::string
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <utility>   // std::move
 
-#include "attention_inputs.h"             // window_active, mask_policy
-#include "flash_config.h"                 // prefill_tiles (tile sizes in the kernel name)
-#include "gptbench/attention/flash_op.h"  // AttentionProblem, KernelChoice
+#include "attention_inputs.h"               // window_active, mask_policy, element_type_of
+#include "flash_config.h"                   // PrefillConfig (tile sizes in the kernel name)
+#include "flash_policies.h"                 // the kernel table, policy_name, visit_head_dim_and_policy
+#include "gptbench/kernels/attention_op.h"  // AttentionProblem, KernelChoice
 
-
-namespace gptbench::attention {
+namespace gptbench::kernels {
 namespace {
 
-const char* policy_name(kernels::MaskPolicy p) {
-  switch (p) {
-    case kernels::MaskPolicy::kCausal: return "causal";
-    case kernels::MaskPolicy::kAlibi: return "alibi";
-    case kernels::MaskPolicy::kWindow: return "window";
-    case kernels::MaskPolicy::kAlibiWindow: return "alibi_window";
-  }
-  return "unknown";
+KernelChoice unsupported(std::string reason) { return KernelChoice{false, "", std::move(reason)}; }
+
+// "fp16 or bf16", "64 or 128": a table's entries for a message.
+template <typename Table, typename Name>
+std::string one_of(const Table& table, Name name) {
+  std::string s;
+  for (const auto& entry : table) s += fmt::format("{}{}", s.empty() ? "" : " or ", name(entry));
+  return s;
 }
 
-KernelChoice unsupported(std::string reason) { return KernelChoice{false, "", std::move(reason)}; }
+struct PrefillTiles {
+  int block_m = 0, block_n = 0;
+};
+
+PrefillTiles prefill_tiles(int head_dim, MaskPolicy policy) {
+  return visit_head_dim_and_policy(head_dim, policy, PrefillTiles{}, [](auto dim, auto pol) {
+    using Config = PrefillConfig<decltype(dim)::value, decltype(pol)::value>;
+    return PrefillTiles{Config::kBlockM, Config::kBlockN};
+  });
+}
 
 }  // namespace
 
@@ -36,7 +48,7 @@ bool flash_kernels_compiled() {
 
 KernelChoice select_attention_kernel(const AttentionProblem& pr) {
   const bool window = detail::window_active(pr.window, pr.q_pos0, pr.q_len);
-  const auto policy = detail::mask_policy(pr.bias == ScoreBias::kAlibi, window);
+  const MaskPolicy policy = detail::mask_policy(pr.bias == ScoreBias::kAlibi, window);
 
   if (pr.device == c10::DeviceType::CPU) {
     const char* compute = pr.dtype == c10::ScalarType::Double ? "fp64" : "fp32";
@@ -47,23 +59,22 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
     return unsupported(fmt::format("device {} is not supported (CPU reference or CUDA flash kernels only)",
                                    c10::DeviceTypeName(pr.device)));
   }
-#ifndef GPTBENCH_HAVE_FLASH_KERNELS
-  return unsupported("flash kernels not compiled in this build (configured without nvcc)");
-#else
-  const char* dtype = nullptr;
-  if (pr.dtype == c10::ScalarType::Half) dtype = "fp16";
-  if (pr.dtype == c10::ScalarType::BFloat16) dtype = "bf16";
-  if (dtype == nullptr) {
-    return unsupported(fmt::format("dtype {} is not supported by the flash kernels (fp16 or bf16 only)",
-                                   c10::toString(pr.dtype)));
+  if (!flash_kernels_compiled()) return unsupported("flash kernels not compiled in this build (configured without nvcc)");
+  const std::optional<ElementType> element = detail::element_type_of(pr.dtype);
+  if (!element || !is_flash_element_type(*element)) {
+    return unsupported(fmt::format("dtype {} is not supported by the flash kernels ({} only)",
+                                   c10::toString(pr.dtype),
+                                   one_of(kFlashElementTypes, [](const FlashElementType& e) { return e.name; })));
   }
-  if (pr.head_dim != 64 && pr.head_dim != 128) {
-    return unsupported(fmt::format("head dim {} is not supported by the flash kernels (64 or 128)", pr.head_dim));
+  if (!is_flash_head_dim(static_cast<int>(pr.head_dim))) {
+    return unsupported(fmt::format("head dim {} is not supported by the flash kernels ({})", pr.head_dim,
+                                   one_of(kFlashHeadDims, [](int d) { return d; })));
   }
   if (pr.sm_version != 0 && pr.sm_version < 80) {
     return unsupported(fmt::format("CUDA device {} is sm_{}; the flash kernels need sm_80 or newer", pr.device_index,
                                    pr.sm_version));
   }
+  const char* dtype = element_type_name(*element);
   if (pr.q_len == 1) {
     return KernelChoice{true,
                         fmt::format("flash_decode_splitkv_{}_d{}_{}{}", dtype, pr.head_dim, policy_name(policy),
@@ -75,12 +86,11 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
                                    "prefill takes contiguous keys",
                                    pr.q_len));
   }
-  const kernels::PrefillTiles tiles = kernels::prefill_tiles(static_cast<int>(pr.head_dim), policy);
+  const PrefillTiles tiles = prefill_tiles(static_cast<int>(pr.head_dim), policy);
   return KernelChoice{true,
                       fmt::format("flash_prefill_{}_d{}_bm{}_bn{}_{}", dtype, pr.head_dim, tiles.block_m, tiles.block_n,
                                   policy_name(policy)),
                       "fused prefill (mma.sync m16n8k16, cp.async double buffering)"};
-#endif
 }
 
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels

@@ -1,10 +1,11 @@
 // The `flash` kernel of the variant registry: gptbench's own fused CUDA kernels through the
 // gptbench::attention op. It never runs the op's CPU reference under the name "flash": a CPU
-// device is refused, as is anything select_attention_kernel does not support.
+// device is refused, as is anything the op's kernel selection does not support.
 #pragma once
 
+#include <string>  // std::string
+
 #include "gptbench/attention/attention.h"  // AttentionImpl, AttentionSpec
-#include "gptbench/attention/flash_op.h"   // AttentionProblem, KernelChoice
 
 namespace gptbench::attention {
 
@@ -17,8 +18,8 @@ class FlashAttention final : public AttentionImpl {
 
  private:
   AttentionSpec spec_;
-  std::string last_kernel_ = "flash";
-  AttentionProblem last_problem_;  // the selection is repeated only when the problem changes
+  std::string last_kernel_ = "flash";  // "flash:" + the kernel the op chose in the last call
+  std::string op_kernel_;              // that choice, as the op hands it back (kept to reuse its buffer)
   // The op takes key_start as int32; the model's (B,) int64 tensor is the same object for every
   // layer and step of a generation, so it is converted once, not once per layer per token.
   // Holding key_start_source_ keeps its memory from being reused by another tensor.

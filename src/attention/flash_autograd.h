@@ -20,13 +20,11 @@ namespace gptbench::attention {
 // q: (B, H, Tq, D); k, v: (B, H, Tk, D); positions.key_start (B,) int64 or int32 on q's device;
 // slopes (H,) fp32 or undefined. Contiguous keys only (training: no cache, no q_pos tensor).
 // Returns (B, H, Tq, D) in q's dtype, differentiable in q, k and v. When forward_kernel is not
-// null it receives the forward kernel's name ("flash:<kernel>" on CUDA, "flash-op:cpu-reference").
+// null it receives the forward kernel's name, from the op call itself ("flash:<kernel>" on CUDA,
+// "flash-op:cpu_reference_<compute>_<policy>" for CPU inputs). last_flash_backward_kernel
+// (gptbench/attention/flash_backward.h) names the backward.
 at::Tensor flash_attention_recompute_backward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                               const AttentionPositions& positions, const AttentionSpec& spec,
                                               const at::Tensor& slopes, std::string* forward_kernel = nullptr);
-
-// The backward kernel of the most recent recompute in this process, e.g. "recompute:sdpa:flash_attention"
-// or "recompute:sdpa:efficient_attention+additive-mask"; "none" before any backward ran.
-std::string last_flash_backward_kernel();
 
 }  // namespace gptbench::attention

@@ -28,7 +28,7 @@
 #include <tuple>       // std::tuple
 #include <vector>      // std::vector
 
-#include "gptbench/attention/flash_op.h"  // flash_attention, select_attention_kernel
+#include "gptbench/kernels/attention_op.h"  // attention_op
 #include "gptbench/attention/sdpa_backend.h"  // sdpa_backend_name
 #include "gptbench/bench/environment.h"   // environment_json, tool_json
 #include "gptbench/io/atomic_file.h"      // write_file_atomic
@@ -203,16 +203,18 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, at::Tensor& flu
   at::Tensor mask;
   bool is_causal = false;
   if (c.variant.backend == AttnBackend::kFlash) {
-    attention::AttentionOptions fo;
+    kernels::AttentionOptions fo;
     if (c.variant.alibi) fo.alibi_slopes = slopes;
     fo.window = c.window;
     fo.global_tokens = c.variant.sparse ? cfg.global_tokens : 0;
     fo.scale = scale;
-    const attention::KernelChoice choice = attention::select_attention_kernel(attention::make_attention_problem(q, k, fo));
-    if (!choice.supported) return skip(choice.reason);
-    row.kernel = choice.kernel_name;
     const at::Tensor key_start = at::zeros({c.batch}, opts.dtype(at::kInt));
-    call = [q, k, v, key_start, fo] { attention::flash_attention(q, k, v, key_start, fo); };
+    try {
+      kernels::attention_op(q, k, v, key_start, fo, &row.kernel);
+    } catch (const std::exception& e) {
+      return skip(first_line(e.what()));
+    }
+    call = [q, k, v, key_start, fo] { kernels::attention_op(q, k, v, key_start, fo); };
   } else {
     // Positions of the prefill (Tq = Tk) or decode (one query at Tk - 1) problem.
     const auto i64 = opts.dtype(at::kLong);

@@ -19,7 +19,7 @@
 #include <optional>   // std::optional
 #include <sstream>    // std::istringstream
 
-#include "../attention/flash_autograd.h"    // last_flash_backward_kernel
+#include "gptbench/attention/flash_backward.h"  // last_flash_backward_kernel
 #include "autocast_scope.h"                 // AutocastScope
 #include "gptbench/attention/variant.h"     // parse_variant, variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory

@@ -10,14 +10,16 @@
 #include <limits>     // std::numeric_limits
 #include <optional>   // std::optional
 #include <random>     // std::mt19937
-#include <string>     // std::string
+#include <string>     // std::string, std::to_string
+#include <utility>    // std::pair
 #include <vector>     // std::vector
 
-#include "attention_test_support.h"       // Policy, test_alibi_slopes
-#include "gptbench/attention/flash_op.h"  // flash_attention, select_attention_kernel
-#include "gptbench/util/error.h"          // gptbench::Error
+#include "attention_test_support.h"         // Policy, test_alibi_slopes
+#include "flash_policies.h"                 // the kernel table (kernels/)
+#include "gptbench/kernels/attention_op.h"  // attention_op, select_attention_kernel
+#include "gptbench/util/error.h"            // gptbench::Error
 
-namespace gptbench::attention {
+namespace gptbench::kernels {
 namespace {
 
 using testing::Policy;
@@ -100,7 +102,7 @@ double check_case(const CpuCase& c, at::ScalarType dtype = at::kDouble) {
   if (!c.key_pos.empty()) opt.key_pos = at::tensor(c.key_pos).view({c.batch, c.k_len});
   const at::Tensor key_start = at::tensor(c.key_start);
 
-  const at::Tensor got = flash_attention(q.to(dtype), k.to(dtype), v.to(dtype), key_start, opt).to(at::kDouble);
+  const at::Tensor got = attention_op(q.to(dtype), k.to(dtype), v.to(dtype), key_start, opt).to(at::kDouble);
   EXPECT_EQ(got.scalar_type(), at::kDouble);
   const std::vector<double> want = brute_force(c, q, k, v, slopes, scale);
   const at::Tensor want_t = at::tensor(want, f64).view(got.sizes());
@@ -189,7 +191,7 @@ TEST(AttentionOpCpu, DeviceQueryPositionEqualsHostPosition) {
       device.q_pos = at::full({1}, pos, at::kLong);
       host.window = device.window = window;
       host.alibi_slopes = device.alibi_slopes = at::tensor(testing::test_alibi_slopes(3));
-      EXPECT_TRUE(at::equal(flash_attention(q, k, v, ks, host), flash_attention(q, k, v, ks, device)))
+      EXPECT_TRUE(at::equal(attention_op(q, k, v, ks, host), attention_op(q, k, v, ks, device)))
           << "pos " << pos << " window " << window;
     }
   }
@@ -200,7 +202,7 @@ TEST(AttentionOpCpu, PaddingQueriesAreExactlyZero) {
   c.q_len = c.k_len = 6;
   c.key_start = std::vector<int32_t>{0, 4};  // row 1: queries 0..3 see no key
   const at::Tensor q = at::randn({2, 3, 6, 8}), k = at::randn({2, 3, 6, 8}), v = at::randn({2, 3, 6, 8});
-  const at::Tensor out = flash_attention(q, k, v, at::tensor(c.key_start));
+  const at::Tensor out = attention_op(q, k, v, at::tensor(c.key_start));
   EXPECT_TRUE(at::equal(out.index({1, at::indexing::Slice(), at::indexing::Slice(0, 4)}),
                         at::zeros({3, 4, 8})));
   EXPECT_FALSE(at::equal(out.index({1, at::indexing::Slice(), at::indexing::Slice(4, 6)}),
@@ -211,11 +213,11 @@ TEST(AttentionOpCpu, OutOverloadWritesEveryElement) {
   const at::Tensor q = at::randn({2, 3, 7, 8}), k = at::randn({2, 3, 9, 8}), v = at::randn({2, 3, 9, 8});
   const at::Tensor ks = at::tensor(std::vector<int32_t>{0, 5});
   at::Tensor out = at::full({2, 3, 7, 8}, std::numeric_limits<float>::quiet_NaN());
-  at::Tensor& same = flash_attention_out(out, q, k, v, ks);
+  at::Tensor& same = attention_op_out(out, q, k, v, ks);
   EXPECT_EQ(same.data_ptr(), out.data_ptr());
-  EXPECT_TRUE(at::equal(out, flash_attention(q, k, v, ks)));
+  EXPECT_TRUE(at::equal(out, attention_op(q, k, v, ks)));
   at::Tensor wrong = at::empty({2, 3, 7, 4});
-  EXPECT_THROW(flash_attention_out(wrong, q, k, v, ks), gptbench::Error);
+  EXPECT_THROW(attention_op_out(wrong, q, k, v, ks), gptbench::Error);
 }
 
 TEST(AttentionOpCpu, LowPrecisionInputsComputeInFp32) {
@@ -242,38 +244,38 @@ TEST(AttentionOpCpu, RejectsBadArgumentsNamingThem) {
     }
     return "no gptbench::Error thrown";
   };
-  EXPECT_NE(message_of([&] { flash_attention(q.view({2, 3, 32}), k, k, ks); }).find("q must be 4-D"),
+  EXPECT_NE(message_of([&] { attention_op(q.view({2, 3, 32}), k, k, ks); }).find("q must be 4-D"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k.narrow(2, 0, 3), ks); }).find("v must have k's shape"),
+  EXPECT_NE(message_of([&] { attention_op(q, k, k.narrow(2, 0, 3), ks); }).find("v must have k's shape"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, at::zeros({3}, at::kInt)); }).find("key_start"),
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, at::zeros({3}, at::kInt)); }).find("key_start"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks.to(at::kFloat)); }).find("key_start"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks.to(at::kFloat)); }).find("key_start"), std::string::npos);
   AttentionOptions bad_pos;
   bad_pos.key_pos = at::zeros({2, 5}, at::kInt);
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_pos); }).find("key_pos"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, bad_pos); }).find("key_pos"), std::string::npos);
   AttentionOptions bad_slopes;
   bad_slopes.alibi_slopes = at::ones({2});
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_slopes); }).find("alibi_slopes"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, bad_slopes); }).find("alibi_slopes"), std::string::npos);
   AttentionOptions bad_window;
   bad_window.window = -1;
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_window); }).find("window"), std::string::npos);
-  EXPECT_NE(message_of([&] { flash_attention(q, k.to(at::kDouble), k, ks); }).find("one dtype"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, bad_window); }).find("window"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k.to(at::kDouble), k, ks); }).find("one dtype"), std::string::npos);
   AttentionOptions both_positions;
   both_positions.q_pos0 = 3;
   both_positions.q_pos = at::full({1}, 3, at::kLong);
-  EXPECT_NE(message_of([&] { flash_attention(q.narrow(2, 0, 1), k, k, ks, both_positions); }).find("not both"),
+  EXPECT_NE(message_of([&] { attention_op(q.narrow(2, 0, 1), k, k, ks, both_positions); }).find("not both"),
             std::string::npos);
   AttentionOptions prefill_q_pos;
   prefill_q_pos.q_pos = at::full({1}, 3, at::kLong);
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, prefill_q_pos); }).find("Tq == 1"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, prefill_q_pos); }).find("Tq == 1"), std::string::npos);
   AttentionOptions int_q_pos;
   int_q_pos.q_pos = at::full({1}, 3, at::kInt);
-  EXPECT_NE(message_of([&] { flash_attention(q.narrow(2, 0, 1), k, k, ks, int_q_pos); }).find("q_pos must be (1,) int64"),
+  EXPECT_NE(message_of([&] { attention_op(q.narrow(2, 0, 1), k, k, ks, int_q_pos); }).find("q_pos must be (1,) int64"),
             std::string::npos);
   AttentionOptions bad_scale;
   bad_scale.scale = -0.125;
-  EXPECT_NE(message_of([&] { flash_attention(q, k, k, ks, bad_scale); }).find("scale"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, bad_scale); }).find("scale"), std::string::npos);
 }
 
 AttentionProblem cuda_problem(int64_t q_len, int64_t k_len) {
@@ -350,5 +352,97 @@ TEST(AttentionOpCpu, SelectionFunctionAnswers) {
   EXPECT_FALSE(select_attention_kernel(turing).supported);
 }
 
+// The op's C++ entry points hand back the kernel their own call chose (no second selection).
+TEST(AttentionOpCpu, CallHandsBackItsKernel) {
+  const at::Tensor q = at::randn({1, 2, 5, 8}, at::kDouble), k = at::randn({1, 2, 9, 8}, at::kDouble);
+  const at::Tensor ks = at::zeros({1}, at::kInt);
+  AttentionOptions opt;
+  opt.alibi_slopes = at::tensor(testing::test_alibi_slopes(2));
+  opt.window = 3;
+  std::string kernel = "stale";
+  attention_op(q, k, k, ks, opt, &kernel);
+  EXPECT_EQ(kernel, "cpu_reference_fp64_alibi_window");
+  at::Tensor out = at::empty({1, 2, 5, 8}, at::kFloat);
+  kernel = "stale";
+  attention_op_out(out, q.to(at::kFloat), k.to(at::kFloat), k.to(at::kFloat), ks, {}, &kernel);
+  EXPECT_EQ(kernel, "cpu_reference_fp32_causal");
+  // A call that fails leaves no name behind for the next caller.
+  EXPECT_THROW(attention_op(q.view({2, 5, 8}), k, k, ks), gptbench::Error);
+  attention_op(q, k, k, ks);
+  attention_op(q, k, k, ks, opt, &kernel);
+  EXPECT_EQ(kernel, "cpu_reference_fp64_alibi_window");
+}
+
+// make_attention_problem, the one builder of the selection's input, for the op and check_supported alike.
+TEST(AttentionOpCpu, ProblemFromSizesAndOptions) {
+  const AttentionSizes sizes{2, 12, 16, 40, 64};
+  AttentionOptions opt;
+  AttentionProblem pr = make_attention_problem(c10::Device(c10::kCPU), c10::ScalarType::Half, sizes, opt);
+  EXPECT_EQ(pr.device, c10::DeviceType::CPU);
+  EXPECT_EQ(pr.sm_version, 0);
+  EXPECT_EQ(pr.dtype, c10::ScalarType::Half);
+  EXPECT_EQ(pr.batch, 2);
+  EXPECT_EQ(pr.heads, 12);
+  EXPECT_EQ(pr.q_len, 16);
+  EXPECT_EQ(pr.k_len, 40);
+  EXPECT_EQ(pr.head_dim, 64);
+  EXPECT_EQ(pr.q_pos0, 24);  // Tk - Tq
+  EXPECT_EQ(pr.key_layout, KeyLayout::kContiguous);
+  EXPECT_EQ(pr.bias, ScoreBias::kNone);
+  opt.q_pos0 = 3;
+  opt.window = 7;
+  opt.global_tokens = 2;
+  opt.alibi_slopes = at::empty({0});  // presence is what counts, never the values
+  opt.key_pos = at::empty({0});
+  pr = make_attention_problem(c10::Device(c10::kCPU), c10::ScalarType::Float, sizes, opt);
+  EXPECT_EQ(pr.q_pos0, 3);
+  EXPECT_EQ(pr.window, 7);
+  EXPECT_EQ(pr.global_tokens, 2);
+  EXPECT_EQ(pr.bias, ScoreBias::kAlibi);
+  EXPECT_EQ(pr.key_layout, KeyLayout::kRolling);
+  opt.q_pos0.reset();
+  opt.q_pos = at::zeros({1}, at::kLong);
+  EXPECT_EQ(make_attention_problem(c10::Device(c10::kCPU), c10::ScalarType::Float, sizes, opt).q_pos0, 39);  // Tk - 1
+}
+
+// The selection function reads the kernel table: every (element type, head dim, policy) it states
+// is supported and named from it, and nothing else is.
+TEST(AttentionOpCpu, SelectionReadsTheKernelTable) {
+  if (!flash_kernels_compiled()) GTEST_SKIP() << "built without nvcc: no CUDA kernel is selectable";
+  const std::pair<c10::ScalarType, ElementType> dtypes[] = {{c10::ScalarType::Half, ElementType::kFp16},
+                                                             {c10::ScalarType::BFloat16, ElementType::kBf16}};
+  int named = 0;
+  for (const auto& [dtype, element] : dtypes) {
+    if (!is_flash_element_type(element)) continue;
+    for (int d : kFlashHeadDims) {
+      for (const FlashPolicy& p : kFlashPolicies) {
+        AttentionProblem pr = cuda_problem(1024, 1024);
+        pr.dtype = dtype;
+        pr.head_dim = d;
+        pr.bias = policy_has_alibi(p.policy) ? ScoreBias::kAlibi : ScoreBias::kNone;
+        pr.window = policy_has_window(p.policy) ? 256 : 0;
+        for (int64_t q_len : {int64_t{1024}, int64_t{1}}) {
+          pr.q_len = q_len;
+          pr.q_pos0 = pr.k_len - q_len;
+          const KernelChoice c = select_attention_kernel(pr);
+          ASSERT_TRUE(c.supported) << c.reason;
+          const std::string stage = q_len == 1 ? "flash_decode_splitkv_" : "flash_prefill_";
+          EXPECT_EQ(c.kernel_name.rfind(stage + element_type_name(element) + "_d" + std::to_string(d) + "_", 0), 0u)
+              << c.kernel_name;
+          const std::string suffix = std::string("_") + p.name;
+          EXPECT_EQ(c.kernel_name.substr(c.kernel_name.size() - suffix.size()), suffix) << c.kernel_name;
+          ++named;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(named, static_cast<int>(2 * kFlashInstancesPerStage));
+  AttentionProblem other = cuda_problem(64, 64);
+  for (int d = 1; d <= 256; ++d) {
+    other.head_dim = d;
+    EXPECT_EQ(select_attention_kernel(other).supported, is_flash_head_dim(d)) << "head dim " << d;
+  }
+}
+
 }  // namespace
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels

@@ -7,7 +7,7 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-namespace gptbench::attention::testing {
+namespace gptbench::kernels::testing {
 
 // What a test case asks for; kWindowSinks is a window plus global (sink) tokens.
 enum class Policy { kCausal, kAlibi, kWindow, kAlibiWindow, kWindowSinks };
@@ -40,4 +40,4 @@ inline std::vector<float> test_alibi_slopes(int64_t heads) {
   return s;
 }
 
-}  // namespace gptbench::attention::testing
+}  // namespace gptbench::kernels::testing

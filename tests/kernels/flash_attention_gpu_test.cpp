@@ -20,10 +20,10 @@
 #include <vector>     // std::vector
 
 #include "attention_test_support.h"       // Policy, test_alibi_slopes
-#include "gptbench/attention/flash_op.h"  // flash_attention, select_attention_kernel
+#include "gptbench/kernels/attention_op.h"  // attention_op, select_attention_kernel
 #include "gptbench/util/error.h"          // gptbench::Error
 
-namespace gptbench::attention {
+namespace gptbench::kernels {
 namespace {
 
 using testing::Policy;
@@ -144,11 +144,12 @@ Outcome run_case(const GpuCase& c) {
   if (opt.window > 0) ours_opt.window = opt.window + c.ours_window_delta;
 
   Outcome r;
-  r.kernel = select_attention_kernel(make_attention_problem(q, k, ours_opt)).kernel_name;
   // Poisoned output: every element the kernels fail to write stays NaN.
   at::Tensor ours = at::full({B, H, Tq, D}, std::numeric_limits<float>::quiet_NaN(), f32).to(c.dtype);
-  flash_attention_out(ours, q, k_poison, v_poison, ks, ours_opt);
-  const at::Tensor functional = flash_attention(q, k_poison, v_poison, ks, ours_opt);
+  attention_op_out(ours, q, k_poison, v_poison, ks, ours_opt, &r.kernel);
+  std::string functional_kernel;
+  const at::Tensor functional = attention_op(q, k_poison, v_poison, ks, ours_opt, &functional_kernel);
+  EXPECT_EQ(functional_kernel, r.kernel) << "the functional and .out overloads chose different kernels";
   EXPECT_EQ(functional.sizes(), q.sizes());
   EXPECT_EQ(functional.scalar_type(), c.dtype);
   r.same_as_functional = at::equal(functional, ours);
@@ -318,20 +319,20 @@ TEST(FlashAttentionGpu, StridedAndMisalignedInputs) {
   const at::Tensor q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2),
                    v = qkv.select(2, 2).transpose(1, 2);
   const at::Tensor ks = at::tensor(std::vector<int32_t>{0, 40}, at::kInt).to(at::kCUDA);
-  const at::Tensor got = flash_attention(q, k, v, ks);
-  const at::Tensor want = flash_attention(q.contiguous(), k.contiguous(), v.contiguous(), ks);
+  const at::Tensor got = attention_op(q, k, v, ks);
+  const at::Tensor want = attention_op(q.contiguous(), k.contiguous(), v.contiguous(), ks);
   EXPECT_TRUE(at::equal(got, want)) << "strided views must give the same bits as contiguous copies";
 
   // .out into a (B, H, T, D) view of a (B, T, H, D) buffer: the layout the output projection wants.
   at::Tensor buffer = at::full({B, T, H, D}, std::numeric_limits<float>::quiet_NaN(), opts);
   at::Tensor out_view = buffer.transpose(1, 2);
-  flash_attention_out(out_view, q, k, v, ks);
+  attention_op_out(out_view, q, k, v, ks);
   EXPECT_TRUE(at::equal(buffer.transpose(1, 2), want));
 
   const at::Tensor flat = at::randn({B * H * T * D + 1}, opts);
   const at::Tensor odd = flat.narrow(0, 1, B * H * T * D).view({B, H, T, D});  // 2-byte aligned
-  const at::Tensor got_odd = flash_attention(odd, odd, odd, ks);
-  const at::Tensor want_odd = flash_attention(odd.clone(), odd.clone(), odd.clone(), ks);
+  const at::Tensor got_odd = attention_op(odd, odd, odd, ks);
+  const at::Tensor want_odd = attention_op(odd.clone(), odd.clone(), odd.clone(), ks);
   EXPECT_TRUE(at::equal(got_odd, want_odd));
 }
 
@@ -364,10 +365,10 @@ TEST(FlashAttentionGpu, RepeatedRunsAreBitwiseIdentical) {
   AttentionOptions opt;
   opt.window = 130;
   opt.global_tokens = 4;
-  const at::Tensor first = flash_attention(q, k, v, ks, opt);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(at::equal(first, flash_attention(q, k, v, ks, opt)));
-  const at::Tensor dq = q.narrow(2, 0, 1), d_first = flash_attention(dq, k, v, ks, opt);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(at::equal(d_first, flash_attention(dq, k, v, ks, opt)));
+  const at::Tensor first = attention_op(q, k, v, ks, opt);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(at::equal(first, attention_op(q, k, v, ks, opt)));
+  const at::Tensor dq = q.narrow(2, 0, 1), d_first = attention_op(dq, k, v, ks, opt);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(at::equal(d_first, attention_op(dq, k, v, ks, opt)));
 }
 
 // Decode with the query position read on the device (what a CUDA graph replays) over a buffer
@@ -392,7 +393,7 @@ TEST(FlashAttentionGpu, DecodeWithDevicePositionReadsOnlyWrittenSlots) {
         opt.window = window;
         opt.global_tokens = window > 0 ? 4 : 0;
         if (alibi) opt.alibi_slopes = slopes;
-        const at::Tensor got = flash_attention(q, k_poison, v_poison, ks, opt).to(at::kDouble);
+        const at::Tensor got = attention_op(q, k_poison, v_poison, ks, opt).to(at::kDouble);
         const at::Tensor want = attention_reference(q.to(at::kDouble), k.to(at::kDouble), v.to(at::kDouble), ks, {},
                                                     pos, opt.alibi_slopes, window, opt.global_tokens,
                                                     1.0 / std::sqrt(static_cast<double>(D)))
@@ -418,14 +419,14 @@ TEST(FlashAttentionGpu, UnsupportedProblemsThrowClearly) {
     return "no gptbench::Error thrown";
   };
   const at::Tensor f32 = at::randn({1, 2, 8, 64}, cuda.dtype(at::kFloat));
-  EXPECT_NE(message_of([&] { flash_attention(f32, f32, f32, ks); }).find("fp16 or bf16"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(f32, f32, f32, ks); }).find("fp16 or bf16"), std::string::npos);
   const at::Tensor d80 = at::randn({1, 2, 8, 80}, cuda.dtype(at::kHalf));
-  EXPECT_NE(message_of([&] { flash_attention(d80, d80, d80, ks); }).find("head dim 80"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(d80, d80, d80, ks); }).find("head dim 80"), std::string::npos);
   const at::Tensor h = at::randn({1, 2, 8, 64}, cuda.dtype(at::kHalf));
   AttentionOptions rolling;
   rolling.key_pos = at::zeros({1, 8}, cuda.dtype(at::kInt));
-  EXPECT_NE(message_of([&] { flash_attention(h, h, h, ks, rolling); }).find("Tq == 1"), std::string::npos);
+  EXPECT_NE(message_of([&] { attention_op(h, h, h, ks, rolling); }).find("Tq == 1"), std::string::npos);
 }
 
 }  // namespace
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels

@@ -20,7 +20,8 @@
 #include <limits>   // std::numeric_limits
 #include <string>   // std::string
 
-#include "attention/flash_autograd.h"    // flash_attention_recompute_backward, last_flash_backward_kernel
+#include "attention/flash_autograd.h"    // flash_attention_recompute_backward
+#include "gptbench/attention/flash_backward.h"  // last_flash_backward_kernel
 #include "gptbench/attention/alibi.h"    // alibi_slopes
 #include "gptbench/attention/variant.h"  // parse_variant
 
@@ -103,7 +104,12 @@ TEST_P(FlashAutograd, GradientsMatchReference) {
       [&](auto& q1, auto& k1, auto& v1) { return standard_impl->forward(q1, k1, v1, positions, slopes); }, q, k, v,
       weight, cuda ? at::kFloat : at::kDouble);
 
-  EXPECT_NE(forward_kernel.find(cuda ? "flash:" : "flash-op:cpu-reference"), std::string::npos) << forward_kernel;
+  // The op's own choice: fp64 inputs on the CPU run the fp64 reference, under the spec's policy.
+  const std::string policy = flash_spec.alibi() ? (flash_spec.sparse() ? "_alibi_window" : "_alibi")
+                                                : (flash_spec.sparse() ? "_window" : "_causal");
+  EXPECT_EQ(forward_kernel.rfind(cuda ? "flash:flash_prefill_bf16_d64_" : "flash-op:cpu_reference_fp64_", 0), 0u)
+      << forward_kernel;
+  EXPECT_EQ(forward_kernel.substr(forward_kernel.size() - policy.size()), policy) << forward_kernel;
   EXPECT_EQ(last_flash_backward_kernel().rfind("recompute:sdpa", 0), 0u) << last_flash_backward_kernel();
   // CPU fp64: the recompute is exact to rounding. Standard computes in fp32 internally.
   // CUDA bf16 (8 mantissa bits): error bound ~ 2^-8 relative on O(1) values, summed over ~T terms.

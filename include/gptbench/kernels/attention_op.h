@@ -1,5 +1,5 @@
 // The gptbench::attention torch op (our fused flash kernels on CUDA, a readable ATen
-// reference on CPU) and the one function that says which kernel will run for a problem.
+// reference on CPU) and the one function that says which kernel runs for a problem.
 // Semantics are those of gptbench/attention/attention.h; shapes q (B, H, Tq, D),
 // k and v (B, H, Tk, D), out (B, H, Tq, D).
 //
@@ -15,9 +15,14 @@
 //   gptbench::attention.out(<same arguments>, *, Tensor(a!) out) -> Tensor(a!)
 //   writes into a caller's (B, H, Tq, D) tensor, which may be a strided view (for example
 //   of a (B, Tq, H, D) buffer, which saves the transpose before the output projection).
+//
+// Every call of the op (CPU or CUDA) builds its AttentionProblem with make_attention_problem,
+// asks select_attention_kernel once, throws with the reason when unsupported (never a silent
+// fallback) and hands the chosen kernel's name back through attention_op's `kernel` argument.
 #pragma once
 
-#include <ATen/core/Tensor.h>  // at::Tensor
+#include <ATen/core/Tensor.h>     // at::Tensor
+#include <c10/core/Device.h>      // c10::Device
 #include <c10/core/DeviceType.h>  // c10::DeviceType
 #include <c10/core/ScalarType.h>  // c10::ScalarType
 
@@ -25,40 +30,10 @@
 #include <optional>  // std::optional
 #include <string>    // std::string
 
-namespace gptbench::attention {
+namespace gptbench::kernels {
 
 inline constexpr const char* kAttentionOpName = "gptbench::attention";
 inline constexpr const char* kAttentionOutOverload = "out";
-
-enum class KeyLayout { kContiguous, kRolling };  // kRolling: key_pos gives each slot's position
-enum class ScoreBias { kNone, kAlibi };
-
-// Everything the kernel choice depends on, and nothing else (no data).
-struct AttentionProblem {
-  c10::DeviceType device = c10::DeviceType::CPU;
-  int device_index = 0;
-  int sm_version = 0;  // CUDA compute capability as 10 * major + minor (90 = H100); 0 = unknown
-  c10::ScalarType dtype = c10::ScalarType::Float;
-  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
-  int64_t q_pos0 = 0;  // already resolved (Tk - Tq when the caller gave none)
-  KeyLayout key_layout = KeyLayout::kContiguous;
-  ScoreBias bias = ScoreBias::kNone;
-  int64_t window = 0;
-  int64_t global_tokens = 0;
-};
-
-struct KernelChoice {
-  bool supported = false;
-  std::string kernel_name;  // e.g. "flash_prefill_fp16_d64_bm64_bn64_causal"; recorded in reports
-  std::string reason;       // why unsupported, or a short note on the choice
-};
-
-// Answers both "is it supported?" and "which kernel will run?"; the op calls this same
-// function and throws with `reason` when unsupported (never a silent fallback).
-KernelChoice select_attention_kernel(const AttentionProblem& problem);
-
-// True when this build compiled the CUDA flash kernels (configured with nvcc).
-bool flash_kernels_compiled();
 
 // Optional arguments of the op, with the defaults the model uses.
 struct AttentionOptions {
@@ -71,20 +46,60 @@ struct AttentionOptions {
   std::optional<at::Tensor> q_pos;  // (1,) int64 on the device, instead of q_pos0 (decode only)
 };
 
-// The problem the op will see for these inputs (for select_attention_kernel); for CUDA
-// tensors it reads the device's compute capability.
-// q: (B, H, Tq, D); k: (B, H, Tk, D).
-AttentionProblem make_attention_problem(const at::Tensor& q, const at::Tensor& k, const AttentionOptions& options);
+enum class KeyLayout { kContiguous, kRolling };  // kRolling: key_pos gives each slot's position
+enum class ScoreBias { kNone, kAlibi };
+
+// Sizes of one call: q (B, H, Tq, D), k and v (B, H, Tk, D).
+struct AttentionSizes {
+  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+};
+
+// Everything the kernel choice depends on, and nothing else (no data).
+struct AttentionProblem {
+  c10::DeviceType device = c10::DeviceType::CPU;
+  int device_index = 0;
+  int sm_version = 0;  // CUDA compute capability as 10 * major + minor (90 = H100); 0 = unknown
+  c10::ScalarType dtype = c10::ScalarType::Float;
+  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int64_t q_pos0 = 0;  // resolved: Tk - Tq when the caller gave none, Tk - 1 (an upper bound) with a device q_pos
+  KeyLayout key_layout = KeyLayout::kContiguous;
+  ScoreBias bias = ScoreBias::kNone;
+  int64_t window = 0;
+  int64_t global_tokens = 0;
+};
+
+// The one builder of AttentionProblem: the op calls it with its checked inputs, and
+// attention::check_supported with a variant's options before any data exists. Only the
+// presence of options.key_pos, alibi_slopes and q_pos matters, never their values; for a
+// CUDA device it reads the compute capability.
+AttentionProblem make_attention_problem(c10::Device device, c10::ScalarType dtype, const AttentionSizes& sizes,
+                                        const AttentionOptions& options);
+
+struct KernelChoice {
+  bool supported = false;
+  std::string kernel_name;  // e.g. "flash_prefill_fp16_d64_bm64_bn64_causal"; recorded in reports
+  std::string reason;       // why unsupported, or a short note on the choice
+};
+
+// Answers both "is it supported?" and "which kernel will run?"; the op calls this same
+// function, once per call.
+KernelChoice select_attention_kernel(const AttentionProblem& problem);
+
+// True when this build compiled the CUDA flash kernels (configured with nvcc).
+bool flash_kernels_compiled();
 
 // Calls gptbench::attention through the dispatcher (CPU or CUDA by the inputs' device).
 // q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start: (B,). Returns (B, H, Tq, D), q's dtype.
-at::Tensor flash_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
-                           const AttentionOptions& options = {});
+// When `kernel` is not null it receives the name of the kernel this call ran (the op's own
+// selection, e.g. "flash_decode_splitkv_fp16_d64_causal" or "cpu_reference_fp32_alibi").
+at::Tensor attention_op(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
+                        const AttentionOptions& options = {}, std::string* kernel = nullptr);
 
 // The same through gptbench::attention.out: writes every element of `out` (B, H, Tq, D),
 // q's dtype and device, last dim contiguous; returns `out`.
-at::Tensor& flash_attention_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                const at::Tensor& key_start, const AttentionOptions& options = {});
+at::Tensor& attention_op_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const at::Tensor& key_start, const AttentionOptions& options = {},
+                             std::string* kernel = nullptr);
 
 // The math the CPU op runs: plain ATen on any device, fp64 for fp64 inputs and fp32
 // otherwise, result in q's dtype. Tests use it on CUDA fp32 as the reference for big shapes.
@@ -93,4 +108,4 @@ at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const a
                                const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
                                double scale);
 
-}  // namespace gptbench::attention
+}  // namespace gptbench::kernels
