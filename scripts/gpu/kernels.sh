@@ -17,7 +17,7 @@ t0=$(date +%s)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_PREFIX_PATH="$PREFIX" -DGPTBENCH_PYTHON=python3 \
   -DCMAKE_CUDA_ARCHITECTURES=90a -DGPTBENCH_DATA_DIR=/nonexistent -DGPTBENCH_KERNEL_LAB=ON \
   -DGPTBENCH_PTXAS_VERBOSE=ON >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; echo "CONFIGURE FAILED"; exit 1; }
-TARGETS="attention_op_cpu_test flash_attention_gpu_test attn_bench_standalone"
+TARGETS="attention_op_cpu_test flash_attention_gpu_test gptbench"
 [ "$MODE" = full ] && TARGETS="$TARGETS flash_lab"
 cmake --build "$BUILD" --target $TARGETS -j 16 >>"$OUT/build.log" 2>&1 || {
   grep -E "error|Error" -A3 "$OUT/build.log" | head -60; echo "BUILD FAILED"; exit 1; }
@@ -31,7 +31,7 @@ timeout 400 "$BUILD/tests/kernels/flash_attention_gpu_test" --gtest_brief=1 >>"$
 echo "tests: $(( $(date +%s) - t0 )) s, status $status"
 grep -E "seed|Failure|error:|Expected|Which is|max abs err|FAILED|PASSED|SKIPPED" "$OUT/tests.log" | head -40
 
-BENCH="$BUILD/kernels/lab/attn_bench_standalone attn-bench"
+BENCH="$BUILD/gptbench attn-bench"
 VARIANTS=flash,flash+alibi,flash+sparse,sdpa-flash,sdpa-cudnn,sdpa-efficient,sdpa-cudnn+alibi,sdpa-efficient+alibi
 if [ "$MODE" = full ]; then
   timeout 150 "$BUILD/kernels/lab/flash_lab" >"$OUT/lab.log" 2>&1; grep "lab prefill" "$OUT/lab.log"

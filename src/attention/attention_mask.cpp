@@ -4,6 +4,8 @@
 #include <ATen/TensorOperators.h>  // Tensor operators (>=, -, &, *)
 #include <ATen/ops/arange.h>  // at::arange
 
+#include <limits>  // std::numeric_limits
+
 namespace gptbench::attention {
 
 QueryKeyPositions query_key_positions(const AttentionPositions& positions, int64_t q_first, int64_t tq,
@@ -35,6 +37,11 @@ at::Tensor visibility_mask(const QueryKeyPositions& qk, const AttentionPositions
 at::Tensor alibi_bias(const QueryKeyPositions& qk, const at::Tensor& slopes) {
   at::Tensor distance = (qk.qpos - qk.kpos).to(at::kFloat).unsqueeze(1);  // (B|1, 1, Tq, Tk)
   return distance * (-slopes).view({1, -1, 1, 1});
+}
+
+at::Tensor alibi_additive_mask(const QueryKeyPositions& qk, const at::Tensor& visible, const at::Tensor& slopes,
+                               c10::ScalarType dtype) {
+  return alibi_bias(qk, slopes).masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity()).to(dtype);
 }
 
 }  // namespace gptbench::attention

@@ -8,9 +8,7 @@
 #include <ATen/ops/where.h>                        // at::where
 #include <ATen/ops/zeros.h>                        // at::zeros
 
-#include <limits>  // std::numeric_limits
-
-#include "gptbench/attention/attention_mask.h"  // visibility_mask, alibi_bias
+#include "gptbench/attention/attention_mask.h"  // visibility_mask, alibi_additive_mask
 
 namespace gptbench::attention {
 
@@ -40,9 +38,7 @@ at::Tensor SdpaAttention::forward(const at::Tensor& q, const at::Tensor& k, cons
     at::Tensor visible = visibility_mask(blk.qk, positions, spec_).unsqueeze(1);  // (B, 1, n, m)
     at::Tensor mask = visible;
     if (spec_.alibi()) {
-      // Additive fp32 mask (B, H, n, m): ALiBi bias where visible, -inf elsewhere; SDPA wants q's dtype.
-      at::Tensor bias = alibi_bias(blk.qk, slopes);
-      mask = bias.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity()).to(q.scalar_type());
+      mask = alibi_additive_mask(blk.qk, visible, slopes, q.scalar_type());  // (B, H, n, m), SDPA wants q's dtype
     }
     backend = sdpa_backend_name(at::_fused_sdp_choice(blk.q, blk.k, blk.v, mask, 0.0, false));
     at::Tensor o = at::scaled_dot_product_attention(blk.q, blk.k, blk.v, mask, 0.0, false);

@@ -1,29 +1,23 @@
 // `gptbench attn-bench`: times attention implementations (our flash kernels and each
 // PyTorch SDPA backend) over the cross product of list-valued axes, llama-bench style,
 // and reports TFLOP/s (prefill) or K/V GB/s (decode) with the environment it ran in.
+// Built from the shared parts: variants from the registry (attn_bench_variant.h), ALiBi slopes
+// from attention::alibi_slopes, SDPA masks from attention_mask.h, dtypes from model::parse_dtype,
+// timing from DeviceTimer, medians from bench::summarize, the report from report/attn_bench_report.h.
 #pragma once
 
-#include <nlohmann/json.hpp>  // nlohmann::json
+#include <ATen/core/Tensor.h>     // at::Tensor
+#include <c10/core/Device.h>      // c10::Device
+#include <c10/core/ScalarType.h>  // c10::ScalarType
 
 #include <cstdint>  // int64_t
 #include <string>   // std::string
 #include <vector>   // std::vector
 
+#include "gptbench/attention/attention.h"          // AttentionSpec
+#include "gptbench/report/attn_bench_report.h"  // AttnBenchReport, AttnBenchRow
+
 namespace gptbench::bench {
-
-// Who computes the attention in a cell.
-enum class AttnBackend { kFlash, kSdpaFlash, kSdpaCudnn, kSdpaEfficient, kSdpaMath };
-
-// One --variants entry: a backend plus the modifiers "+alibi" and "+sparse" (window).
-struct AttnVariant {
-  AttnBackend backend = AttnBackend::kFlash;
-  bool alibi = false;
-  bool sparse = false;
-};
-
-// Throws UsageError listing the valid names for anything unknown.
-AttnVariant parse_attn_variant(const std::string& name);
-std::string attn_variant_name(const AttnVariant& v);
 
 struct AttnBenchConfig {
   std::vector<int64_t> batch = {1};
@@ -36,29 +30,28 @@ struct AttnBenchConfig {
   std::vector<std::string> variants = {"flash", "sdpa-flash"};
   int64_t global_tokens = 0;  // sinks of the +sparse variants
   bool decode = false;
+  std::string device = "cuda";  // cuda[:i] times the kernels; cpu runs the op's CPU reference and SDPA on the CPU
   int min_runs = 20;          // stop when both min_runs and min_time_ms are reached
   double min_time_ms = 200.0;
   int max_runs = 2000;
   int warmup_runs = 3;
-  bool flush_l2 = true;       // write a buffer larger than L2 between timed runs
+  bool flush_l2 = true;       // CUDA: write a buffer larger than L2 between timed runs
   std::string out_path;       // JSON report; empty = none
 };
 
-// One cell of the cross product. status "ok" or "skipped" (reason says why).
-struct AttnBenchRow {
-  std::string variant, dtype, status = "ok", reason, kernel;
-  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0, window = 0, global_tokens = 0;
-  std::vector<double> samples_ms;
-  double median_ms = 0, min_ms = 0, max_ms = 0;
-  double tflops = 0;           // nominal causal FLOPs (dense causal even for windows) / median
-  double kv_gbps = 0;          // decode: dense K/V bytes / median
-  double speedup_vs_flash = 0; // median of our dense causal flash, same shape / this median; 0 = not measured
-};
-
 // Runs every cell, prints a markdown table to stdout, writes the JSON report (atomically)
-// when out_path is set, and returns that report.
-nlohmann::json run_attn_bench(const AttnBenchConfig& config);
+// when out_path is set, and returns that report. UsageError for bad axes, names or devices.
+report::AttnBenchReport run_attn_bench(const AttnBenchConfig& config);
 
-std::string attn_bench_markdown(const std::vector<AttnBenchRow>& rows);
+std::string attn_bench_markdown(const std::vector<report::AttnBenchRow>& rows);
+
+// The (H,) fp32 ALiBi slopes of every +alibi cell: Press et al.'s (attention::alibi_slopes).
+at::Tensor attn_bench_slopes(int64_t heads, c10::Device device);
+
+// What an SDPA cell passes as attn_mask for the prefill (Tq = Tk) or decode (Tq = 1, the last
+// position) problem: undefined for plain causal (is_causal instead), (1, 1, Tq, Tk) bool for a
+// window, (1, H, Tq, Tk) in `dtype` with ALiBi (attention_mask.h's forms).
+at::Tensor attn_bench_sdpa_mask(const attention::AttentionSpec& spec, int64_t heads, int64_t q_len, int64_t k_len,
+                                c10::ScalarType dtype, c10::Device device);
 
 }  // namespace gptbench::bench

@@ -18,14 +18,19 @@ void register_attn_bench_command(CLI::App& app) {
   sub->add_option("--heads", cfg->heads, "Head counts H")->delimiter(',')->capture_default_str();
   sub->add_option("--seq", cfg->seq, "Prefill lengths T (Tq = Tk = T)")->delimiter(',')->capture_default_str();
   sub->add_option("--head-dim", cfg->head_dim, "Head dims D")->delimiter(',')->capture_default_str();
-  sub->add_option("--dtype", cfg->dtype, "Dtypes: fp16, bf16")->delimiter(',')->capture_default_str();
+  sub->add_option("--dtype", cfg->dtype, "Dtypes: fp16, bf16 (fp32: the CPU reference and SDPA only)")
+      ->delimiter(',')
+      ->capture_default_str();
   sub->add_option("--variants", cfg->variants,
-                  "Variants: flash, sdpa-flash, sdpa-cudnn, sdpa-efficient, sdpa-math, each optionally "
-                  "+alibi (SDPA gets a materialised bias) and/or +sparse (SDPA gets a boolean window mask)")
+                  "Variants: flash, sdpa (PyTorch's choice), sdpa-flash, sdpa-cudnn, sdpa-efficient, sdpa-math, each "
+                  "optionally +alibi (SDPA gets a materialised bias) and/or +sparse (SDPA gets a boolean window mask)")
       ->delimiter(',')
       ->capture_default_str();
   sub->add_option("--window", cfg->window, "Windows W of the +sparse variants")->delimiter(',')->capture_default_str();
   sub->add_option("--global-tokens", cfg->global_tokens, "Sink tokens of the +sparse variants")
+      ->capture_default_str();
+  sub->add_option("--device", cfg->device,
+                  "cuda[:i] times the kernels; cpu runs our op's CPU reference and SDPA on the CPU (smoke runs)")
       ->capture_default_str();
   sub->add_flag("--decode", cfg->decode, "Decode: Tq = 1 against --kv-len keys (reports K/V GB/s)");
   sub->add_option("--kv-len", cfg->kv_len, "Decode KV lengths Tk")->delimiter(',')->capture_default_str();

@@ -2,7 +2,8 @@
 // Used by the explicit (standard) implementation and by SDPA when it needs an explicit mask.
 #pragma once
 
-#include <ATen/core/Tensor.h>  // at::Tensor
+#include <ATen/core/Tensor.h>     // at::Tensor
+#include <c10/core/ScalarType.h>  // c10::ScalarType
 
 #include <cstdint>  // int64_t
 
@@ -26,5 +27,10 @@ at::Tensor visibility_mask(const QueryKeyPositions& qk, const AttentionPositions
 
 // (B or 1, 1, Tq, Tk) fp32 additive ALiBi bias: -slope[h] * (qpos - kpos), broadcast over heads as (1, H, 1, 1).
 at::Tensor alibi_bias(const QueryKeyPositions& qk, const at::Tensor& slopes);
+
+// SDPA's form of ALiBi: (B or 1, H, Tq, Tk) in `dtype`, alibi_bias where `visible` ((B or 1, 1, Tq, Tk)
+// bool) and -inf elsewhere.
+at::Tensor alibi_additive_mask(const QueryKeyPositions& qk, const at::Tensor& visible, const at::Tensor& slopes,
+                               c10::ScalarType dtype);
 
 }  // namespace gptbench::attention

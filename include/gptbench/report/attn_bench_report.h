@@ -1,0 +1,48 @@
+// The JSON report of `gptbench attn-bench` as a type, with one to_json and one from_json.
+// Keys are those of the committed bench/results/attn_bench_*.json, which from_json reads
+// (written before schema_version and command existed, with tool as a plain string).
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+namespace gptbench::report {
+
+// One cell of the cross product. status "ok" or "skipped" (reason says why; no timings then).
+struct AttnBenchRow {
+  std::string variant, dtype, status = "ok", reason, kernel;
+  int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0, window = 0, global_tokens = 0;
+  std::vector<double> samples_ms;  // JSON: samples_ms and runs (their count)
+  double median_ms = 0, min_ms = 0, max_ms = 0;
+  double tflops = 0;                      // nominal causal FLOPs (dense causal even for windows) / median
+  std::optional<double> kv_gbps;          // decode only: dense K/V bytes / median
+  std::optional<double> flash_over_this;  // median of our dense causal flash, same shape / this median
+
+  bool ok() const { return status == "ok"; }
+};
+
+struct AttnBenchReport {
+  std::optional<int64_t> schema_version;  // absent in the first reports
+  nlohmann::json tool;                    // {"name", "version", "git_sha"}, or a string in the first reports
+  std::optional<std::string> command;     // "attn-bench"
+  nlohmann::json env = nlohmann::json::object();     // bench::environment_json: keys depend on the device
+  nlohmann::json config = nlohmann::json::object();  // the axes and timing settings as run
+  std::string flops_rule;
+  std::vector<AttnBenchRow> results;
+};
+
+inline constexpr int64_t kAttnBenchSchemaVersion = 1;
+
+nlohmann::json to_json(const AttnBenchRow& row);
+nlohmann::json to_json(const AttnBenchReport& report);
+
+// Throws gptbench::Error naming the key path ("results[3].median_ms: expected a number") when the
+// JSON does not have the report's shape.
+AttnBenchRow attn_bench_row_from_json(const nlohmann::json& j, const std::string& path);
+AttnBenchReport attn_bench_report_from_json(const nlohmann::json& j);
+
+}  // namespace gptbench::report
