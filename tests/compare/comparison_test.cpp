@@ -139,6 +139,20 @@ TEST(CompareRuns, CodeVersionEnvironmentArgvAndDeviceIndexAreNotConfig) {
   EXPECT_TRUE(compare_runs(make_report(), other).refused());
 }
 
+// A baseline written before schema_minor 1 (no attention.backward, no schema_minor) against a
+// report of today: the same experiment.
+TEST(CompareRuns, AnOlderMinorSchemaIsTheSameExperiment) {
+  const json now = make_report();
+  report::RunReport older = read_run_report(now, "now.json");
+  older.header.schema.minor = 0;
+  const json v1_0 = report::to_json(older);
+  ASSERT_FALSE(v1_0["attention"].contains("backward"));
+  ASSERT_FALSE(v1_0.contains("schema_minor"));
+  const Comparison c = compare_runs(v1_0, now);
+  EXPECT_TRUE(c.config_differences.empty());
+  EXPECT_EQ(c.verdict(), "ok");
+}
+
 TEST(CompareRuns, WhatCannotBeComparedIsNoted) {
   json cpu = make_report();
   cpu["memory"]["measured"] = false;
