@@ -33,11 +33,4 @@ Summary summarize(std::vector<double> samples) {
   return s;
 }
 
-nlohmann::json to_json(const Summary& s, RawSamples raw) {
-  nlohmann::json j = {{"n", s.n},     {"mean", s.mean}, {"std", s.std}, {"min", s.min},
-                      {"p50", s.p50}, {"p90", s.p90},   {"p99", s.p99}, {"max", s.max}};
-  if (raw == RawSamples::kInclude) j["samples"] = s.samples;
-  return j;
-}
-
 }  // namespace gptbench::bench

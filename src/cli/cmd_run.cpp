@@ -2,11 +2,14 @@
 // with "status": "error"), prints a short table on stdout.
 #include <fmt/format.h>  // fmt::print, fmt::format
 
-#include <cstdlib>  // std::getenv
+#include <cstdlib>   // std::getenv
+#include <optional>  // std::optional
+#include <variant>   // std::get_if
 
 #include "command.h"                       // register_run_command
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
+#include "gptbench/report/run_report.h"    // RunReport, to_json
 #include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/util/error.h"           // Error, UsageError
@@ -19,27 +22,31 @@ std::string default_data_dir() {
   return env != nullptr && *env != '\0' ? env : "../shared/data";
 }
 
-void print_table(const nlohmann::json& r) {
-  const auto& lat = r.at("latency");
-  fmt::print("variant {} | kernel {} | {} samples | dtype {} | device {}\n", r["attention"]["variant"].get<std::string>(),
-             r["attention"]["kernel"].get<std::string>(), r["dataset"]["n_samples"].get<int64_t>(),
-             r["config"]["dtype"].get<std::string>(), r["config"]["device_resolved"].get<std::string>());
-  if (!r.at("quality").is_null()) {
-    const auto& q = r.at("quality");
+void print_summarization(const report::RunReport& r, const report::SummarizationResults& s) {
+  const report::LatencyInfo& lat = s.latency;
+  fmt::print("variant {} | kernel {} | {} samples | dtype {} | device {}\n", r.attention->variant, r.attention->kernel,
+             s.dataset.n_samples, r.header.config.value("dtype", ""), r.header.config.value("device_resolved", ""));
+  if (s.quality) {
+    const report::QualityScores& q = *s.quality;
     fmt::print("ROUGE-1 {:.4f}  ROUGE-2 {:.4f}  ROUGE-L {:.4f}  ROUGE-Lsum {:.4f}  BLEU {:.2f}  (F1 means)\n",
-               q["rouge1"]["fmeasure"].get<double>(), q["rouge2"]["fmeasure"].get<double>(),
-               q["rougeL"]["fmeasure"].get<double>(), q["rougeLsum"]["fmeasure"].get<double>(),
-               q["bleu"]["score"].get<double>());
+               q.rouge1.fmeasure, q.rouge2.fmeasure, q.rouge_l.fmeasure, q.rouge_lsum.fmeasure, q.bleu.score);
   }
   fmt::print("e2e p50 {:.2f} ms  ttft p50 {:.2f} ms  tpot p50 {:.3f} ms  {:.1f} tokens/s  {:.2f} samples/s\n",
-             lat["e2e"]["p50"].get<double>(), lat["ttft"]["p50"].get<double>(), lat["tpot"]["p50"].get<double>(),
-             lat["tokens_per_s"].get<double>(), lat["samples_per_s"].get<double>());
-  const auto& mem = r.at("memory");
-  if (mem["measured"].get<bool>()) {
+             lat.e2e.p50, lat.ttft.p50, lat.tpot.p50, lat.tokens_per_s, lat.samples_per_s);
+  const report::MemoryInfo& mem = s.memory;
+  if (mem.measured) {
+    auto mib = [](std::optional<int64_t> bytes) { return static_cast<double>(bytes.value_or(0)) / 1048576.0; };
     fmt::print("peak allocated {:.1f} MiB  peak reserved {:.1f} MiB  weights {:.1f} MiB  KV cache {:.1f} MiB\n",
-               mem["peak_allocated_bytes"].get<double>() / 1048576.0, mem["peak_reserved_bytes"].get<double>() / 1048576.0,
-               mem["weights_bytes"].get<double>() / 1048576.0, mem["kv_cache_bytes"].get<double>() / 1048576.0);
+               mib(mem.peak_allocated_bytes), mib(mem.peak_reserved_bytes), mib(mem.weights_bytes),
+               mib(mem.kv_cache_bytes));
   }
+}
+
+void print_perplexity(const report::RunReport& r, const report::PerplexityResults& p, const std::string& kl_flag) {
+  fmt::print("variant {} | perplexity {:.4f} over {} tokens ({} windows)\n", r.attention->variant, p.quality.perplexity,
+             p.quality.scored_tokens, p.quality.windows);
+  if (p.quality.kl_against)
+    fmt::print("mean KL against {}: {:.3e} nats/token\n", kl_flag, p.quality.kl_against->mean_kl);
 }
 
 }  // namespace
@@ -113,28 +120,23 @@ void register_run_command(CLI::App& app) {
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
       throw UsageError("--profile needs --task summarization (it profiles the timed batches)");
-    nlohmann::json report;
+    auto write_report = [&](const report::RunReport& r) {
+      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report::to_json(r).dump(2) + "\n");
+    };
+    report::RunReport result;
     try {
-      report = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);
+      result = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);
     } catch (const Error& e) {
-      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, e.what()).dump(2) + "\n");
+      write_report(run::error_report(*c, e.what()));
       throw;
     } catch (const std::exception& e) {
       const std::string message = run::failure_message(e);
-      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, message).dump(2) + "\n");
+      write_report(run::error_report(*c, message));
       throw Error(message);
     }
-    if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report.dump(2) + "\n");
-    if (c->task == run::Task::kPerplexity) {
-      fmt::print("variant {} | perplexity {:.4f} over {} tokens ({} windows)\n", report["attention"]["variant"].get<std::string>(),
-                 report["quality"]["perplexity"].get<double>(), report["quality"]["scored_tokens"].get<int64_t>(),
-                 report["quality"]["windows"].get<int64_t>());
-      if (report["quality"].contains("kl_against"))
-        fmt::print("mean KL against {}: {:.3e} nats/token\n", c->kl_against,
-                   report["quality"]["kl_against"]["mean_kl"].get<double>());
-      return;
-    }
-    print_table(report);
+    write_report(result);
+    if (const auto* p = std::get_if<report::PerplexityResults>(&result.results)) print_perplexity(result, *p, c->kl_against);
+    if (const auto* s = std::get_if<report::SummarizationResults>(&result.results)) print_summarization(result, *s);
   });
 }
 

@@ -7,6 +7,7 @@
 
 #include "command.h"                      // register_train_command
 #include "gptbench/io/atomic_file.h"      // write_file_atomic
+#include "gptbench/report/train_report.h"  // TrainReport, to_json
 #include "gptbench/train/trainer.h"       // run_training, train_error_report
 #include "gptbench/util/error.h"          // Error, UsageError
 
@@ -18,20 +19,18 @@ std::string default_data_dir() {
   return env != nullptr && *env != '\0' ? env : "../shared/data";
 }
 
-void print_summary(const nlohmann::json& r) {
-  const auto& t = r.at("throughput");
-  fmt::print("variant {} | forward {} | backward {} | device {}\n", r["attention"]["variant"].get<std::string>(),
-             r["attention"]["kernel"].get<std::string>(), r["attention"]["backward"].get<std::string>(),
-             r["config"]["device_resolved"].get<std::string>());
-  fmt::print("steps {}..{} | final train loss {:.4f}", r["training"]["first_step"].get<int64_t>(),
-             r["training"]["last_step"].get<int64_t>(), r["training"]["final_train_loss"].get<double>());
-  const auto& evals = r["training"]["evaluations"];
-  if (!evals.empty()) fmt::print(" | validation loss {:.4f}", evals.back()["val_loss"].get<double>());
-  fmt::print("\nstep p50 {:.2f} ms | {:.0f} tokens/s | {:.2f} samples/s", t["step_ms"]["p50"].get<double>(),
-             t["tokens_per_s"].get<double>(), t["samples_per_s"].get<double>());
-  if (!r["mfu"]["mfu"].is_null()) fmt::print(" | MFU {:.1f}%", 100.0 * r["mfu"]["mfu"].get<double>());
-  if (r["memory"]["measured"].get<bool>())
-    fmt::print(" | peak allocated {:.0f} MiB", r["memory"]["peak_allocated_bytes"].get<double>() / 1048576.0);
+void print_summary(const report::TrainReport& r) {
+  const report::TrainResults& t = *r.results;
+  fmt::print("variant {} | forward {} | backward {} | device {}\n", t.attention.variant, t.attention.kernel,
+             t.attention.backward.value_or("-"), r.header.config.value("device_resolved", ""));
+  fmt::print("steps {}..{} | final train loss {:.4f}", t.training.first_step, t.training.last_step,
+             t.training.final_train_loss);
+  if (!t.training.evaluations.empty()) fmt::print(" | validation loss {:.4f}", t.training.evaluations.back().val_loss);
+  fmt::print("\nstep p50 {:.2f} ms | {:.0f} tokens/s | {:.2f} samples/s", t.throughput.step_ms.p50,
+             t.throughput.tokens_per_s, t.throughput.samples_per_s);
+  if (t.mfu.mfu) fmt::print(" | MFU {:.1f}%", 100.0 * *t.mfu.mfu);
+  if (t.memory.measured)
+    fmt::print(" | peak allocated {:.0f} MiB", static_cast<double>(t.memory.peak_allocated_bytes) / 1048576.0);
   fmt::print("\n");
 }
 
@@ -110,13 +109,13 @@ void register_train_command(CLI::App& app) {
       try {
         const std::filesystem::path parent = std::filesystem::path(path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent);
-        io::write_file_atomic(path, train::train_error_report(*c, message).dump(2) + "\n");
+        io::write_file_atomic(path, report::to_json(train::train_error_report(*c, message)).dump(2) + "\n");
       } catch (const std::exception&) {
       }
     };
-    nlohmann::json report;
+    report::TrainReport result;
     try {
-      report = train::run_training(*c);
+      result = train::run_training(*c);
     } catch (const Error& e) {
       write_error(e.what());
       throw;
@@ -129,8 +128,8 @@ void register_train_command(CLI::App& app) {
       write_error(message);
       throw Error(message);
     }
-    io::write_file_atomic(path, report.dump(2) + "\n");
-    if (!c->quiet) print_summary(report);
+    io::write_file_atomic(path, report::to_json(result).dump(2) + "\n");
+    if (!c->quiet) print_summary(result);
   });
 }
 

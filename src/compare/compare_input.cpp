@@ -48,9 +48,10 @@ SweepCell read_cell_line(const json& line, const std::string& where) {
   c.where = where;
   GPTBENCH_CHECK(c.status == "ok" || c.status == "skipped" || c.status == "error",
                  "{}: unknown cell status \"{}\" (ok, skipped, error)", where, c.status);
-  c.report = line.value("report", json());
-  GPTBENCH_CHECK(c.status != "ok" || c.report.is_object(), "{}: cell {} has status \"ok\" but no \"report\" object",
+  const json report = line.value("report", json());
+  GPTBENCH_CHECK(c.status != "ok" || report.is_object(), "{}: cell {} has status \"ok\" but no \"report\" object",
                  where, c.label);
+  if (!report.is_null()) c.report = read_run_report(report, where);
   const char* message_key = c.status == "skipped" ? "reason" : "error";
   if (line.contains(message_key) && line[message_key].is_string()) c.message = line[message_key].get<std::string>();
   return c;
@@ -134,8 +135,16 @@ CompareInput load_compare_input(const std::string& path) {
   }
   GPTBENCH_CHECK(whole.contains("status") && whole["status"].is_string(),
                  "{}: not a gptbench run report (no \"status\" string) nor a sweep", path);
-  input.report = whole;
+  input.report = read_run_report(whole, path);
   return input;
+}
+
+report::RunReport read_run_report(const json& report, const std::string& where) {
+  try {
+    return report::run_report_from_json(report);
+  } catch (const report::ReportError& e) {
+    throw Error(fmt::format("{}: {}", where, e.what()));
+  }
 }
 
 const SweepCell* find_cell(const CompareInput& input, const std::string& match_key) {

@@ -13,12 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string error_message(const json& report) {
-  return report.contains("error") && report["error"].is_string() ? report["error"].get<std::string>()
-                                                                   : "no message";
-}
+std::string error_message(const report::RunReport& report) { return report.error.value_or("no message"); }
 
-void record_config_differences(const json& base, const json& current, Comparison& out) {
+void record_config_differences(const report::RunReport& base, const report::RunReport& current, Comparison& out) {
   for (const ConfigDifference& d : config_differences(base, current)) {
     auto same = [&](const SeenDifference& s) {
       return s.difference.key == d.key && s.difference.base == d.base && s.difference.current == d.current;
@@ -57,10 +54,10 @@ CellComparison not_compared(const std::string& label, CellOutcome outcome, std::
 }
 
 void compare_runs(const CompareInput& base, const CompareInput& current, Comparison& out) {
-  if (base.report["status"] != "ok")
-    throw UsageError(fmt::format("{}: the BASE run failed (\"status\": {}: {}): nothing to compare against", base.path,
-                                 base.report["status"].dump(), error_message(base.report)));
-  if (current.report["status"] != "ok") {
+  if (base.report.status != "ok")
+    throw UsageError(fmt::format("{}: the BASE run failed (\"status\": \"{}\": {}): nothing to compare against",
+                                 base.path, base.report.status, error_message(base.report)));
+  if (current.report.status != "ok") {
     const std::string message = fmt::format("the NEW run failed ({}: {})", current.path, error_message(current.report));
     out.failures.push_back("run: " + message);
     out.cells.push_back(not_compared("run", CellOutcome::kNewFailed, message));
@@ -89,7 +86,7 @@ CellComparison compare_cell(const SweepCell& b, const SweepCell* c, Comparison& 
     out.failures.push_back(b.label + ": " + message);
     return not_compared(b.label, CellOutcome::kNewSkipped, message);
   }
-  CellComparison cell = compare_reports(b.label, {b.report, b.where}, {c->report, c->where}, out);
+  CellComparison cell = compare_reports(b.label, {*b.report, b.where}, {*c->report, c->where}, out);
   cell.cell = b.cell;
   return cell;
 }

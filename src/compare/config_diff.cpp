@@ -5,6 +5,7 @@
 
 #include <algorithm>  // std::find
 #include <set>        // std::set
+#include <variant>    // std::get_if
 
 namespace gptbench::compare {
 namespace {
@@ -57,6 +58,18 @@ const json& at_path(const json& report, const std::string& path) {
   return member(member(report, path.substr(0, dot)), path.substr(dot + 1));
 }
 
+// The report's sections as the diff walks them: schema_version (the major: minor versions only add
+// keys), tool, env, config, attention (every key, null where a report has none) and model.
+json sections(const report::RunReport& r) {
+  const auto* summarization = std::get_if<report::SummarizationResults>(&r.results);
+  return {{"schema_version", r.header.schema.major},
+          {"tool", to_json(r.header.tool)},
+          {"env", r.header.env},
+          {"config", r.header.config},
+          {"attention", r.attention ? to_json(*r.attention) : json()},
+          {"model", summarization != nullptr ? to_json(summarization->model) : json()}};
+}
+
 std::vector<ConfigDifference> differences(const json& base, const json& current,
                                           const std::vector<std::string>& sections,
                                           const std::vector<std::string>& skip) {
@@ -71,12 +84,13 @@ std::string to_string(const ConfigDifference& d) {
   return fmt::format("{}: {} vs {}", d.key, d.base.dump(), d.current.dump());
 }
 
-std::vector<ConfigDifference> config_differences(const json& base, const json& current) {
-  return differences(base, current, kExperimentSections, kNotExperiment);
+std::vector<ConfigDifference> config_differences(const report::RunReport& base, const report::RunReport& current) {
+  return differences(sections(base), sections(current), kExperimentSections, kNotExperiment);
 }
 
-std::vector<ConfigDifference> environment_differences(const json& base, const json& current) {
-  return differences(base, current, kEnvironmentSections, kNotEnvironment);
+std::vector<ConfigDifference> environment_differences(const report::RunReport& base,
+                                                      const report::RunReport& current) {
+  return differences(sections(base), sections(current), kEnvironmentSections, kNotEnvironment);
 }
 
 }  // namespace gptbench::compare

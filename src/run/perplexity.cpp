@@ -15,7 +15,7 @@
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model, copy_parameters, parse_dtype, parse_device
-#include "gptbench/run/summarization.h"    // report_header, resolve_device
+#include "gptbench/run/summarization.h"    // report_header, attention_info, resolve_device
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/error.h"           // UsageError
 
@@ -32,7 +32,7 @@ at::Tensor window_log_probs(model::Gpt2Model& m, const at::Tensor& ids) {
 
 }  // namespace
 
-nlohmann::json run_perplexity(const RunConfig& c) {
+report::RunReport run_perplexity(const RunConfig& c) {
   if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
   const c10::ScalarType dtype = model::parse_dtype(c.dtype);
@@ -93,32 +93,29 @@ nlohmann::json run_perplexity(const RunConfig& c) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
-  nlohmann::json report = report_header(c, device);
-  report["attention"] = {{"variant", attention::variant_name(spec)}, {"kernel", m->last_kernel()}};
-  report["dataset"] = {{"name", "text"}, {"path", path}, {"tokens", n}};
-  report["quality"] = {
-      {"perplexity", std::exp(nll_sum / static_cast<double>(scored))},
-      {"mean_nll", nll_sum / static_cast<double>(scored)},
-      {"scored_tokens", scored},
-      {"windows", windows},
-      {"method", fmt::format("strided sliding window: length {} (n_positions), stride {}; every token but the first "
-                             "scored once with the rest of its window as context",
-                             max_len, stride)}};
+  report::RunReport r;
+  r.header = report_header(to_json(c), device, report::kRunSchemaVersion);
+  r.attention = attention_info(spec, m->last_kernel());
+  report::PerplexityResults& p = r.results.emplace<report::PerplexityResults>();
+  p.dataset = {"text", path, n};
+  p.quality.perplexity = std::exp(nll_sum / static_cast<double>(scored));
+  p.quality.mean_nll = nll_sum / static_cast<double>(scored);
+  p.quality.scored_tokens = scored;
+  p.quality.windows = windows;
+  p.quality.method = fmt::format("strided sliding window: length {} (n_positions), stride {}; every token but the "
+                                 "first scored once with the rest of its window as context",
+                                 max_len, stride);
   if (other) {
-    report["quality"]["kl_against"] = {{"variant", attention::variant_name(*other_spec)},
-                                       {"kernel", (*other)->last_kernel()},
-                                       {"mean_kl", kl_sum / static_cast<double>(scored)},
-                                       {"max_kl", kl_max},
-                                       {"direction", "KL(this variant || kl_against variant), nats per token"}};
+    p.quality.kl_against = report::KlAgainst{attention::variant_name(*other_spec), (*other)->last_kernel(),
+                                             kl_sum / static_cast<double>(scored), kl_max,
+                                             "KL(this variant || kl_against variant), nats per token"};
   }
-  report["latency"] = {{"tokenize_ms", tokenize_ms}, {"total_s", seconds}, {"tokens_per_s", scored / seconds}};
-  report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
-                      {"peak_reserved_bytes", peaks.peak_reserved},
-                      {"weights_bytes", loaded.weight_bytes},
-                      {"measured", device.is_cuda()}};
-  report["status"] = "ok";
-  report["error"] = nullptr;
-  return report;
+  p.latency = {tokenize_ms, seconds, scored / seconds};
+  p.memory.peak_allocated_bytes = peaks.peak_allocated;
+  p.memory.peak_reserved_bytes = peaks.peak_reserved;
+  p.memory.weights_bytes = loaded.weight_bytes;
+  p.memory.measured = device.is_cuda();
+  return r;
 }
 
 }  // namespace gptbench::run

@@ -18,7 +18,7 @@
 #include "gptbench/bench/environment.h"     // environment_json, tool_json
 #include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
 #include "gptbench/bench/profiler.h"        // Profiler
-#include "gptbench/bench/stats.h"           // summarize, to_json
+#include "gptbench/bench/stats.h"           // summarize
 #include "gptbench/data/dataset.h"          // load_dataset
 #include "gptbench/data/prompt.h"           // build_prompt
 #include "gptbench/eval/python_text.h"      // replace_invalid_utf8
@@ -94,7 +94,7 @@ struct Workload {
   std::vector<std::string> ids, references;
   std::vector<bool> truncated;
   bool scored = false;
-  nlohmann::json description;
+  report::DatasetInfo description;
   double load_data_ms = 0, tokenize_ms = 0;
   std::optional<text::Gpt2Tokenizer> tokenizer;
 };
@@ -139,12 +139,12 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   }
   w.tokenize_ms = ms_since(t0);
   w.scored = true;
-  w.description = {{"name", dataset.name},
-                   {"path", dataset.path},
-                   {"stats", data::to_json(dataset.stats)},
-                   {"n_samples", w.prompts.size()},
-                   {"truncated_prompts", truncated},
-                   {"prompt_tokens", bench::to_json(bench::summarize(lengths), bench::RawSamples::kOmit)}};
+  w.description.name = dataset.name;
+  w.description.path = dataset.path;
+  w.description.stats = data::to_json(dataset.stats);
+  w.description.n_samples = static_cast<int64_t>(w.prompts.size());
+  w.description.truncated_prompts = truncated;
+  w.description.prompt_tokens = bench::summarize(lengths);
   return w;
 }
 
@@ -169,8 +169,202 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
     w.ids.push_back(fmt::format("synthetic-{}", i));
     w.truncated.push_back(false);
   }
-  w.description = {{"name", "synthetic"}, {"n_samples", n}, {"prompt_tokens", c.prompt_tokens}};
+  w.description.name = "synthetic";
+  w.description.n_samples = n;
+  w.description.prompt_tokens = c.prompt_tokens;
   return w;
+}
+
+// How the run generates: greedy options (with the run's decode graphs) or beam search.
+struct Decoding {
+  model::GenerationOptions greedy;
+  model::BeamSearchOptions beam;
+  model::DecodeGraphs graphs;  // captured by this run only (a run starts from a clean model)
+};
+
+void set_up_decoding(const RunConfig& c, const attention::AttentionSpec& spec, c10::Device device,
+                     model::Gpt2Model& m, Decoding& d) {
+  m->set_gemv_max_rows(c.linear == "aten"   ? 0
+                       : c.linear == "gemv" ? kernels::kGemvKernelMaxRows
+                                            : kernels::kGemvDefaultMaxRows);
+  d.greedy.max_new_tokens = c.max_new_tokens;
+  d.greedy.min_new_tokens = c.min_new_tokens;
+  const std::string no_graph_reason = model::decode_graph_unsupported_reason(m);
+  if (c.decode == "graph" && !no_graph_reason.empty())
+    throw UsageError(fmt::format("--decode graph: {} (variant {}, device {})", no_graph_reason,
+                                 attention::variant_name(spec), device.str()));
+  if (c.decode != "eager" && c.num_beams == 1) d.greedy.graphs = &d.graphs;
+  d.greedy.force_graph = c.decode == "graph";
+  d.beam.num_beams = c.num_beams;
+  d.beam.max_new_tokens = c.max_new_tokens;
+  d.beam.min_new_tokens = c.min_new_tokens;
+  d.beam.no_repeat_ngram_size = c.no_repeat_ngram_size;
+  d.beam.length_penalty = c.length_penalty;
+  d.beam.early_stopping = model::parse_early_stopping(c.early_stopping);
+}
+
+// Runs one batch as the run is configured (one forward, beam search or greedy generation) between
+// device-event marks: 0 before, 1 at the first token, then one per decode step.
+class BatchRunner {
+ public:
+  BatchRunner(const RunConfig& c, model::Gpt2Model& m, c10::Device device, Decoding& decoding)
+      : c_(c), m_(m), device_(device), decoding_(decoding), timer_(device) {}
+
+  std::vector<model::GeneratedSequence> run(const std::vector<std::vector<int32_t>>& ids, BatchTiming* timing) {
+    timer_.clear();
+    std::vector<model::GeneratedSequence> out;
+    if (c_.timing == TimingMode::kForward) {
+      c10::InferenceMode guard;
+      timer_.mark();
+      model::PaddedBatch batch = model::left_pad(ids, model::kPadId, device_);
+      attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
+      m_->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions);
+      timer_.mark();
+      out.resize(ids.size());
+    } else if (c_.num_beams > 1) {
+      // Beam search is timed end to end only: its steps are not one token of one sequence.
+      timer_.mark();
+      out = model::generate_beam(m_, ids, decoding_.beam);
+      timer_.mark();
+    } else {
+      out = model::generate_greedy(m_, ids, decoding_.greedy, [&] { timer_.mark(); }, &stats_);
+    }
+    timer_.synchronize();
+    if (timing != nullptr) {
+      const int last = timer_.marks() - 1;
+      timing->e2e_ms = timer_.elapsed_ms(0, last);
+      timing->ttft_ms = timer_.elapsed_ms(0, std::min(1, last));
+      for (int k = 2; k <= last; ++k) timing->step_ms.push_back(timer_.elapsed_ms(k - 1, k));
+    }
+    return out;
+  }
+
+  const model::GenerationStats& stats() const { return stats_; }  // of the last greedy batch
+
+ private:
+  const RunConfig& c_;
+  model::Gpt2Model& m_;
+  c10::Device device_;
+  Decoding& decoding_;
+  bench::DeviceTimer timer_;
+  model::GenerationStats stats_;
+};
+
+// What the timed batches measured and generated.
+struct TimedBatches {
+  std::vector<double> e2e, ttft, tpot, steps;  // ms: per batch (tpot: its mean step), per decode step
+  std::vector<std::string> predictions;        // per sample
+  std::vector<int64_t> generated_tokens;       // per sample
+  int64_t kv_bytes = 0, total_generated = 0, wasted_steps = 0, prefill_graph_batches = 0;
+  double timed_ms = 0;
+};
+
+// One timed batch's numbers and texts into `t`; `first` is the batch's first sample.
+void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+                  const model::Gpt2Model& m, const Workload& work, const model::GenerationStats& stats,
+                  int64_t first, const std::vector<std::vector<int32_t>>& ids, const BatchTiming& timing,
+                  const std::vector<model::GeneratedSequence>& out, TimedBatches& t) {
+  t.e2e.push_back(timing.e2e_ms);
+  t.timed_ms += timing.e2e_ms;
+  if (c.timing != TimingMode::kGenerate) return;
+  const bool greedy = c.num_beams == 1;
+  if (greedy) t.ttft.push_back(timing.ttft_ms);
+  if (!timing.step_ms.empty()) {
+    double sum = 0;
+    for (double s : timing.step_ms) sum += s;
+    t.tpot.push_back(sum / static_cast<double>(timing.step_ms.size()));
+    t.steps.insert(t.steps.end(), timing.step_ms.begin(), timing.step_ms.end());
+  }
+  int64_t longest = 0;
+  for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+  t.kv_bytes = std::max(t.kv_bytes, greedy ? stats.kv_cache_bytes
+                                           : model::kv_cache_bytes(m->config(), spec, static_cast<int64_t>(ids.size()),
+                                                                   longest + c.max_new_tokens, dtype));
+  t.wasted_steps += greedy ? stats.wasted_steps : 0;
+  t.prefill_graph_batches += greedy && stats.prefill_graph ? 1 : 0;
+  for (size_t r = 0; r < out.size(); ++r) {
+    if (work.tokenizer) t.predictions[first + r] = eval::replace_invalid_utf8(work.tokenizer->decode(out[r].tokens));
+    t.generated_tokens[first + r] = static_cast<int64_t>(out[r].tokens.size());
+    t.total_generated += t.generated_tokens[first + r];
+  }
+}
+
+// The kernels that ran: the decode steps' for greedy runs that decoded, else the last forward's.
+void record_kernels(const model::Gpt2Model& m, const attention::AttentionSpec& spec, bool greedy,
+                    const model::GenerationStats& stats, report::RunReport& r, report::LinearInfo& linear) {
+  const bool decoded = greedy && !stats.decode_kernel.empty();
+  report::AttentionInfo& a = r.attention.emplace(attention_info(spec, decoded ? stats.decode_kernel : m->last_kernel()));
+  if (greedy) a.prefill_kernel = stats.prefill_kernel;
+  if (decoded) a.decode_kernel = stats.decode_kernel;
+  linear.kernel = decoded ? stats.decode_linear : m->last_kernels().linear;
+  if (greedy) linear.prefill = stats.prefill_linear;
+  if (decoded) linear.decode = stats.decode_linear;
+}
+
+// How greedy decode steps ran: replayed from a CUDA graph, or eagerly (and why).
+report::DecodeInfo decode_info(const RunConfig& c, const attention::AttentionSpec& spec, bool greedy,
+                               const model::GenerationStats& stats, const model::DecodeGraphs& graphs,
+                               const TimedBatches& t) {
+  report::DecodeInfo d;
+  d.mode = !greedy ? "none" : stats.graph_decode ? "cuda_graph" : "eager";
+  d.requested = c.decode;
+  if (greedy && !stats.graph_decode) {
+    if (c.decode == "eager") d.graph_unavailable_reason = "--decode eager";
+    else if (!stats.graph_declined.empty()) d.graph_unavailable_reason = stats.graph_declined;  // else no decode step ran
+  }
+  d.decode_graph_captures = graphs.stats().decode;
+  d.prefill_graph_captures = graphs.stats().prefill;
+  d.graph_capture_ms = graphs.stats().ms;
+  d.wasted_steps = t.wasted_steps;
+  d.prefill_graph_batches = t.prefill_graph_batches;
+  // The KV cache generation used (beam search builds make_kv_cache's); none for --timing forward.
+  if (c.timing != TimingMode::kForward)
+    d.kv_cache = greedy ? stats.kv_cache : model::uses_rolling_cache(spec) ? "rolling" : "dense";
+  return d;
+}
+
+// Scores the generated texts against the references and writes --predictions (scored runs only).
+std::optional<report::QualityScores> score(const RunConfig& c, const Workload& work, const TimedBatches& t) {
+  if (c.timing != TimingMode::kGenerate || !work.scored) return std::nullopt;  // nothing generated, or no references
+  const eval::ScoreReport scores =
+      eval::score_texts(t.predictions, work.references, c.stemmer ? eval::Stemming::kPorter : eval::Stemming::kNone);
+  if (!c.predictions_path.empty()) {
+    const nlohmann::json per_sample = eval::to_json(scores, eval::PerSample::kInclude).at("per_sample");
+    std::string lines;
+    for (size_t i = 0; i < work.prompts.size(); ++i) {
+      nlohmann::json line = {{"id", work.ids[i]},
+                             {"prompt_tokens", work.prompts[i].size()},
+                             {"prompt_truncated", static_cast<bool>(work.truncated[i])},
+                             {"generated_tokens", t.generated_tokens[i]},
+                             {"prediction", t.predictions[i]},
+                             {"reference", work.references[i]},
+                             {"scores", per_sample.at(i)}};
+      lines += line.dump() + "\n";
+    }
+    io::write_file_atomic(c.predictions_path, lines);
+  }
+  // eval::to_json names the scores (as `gptbench score --json` does); the report reads them from it.
+  report::QualityScores quality;
+  report::from_json(report::JsonFields(eval::to_json(scores, eval::PerSample::kOmit), "quality"), quality);
+  return quality;
+}
+
+report::LatencyInfo latency_info(const RunConfig& c, const Workload& work, const TimedBatches& t, double score_ms) {
+  const double seconds = t.timed_ms / 1000.0;
+  report::LatencyInfo l;
+  l.timing = timing_mode_name(c.timing);
+  l.batches = static_cast<int64_t>(t.e2e.size());
+  l.e2e = bench::summarize(t.e2e);
+  l.ttft = bench::summarize(t.ttft);
+  l.tpot = bench::summarize(t.tpot);
+  l.decode_step = bench::summarize(t.steps);
+  l.generated_tokens = t.total_generated;
+  l.tokens_per_s = seconds > 0 ? static_cast<double>(t.total_generated) / seconds : 0.0;
+  l.samples_per_s = seconds > 0 ? static_cast<double>(work.prompts.size()) / seconds : 0.0;
+  l.load_data_ms = work.load_data_ms;
+  l.tokenize_ms = work.tokenize_ms;
+  l.score_ms = score_ms;
+  return l;
 }
 
 }  // namespace
@@ -179,13 +373,36 @@ c10::Device resolve_device(const std::string& name) {
   return model::parse_device(name == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : name);
 }
 
-nlohmann::json report_header(const RunConfig& config, c10::Device device) {
-  nlohmann::json header = {{"schema_version", kSchemaVersion},
-                           {"tool", bench::tool_json()},
-                           {"env", bench::environment_json(device)},
-                           {"config", to_json(config)}};
-  header["config"]["device_resolved"] = device.str();
+report::ReportHeader report_header(const nlohmann::json& config, c10::Device device,
+                                   report::SchemaVersion version) {
+  report::ReportHeader header(version);
+  report::from_json(report::JsonFields(bench::tool_json(), "tool"), header.tool);
+  header.env = bench::environment_json(device);
+  header.config = config;
+  header.config["device_resolved"] = device.str();
   return header;
+}
+
+report::AttentionInfo attention_info(const attention::AttentionSpec& spec, const std::string& kernel) {
+  report::AttentionInfo a;
+  a.variant = attention::variant_name(spec);
+  a.kernel = kernel;
+  a.alibi = spec.alibi();
+  a.learned_positions = spec.uses_learned_positions();
+  a.window = spec.window;
+  a.global_tokens = spec.global_tokens;
+  return a;
+}
+
+report::ModelInfo model_info(const model::Gpt2Config& config) {
+  report::ModelInfo info;
+  info.config_name = config.name;
+  info.n_layer = config.n_layer;
+  info.n_head = config.n_head;
+  info.n_embd = config.n_embd;
+  info.n_positions = config.n_positions;
+  info.parameters = config.parameter_count();
+  return info;
 }
 
 std::string failure_message(const std::exception& error) {
@@ -197,19 +414,20 @@ std::string failure_message(const std::exception& error) {
   return message;
 }
 
-nlohmann::json error_report(const RunConfig& config, const std::string& message) {
+report::RunReport error_report(const RunConfig& config, const std::string& message) {
   c10::Device device(c10::kCPU);
   try {
     device = resolve_device(config.device);
   } catch (const std::exception&) {
   }
-  nlohmann::json report = report_header(config, device);
-  report["status"] = "error";
-  report["error"] = message;
+  report::RunReport report;
+  report.header = report_header(to_json(config), device, report::kRunSchemaVersion);
+  report.status = "error";
+  report.error = message;
   return report;
 }
 
-nlohmann::json run_summarization(const RunConfig& c) {
+report::RunReport run_summarization(const RunConfig& c) {
   validate(c);
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
   const c10::ScalarType dtype = model::parse_dtype(c.dtype);
@@ -226,105 +444,30 @@ nlohmann::json run_summarization(const RunConfig& c) {
   const Workload work = c.dataset == "synthetic" ? synthetic_workload(c, spec, dtype, device, loaded)
                                                  : dataset_workload(c, spec, dtype, device, loaded);
   model::Gpt2Model& m = loaded.model;
-  m->set_gemv_max_rows(c.linear == "aten"   ? 0
-                       : c.linear == "gemv" ? kernels::kGemvKernelMaxRows
-                                            : kernels::kGemvDefaultMaxRows);
-  const auto& prompts = work.prompts;
-  const int64_t n = static_cast<int64_t>(prompts.size());
+  Decoding decoding;
+  set_up_decoding(c, spec, device, m, decoding);
+  BatchRunner runner(c, m, device, decoding);
+  const int64_t n = static_cast<int64_t>(work.prompts.size());
   auto batch_ids = [&](int64_t first) {
-    return std::vector<std::vector<int32_t>>(prompts.begin() + first, prompts.begin() + std::min(n, first + c.batch_size));
-  };
-  model::GenerationOptions gen;
-  gen.max_new_tokens = c.max_new_tokens;
-  gen.min_new_tokens = c.min_new_tokens;
-  // Decode graphs belong to this run (a run starts from a clean model, with nothing captured).
-  const std::string no_graph_reason = model::decode_graph_unsupported_reason(m);
-  if (c.decode == "graph" && !no_graph_reason.empty())
-    throw UsageError(fmt::format("--decode graph: {} (variant {}, device {})", no_graph_reason,
-                                 attention::variant_name(spec), device.str()));
-  model::DecodeGraphs graphs;
-  if (c.decode != "eager" && c.num_beams == 1) gen.graphs = &graphs;
-  gen.force_graph = c.decode == "graph";
-  model::GenerationStats gen_stats;  // of the last greedy batch
-  int64_t wasted_steps = 0, prefill_graph_batches = 0;
-  model::BeamSearchOptions beam;
-  beam.num_beams = c.num_beams;
-  beam.max_new_tokens = c.max_new_tokens;
-  beam.min_new_tokens = c.min_new_tokens;
-  beam.no_repeat_ngram_size = c.no_repeat_ngram_size;
-  beam.length_penalty = c.length_penalty;
-  beam.early_stopping = model::parse_early_stopping(c.early_stopping);
-
-  bench::DeviceTimer timer(device);
-  auto run_batch = [&](const std::vector<std::vector<int32_t>>& ids, BatchTiming* timing) {
-    timer.clear();
-    std::vector<model::GeneratedSequence> out;
-    if (c.timing == TimingMode::kForward) {
-      c10::InferenceMode guard;
-      timer.mark();
-      model::PaddedBatch batch = model::left_pad(ids, model::kPadId, device);
-      attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
-      m->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions);
-      timer.mark();
-      out.resize(ids.size());
-    } else if (c.num_beams > 1) {
-      // Beam search is timed end to end only: its steps are not one token of one sequence.
-      timer.mark();
-      out = model::generate_beam(m, ids, beam);
-      timer.mark();
-    } else {
-      out = model::generate_greedy(m, ids, gen, [&] { timer.mark(); }, &gen_stats);
-    }
-    timer.synchronize();
-    if (timing != nullptr) {
-      const int last = timer.marks() - 1;
-      timing->e2e_ms = timer.elapsed_ms(0, last);
-      timing->ttft_ms = timer.elapsed_ms(0, std::min(1, last));
-      for (int k = 2; k <= last; ++k) timing->step_ms.push_back(timer.elapsed_ms(k - 1, k));
-    }
-    return out;
+    return std::vector<std::vector<int32_t>>(work.prompts.begin() + first,
+                                             work.prompts.begin() + std::min(n, first + c.batch_size));
   };
 
   // Warm-up on the first batch: kernel selection, allocator growth, cuBLAS handles stay out of the numbers.
-  for (int64_t w = 0; w < c.warmup; ++w) run_batch(batch_ids(0), nullptr);
+  for (int64_t w = 0; w < c.warmup; ++w) runner.run(batch_ids(0), nullptr);
   bench::synchronize_device(device);
   bench::reset_peak_memory(device);
 
-  std::vector<double> e2e, ttft, tpot_batch, steps;
-  std::vector<std::string> predictions(n);
-  std::vector<int64_t> generated_tokens(n, 0);
-  int64_t kv_bytes = 0, total_generated = 0;
+  TimedBatches timed;
+  timed.predictions.resize(n);
+  timed.generated_tokens.assign(n, 0);
   Progress progress(!c.quiet, n);
-  double timed_ms = 0;
   if (profiler) profiler->start();
   for (int64_t first = 0; first < n; first += c.batch_size) {
     const auto ids = batch_ids(first);
     BatchTiming timing;
-    const auto out = run_batch(ids, &timing);
-    e2e.push_back(timing.e2e_ms);
-    timed_ms += timing.e2e_ms;
-    if (c.timing == TimingMode::kGenerate) {
-      if (c.num_beams == 1) ttft.push_back(timing.ttft_ms);
-      if (!timing.step_ms.empty()) {
-        double sum = 0;
-        for (double s : timing.step_ms) sum += s;
-        tpot_batch.push_back(sum / static_cast<double>(timing.step_ms.size()));
-        steps.insert(steps.end(), timing.step_ms.begin(), timing.step_ms.end());
-      }
-      int64_t longest = 0;
-      for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
-      kv_bytes = std::max(kv_bytes, c.num_beams == 1 ? gen_stats.kv_cache_bytes
-                                                     : model::kv_cache_bytes(m->config(), spec,
-                                                                             static_cast<int64_t>(ids.size()),
-                                                                             longest + c.max_new_tokens, dtype));
-      wasted_steps += c.num_beams == 1 ? gen_stats.wasted_steps : 0;
-      prefill_graph_batches += c.num_beams == 1 && gen_stats.prefill_graph ? 1 : 0;
-      for (size_t r = 0; r < out.size(); ++r) {
-        if (work.tokenizer) predictions[first + r] = eval::replace_invalid_utf8(work.tokenizer->decode(out[r].tokens));
-        generated_tokens[first + r] = static_cast<int64_t>(out[r].tokens.size());
-        total_generated += generated_tokens[first + r];
-      }
-    }
+    const auto out = runner.run(ids, &timing);
+    record_batch(c, spec, dtype, m, work, runner.stats(), first, ids, timing, out, timed);
     progress.update(std::min(n, first + c.batch_size));
   }
   std::optional<bench::ProfileSummary> profile;
@@ -334,97 +477,22 @@ nlohmann::json run_summarization(const RunConfig& c) {
   }
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
 
-  nlohmann::json report = report_header(c, device);
+  report::RunReport r;
+  r.header = report_header(to_json(c), device, report::kRunSchemaVersion);
   const bool greedy = c.timing == TimingMode::kGenerate && c.num_beams == 1;
-  report["attention"] = {{"variant", attention::variant_name(spec)},
-                         {"kernel", greedy && !gen_stats.decode_kernel.empty() ? gen_stats.decode_kernel
-                                                                               : m->last_kernel()},
-                         {"prefill_kernel", greedy ? nlohmann::json(gen_stats.prefill_kernel) : nlohmann::json(nullptr)},
-                         {"decode_kernel", greedy && !gen_stats.decode_kernel.empty()
-                                               ? nlohmann::json(gen_stats.decode_kernel) : nlohmann::json(nullptr)},
-                         {"alibi", spec.alibi()},
-                         {"learned_positions", spec.uses_learned_positions()},
-                         {"window", spec.window},
-                         {"global_tokens", spec.global_tokens}};
-  const bool decoded = greedy && !gen_stats.decode_kernel.empty();
-  report["linear"] = {{"kernel", decoded ? gen_stats.decode_linear : m->last_kernels().linear},
-                      {"prefill", greedy ? nlohmann::json(gen_stats.prefill_linear) : nlohmann::json(nullptr)},
-                      {"decode", decoded ? nlohmann::json(gen_stats.decode_linear) : nlohmann::json(nullptr)}};
-  report["model"] = {{"config_name", m->config().name},
-                     {"n_layer", m->config().n_layer},
-                     {"n_head", m->config().n_head},
-                     {"n_embd", m->config().n_embd},
-                     {"n_positions", m->config().n_positions},
-                     {"parameters", m->config().parameter_count()}};
-  report["dataset"] = work.description;
-
+  report::SummarizationResults& s = r.results.emplace<report::SummarizationResults>();
+  record_kernels(m, spec, greedy, runner.stats(), r, s.linear.emplace());
+  s.model = model_info(m->config());
+  s.dataset = work.description;
   const auto t0 = Clock::now();
-  if (c.timing == TimingMode::kGenerate && work.scored) {
-    const eval::ScoreReport scores =
-        eval::score_texts(predictions, work.references, c.stemmer ? eval::Stemming::kPorter : eval::Stemming::kNone);
-    report["quality"] = eval::to_json(scores, eval::PerSample::kOmit);
-    if (!c.predictions_path.empty()) {
-      const nlohmann::json per_sample = eval::to_json(scores, eval::PerSample::kInclude).at("per_sample");
-      std::string lines;
-      for (int64_t i = 0; i < n; ++i) {
-        nlohmann::json line = {{"id", work.ids[i]},
-                               {"prompt_tokens", prompts[i].size()},
-                               {"prompt_truncated", static_cast<bool>(work.truncated[i])},
-                               {"generated_tokens", generated_tokens[i]},
-                               {"prediction", predictions[i]},
-                               {"reference", work.references[i]},
-                               {"scores", per_sample.at(i)}};
-        lines += line.dump() + "\n";
-      }
-      io::write_file_atomic(c.predictions_path, lines);
-    }
-  } else {
-    report["quality"] = nullptr;  // --timing forward generates nothing; synthetic prompts have no references
-  }
-  const double score_ms = ms_since(t0);
-
-  const double seconds = timed_ms / 1000.0;
-  report["latency"] = {{"unit", "ms"},
-                       {"timing", timing_mode_name(c.timing)},
-                       {"batches", e2e.size()},
-                       {"e2e", bench::to_json(bench::summarize(e2e))},
-                       {"ttft", bench::to_json(bench::summarize(ttft))},
-                       {"tpot", bench::to_json(bench::summarize(tpot_batch))},
-                       {"decode_step", bench::to_json(bench::summarize(steps), bench::RawSamples::kOmit)},
-                       {"generated_tokens", total_generated},
-                       {"tokens_per_s", seconds > 0 ? static_cast<double>(total_generated) / seconds : 0.0},
-                       {"samples_per_s", seconds > 0 ? static_cast<double>(n) / seconds : 0.0},
-                       {"load_data_ms", work.load_data_ms},
-                       {"tokenize_ms", work.tokenize_ms},
-                       {"score_ms", score_ms}};
-  // How greedy decode steps ran: replayed from a CUDA graph, or eagerly (and why).
-  report["decode"] = {{"mode", !greedy ? "none" : gen_stats.graph_decode ? "cuda_graph" : "eager"},
-                      {"requested", c.decode},
-                      {"graph_unavailable_reason",
-                       !greedy || gen_stats.graph_decode  ? nlohmann::json(nullptr)
-                       : c.decode == "eager"              ? nlohmann::json("--decode eager")
-                       : gen_stats.graph_declined.empty() ? nlohmann::json(nullptr)  // no decode step ran
-                                                          : nlohmann::json(gen_stats.graph_declined)},
-                      {"decode_graph_captures", graphs.stats().decode},
-                      {"prefill_graph_captures", graphs.stats().prefill},
-                      {"graph_capture_ms", graphs.stats().ms},
-                      {"wasted_steps", wasted_steps},
-                      {"prefill_graph_batches", prefill_graph_batches},
-                      // The KV cache generation used (beam search builds make_kv_cache's).
-                      {"kv_cache", c.timing == TimingMode::kForward ? nlohmann::json(nullptr)
-                                   : greedy ? nlohmann::json(gen_stats.kv_cache)
-                                            : nlohmann::json(model::uses_rolling_cache(spec) ? "rolling" : "dense")}};
-  report["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
-                      {"peak_reserved_bytes", peaks.peak_reserved},
-                      {"weights_bytes", loaded.weight_bytes},
-                      {"kv_cache_bytes", kv_bytes},
-                      {"resident_at_start_bytes", resident_at_start},
-                      {"measured", device.is_cuda()}};
+  s.quality = score(c, work, timed);
+  s.latency = latency_info(c, work, timed, ms_since(t0));
+  s.decode = decode_info(c, spec, greedy, runner.stats(), decoding.graphs, timed);
+  s.memory = {peaks.peak_allocated, peaks.peak_reserved, loaded.weight_bytes, timed.kv_bytes, resident_at_start,
+              device.is_cuda()};
   // Profiled batches ran under the profiler: their latencies include its overhead.
-  report["profile"] = profile ? bench::to_json(*profile) : nlohmann::json(nullptr);
-  report["status"] = "ok";
-  report["error"] = nullptr;
-  return report;
+  if (profile) s.profile = bench::to_json(*profile);
+  return r;
 }
 
 }  // namespace gptbench::run

@@ -10,10 +10,12 @@
 #include <optional>       // std::optional
 #include <stdexcept>      // std::runtime_error
 #include <unordered_map>  // std::unordered_map
+#include <variant>        // std::get
 
 #include "gptbench/bench/device_memory.h"  // release_cached_memory, reset_peak_memory
 #include "gptbench/bench/environment.h"    // utc_now_iso8601
 #include "gptbench/model/gpt2_config.h"    // read_config_json
+#include "gptbench/report/run_report.h"    // RunReport, to_json, run_report_from_json
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message, resolve_device
 #include "gptbench/sweep/sweep_file.h"     // read_sweep_file, SweepWriter, best_cells
 #include "gptbench/util/error.h"           // Error
@@ -50,13 +52,13 @@ nlohmann::json run_cell(const SweepSpec& spec, const Cell& cell, c10::Device dev
     if (injected_failure(cell.index))
       throw std::runtime_error(fmt::format("CUDA out of memory. Tried to allocate 20.00 GiB (injected by {})\nbacktrace",
                                            kInjectOomEnv));
-    record["report"] = run::run_summarization(config);
+    record["report"] = report::to_json(run::run_summarization(config));
     record["status"] = "ok";
   } catch (const std::exception& e) {
     const std::string message = run::failure_message(e);
     record["status"] = "error";
     record["error"] = message;
-    record["report"] = run::error_report(config, message);
+    record["report"] = report::to_json(run::error_report(config, message));
   }
   bench::release_cached_memory(device);
   record["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -68,11 +70,10 @@ std::string progress_line(const nlohmann::json& r) {
   const std::string status = r.at("status").get<std::string>();
   if (status == "skipped") return "skipped: " + r.at("reason").get<std::string>();
   if (status == "error") return "error: " + r.at("error").get<std::string>();
-  const auto& lat = r.at("report").at("latency");
-  return fmt::format("ok, ttft p50 {:.2f} ms, tpot p50 {:.3f} ms, {:.1f} tokens/s, kernel {} ({:.1f} s)",
-                     lat.at("ttft").at("p50").get<double>(), lat.at("tpot").at("p50").get<double>(),
-                     lat.at("tokens_per_s").get<double>(), r.at("report").at("attention").at("kernel").get<std::string>(),
-                     r.at("elapsed_s").get<double>());
+  const report::RunReport report = report::run_report_from_json(r.at("report"));
+  const report::LatencyInfo& lat = std::get<report::SummarizationResults>(report.results).latency;
+  return fmt::format("ok, ttft p50 {:.2f} ms, tpot p50 {:.3f} ms, {:.1f} tokens/s, kernel {} ({:.1f} s)", lat.ttft.p50,
+                     lat.tpot.p50, lat.tokens_per_s, report.attention->kernel, r.at("elapsed_s").get<double>());
 }
 
 }  // namespace

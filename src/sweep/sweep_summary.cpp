@@ -4,63 +4,94 @@
 #include <fmt/format.h>  // fmt::format
 
 #include <functional>  // std::function
+#include <optional>    // std::optional
+#include <variant>     // std::get_if
+
+#include "gptbench/report/run_report.h"  // RunReport, run_report_from_json
+#include "gptbench/util/error.h"         // Error
 
 namespace gptbench::sweep {
 namespace {
 
 using Json = nlohmann::json;
 
-// The value at `path` under the cell's report; null when the cell has no report or the report lacks it.
-Json report_value(const Json& cell, const Json::json_pointer& path) {
-  if (!cell.contains("report")) return Json();
-  const Json& report = cell.at("report");
-  return report.is_object() && report.contains(path) ? report.at(path) : Json();
-}
-
 std::string scalar(const Json& v) {
   if (v.is_null()) return "";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-// A number at `path` under the cell's report, formatted, or "" when the report lacks it.
-std::string report_number(const Json& cell, const Json::json_pointer& path, const char* format, double scale = 1.0) {
-  const Json v = report_value(cell, path);
-  return v.is_number() ? fmt::format(fmt::runtime(format), v.get<double>() * scale) : "";
+// A cell line and its run report read as the type (none when the cell was skipped; an error
+// report has no results).
+struct Row {
+  const Json& line;
+  std::optional<report::RunReport> report;
+
+  const report::SummarizationResults* results() const {
+    return report ? std::get_if<report::SummarizationResults>(&report->results) : nullptr;
+  }
+};
+
+Row read_row(const Json& line) {
+  Row row{line, std::nullopt};
+  const Json& report = line.contains("report") ? line.at("report") : Json();
+  if (report.is_null()) return row;
+  try {
+    row.report = report::run_report_from_json(report);
+  } catch (const report::ReportError& e) {
+    throw Error(fmt::format("sweep cell {}: report: {}", scalar(line.value("key", Json())), e.what()));
+  }
+  return row;
 }
 
-// A string (or other scalar) at `path` under the cell's report, or "" when the report lacks it.
-std::string report_string(const Json& cell, const Json::json_pointer& path) { return scalar(report_value(cell, path)); }
-
-std::string peak_allocated_mib(const Json& cell) {
-  if (report_value(cell, Json::json_pointer("/memory/measured")) != true) return "";
-  return report_number(cell, Json::json_pointer("/memory/peak_allocated_bytes"), "{:.1f}", 1.0 / (1024.0 * 1024.0));
+// `format` of a number of the cell's summarization results, or "" when the cell has none.
+template <class Field>
+std::string result_number(const Row& row, const char* format, Field field) {
+  const report::SummarizationResults* r = row.results();
+  return r != nullptr ? fmt::format(fmt::runtime(format), field(*r)) : "";
 }
+
+// A string of the cell's summarization results, or "" when the cell has none.
+template <class Field>
+std::string result_string(const Row& row, Field field) {
+  const report::SummarizationResults* r = row.results();
+  return r != nullptr ? field(*r) : "";
+}
+
+std::string peak_allocated_mib(const Row& row) {
+  const report::SummarizationResults* r = row.results();
+  if (r == nullptr || !r->memory.measured) return "";
+  return fmt::format("{:.1f}", static_cast<double>(r->memory.peak_allocated_bytes) / (1024.0 * 1024.0));
+}
+
+std::string cell_value(const Row& row, const char* key) { return scalar(row.line.at("cell").value(key, Json())); }
+
+using Results = report::SummarizationResults;
 
 struct Column {
   const char* name;
-  std::function<std::string(const Json&)> value;
+  std::function<std::string(const Row&)> value;
 };
 
 // The one list of summary columns, shared by both formats.
 const std::vector<Column>& columns() {
   static const std::vector<Column> kColumns = {
-      {"index", [](const Json& c) { return c.at("index").dump(); }},
-      {"variant", [](const Json& c) { return scalar(c.at("cell").value("variant", Json())); }},
-      {"batch_size", [](const Json& c) { return scalar(c.at("cell").value("batch_size", Json())); }},
-      {"prompt_tokens", [](const Json& c) { return scalar(c.at("cell").value("prompt_tokens", Json())); }},
-      {"max_new_tokens", [](const Json& c) { return scalar(c.at("cell").value("max_new_tokens", Json())); }},
-      {"dtype", [](const Json& c) { return scalar(c.at("cell").value("dtype", Json())); }},
-      {"window", [](const Json& c) { return scalar(c.at("cell").value("window", Json())); }},
-      {"status", [](const Json& c) { return scalar(c.at("status")); }},
-      {"ttft_p50_ms", [](const Json& c) { return report_number(c, Json::json_pointer("/latency/ttft/p50"), "{:.2f}"); }},
-      {"tpot_p50_ms", [](const Json& c) { return report_number(c, Json::json_pointer("/latency/tpot/p50"), "{:.3f}"); }},
-      {"tokens_per_s", [](const Json& c) { return report_number(c, Json::json_pointer("/latency/tokens_per_s"), "{:.1f}"); }},
+      {"index", [](const Row& r) { return r.line.at("index").dump(); }},
+      {"variant", [](const Row& r) { return cell_value(r, "variant"); }},
+      {"batch_size", [](const Row& r) { return cell_value(r, "batch_size"); }},
+      {"prompt_tokens", [](const Row& r) { return cell_value(r, "prompt_tokens"); }},
+      {"max_new_tokens", [](const Row& r) { return cell_value(r, "max_new_tokens"); }},
+      {"dtype", [](const Row& r) { return cell_value(r, "dtype"); }},
+      {"window", [](const Row& r) { return cell_value(r, "window"); }},
+      {"status", [](const Row& r) { return scalar(r.line.at("status")); }},
+      {"ttft_p50_ms", [](const Row& r) { return result_number(r, "{:.2f}", [](const Results& s) { return s.latency.ttft.p50; }); }},
+      {"tpot_p50_ms", [](const Row& r) { return result_number(r, "{:.3f}", [](const Results& s) { return s.latency.tpot.p50; }); }},
+      {"tokens_per_s", [](const Row& r) { return result_number(r, "{:.1f}", [](const Results& s) { return s.latency.tokens_per_s; }); }},
       {"peak_allocated_mib", peak_allocated_mib},
       // What really ran: the attention kernel, how decode steps ran, and the projections' kernel.
-      {"kernel", [](const Json& c) { return report_string(c, Json::json_pointer("/attention/kernel")); }},
-      {"decode", [](const Json& c) { return report_string(c, Json::json_pointer("/decode/mode")); }},
-      {"linear", [](const Json& c) { return report_string(c, Json::json_pointer("/linear/kernel")); }},
-      {"note", [](const Json& c) { return scalar(c.value("reason", Json())) + scalar(c.value("error", Json())); }},
+      {"kernel", [](const Row& r) { return r.report && r.report->attention ? r.report->attention->kernel : ""; }},
+      {"decode", [](const Row& r) { return result_string(r, [](const Results& s) { return s.decode ? s.decode->mode : ""; }); }},
+      {"linear", [](const Row& r) { return result_string(r, [](const Results& s) { return s.linear ? s.linear->kernel : ""; }); }},
+      {"note", [](const Row& r) { return scalar(r.line.value("reason", Json())) + scalar(r.line.value("error", Json())); }},
   };
   return kColumns;
 }
@@ -88,8 +119,9 @@ std::string summary_markdown(const std::vector<Json>& cells) {
   }
   std::string text = header + "\n" + rule + "\n";
   for (const auto& cell : cells) {
+    const Row row = read_row(cell);
     text += "|";
-    for (const auto& col : columns()) text += fmt::format(" {} |", markdown_field(col.value(cell)));
+    for (const auto& col : columns()) text += fmt::format(" {} |", markdown_field(col.value(row)));
     text += "\n";
   }
   return text;
@@ -100,7 +132,8 @@ std::string summary_csv(const std::vector<Json>& cells) {
   for (const auto& col : columns()) text += fmt::format("{}{}", text.empty() ? "" : ",", col.name);
   text += "\n";
   for (const auto& cell : cells) {
-    for (size_t i = 0; i < columns().size(); ++i) text += (i == 0 ? "" : ",") + csv_field(columns()[i].value(cell));
+    const Row row = read_row(cell);
+    for (size_t i = 0; i < columns().size(); ++i) text += (i == 0 ? "" : ",") + csv_field(columns()[i].value(row));
     text += "\n";
   }
   return text;

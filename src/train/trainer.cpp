@@ -24,14 +24,13 @@
 #include "gptbench/attention/variant.h"     // parse_variant, variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
-#include "gptbench/bench/environment.h"     // tool_json, environment_json
 #include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
 #include "gptbench/bench/profiler.h"        // Profiler
-#include "gptbench/bench/stats.h"           // summarize, to_json
+#include "gptbench/bench/stats.h"           // summarize
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
-#include "gptbench/run/summarization.h"     // resolve_device, run_summarization
+#include "gptbench/run/summarization.h"     // resolve_device, report_header, attention_info, model_info, run_summarization
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
@@ -153,24 +152,343 @@ struct Checkpointer {
   }
 };
 
+// The steps this invocation runs, and which of them --profile profiles.
+struct StepRange {
+  int64_t first = 0, last = 0;                  // steps [first, last) of this invocation
+  int64_t profile_first = 0, profile_end = 0;   // the first --profile-steps after the --timing-skip steps
+};
+
+// --resume: the saved state, checked against this invocation's settings (empty without --resume).
+TrainState resume_state(const TrainConfig& c, const fs::path& out) {
+  if (!c.resume) return {};
+  TrainState resumed = load_train_state(out);
+  const std::string diff = first_difference(resumed.identity, resume_identity(c));
+  if (!diff.empty())
+    throw UsageError(fmt::format("--resume: {} was trained with other settings ({}); use the same flags", out.string(), diff));
+  GPTBENCH_CHECK(resumed.step < c.stop_at.value_or(c.steps), "--resume: {} is already at step {} (--steps {})",
+                 out.string(), resumed.step, c.steps);
+  return resumed;
+}
+
+StepRange step_range(const TrainConfig& c, const TrainState& resumed, bool profiling) {
+  StepRange r;
+  r.first = resumed.step;
+  r.last = c.stop_at.value_or(c.steps);
+  r.profile_first = r.first + c.timing_skip;
+  r.profile_end = std::min(r.profile_first + c.profile_steps, r.last);
+  if (profiling && r.profile_first >= r.last)
+    throw UsageError(fmt::format("--profile: no step left to profile: --timing-skip {} skips all {} steps of this run",
+                                 c.timing_skip, r.last - r.first));
+  return r;
+}
+
+// The model to train: the checkpoint's config with the trained variant recorded, and the loss.
+struct ModelSetup {
+  fs::path weights_dir;
+  model::Gpt2Config config;
+  int64_t seq_len = 0;
+  LossSettings loss;
+  std::string loss_impl;  // the report's training.loss_impl
+};
+
+ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpec& spec, Precision precision,
+                             c10::Device device, const fs::path& out) {
+  ModelSetup s;
+  s.weights_dir = c.resume ? out : fs::path(c.model_dir);
+  s.config = model::read_config_json(s.weights_dir / "config.json");
+  const std::string variant = attention::variant_name(spec);
+  if (!c.resume && !s.config.trained_variant.empty() && s.config.trained_variant != variant && !c.allow_variant_change)
+    throw UsageError(fmt::format("--variant {}: {} was trained with variant {} (add --allow-variant-change to train it "
+                                 "under another variant)", variant, s.weights_dir.string(), s.config.trained_variant));
+  s.seq_len = c.seq_len > 0 ? c.seq_len : s.config.n_positions;
+  if (s.seq_len > s.config.n_positions)
+    throw UsageError(fmt::format("--seq-len {} does not fit the model's context (n_positions {})", s.seq_len,
+                                 s.config.n_positions));
+  const c10::ScalarType compute = precision == Precision::kBf16   ? at::kBFloat16
+                                  : precision == Precision::kFp16 ? at::kHalf
+                                                                  : at::kFloat;
+  attention::check_supported(spec, s.config.n_head, s.config.head_dim(), compute, device);
+  s.loss.impl = parse_loss_impl(c.loss);
+  s.loss.fused.compute_dtype = compute;
+  s.loss.fused.chunk_rows = c.loss_chunk_rows;
+  if (s.loss.impl == LossImpl::kFused && device.is_cuda() && !kernels::classifier_kernel_compiled())
+    throw UsageError("--loss fused needs the CUDA classifier kernel, which this build lacks (configured without "
+                     "nvcc); use --loss reference");
+  s.loss_impl = s.loss.impl == LossImpl::kFused ? fused_lm_loss_name(s.loss.fused, device)
+                                                : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
+  s.config.trained_variant = variant;
+  return s;
+}
+
+// Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
+// runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
+model::Gpt2Model load_trainable_model(const ModelSetup& s, const attention::AttentionSpec& spec, c10::Device device) {
+  attention::AttentionSpec load_spec = spec;
+  load_spec.kernel = attention::Kernel::kStandard;
+  model::LoadedModel loaded = model::load_model(s.weights_dir, load_spec, at::kFloat, device);
+  model::Gpt2Model m(s.config, spec);
+  m->to(device, at::kFloat);
+  model::copy_parameters(loaded.model, m);
+  m->train();
+  return m;
+}
+
+// The optimised parameters. wpe takes no part in the forward under ALiBi: frozen, kept in the
+// checkpoint unchanged.
+std::vector<NamedParameter> trained_parameters(model::Gpt2Model& m, const attention::AttentionSpec& spec) {
+  std::vector<NamedParameter> params;
+  for (const auto& item : m->named_parameters(/*recurse=*/true)) {
+    at::Tensor p = item.value();
+    if (item.key() == "wpe.weight" && !spec.uses_learned_positions()) {
+      p.set_requires_grad(false);
+      continue;
+    }
+    params.push_back({item.key(), p});
+  }
+  return params;
+}
+
+void restore_optimizer(const TrainState& resumed, const fs::path& out, c10::Device device, AdamW& optimizer,
+                       LossScaler& scaler) {
+  const std::string source = (out / "train_state.safetensors").string();
+  optimizer.load_state(resumed.tensors, source);
+  GPTBENCH_CHECK(resumed.tensors.count("scaler.scale") && resumed.tensors.count("scaler.growth_tracker"),
+                 "{}: loss-scaler state missing", source);
+  scaler.load(resumed.tensors.at("scaler.scale").to(device),
+              resumed.tensors.at("scaler.growth_tracker").to(device, at::kInt));
+}
+
+// What the loop measured, for the report.
+struct LoopResults {
+  int64_t step = 0, consumed = 0;  // the step reached, examples consumed
+  std::vector<double> step_ms;     // timed steps (after --timing-skip)
+  int64_t timed_tokens = 0, timed_samples = 0;
+  double timed_ms = 0, last_loss = 0;
+  std::vector<report::Evaluation> evaluations;
+  std::string forward_kernel;
+  std::optional<bench::ProfileSummary> profile;
+};
+
+// The optimizer steps, with the loss curve (read back from the device every --log-interval
+// steps), evaluations, checkpoints and the --profile window.
+class TrainLoop {
+ public:
+  struct Parts {
+    const TrainConfig& c;
+    model::Gpt2Model& m;
+    const TrainData& data;
+    AdamW& optimizer;
+    LossScaler& scaler;
+    Checkpointer& checkpointer;
+    const LossSettings& loss;
+    Precision precision;
+    c10::Device device;
+    const StepRange& steps;
+    std::optional<bench::Profiler>& profiler;
+  };
+
+  TrainLoop(Parts parts, std::ofstream& curve, int64_t consumed)
+      : p_(parts), curve_(curve), timer_(parts.device), order_(static_cast<int64_t>(parts.data.train.size()), parts.c.seed) {
+    r_.step = p_.steps.first;
+    r_.consumed = consumed;
+  }
+
+  LoopResults run() {
+    const TrainConfig& c = p_.c;
+    const LrSchedule schedule{c.lr, c.min_lr_ratio, c.warmup_steps, c.steps};
+    bench::synchronize_device(p_.device);
+    bench::reset_peak_memory(p_.device);
+    wall0_ = Clock::now();
+    for (; r_.step < p_.steps.last; ++r_.step) {
+      if (p_.profiler && r_.step == p_.steps.profile_first) p_.profiler->start();
+      timer_.mark();
+      step(learning_rate(schedule, r_.step));
+      const int64_t done = r_.step + 1;
+      if (done % c.log_interval == 0 || done == p_.steps.last) flush();
+      if ((c.eval_interval > 0 && done % c.eval_interval == 0 && done != c.steps) || done == c.steps) {
+        if (!pending_.empty()) flush();
+        evaluate_at(done);
+      }
+      if (c.save_interval > 0 && done % c.save_interval == 0 && done != p_.steps.last)
+        p_.checkpointer.save(done, r_.consumed);
+    }
+    return std::move(r_);
+  }
+
+ private:
+  struct Pending {
+    int64_t step;
+    double lr;
+    int64_t tokens, targets, samples;
+    at::Tensor loss, grad_norm;
+  };
+
+  // One optimizer step over --grad-accum micro-batches, timed between device-event marks.
+  void step(double lr) {
+    const TrainConfig& c = p_.c;
+    std::vector<Batch> micro;
+    int64_t step_targets = 0, step_tokens = 0;
+    for (int64_t a = 0; a < c.grad_accum; ++a) {
+      std::vector<const Example*> examples;
+      for (int64_t i = 0; i < c.batch_size; ++i) examples.push_back(&p_.data.train[order_.at(r_.consumed++)]);
+      micro.push_back(make_batch(examples, p_.device));
+      step_targets += micro.back().target_tokens;
+      step_tokens += micro.back().input_tokens;
+    }
+    const double denominator = static_cast<double>(std::max<int64_t>(1, step_targets));
+    at::Tensor step_loss = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(p_.device));
+    for (const Batch& b : micro) {
+      at::Tensor loss;
+      {
+        AutocastScope autocast(p_.device, p_.precision);
+        // the step's mean over all its counted targets
+        loss = batch_nll_sum(p_.m, b, p_.device, p_.loss) / denominator;
+      }
+      (p_.scaler.enabled() ? loss * p_.scaler.scale() : loss).backward();
+      step_loss += loss.detach().to(at::kFloat);
+    }
+    if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m->last_kernel();
+    const at::Tensor found_inf = p_.scaler.enabled() ? p_.scaler.unscale(p_.optimizer.grads()) : at::Tensor();
+    const at::Tensor grad_norm = p_.optimizer.clip_grad_norm(c.grad_clip);
+    p_.optimizer.step(lr, found_inf);
+    if (p_.scaler.enabled()) p_.scaler.update(found_inf);
+    p_.optimizer.zero_grad();
+    timer_.mark();
+    if (p_.profiler && r_.step + 1 == p_.steps.profile_end) {
+      r_.profile = p_.profiler->stop();
+      if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*r_.profile, bench::kProfileTableRows));
+    }
+    pending_.push_back({r_.step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm});
+  }
+
+  // The pending steps' losses to the host and the loss curve (the loop's only synchronisation).
+  void flush() {
+    timer_.synchronize();
+    std::vector<at::Tensor> losses, norms;
+    for (const auto& p : pending_) {
+      losses.push_back(p.loss);
+      norms.push_back(p.grad_norm);
+    }
+    const at::Tensor loss_host = at::stack(losses).to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor norm_host = at::stack(norms).to(at::kCPU, at::kDouble).reshape({-1}).contiguous();
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const Pending& p = pending_[i];
+      const double ms = timer_.elapsed_ms(static_cast<int>(2 * i), static_cast<int>(2 * i + 1));
+      r_.last_loss = loss_host[static_cast<int64_t>(i)].item<double>();
+      curve_ << nlohmann::json{{"type", "train"},
+                               {"step", p.step + 1},
+                               {"loss", r_.last_loss},
+                               {"lr", p.lr},
+                               {"grad_norm", norm_host[static_cast<int64_t>(i)].item<double>()},
+                               {"tokens", p.tokens},
+                               {"target_tokens", p.targets},
+                               {"step_ms", ms}}
+                    .dump()
+             << "\n";
+      if (p.step - p_.steps.first >= p_.c.timing_skip) {
+        r_.step_ms.push_back(ms);
+        r_.timed_ms += ms;
+        r_.timed_tokens += p.tokens;
+        r_.timed_samples += p.samples;
+      }
+    }
+    curve_.flush();
+    if (!p_.c.quiet && !pending_.empty()) {
+      const Pending& p = pending_.back();
+      fmt::print(stderr, "[train] step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} s\n", p.step + 1, p_.c.steps, r_.last_loss,
+                 p.lr, std::chrono::duration<double>(Clock::now() - wall0_).count());
+    }
+    pending_.clear();
+    timer_.clear();
+  }
+
+  void evaluate_at(int64_t at_step) {
+    p_.m->eval();
+    const double val = evaluate(p_.m, p_.data.validation, p_.c.batch_size, p_.device, p_.precision, p_.loss);
+    p_.m->train();
+    curve_ << nlohmann::json{{"type", "eval"}, {"step", at_step}, {"val_loss", val}}.dump() << "\n";
+    curve_.flush();
+    r_.evaluations.push_back({at_step, val});
+    if (!p_.c.quiet) fmt::print(stderr, "[train] step {}  validation loss {:.4f}\n", at_step, val);
+  }
+
+  Parts p_;
+  std::ofstream& curve_;
+  bench::DeviceTimer timer_;
+  ExampleOrder order_;
+  std::vector<Pending> pending_;
+  LoopResults r_;
+  Clock::time_point wall0_;
+};
+
+report::ThroughputInfo throughput(const TrainConfig& c, const LoopResults& l, const StepRange& steps) {
+  const double seconds = l.timed_ms / 1000.0;
+  report::ThroughputInfo t;
+  t.step_ms = bench::summarize(l.step_ms);
+  t.timed_steps = static_cast<int64_t>(l.step_ms.size());
+  t.skipped_steps = std::min<int64_t>(c.timing_skip, l.step - steps.first);
+  t.tokens_per_s = seconds > 0 ? static_cast<double>(l.timed_tokens) / seconds : 0.0;
+  t.samples_per_s = seconds > 0 ? static_cast<double>(l.timed_samples) / seconds : 0.0;
+  t.mean_sequence_tokens =
+      l.timed_samples > 0 ? static_cast<double>(l.timed_tokens) / static_cast<double>(l.timed_samples) : 0.0;
+  t.tokens_counted = "real (non-padding) input positions";
+  return t;
+}
+
+report::MfuInfo mfu(const TrainConfig& c, const model::Gpt2Config& config, const attention::AttentionSpec& spec,
+                    Precision precision, const report::ThroughputInfo& t, const nlohmann::json& env) {
+  const double fpt = flops_per_token(config, spec, t.mean_sequence_tokens);
+  const PeakFlops peak = peak_flops(env.value("gpu", std::string("cpu")), precision, c.peak_tflops);
+  report::MfuInfo m;
+  m.formula = "6*N + 12*L*C*T_attn FLOPs per token (N without wpe; T_attn = T, or min(T, W) for a window)";
+  m.flops_per_token = fpt;
+  m.model_flops_per_s = fpt * t.tokens_per_s;
+  m.peak_flops_per_s = peak.flops;
+  m.peak_source = peak.source;
+  if (peak.flops) m.mfu = fpt * t.tokens_per_s / *peak.flops;
+  return m;
+}
+
+// --eval-rouge N: `gptbench run`'s quality on N validation samples of the saved checkpoint.
+report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Device device, const fs::path& out) {
+  run::RunConfig rc;
+  rc.argv = {"(gptbench train --eval-rouge)"};
+  rc.model_dir = out.string();
+  rc.variant = c.variant;
+  rc.window = c.window;
+  rc.global_tokens = c.global_tokens;
+  rc.dtype = precision == Precision::kFp32 ? "fp32" : c.precision;
+  rc.device = device.str();
+  rc.dataset = c.dataset;
+  rc.data_path = c.data_path;
+  rc.data_dir = c.data_dir;
+  rc.split = "validation";
+  rc.limit = c.eval_rouge;
+  rc.split_seed = c.split_seed;
+  rc.prompt_template = c.prompt_template;
+  rc.batch_size = std::min<int64_t>(16, c.eval_rouge);
+  rc.quiet = true;
+  const report::RunReport run_report = run::run_summarization(rc);
+  return {"validation", c.eval_rouge, std::get<report::SummarizationResults>(run_report.results).quality};
+}
+
 }  // namespace
 
-nlohmann::json train_error_report(const TrainConfig& config, const std::string& message) {
+report::TrainReport train_error_report(const TrainConfig& config, const std::string& message) {
   c10::Device device(c10::kCPU);
   try {
     device = run::resolve_device(config.device);
   } catch (const std::exception&) {
   }
-  nlohmann::json r = {{"schema_version", kTrainSchemaVersion},
-                      {"tool", bench::tool_json()},
-                      {"env", bench::environment_json(device)},
-                      {"config", to_json(config)}};
-  r["status"] = "error";
-  r["error"] = message;
+  report::TrainReport r;
+  r.header = run::report_header(to_json(config), device, report::kTrainSchemaVersion);
+  r.header.config.erase("device_resolved");  // train's error report has only the flags as given
+  r.status = "error";
+  r.error = message;
   return r;
 }
 
-nlohmann::json run_training(const TrainConfig& c) {
+report::TrainReport run_training(const TrainConfig& c) {
   validate(c);
   const Precision precision = parse_precision(c.precision);
   const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
@@ -187,311 +505,66 @@ nlohmann::json run_training(const TrainConfig& c) {
   fs::create_directories(out, ec);
   GPTBENCH_CHECK(!ec && fs::is_directory(out), "--out {}: cannot create directory: {}", out.string(), ec.message());
 
-  TrainState resumed;
-  if (c.resume) {
-    resumed = load_train_state(out);
-    const std::string diff = first_difference(resumed.identity, resume_identity(c));
-    if (!diff.empty())
-      throw UsageError(fmt::format("--resume: {} was trained with other settings ({}); use the same flags", out.string(), diff));
-    GPTBENCH_CHECK(resumed.step < c.stop_at.value_or(c.steps), "--resume: {} is already at step {} (--steps {})",
-                   out.string(), resumed.step, c.steps);
-  }
-  // The profiled steps: the first --profile-steps after the --timing-skip steps of this invocation.
-  const int64_t first_step = resumed.step, last_step = c.stop_at.value_or(c.steps);
-  const int64_t profile_first = first_step + c.timing_skip;
-  const int64_t profile_end = std::min(profile_first + c.profile_steps, last_step);
-  if (profiler && profile_first >= last_step)
-    throw UsageError(fmt::format("--profile: no step left to profile: --timing-skip {} skips all {} steps of this run",
-                                 c.timing_skip, last_step - first_step));
-  const fs::path weights_dir = c.resume ? out : fs::path(c.model_dir);
-  model::Gpt2Config config = model::read_config_json(weights_dir / "config.json");
-  const std::string variant = attention::variant_name(spec);
-  if (!c.resume && !config.trained_variant.empty() && config.trained_variant != variant && !c.allow_variant_change)
-    throw UsageError(fmt::format("--variant {}: {} was trained with variant {} (add --allow-variant-change to train it "
-                                 "under another variant)", variant, weights_dir.string(), config.trained_variant));
-  const int64_t seq_len = c.seq_len > 0 ? c.seq_len : config.n_positions;
-  if (seq_len > config.n_positions)
-    throw UsageError(fmt::format("--seq-len {} does not fit the model's context (n_positions {})", seq_len,
-                                 config.n_positions));
-  const c10::ScalarType compute = precision == Precision::kBf16   ? at::kBFloat16
-                                  : precision == Precision::kFp16 ? at::kHalf
-                                                                  : at::kFloat;
-  attention::check_supported(spec, config.n_head, config.head_dim(), compute, device);
-  LossSettings loss_settings;
-  loss_settings.impl = parse_loss_impl(c.loss);
-  loss_settings.fused.compute_dtype = compute;
-  loss_settings.fused.chunk_rows = c.loss_chunk_rows;
-  if (loss_settings.impl == LossImpl::kFused && device.is_cuda() && !kernels::classifier_kernel_compiled())
-    throw UsageError("--loss fused needs the CUDA classifier kernel, which this build lacks (configured without "
-                     "nvcc); use --loss reference");
-  const std::string loss_impl = loss_settings.impl == LossImpl::kFused
-                                    ? fused_lm_loss_name(loss_settings.fused, device)
-                                    : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
+  const TrainState resumed = resume_state(c, out);
+  const StepRange steps = step_range(c, resumed, profiler.has_value());
+  const ModelSetup setup = check_model_setup(c, spec, precision, device, out);
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
   if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
+  model::Gpt2Model m = load_trainable_model(setup, spec, device);
 
-  // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
-  // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
-  attention::AttentionSpec load_spec = spec;
-  load_spec.kernel = attention::Kernel::kStandard;
-  model::LoadedModel loaded = model::load_model(weights_dir, load_spec, at::kFloat, device);
-  config.trained_variant = variant;
-  model::Gpt2Model m(config, spec);
-  m->to(device, at::kFloat);
-  model::copy_parameters(loaded.model, m);
-  loaded.model = nullptr;
-  m->train();
-
-  const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : weights_dir;
+  const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : setup.weights_dir;
   const text::Gpt2Tokenizer tokenizer = text::Gpt2Tokenizer::from_dir(tokenizer_dir);
   if (fs::weakly_canonical(tokenizer_dir) != fs::weakly_canonical(out)) model::copy_tokenizer_files(tokenizer_dir, out);
-
-  auto t0 = Clock::now();
-  const TrainData data = load_train_data(c, tokenizer, seq_len, static_cast<int32_t>(config.eos_token_id));
+  const auto t0 = Clock::now();
+  const TrainData data = load_train_data(c, tokenizer, setup.seq_len, static_cast<int32_t>(setup.config.eos_token_id));
   const double data_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 
-  std::vector<NamedParameter> params;
-  for (const auto& item : m->named_parameters(/*recurse=*/true)) {
-    at::Tensor p = item.value();
-    // wpe takes no part in the forward under ALiBi: frozen, kept in the checkpoint unchanged.
-    if (item.key() == "wpe.weight" && !spec.uses_learned_positions()) {
-      p.set_requires_grad(false);
-      continue;
-    }
-    params.push_back({item.key(), p});
-  }
-  AdamW optimizer(params, {c.beta1, c.beta2, c.eps, c.weight_decay});
+  AdamW optimizer(trained_parameters(m, spec), {c.beta1, c.beta2, c.eps, c.weight_decay});
   LossScaler scaler(device, precision == Precision::kFp16);
-  if (c.resume) {
-    const std::string source = (out / "train_state.safetensors").string();
-    optimizer.load_state(resumed.tensors, source);
-    GPTBENCH_CHECK(resumed.tensors.count("scaler.scale") && resumed.tensors.count("scaler.growth_tracker"),
-                   "{}: loss-scaler state missing", source);
-    scaler.load(resumed.tensors.at("scaler.scale").to(device),
-                resumed.tensors.at("scaler.growth_tracker").to(device, at::kInt));
-  }
+  if (c.resume) restore_optimizer(resumed, out, device, optimizer, scaler);
   Checkpointer checkpointer{out, m, optimizer, scaler, resume_identity(c)};
 
   const fs::path curve_path = out / "loss_curve.jsonl";
   truncate_curve(curve_path, c.resume ? resumed.step : -1);
   std::ofstream curve(curve_path, std::ios::app);
   GPTBENCH_CHECK(curve.good(), "{}: cannot open for appending", curve_path.string());
-
-  const LrSchedule schedule{c.lr, c.min_lr_ratio, c.warmup_steps, c.steps};
-  ExampleOrder order(static_cast<int64_t>(data.train.size()), c.seed);
-  int64_t step = first_step, consumed = resumed.examples_consumed;
-  bench::DeviceTimer timer(device);
-  bench::synchronize_device(device);
-  bench::reset_peak_memory(device);
-
-  struct Pending {
-    int64_t step;
-    double lr;
-    int64_t tokens, targets, samples;
-    at::Tensor loss, grad_norm;
-  };
-  std::vector<Pending> pending;
-  std::vector<double> step_ms;
-  int64_t timed_tokens = 0, timed_samples = 0;
-  double timed_ms = 0, last_loss = 0;
-  nlohmann::json evals = nlohmann::json::array();
-  std::string forward_kernel;
-  const auto wall0 = Clock::now();
-
-  auto flush = [&] {
-    timer.synchronize();
-    std::vector<at::Tensor> losses, norms;
-    for (const auto& p : pending) {
-      losses.push_back(p.loss);
-      norms.push_back(p.grad_norm);
-    }
-    const at::Tensor loss_host = at::stack(losses).to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor norm_host = at::stack(norms).to(at::kCPU, at::kDouble).reshape({-1}).contiguous();
-    for (size_t i = 0; i < pending.size(); ++i) {
-      const Pending& p = pending[i];
-      const double ms = timer.elapsed_ms(static_cast<int>(2 * i), static_cast<int>(2 * i + 1));
-      last_loss = loss_host[static_cast<int64_t>(i)].item<double>();
-      curve << nlohmann::json{{"type", "train"},
-                              {"step", p.step + 1},
-                              {"loss", last_loss},
-                              {"lr", p.lr},
-                              {"grad_norm", norm_host[static_cast<int64_t>(i)].item<double>()},
-                              {"tokens", p.tokens},
-                              {"target_tokens", p.targets},
-                              {"step_ms", ms}}
-                   .dump()
-            << "\n";
-      if (p.step - first_step >= c.timing_skip) {
-        step_ms.push_back(ms);
-        timed_ms += ms;
-        timed_tokens += p.tokens;
-        timed_samples += p.samples;
-      }
-    }
-    curve.flush();
-    if (!c.quiet && !pending.empty()) {
-      const Pending& p = pending.back();
-      fmt::print(stderr, "[train] step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} s\n", p.step + 1, c.steps, last_loss, p.lr,
-                 std::chrono::duration<double>(Clock::now() - wall0).count());
-    }
-    pending.clear();
-    timer.clear();
-  };
-
-  auto run_eval = [&](int64_t at_step) {
-    m->eval();
-    const double val = evaluate(m, data.validation, c.batch_size, device, precision, loss_settings);
-    m->train();
-    nlohmann::json line = {{"type", "eval"}, {"step", at_step}, {"val_loss", val}};
-    curve << line.dump() << "\n";
-    curve.flush();
-    evals.push_back(line);
-    if (!c.quiet) fmt::print(stderr, "[train] step {}  validation loss {:.4f}\n", at_step, val);
-  };
-
-  std::optional<bench::ProfileSummary> profile;
-  for (; step < last_step; ++step) {
-    if (profiler && step == profile_first) profiler->start();
-    timer.mark();
-    std::vector<Batch> micro;
-    int64_t step_targets = 0, step_tokens = 0;
-    for (int64_t a = 0; a < c.grad_accum; ++a) {
-      std::vector<const Example*> examples;
-      for (int64_t i = 0; i < c.batch_size; ++i) examples.push_back(&data.train[order.at(consumed++)]);
-      micro.push_back(make_batch(examples, device));
-      step_targets += micro.back().target_tokens;
-      step_tokens += micro.back().input_tokens;
-    }
-    const double denominator = static_cast<double>(std::max<int64_t>(1, step_targets));
-    at::Tensor step_loss = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
-    for (const Batch& b : micro) {
-      at::Tensor loss;
-      {
-        AutocastScope autocast(device, precision);
-        // the step's mean over all its counted targets
-        loss = batch_nll_sum(m, b, device, loss_settings) / denominator;
-      }
-      (scaler.enabled() ? loss * scaler.scale() : loss).backward();
-      step_loss += loss.detach().to(at::kFloat);
-    }
-    if (forward_kernel.empty()) forward_kernel = m->last_kernel();
-    const at::Tensor found_inf = scaler.enabled() ? scaler.unscale(optimizer.grads()) : at::Tensor();
-    const at::Tensor grad_norm = optimizer.clip_grad_norm(c.grad_clip);
-    const double lr = learning_rate(schedule, step);
-    optimizer.step(lr, found_inf);
-    if (scaler.enabled()) scaler.update(found_inf);
-    optimizer.zero_grad();
-    timer.mark();
-    if (profiler && step + 1 == profile_end) {
-      profile = profiler->stop();
-      if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*profile, bench::kProfileTableRows));
-    }
-    pending.push_back({step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm});
-    const int64_t done = step + 1;
-    if (done % c.log_interval == 0 || done == last_step) flush();
-    if ((c.eval_interval > 0 && done % c.eval_interval == 0 && done != c.steps) || done == c.steps) {
-      if (!pending.empty()) flush();
-      run_eval(done);
-    }
-    if (c.save_interval > 0 && done % c.save_interval == 0 && done != last_step) checkpointer.save(done, consumed);
-  }
+  TrainLoop loop({c, m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler}, curve,
+                 resumed.examples_consumed);
+  const LoopResults done = loop.run();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
-  checkpointer.save(step, consumed);
+  checkpointer.save(done.step, done.consumed);
   curve.close();
 
-  // Report.
-  nlohmann::json r = {{"schema_version", kTrainSchemaVersion},
-                      {"tool", bench::tool_json()},
-                      {"env", bench::environment_json(device)},
-                      {"config", to_json(c)}};
-  r["config"]["device_resolved"] = device.str();
+  report::TrainReport r;
+  r.header = run::report_header(to_json(c), device, report::kTrainSchemaVersion);
+  report::TrainResults& t = r.results.emplace();
   const bool flash = spec.kernel == attention::Kernel::kFlash;
-  r["attention"] = {{"variant", variant},
-                    {"kernel", forward_kernel},
-                    {"backward", flash ? attention::last_flash_backward_kernel() : "autograd:" + forward_kernel},
-                    {"alibi", spec.alibi()},
-                    {"learned_positions", spec.uses_learned_positions()},
-                    {"window", spec.window},
-                    {"global_tokens", spec.global_tokens}};
-  r["model"] = {{"config_name", config.name},
-                {"n_layer", config.n_layer},
-                {"n_head", config.n_head},
-                {"n_embd", config.n_embd},
-                {"n_positions", config.n_positions},
-                {"parameters", config.parameter_count()},
-                {"trained_parameters", optimizer.parameter_count()},
-                {"weight_decayed_parameters", optimizer.decayed_parameter_count()},
-                {"started_from", c.resume ? out.string() : c.model_dir}};
-  r["dataset"] = data.description;
-  r["dataset"]["load_ms"] = data_ms;
-  r["dataset"]["seq_len"] = seq_len;
-  const double seconds = timed_ms / 1000.0;
-  const double tokens_per_s = seconds > 0 ? static_cast<double>(timed_tokens) / seconds : 0.0;
-  const double mean_len = timed_samples > 0 ? static_cast<double>(timed_tokens) / static_cast<double>(timed_samples) : 0.0;
-  const double fpt = flops_per_token(config, spec, mean_len);
-  const nlohmann::json env = r["env"];
-  const PeakFlops peak = peak_flops(env.value("gpu", std::string("cpu")), precision, c.peak_tflops);
-  r["training"] = {{"first_step", first_step},
-                   {"last_step", step},
-                   {"total_steps", c.steps},
-                   {"examples_consumed", consumed},
-                   {"epochs", static_cast<double>(consumed) / static_cast<double>(data.train.size())},
-                   {"final_train_loss", last_loss},
-                   {"evaluations", evals},
-                   {"loss_curve", curve_path.string()},
-                   {"precision", c.precision},
-                   {"loss_impl", loss_impl},
-                   {"tf32", device.is_cuda() && precision == Precision::kFp32},
-                   {"deterministic", !device.is_cuda() || c.deterministic},
-                   {"optimizer", "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm"},
-                   {"loss_scale", scaler.enabled() ? nlohmann::json(scaler.scale().item<double>()) : nlohmann::json(nullptr)}};
-  r["throughput"] = {{"step_ms", bench::to_json(bench::summarize(step_ms))},
-                     {"timed_steps", step_ms.size()},
-                     {"skipped_steps", std::min<int64_t>(c.timing_skip, step - first_step)},
-                     {"tokens_per_s", tokens_per_s},
-                     {"samples_per_s", seconds > 0 ? static_cast<double>(timed_samples) / seconds : 0.0},
-                     {"mean_sequence_tokens", mean_len},
-                     {"tokens_counted", "real (non-padding) input positions"}};
-  r["mfu"] = {{"formula", "6*N + 12*L*C*T_attn FLOPs per token (N without wpe; T_attn = T, or min(T, W) for a window)"},
-              {"flops_per_token", fpt},
-              {"model_flops_per_s", fpt * tokens_per_s},
-              {"peak_flops_per_s", peak.flops ? nlohmann::json(*peak.flops) : nlohmann::json(nullptr)},
-              {"peak_source", peak.source},
-              {"mfu", peak.flops ? nlohmann::json(fpt * tokens_per_s / *peak.flops) : nlohmann::json(nullptr)}};
-  r["memory"] = {{"peak_allocated_bytes", peaks.peak_allocated},
-                 {"peak_reserved_bytes", peaks.peak_reserved},
-                 {"measured", device.is_cuda()}};
-  r["checkpoint"] = {{"dir", out.string()}, {"step", step}};
-  r["profile"] = nullptr;
-  if (profile) {
+  t.attention = run::attention_info(spec, done.forward_kernel);
+  t.attention.backward = flash ? attention::last_flash_backward_kernel() : "autograd:" + done.forward_kernel;
+  t.model = {run::model_info(setup.config), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
+             c.resume ? out.string() : c.model_dir};
+  t.dataset = data.description;
+  t.dataset["load_ms"] = data_ms;
+  t.dataset["seq_len"] = setup.seq_len;
+  t.training = {steps.first, done.step, c.steps, done.consumed,
+                static_cast<double>(done.consumed) / static_cast<double>(data.train.size()), done.last_loss,
+                done.evaluations, curve_path.string(), c.precision, setup.loss_impl,
+                device.is_cuda() && precision == Precision::kFp32, !device.is_cuda() || c.deterministic,
+                "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm",
+                scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt};
+  t.throughput = throughput(c, done, steps);
+  t.mfu = mfu(c, setup.config, spec, precision, t.throughput, r.header.env);
+  t.memory = {peaks.peak_allocated, peaks.peak_reserved, std::nullopt, std::nullopt, std::nullopt, device.is_cuda()};
+  t.checkpoint = {out.string(), done.step};
+  if (done.profile) {
     // Profiled steps ran under the profiler: their step_ms include its overhead.
-    r["profile"] = bench::to_json(*profile);
-    r["profile"]["steps"] = {{"first", profile_first + 1}, {"last", profile_end}};  // loss-curve step numbers
+    t.profile = bench::to_json(*done.profile);
+    t.profile["steps"] = {{"first", steps.profile_first + 1}, {"last", steps.profile_end}};  // loss-curve step numbers
   }
   if (c.eval_rouge > 0) {
-    run::RunConfig rc;
-    rc.argv = {"(gptbench train --eval-rouge)"};
-    rc.model_dir = out.string();
-    rc.variant = c.variant;
-    rc.window = c.window;
-    rc.global_tokens = c.global_tokens;
-    rc.dtype = precision == Precision::kFp32 ? "fp32" : c.precision;
-    rc.device = device.str();
-    rc.dataset = c.dataset;
-    rc.data_path = c.data_path;
-    rc.data_dir = c.data_dir;
-    rc.split = "validation";
-    rc.limit = c.eval_rouge;
-    rc.split_seed = c.split_seed;
-    rc.prompt_template = c.prompt_template;
-    rc.batch_size = std::min<int64_t>(16, c.eval_rouge);
-    rc.quiet = true;
     m = nullptr;  // frees the training copy before the benchmark loads the checkpoint
-    const nlohmann::json run_report = run::run_summarization(rc);
-    r["rouge_eval"] = {{"split", "validation"}, {"n_samples", c.eval_rouge}, {"quality", run_report.at("quality")}};
+    t.rouge_eval = rouge_eval(c, precision, device, out);
   }
-  r["status"] = "ok";
-  r["error"] = nullptr;
   return r;
 }
 

@@ -102,7 +102,12 @@ def main():
         # A real-shaped report with controlled samples, measured memory and quality scores.
         shaped = with_latency(real)
         shaped["memory"].update({"measured": True, "peak_allocated_bytes": 100 * 2**20})
-        shaped["quality"] = {"rougeL": {"fmeasure": 0.30}, "bleu": {"score": 12.0}}
+        # A whole quality block (compare reads the report as its type): these two scores matter.
+        prf = {"precision": 0.0, "recall": 0.0, "fmeasure": 0.0}
+        shaped["quality"] = {"rouge1": prf, "rouge2": prf, "rougeL": dict(prf, fmeasure=0.30), "rougeLsum": prf,
+                             "rouge_stemmer": "porter", "sentence_bleu_mean": 0.0, "n_samples": 4,
+                             "bleu": {"score": 12.0, "signature": "", "precisions": [0.0] * 4, "bp": 1.0,
+                                      "ratio": 1.0, "hyp_len": 0, "ref_len": 0, "counts": [0] * 4, "totals": [0] * 4}}
         base = write(tmp / "base.json", shaped)
 
         def new(name, mutate):

@@ -29,7 +29,8 @@ TEST(CompareInput, PrettyPrintedRunReport) {
   TempDir dir;
   const CompareInput in = load_compare_input(dir.write("r.json", make_report().dump(2) + "\n").string());
   EXPECT_EQ(in.kind, InputKind::kRun);
-  EXPECT_EQ(in.report["status"], "ok");
+  EXPECT_EQ(in.report.status, "ok");
+  EXPECT_EQ(in.report.attention->variant, "flash");
 }
 
 TEST(CompareInput, SweepWithHeaderAndCells) {
@@ -93,6 +94,12 @@ TEST(CompareInput, ErrorsNameFileAndLine) {
   json no_report = make_cell_line("flash", 1, make_report());
   no_report["report"] = nullptr;
   EXPECT_NE(load_error(dir.write("g.jsonl", sweep_text({no_report}))).find("g.jsonl:2: cell flash/fp16/w-/b1/p512/n64"),
+            std::string::npos);
+  // A report that is not a run report's shape: the file, line and key path.
+  json bad_report = make_cell_line("flash", 1, make_report());
+  bad_report["report"]["memory"]["measured"] = "yes";
+  EXPECT_NE(load_error(dir.write("i.jsonl", sweep_text({bad_report})))
+                .find("i.jsonl:2: memory.measured: expected true or false, found string"),
             std::string::npos);
   json odd_status = make_cell_line("flash", 1, make_report());
   odd_status["status"] = "done";

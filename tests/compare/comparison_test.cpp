@@ -19,7 +19,7 @@ CompareInput run_input(const std::string& path, const json& report) {
   CompareInput in;
   in.path = path;
   in.kind = InputKind::kRun;
-  in.report = report;
+  in.report = read_run_report(report, path);
   return in;
 }
 
@@ -34,8 +34,8 @@ CompareInput sweep_input(const std::string& path, const std::vector<json>& lines
     c.match_key = c.cell.dump();
     c.label = line["key"];
     c.status = line["status"];
-    c.report = line["report"];
     c.where = path + ":" + std::to_string(++line_number);
+    if (!line["report"].is_null()) c.report = read_run_report(line["report"], c.where);
     in.cells.push_back(c);
   }
   return in;
@@ -89,7 +89,7 @@ TEST(CompareRuns, SmallChangeAndNoisyChangePass) {
 
 TEST(CompareRuns, MemoryAndQualityRegressionsFail) {
   json more_memory = make_report();
-  more_memory["memory"]["peak_allocated_bytes"] = 330.0 * 1024 * 1024;  // +10%
+  more_memory["memory"]["peak_allocated_bytes"] = int64_t{330} * 1024 * 1024;  // +10%
   EXPECT_EQ(metric(compare_runs(make_report(), more_memory), "memory.peak_allocated_bytes").verdict, Verdict::kRegressed);
   json worse = make_report();
   worse["quality"]["rougeL"]["fmeasure"] = 0.29;
@@ -139,6 +139,20 @@ TEST(CompareRuns, CodeVersionEnvironmentArgvAndDeviceIndexAreNotConfig) {
   EXPECT_TRUE(compare_runs(make_report(), other).refused());
 }
 
+// A baseline written before schema_minor 1 (no attention.backward, no schema_minor) against a
+// report of today: the same experiment.
+TEST(CompareRuns, AnOlderMinorSchemaIsTheSameExperiment) {
+  const json now = make_report();
+  report::RunReport older = read_run_report(now, "now.json");
+  older.header.schema.minor = 0;
+  const json v1_0 = report::to_json(older);
+  ASSERT_FALSE(v1_0["attention"].contains("backward"));
+  ASSERT_FALSE(v1_0.contains("schema_minor"));
+  const Comparison c = compare_runs(v1_0, now);
+  EXPECT_TRUE(c.config_differences.empty());
+  EXPECT_EQ(c.verdict(), "ok");
+}
+
 TEST(CompareRuns, WhatCannotBeComparedIsNoted) {
   json cpu = make_report();
   cpu["memory"]["measured"] = false;
@@ -177,7 +191,7 @@ TEST(CompareRuns, BadValueTypesNameTheFileAndKey) {
     compare_runs(make_report(), bad);
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("new.json: latency.tpot.p50 must be a number"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("new.json: latency.tpot.p50: expected a number, found string"), std::string::npos) << e.what();
   }
 }
 

@@ -1,5 +1,5 @@
-// Hand-built run reports in the shape of docs/result-schema.md (the keys compare reads), and
-// sweep lines around them, for the compare tests. Each test perturbs one thing.
+// Hand-built run reports (report::RunReport written as JSON), and sweep lines around them, for
+// the compare tests. Each test perturbs one thing.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -7,6 +7,8 @@
 #include <algorithm>  // std::sort
 #include <string>     // std::string
 #include <vector>     // std::vector
+
+#include "gptbench/report/run_report.h"  // RunReport, to_json
 
 namespace gptbench::compare::testing {
 
@@ -20,47 +22,62 @@ inline std::vector<double> samples_around(double median, double rel_spread, int 
   return s;
 }
 
-inline nlohmann::json latency_summary(const std::vector<double>& samples) {
+// The summary of `samples` as a report holds it (p50 and mean: the median; enough for compare).
+inline report::Summary latency_summary(const std::vector<double>& samples) {
   std::vector<double> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
-  const double p50 = n == 0 ? 0.0 : n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  return {{"n", n}, {"p50", p50}, {"mean", p50}, {"samples", samples}};
+  report::Summary s;
+  s.samples = samples;
+  s.n = static_cast<int64_t>(n);
+  s.p50 = s.mean = n == 0 ? 0.0 : n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  s.min = n == 0 ? 0.0 : sorted.front();
+  s.max = n == 0 ? 0.0 : sorted.back();
+  return s;
 }
 
-// A CUDA fp16 run of gpt2 on synthetic prompts with quality scores added (as a scored dataset has).
+// A CUDA fp16 run of gpt2 on synthetic prompts with quality scores added (as a scored dataset has),
+// built as the report type and written as gptbench writes it.
 inline nlohmann::json make_report(double ttft_ms = 4.0, double tpot_ms = 3.0, double e2e_ms = 200.0,
                                   double rel_spread = 0.01, int n = 20) {
-  nlohmann::json r;
-  r["schema_version"] = 1;
-  r["tool"] = {{"name", "gptbench"}, {"version", "0.1.0"}, {"git_sha", "aaaaaaa"}};
-  r["env"] = {{"device", "cuda:0"}, {"host", "runner-1"}, {"gpu", "NVIDIA H100 80GB HBM3"},
-              {"time_utc", "2026-11-23T10:00:00Z"}, {"libtorch", "2.11.0"}};
-  r["config"] = {{"argv", {"run", "--out", "base.json"}},
-                 {"model", "build-ci/models/gpt2"},
-                 {"variant", "flash"},
-                 {"dtype", "fp16"},
-                 {"device", "cuda"},
-                 {"device_resolved", "cuda:0"},
-                 {"dataset", "synthetic"},
-                 {"data_dir", "../shared/data"},
-                 {"batch_size", 1},
-                 {"prompt_tokens", 512},
-                 {"max_new_tokens", 64},
-                 {"warmup", 2},
-                 {"window", nullptr}};
-  r["attention"] = {{"variant", "flash"}, {"kernel", "flash:flash_fwd_fp16_d64"}, {"window", 0}};
-  r["model"] = {{"config_name", "gpt2"}, {"n_layer", 12}, {"parameters", 124439808}};
-  r["latency"] = {{"timing", "generate"},
-                  {"ttft", latency_summary(samples_around(ttft_ms, rel_spread, n))},
-                  {"tpot", latency_summary(samples_around(tpot_ms, rel_spread, n))},
-                  {"e2e", latency_summary(samples_around(e2e_ms, rel_spread, n))}};
-  r["memory"] = {{"peak_allocated_bytes", 300.0 * 1024 * 1024}, {"peak_reserved_bytes", 320.0 * 1024 * 1024},
-                 {"measured", true}};
-  r["quality"] = {{"rougeL", {{"fmeasure", 0.30}}}, {"rouge1", {{"fmeasure", 0.35}}}, {"bleu", {{"score", 12.0}}}};
-  r["status"] = "ok";
-  r["error"] = nullptr;
-  return r;
+  report::RunReport r;
+  r.header.tool = {"gptbench", "0.1.0", "aaaaaaa"};
+  r.header.env = {{"device", "cuda:0"}, {"host", "runner-1"}, {"gpu", "NVIDIA H100 80GB HBM3"},
+                  {"time_utc", "2026-11-23T10:00:00Z"}, {"libtorch", "2.11.0"}};
+  r.header.config = {{"argv", {"run", "--out", "base.json"}},
+                     {"model", "build-ci/models/gpt2"},
+                     {"variant", "flash"},
+                     {"dtype", "fp16"},
+                     {"device", "cuda"},
+                     {"device_resolved", "cuda:0"},
+                     {"dataset", "synthetic"},
+                     {"data_dir", "../shared/data"},
+                     {"batch_size", 1},
+                     {"prompt_tokens", 512},
+                     {"max_new_tokens", 64},
+                     {"warmup", 2},
+                     {"window", nullptr}};
+  r.attention = report::AttentionInfo{"flash", "flash:flash_fwd_fp16_d64", std::nullopt, std::nullopt, std::nullopt,
+                                      false, true, 0, 0};
+  report::SummarizationResults s;
+  s.model = {"gpt2", 12, 12, 768, 1024, 124439808};
+  s.dataset.name = "synthetic";
+  s.dataset.n_samples = n;
+  s.dataset.prompt_tokens = int64_t{512};
+  s.latency.timing = "generate";
+  s.latency.ttft = latency_summary(samples_around(ttft_ms, rel_spread, n));
+  s.latency.tpot = latency_summary(samples_around(tpot_ms, rel_spread, n));
+  s.latency.e2e = latency_summary(samples_around(e2e_ms, rel_spread, n));
+  s.memory.peak_allocated_bytes = int64_t{300} * 1024 * 1024;
+  s.memory.peak_reserved_bytes = int64_t{320} * 1024 * 1024;
+  s.memory.measured = true;
+  report::QualityScores q;
+  q.rouge_l.fmeasure = 0.30;
+  q.rouge1.fmeasure = 0.35;
+  q.bleu.score = 12.0;
+  s.quality = q;
+  r.results = s;
+  return to_json(r);
 }
 
 // A sweep cell line (docs/result-schema.md, "sweep") holding `report`.

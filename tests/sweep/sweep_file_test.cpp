@@ -5,6 +5,7 @@
 #include <string>  // std::string
 
 #include "gptbench/io/atomic_file.h"       // read_file
+#include "gptbench/report/run_report.h"    // RunReport, to_json
 #include "gptbench/sweep/sweep_file.h"     // SweepWriter, read_sweep_file, best_cells
 #include "gptbench/sweep/sweep_merge.h"    // merge_sweep_files
 #include "gptbench/sweep/sweep_summary.h"  // summary_markdown, summary_csv
@@ -25,11 +26,20 @@ struct Fixture {
 
   nlohmann::json line(int64_t index, const std::string& status) const {
     const Cell& c = plan.at(index);
-    nlohmann::json report = {{"latency", {{"ttft", {{"p50", 1.5 + index}}}, {"tpot", {{"p50", 0.25}}}, {"tokens_per_s", 100.0}}},
-                             {"memory", {{"measured", true}, {"peak_allocated_bytes", 3 * 1048576}}},
-                             {"attention", {{"kernel", "sdpa:math"}}},
-                             {"decode", {{"mode", "eager"}}},
-                             {"linear", {{"kernel", "gemv_fp16_rows1"}}}};
+    report::RunReport run;  // what the summary columns read; the rest keeps its defaults
+    report::SummarizationResults results;
+    results.latency.ttft.p50 = 1.5 + static_cast<double>(index);
+    results.latency.tpot.p50 = 0.25;
+    results.latency.tokens_per_s = 100.0;
+    results.memory.measured = true;
+    results.memory.peak_allocated_bytes = 3 * 1048576;
+    results.decode = report::DecodeInfo{};
+    results.decode->mode = "eager";
+    results.linear = report::LinearInfo{"gemv_fp16_rows1", std::nullopt, std::nullopt};
+    run.attention = report::AttentionInfo{};
+    run.attention->kernel = "sdpa:math";
+    run.results = results;
+    const nlohmann::json report = report::to_json(run);
     return {{"record", "cell"},  {"definition_id", definition_id(definition)},
             {"index", index},    {"key", cell_key(c)},
             {"cell", cell_json(c)}, {"status", status},

@@ -5,8 +5,11 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <string>  // std::string
-#include <vector>  // std::vector
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+#include "gptbench/report/run_report.h"  // RunReport
 
 namespace gptbench::compare {
 
@@ -22,21 +25,24 @@ struct SweepCell {
   nlohmann::json cell;    // {variant, batch_size, prompt_tokens, max_new_tokens, dtype, window}
   std::string status;     // "ok" | "skipped" | "error"
   std::string message;    // the skip reason or error message; empty for "ok"
-  nlohmann::json report;  // the run report (null when skipped)
+  std::optional<report::RunReport> report;  // the run report (none when skipped)
   std::string where;      // "FILE:LINE" of the line
 };
 
 struct CompareInput {
   std::string path;
   InputKind kind = InputKind::kRun;
-  nlohmann::json report;           // kRun: the run report
+  report::RunReport report;        // kRun: the run report
   std::vector<SweepCell> cells;    // kSweep: in the order of the file
   std::vector<std::string> notes;  // what was read but not used, e.g. an unterminated last line
 };
 
 // Throws gptbench::Error naming the file (and line) when it is unreadable, not JSON, or neither
-// a run report nor a sweep.
+// a run report nor a sweep, or when a report does not read as a report::RunReport.
 CompareInput load_compare_input(const std::string& path);
+
+// `report` as a run report; gptbench::Error "WHERE: KEY.PATH: expected ..." when it does not fit.
+report::RunReport read_run_report(const nlohmann::json& report, const std::string& where);
 
 // The cell with this match key, or nullptr.
 const SweepCell* find_cell(const CompareInput& input, const std::string& match_key);

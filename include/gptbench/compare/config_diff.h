@@ -1,7 +1,8 @@
 // What makes two run reports different experiments, and what only says they ran elsewhere or with
 // other code.
 //
-// Compared (a difference refuses the comparison unless --allow-config-diff): schema_version,
+// Compared (a difference refuses the comparison unless --allow-config-diff): schema_version (its
+// major: a minor version only adds keys, and an absent key reads as null),
 // config (every flag that shapes the run), attention (but the kernel that ran), model (the shape).
 // Not compared, as they say where, when or by which code a run was made: tool (version, git sha),
 // env (host, GPU, driver, time), config.argv (output paths and flag spelling), config.data_dir (where
@@ -16,6 +17,8 @@
 #include <string>  // std::string
 #include <vector>  // std::vector
 
+#include "gptbench/report/run_report.h"  // RunReport
+
 namespace gptbench::compare {
 
 struct ConfigDifference {
@@ -26,9 +29,10 @@ struct ConfigDifference {
 std::string to_string(const ConfigDifference& difference);  // "config.batch_size: 1 vs 8"
 
 // Differences that make the two reports different experiments.
-std::vector<ConfigDifference> config_differences(const nlohmann::json& base, const nlohmann::json& current);
+std::vector<ConfigDifference> config_differences(const report::RunReport& base, const report::RunReport& current);
 
 // Differences of code version and environment (tool, env but env.time_utc, attention.kernel).
-std::vector<ConfigDifference> environment_differences(const nlohmann::json& base, const nlohmann::json& current);
+std::vector<ConfigDifference> environment_differences(const report::RunReport& base,
+                                                      const report::RunReport& current);
 
 }  // namespace gptbench::compare

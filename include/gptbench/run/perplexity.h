@@ -7,12 +7,12 @@
 // but the first is scored exactly once. ppl = exp(sum NLL / scored tokens).
 #pragma once
 
-#include <nlohmann/json.hpp>  // nlohmann::json
-
-#include "gptbench/run/run_config.h"  // RunConfig
+#include "gptbench/report/run_report.h"  // RunReport
+#include "gptbench/run/run_config.h"     // RunConfig
 
 namespace gptbench::run {
 
-nlohmann::json run_perplexity(const RunConfig& config);
+// The report's results are report::PerplexityResults; its attention block has no phase kernels.
+report::RunReport run_perplexity(const RunConfig& config);
 
 }  // namespace gptbench::run

@@ -1,6 +1,6 @@
 // The summarization benchmark: load the model, read and prompt the dataset, generate batch by
 // batch with device-event timing, score the generated text (never the prompt), and build the
-// report (schema: docs/result-schema.md).
+// report (report::RunReport; schema: docs/result-schema.md).
 #pragma once
 
 #include <c10/core/Device.h>  // c10::Device
@@ -10,18 +10,26 @@
 #include <exception>  // std::exception
 #include <string>     // std::string
 
-#include "gptbench/run/run_config.h"  // RunConfig
+#include "gptbench/attention/attention.h"      // AttentionSpec
+#include "gptbench/model/gpt2_config.h"        // Gpt2Config
+#include "gptbench/report/run_report.h"        // RunReport, ReportHeader, AttentionInfo, SchemaVersion
+#include "gptbench/run/run_config.h"           // RunConfig
 
 namespace gptbench::run {
 
-inline constexpr int kSchemaVersion = 1;
-
 // Returns the report with "status": "ok". Throws gptbench::Error / UsageError on failure; the
 // caller turns that into a report with "status": "error" (error_report below).
-nlohmann::json run_summarization(const RunConfig& config);
+report::RunReport run_summarization(const RunConfig& config);
 
-// The keys every report starts with: schema_version, tool, env (of `device`), config (+ device_resolved).
-nlohmann::json report_header(const RunConfig& config, c10::Device device);
+// The header every report (run, perplexity, train) starts with: `version`, the tool, env (of
+// `device`), and `config` (a RunConfig's or TrainConfig's to_json) with device_resolved added.
+report::ReportHeader report_header(const nlohmann::json& config, c10::Device device, report::SchemaVersion version);
+
+// The attention block of a variant that ran `kernel`; the caller adds the kernels of its phases.
+report::AttentionInfo attention_info(const attention::AttentionSpec& spec, const std::string& kernel);
+
+// The model block: the shape and parameter count of `config`.
+report::ModelInfo model_info(const model::Gpt2Config& config);
 
 // The device --device names ("auto": CUDA when available).
 c10::Device resolve_device(const std::string& name);
@@ -31,6 +39,6 @@ c10::Device resolve_device(const std::string& name);
 std::string failure_message(const std::exception& error);
 
 // A report for a run that failed: config, env and the one-line message, "status": "error".
-nlohmann::json error_report(const RunConfig& config, const std::string& message);
+report::RunReport error_report(const RunConfig& config, const std::string& message);
 
 }  // namespace gptbench::run

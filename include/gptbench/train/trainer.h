@@ -3,18 +3,17 @@
 // checkpoints and exact resume. Report schema: docs/train.md.
 #pragma once
 
-#include <nlohmann/json.hpp>  // nlohmann::json
+#include <string>  // std::string
 
-#include "gptbench/train/train_config.h"  // TrainConfig
+#include "gptbench/report/train_report.h"  // TrainReport
+#include "gptbench/train/train_config.h"    // TrainConfig
 
 namespace gptbench::train {
 
-inline constexpr int kTrainSchemaVersion = 1;
-
 // Runs the training and returns the report ("status": "ok"); throws Error/UsageError on failure.
-nlohmann::json run_training(const TrainConfig& config);
+report::TrainReport run_training(const TrainConfig& config);
 
 // A report for a failed run: header, config, "status": "error" and the one-line message.
-nlohmann::json train_error_report(const TrainConfig& config, const std::string& message);
+report::TrainReport train_error_report(const TrainConfig& config, const std::string& message);
 
 }  // namespace gptbench::train

@@ -1,0 +1,46 @@
+// What every report (run, train) starts with: its schema version, the tool that wrote it, the
+// environment and the configuration echo.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <string>  // std::string
+
+#include "gptbench/report/json_fields.h"  // JsonFields
+
+namespace gptbench::report {
+
+// `schema_version` (major) changes on an incompatible change and a reader refuses another major;
+// `schema_minor` counts compatible additions (absent = 0: reports written before it existed).
+struct SchemaVersion {
+  int major = 1;
+  int minor = 0;
+};
+
+// Minor 1: one attention block for run, perplexity and train (fields that do not apply are null).
+inline constexpr SchemaVersion kRunSchemaVersion{1, 1};
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 1};
+
+struct ToolInfo {
+  std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes
+};
+
+// env and config stay JSON: env's keys depend on the device (CUDA adds the GPU's), and config is
+// exactly RunConfig's / TrainConfig's to_json (+ device_resolved), owned by run/ and train/.
+struct ReportHeader {
+  explicit ReportHeader(SchemaVersion version = {}) : schema(version) {}
+  SchemaVersion schema;
+  ToolInfo tool;
+  nlohmann::json env = nlohmann::json::object();
+  nlohmann::json config = nlohmann::json::object();
+};
+
+nlohmann::json to_json(const ToolInfo& tool);
+void from_json(const JsonFields& in, ToolInfo& tool);
+
+// Writes schema_version, schema_minor (from minor 1 on), tool, env, config into `report`.
+void write_header(const ReportHeader& header, nlohmann::json& report);
+// Throws ReportError when schema_version is not `expected_major`.
+void from_json(const JsonFields& in, ReportHeader& header, int expected_major);
+
+}  // namespace gptbench::report

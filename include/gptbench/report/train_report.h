@@ -1,0 +1,100 @@
+// The report of `gptbench train` (docs/train.md): the common header and attention block, then
+// the model trained, training progress, throughput, MFU, memory and the checkpoint written.
+// dataset and profile stay JSON: the dataset block's keys depend on the dataset kind (text
+// chunks or summarization examples, train_data's description), and profile is
+// bench::to_json(ProfileSummary) plus the profiled steps.
+#pragma once
+
+#include <nlohmann/json.hpp>  // nlohmann::json
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+#include "gptbench/report/attention_info.h"  // AttentionInfo
+#include "gptbench/report/json_fields.h"     // JsonFields
+#include "gptbench/report/memory_info.h"     // MemoryInfo
+#include "gptbench/report/model_info.h"      // ModelInfo
+#include "gptbench/report/quality_scores.h"  // QualityScores
+#include "gptbench/report/report_header.h"   // ReportHeader, kTrainSchemaVersion
+#include "gptbench/report/summary.h"         // Summary
+
+namespace gptbench::report {
+
+struct TrainModelInfo {
+  ModelInfo shape;
+  int64_t trained_parameters = 0, weight_decayed_parameters = 0;
+  std::string started_from;
+};
+
+struct Evaluation {
+  int64_t step = 0;  // as numbered in the loss curve
+  double val_loss = 0;
+};
+
+struct TrainingInfo {
+  int64_t first_step = 0, last_step = 0, total_steps = 0, examples_consumed = 0;
+  double epochs = 0, final_train_loss = 0;
+  std::vector<Evaluation> evaluations;
+  std::string loss_curve, precision, loss_impl;
+  bool tf32 = false;
+  std::optional<bool> deterministic;  // absent only in reports older than --deterministic
+  std::string optimizer;
+  std::optional<double> loss_scale;  // fp16 only
+};
+
+struct ThroughputInfo {
+  Summary step_ms;
+  int64_t timed_steps = 0, skipped_steps = 0;
+  double tokens_per_s = 0, samples_per_s = 0, mean_sequence_tokens = 0;
+  std::string tokens_counted;
+};
+
+struct MfuInfo {
+  std::string formula;
+  double flops_per_token = 0, model_flops_per_s = 0;
+  std::optional<double> peak_flops_per_s;  // null: unknown device and no --peak-tflops
+  std::string peak_source;
+  std::optional<double> mfu;
+};
+
+struct CheckpointInfo {
+  std::string dir;
+  int64_t step = 0;
+};
+
+// --eval-rouge N: `gptbench run`'s quality on N validation samples of the saved checkpoint.
+struct RougeEval {
+  std::string split;
+  int64_t n_samples = 0;
+  std::optional<QualityScores> quality;
+};
+
+struct TrainResults {
+  AttentionInfo attention;
+  TrainModelInfo model;
+  nlohmann::json dataset = nlohmann::json::object();
+  TrainingInfo training;
+  ThroughputInfo throughput;
+  MfuInfo mfu;
+  MemoryInfo memory;
+  CheckpointInfo checkpoint;
+  nlohmann::json profile;  // null without --profile
+  std::optional<RougeEval> rouge_eval;
+};
+
+struct TrainReport {
+  ReportHeader header{kTrainSchemaVersion};
+  std::optional<TrainResults> results;  // absent in an error report
+  std::string status = "ok";
+  std::optional<std::string> error;
+};
+
+nlohmann::json to_json(const TrainReport& report);
+void from_json(const JsonFields& in, TrainReport& report);
+
+// The whole report from its JSON; ReportError names the key path of what does not fit.
+TrainReport train_report_from_json(const nlohmann::json& json);
+
+}  // namespace gptbench::report
