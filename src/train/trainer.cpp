@@ -21,7 +21,7 @@
 
 #include "../attention/flash_autograd.h"    // last_flash_backward_kernel
 #include "autocast_scope.h"                 // AutocastScope
-#include "gptbench/attention/variant.h"     // parse_variant, variant_name
+#include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/environment.h"     // tool_json, environment_json
@@ -31,7 +31,7 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
-#include "gptbench/run/summarization.h"     // resolve_device, run_summarization
+#include "gptbench/run/summarization.h"     // run_summarization
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
@@ -156,14 +156,9 @@ struct Checkpointer {
 }  // namespace
 
 nlohmann::json train_error_report(const TrainConfig& config, const std::string& message) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = run::resolve_device(config.device);
-  } catch (const std::exception&) {
-  }
   nlohmann::json r = {{"schema_version", kTrainSchemaVersion},
                       {"tool", bench::tool_json()},
-                      {"env", bench::environment_json(device)},
+                      {"env", bench::environment_json(config.model.device)},
                       {"config", to_json(config)}};
   r["status"] = "error";
   r["error"] = message;
@@ -172,11 +167,11 @@ nlohmann::json train_error_report(const TrainConfig& config, const std::string& 
 
 nlohmann::json run_training(const TrainConfig& c) {
   validate(c);
-  const Precision precision = parse_precision(c.precision);
-  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
-  const c10::Device device = run::resolve_device(c.device);
+  const Precision precision = c.precision;
+  const attention::AttentionSpec& spec = c.model.attention;
+  const c10::Device device = c.model.device;
   if (precision != Precision::kFp32 && !device.is_cuda())
-    throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", c.precision));
+    throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", precision_name(precision)));
   if (c.eval_rouge > 0 && c.dataset == "text")
     throw UsageError("--eval-rouge needs a summarization dataset (--dataset text has no references)");
   // --profile: an unwritable trace fails here, and CUPTI is set up before any CUDA work.
@@ -203,7 +198,7 @@ nlohmann::json run_training(const TrainConfig& c) {
   if (profiler && profile_first >= last_step)
     throw UsageError(fmt::format("--profile: no step left to profile: --timing-skip {} skips all {} steps of this run",
                                  c.timing_skip, last_step - first_step));
-  const fs::path weights_dir = c.resume ? out : fs::path(c.model_dir);
+  const fs::path weights_dir = c.resume ? out : fs::path(c.model.flags.model_dir);
   model::Gpt2Config config = model::read_config_json(weights_dir / "config.json");
   const std::string variant = attention::variant_name(spec);
   if (!c.resume && !config.trained_variant.empty() && config.trained_variant != variant && !c.allow_variant_change)
@@ -218,7 +213,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                                                                   : at::kFloat;
   attention::check_supported(spec, config.n_head, config.head_dim(), compute, device);
   LossSettings loss_settings;
-  loss_settings.impl = parse_loss_impl(c.loss);
+  loss_settings.impl = c.loss;
   loss_settings.fused.compute_dtype = compute;
   loss_settings.fused.chunk_rows = c.loss_chunk_rows;
   if (loss_settings.impl == LossImpl::kFused && device.is_cuda() && !kernels::classifier_kernel_compiled())
@@ -421,7 +416,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                 {"parameters", config.parameter_count()},
                 {"trained_parameters", optimizer.parameter_count()},
                 {"weight_decayed_parameters", optimizer.decayed_parameter_count()},
-                {"started_from", c.resume ? out.string() : c.model_dir}};
+                {"started_from", c.resume ? out.string() : c.model.flags.model_dir}};
   r["dataset"] = data.description;
   r["dataset"]["load_ms"] = data_ms;
   r["dataset"]["seq_len"] = seq_len;
@@ -439,7 +434,7 @@ nlohmann::json run_training(const TrainConfig& c) {
                    {"final_train_loss", last_loss},
                    {"evaluations", evals},
                    {"loss_curve", curve_path.string()},
-                   {"precision", c.precision},
+                   {"precision", precision_name(precision)},
                    {"loss_impl", loss_impl},
                    {"tf32", device.is_cuda() && precision == Precision::kFp32},
                    {"deterministic", !device.is_cuda() || c.deterministic},
@@ -471,15 +466,13 @@ nlohmann::json run_training(const TrainConfig& c) {
   if (c.eval_rouge > 0) {
     run::RunConfig rc;
     rc.argv = {"(gptbench train --eval-rouge)"};
-    rc.model_dir = out.string();
-    rc.variant = c.variant;
-    rc.window = c.window;
-    rc.global_tokens = c.global_tokens;
-    rc.dtype = precision == Precision::kFp32 ? "fp32" : c.precision;
-    rc.device = device.str();
+    run::ModelSelection trained = c.model.flags;  // the saved checkpoint, in the training's precision
+    trained.model_dir = out.string();
+    trained.dtype = precision_name(precision);
+    trained.device = device.str();
+    rc.model = run::resolve_selection(trained);
     rc.dataset = c.dataset;
     rc.data_path = c.data_path;
-    rc.data_dir = c.data_dir;
     rc.split = "validation";
     rc.limit = c.eval_rouge;
     rc.split_seed = c.split_seed;

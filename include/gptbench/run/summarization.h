@@ -23,9 +23,6 @@ nlohmann::json run_summarization(const RunConfig& config);
 // The keys every report starts with: schema_version, tool, env (of `device`), config (+ device_resolved).
 nlohmann::json report_header(const RunConfig& config, c10::Device device);
 
-// The device --device names ("auto": CUDA when available).
-c10::Device resolve_device(const std::string& name);
-
 // The one-line message of a failed run: a gptbench::Error's own message; for anything else (c10
 // errors carry a backtrace) the first line, and a CUDA out-of-memory error suggests a smaller batch.
 std::string failure_message(const std::exception& error);
