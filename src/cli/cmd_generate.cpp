@@ -7,16 +7,17 @@
 #include "gptbench/attention/variant.h"       // variant_name
 #include "gptbench/model/beam_search.h"       // generate_beam, BeamSearchOptions
 #include "gptbench/model/generator.h"         // generate_greedy
+#include "gptbench/run/model_selection.h"     // ModelSelection, resolve_selection, load_selected_model
 #include "gptbench/text/gpt2_tokenizer.h"     // Gpt2Tokenizer
 #include "gptbench/util/error.h"              // UsageError
-#include "model_options.h"                    // ModelOptions, load_model_from_options
+#include "model_options.h"                    // add_model_options
 #include "prompt_input.h"                     // read_prompt_file
 
 namespace gptbench::cli {
 
 void register_generate_command(CLI::App& app) {
   struct Options {
-    ModelOptions model;
+    run::ModelSelection model;
     std::vector<std::string> prompts;
     std::string prompt_file;
     std::string tokenizer_dir;
@@ -51,6 +52,7 @@ void register_generate_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object with prompt ids, generated ids and text");
   cmd->callback([o] {
+    const run::ResolvedSelection m = run::resolve_selection(o->model);
     if (o->prompts.empty() && o->prompt_file.empty())
       throw UsageError("generate: give --prompt TEXT or --prompt-file F");
     if (o->generation.max_new_tokens < 1)
@@ -76,9 +78,9 @@ void register_generate_command(CLI::App& app) {
       ids.push_back(tokenizer.encode(t));
       if (ids.back().empty()) throw UsageError("--prompt: a prompt encodes to zero tokens");
     }
-    ResolvedModel m = load_model_from_options(o->model);
-    const auto generated = o->num_beams == 1 ? model::generate_greedy(m.loaded.model, ids, o->generation)
-                                             : model::generate_beam(m.loaded.model, ids, beam);
+    model::LoadedModel loaded = run::load_selected_model(m);
+    const auto generated = o->num_beams == 1 ? model::generate_greedy(loaded.model, ids, o->generation)
+                                             : model::generate_beam(loaded.model, ids, beam);
     if (!o->json) {
       for (size_t i = 0; i < texts.size(); ++i) {
         if (texts.size() > 1) fmt::print("--- prompt {} ---\n", i);
@@ -94,8 +96,8 @@ void register_generate_command(CLI::App& app) {
                          {"stopped_at_eos", generated[i].stopped_at_eos},
                          {"text", tokenizer.decode(generated[i].tokens)}});
     }
-    nlohmann::json out = {{"variant", attention::variant_name(m.spec)},
-                          {"kernel", m.loaded.model->last_kernel()},
+    nlohmann::json out = {{"variant", attention::variant_name(m.attention)},
+                          {"kernel", loaded.model->last_kernel()},
                           {"dtype", model::dtype_flag_name(m.dtype)},
                           {"device", m.device.str()},
                           {"max_new_tokens", o->generation.max_new_tokens},

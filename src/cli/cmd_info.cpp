@@ -7,20 +7,21 @@
 #include "gptbench/io/safetensors.h"      // SafetensorsCheckpoint
 #include "gptbench/model/gpt2_config.h"   // read_config_json
 #include "gptbench/util/check.h"          // GPTBENCH_CHECK
+#include "model_options.h"                // add_model_dir_option
 
 namespace gptbench::cli {
 
 void register_info_command(CLI::App& app) {
   struct Options {
-    std::string model_dir;
+    run::ModelSelection model;  // --model only: info reads the files, it builds no model
     bool json = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("info", "Print a checkpoint's config, parameter count and weight bytes");
-  cmd->add_option("--model", options->model_dir, "checkpoint folder")->required();
+  add_model_dir_option(cmd, options->model);
   cmd->add_flag("--json", options->json, "print one JSON object");
   cmd->callback([options] {
-    const std::filesystem::path dir = options->model_dir;
+    const std::filesystem::path dir = options->model.model_dir;
     GPTBENCH_CHECK(std::filesystem::is_directory(dir), "{}: no such directory", dir.string());
     const model::Gpt2Config config = model::read_config_json(dir / "config.json");
     const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);

@@ -10,8 +10,9 @@
 #include "gptbench/io/atomic_file.h"   // read_file
 #include "gptbench/io/safetensors.h"   // write_safetensors
 #include "gptbench/model/generator.h"  // left_pad, check_fits_context
+#include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection, load_selected_model
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
-#include "model_options.h"             // ModelOptions, load_model_from_options
+#include "model_options.h"             // add_model_options
 
 namespace gptbench::cli {
 namespace {
@@ -36,7 +37,7 @@ std::vector<std::vector<int32_t>> read_id_batch(const std::string& path) {
 
 void register_logits_command(CLI::App& app) {
   struct Options {
-    ModelOptions model;
+    run::ModelSelection model;
     std::string ids_file;
     std::string out;
   };
@@ -46,25 +47,26 @@ void register_logits_command(CLI::App& app) {
   cmd->add_option("--ids", o->ids_file, "JSON file: [[id, ...], ...], one row per prompt")->required();
   cmd->add_option("--out", o->out, "output .safetensors file (tensor \"logits\")")->required();
   cmd->callback([o] {
+    const run::ResolvedSelection m = run::resolve_selection(o->model);
     const auto prompts = read_id_batch(o->ids_file);
-    ResolvedModel m = load_model_from_options(o->model);
-    const auto& config = m.loaded.model->config();
+    model::LoadedModel loaded = run::load_selected_model(m);
+    const auto& config = loaded.model->config();
     for (const auto& p : prompts)
       for (int32_t id : p)
         GPTBENCH_CHECK(id >= 0 && id < config.vocab_size, "{}: id {} outside the vocabulary of {}", o->ids_file, id,
                        config.vocab_size);
     c10::InferenceMode inference_mode;
     model::PaddedBatch batch = model::left_pad(prompts, model::kPadId, m.device);
-    model::check_fits_context(config, m.spec, batch.length, 0);
+    model::check_fits_context(config, m.attention, batch.length, 0);
     attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
-    at::Tensor logits = m.loaded.model->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
+    at::Tensor logits = loaded.model->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
                             .to(at::kFloat)
                             .to(at::kCPU)
                             .contiguous();
     io::write_safetensors(o->out, {{"logits", io::DType::kF32,
                                     std::vector<int64_t>(logits.sizes().begin(), logits.sizes().end()),
                                     logits.data_ptr(), static_cast<size_t>(logits.nbytes())}},
-                          {{"kernel", m.loaded.model->last_kernel()}});
+                          {{"kernel", loaded.model->last_kernel()}});
     fmt::print(stderr, "gptbench logits: wrote {} ({} x {} x {})\n", o->out, logits.size(0), logits.size(1),
                logits.size(2));
   });

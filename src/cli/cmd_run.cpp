@@ -2,25 +2,21 @@
 // with "status": "error"), prints a short table on stdout.
 #include <fmt/format.h>  // fmt::print, fmt::format
 
-#include <cstdlib>   // std::getenv
 #include <optional>  // std::optional
 #include <variant>   // std::get_if
 
 #include "command.h"                       // register_run_command
+#include "enum_option.h"                   // add_enum_option
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/report/run_report.h"    // RunReport, to_json
 #include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/util/error.h"           // Error, UsageError
+#include "model_options.h"                 // add_model_options, add_data_dir_option
 
 namespace gptbench::cli {
 namespace {
-
-std::string default_data_dir() {
-  const char* env = std::getenv("GPTBENCH_DATA_DIR");
-  return env != nullptr && *env != '\0' ? env : "../shared/data";
-}
 
 void print_summarization(const report::RunReport& r, const report::SummarizationResults& s) {
   const report::LatencyInfo& lat = s.latency;
@@ -53,28 +49,21 @@ void print_perplexity(const report::RunReport& r, const report::PerplexityResult
 
 void register_run_command(CLI::App& app) {
   auto c = std::make_shared<run::RunConfig>();
-  auto timing = std::make_shared<std::string>("generate");
+  auto selection = std::make_shared<run::ModelSelection>();
   auto no_stemmer = std::make_shared<bool>(false);
-  auto task = std::make_shared<std::string>("summarization");
   CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
-  cmd->add_option("--task", *task, "summarization | perplexity")->capture_default_str();
+  add_enum_option(cmd, "--task", run::kTaskNames, c->task, "summarization | perplexity");
   cmd->add_option("--stride", c->stride, "perplexity: sliding-window stride in tokens")->capture_default_str();
   cmd->add_option("--kl-against", c->kl_against,
                   "perplexity: also the mean per-token KL(this || VARIANT) on the same text");
-  cmd->add_option("--model", c->model_dir, "checkpoint folder (config.json, model.safetensors)")->required();
+  add_model_options(cmd, *selection);
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
-  cmd->add_option("--variant", c->variant, "attention variant (see `gptbench variants`)")->capture_default_str();
-  cmd->add_option("--window", c->window, "sliding window W for sparse variants (default 256)");
-  cmd->add_option("--global-tokens", c->global_tokens, "sink tokens for sparse variants");
-  cmd->add_option("--dtype", c->dtype, "fp32 | fp16 | bf16")->capture_default_str();
-  cmd->add_option("--device", c->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | synthetic (random prompts of --prompt-tokens)")->capture_default_str();
   cmd->add_option("--prompt-tokens", c->prompt_tokens, "synthetic dataset: prompt length in tokens")->capture_default_str();
   cmd->add_option("--max-prompt-tokens", c->max_prompt_tokens,
                   "other datasets: cut each source so its prompt has at most this many tokens");
   cmd->add_option("--data", c->data_path, "dataset file or folder (default: the dataset's file under --data-dir)");
-  c->data_dir = default_data_dir();
-  cmd->add_option("--data-dir", c->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
+  add_data_dir_option(cmd, *selection);
   cmd->add_option("--split", c->split, "train | validation | test | all")->capture_default_str();
   cmd->add_option("--limit", c->limit, "use the first N samples of the split");
   cmd->add_option("--split-seed", c->split_seed, "seed of the split hash")->capture_default_str();
@@ -87,18 +76,17 @@ void register_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
   cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
-  cmd->add_option("--decode", c->decode, "greedy decode steps: auto | graph (CUDA graph, flash variants; sliding windows then keep a dense cache) | eager")
-      ->capture_default_str();
-  cmd->add_option("--linear", c->linear,
+  add_enum_option(cmd, "--decode", run::kDecodeModeNames, c->decode,
+                  "greedy decode steps: auto | graph (CUDA graph, flash variants; sliding windows then keep a dense "
+                  "cache) | eager");
+  add_enum_option(cmd, "--linear", run::kLinearModeNames, c->linear,
                   fmt::format("projections: auto (decode batches of <= {} rows on gptbench's fused GEMV kernel) | aten "
                               "(cuBLAS via ATen) | gemv (the GEMV up to its {} rows, for A/B runs)",
-                              kernels::kGemvDefaultMaxRows, kernels::kGemvKernelMaxRows))
-      ->capture_default_str();
+                              kernels::kGemvDefaultMaxRows, kernels::kGemvKernelMaxRows));
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
-  cmd->add_option("--timing", *timing,
+  add_enum_option(cmd, "--timing", run::kTimingModeNames, c->timing,
                   "generate | forward: forward times one forward pass per padded batch instead of generation "
-                  "(the student projects' 'inference time')")
-      ->capture_default_str();
+                  "(the student projects' 'inference time')");
   cmd->add_flag("--no-stemmer", *no_stemmer, "ROUGE without the Porter stemmer");
   cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
   cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
@@ -106,16 +94,9 @@ void register_run_command(CLI::App& app) {
                   "Chrome trace of the timed batches (Kineto: CUDA kernels, or CPU ops on the CPU); the report "
                   "gets the top kernels/ops in `profile`");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
-  cmd->callback([c, timing, no_stemmer, task] {
-    if (*timing != "generate" && *timing != "forward")
-      throw UsageError(fmt::format("--timing: unknown mode \"{}\" (generate, forward)", *timing));
-    c->timing = *timing == "forward" ? run::TimingMode::kForward : run::TimingMode::kGenerate;
+  cmd->callback([c, selection, no_stemmer] {
+    c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
     c->stemmer = !*no_stemmer;
-    if (*task == "perplexity") {
-      c->task = run::Task::kPerplexity;
-    } else if (*task != "summarization") {
-      throw UsageError(fmt::format("--task: unknown task \"{}\" (summarization, perplexity)", *task));
-    }
     if (!c->kl_against.empty() && c->task != run::Task::kPerplexity)
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
@@ -125,6 +106,7 @@ void register_run_command(CLI::App& app) {
     };
     report::RunReport result;
     try {
+      c->model = run::resolve_selection(*selection);
       result = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);
     } catch (const Error& e) {
       write_report(run::error_report(*c, e.what()));

@@ -2,22 +2,18 @@
 // failure, with "status": "error"), the loss curve as it goes, and checkpoints in --out.
 #include <fmt/format.h>  // fmt::print
 
-#include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem::create_directories
 
 #include "command.h"                      // register_train_command
+#include "enum_option.h"                  // add_enum_option
 #include "gptbench/io/atomic_file.h"      // write_file_atomic
 #include "gptbench/report/train_report.h"  // TrainReport, to_json
 #include "gptbench/train/trainer.h"       // run_training, train_error_report
 #include "gptbench/util/error.h"          // Error, UsageError
+#include "model_options.h"                // add_model_dir_option, add_variant_options, add_device_option, ...
 
 namespace gptbench::cli {
 namespace {
-
-std::string default_data_dir() {
-  const char* env = std::getenv("GPTBENCH_DATA_DIR");
-  return env != nullptr && *env != '\0' ? env : "../shared/data";
-}
 
 void print_summary(const report::TrainReport& r) {
   const report::TrainResults& t = *r.results;
@@ -38,28 +34,26 @@ void print_summary(const report::TrainReport& r) {
 
 void register_train_command(CLI::App& app) {
   auto c = std::make_shared<train::TrainConfig>();
+  auto selection = std::make_shared<run::ModelSelection>();
   auto report_path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a GPT-2 checkpoint under any attention variant");
-  cmd->add_option("--model", c->model_dir, "starting checkpoint folder (e.g. from `gptbench init`)");
+  add_model_dir_option(cmd, *selection, ModelFlag::kOptional);  // --resume reads it from --out
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
-  cmd->add_option("--variant", c->variant, "attention variant (see `gptbench variants`)")->capture_default_str();
-  cmd->add_option("--window", c->window, "sliding window W for sparse variants (default 256)");
-  cmd->add_option("--global-tokens", c->global_tokens, "sink tokens for sparse variants");
+  add_variant_options(cmd, *selection);
   cmd->add_flag("--allow-variant-change", c->allow_variant_change,
                 "train a checkpoint recorded with another variant under --variant");
-  cmd->add_option("--device", c->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--precision", c->precision, "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)")
-      ->capture_default_str();
+  add_device_option(cmd, *selection);
+  add_enum_option(cmd, "--precision", train::kPrecisionNames, c->precision,
+                  "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)");
   cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | text")->capture_default_str();
   cmd->add_option("--data-path", c->data_path, "dataset file (required for text)");
-  c->data_dir = default_data_dir();
-  cmd->add_option("--data-dir", c->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
+  add_data_dir_option(cmd, *selection);
   cmd->add_option("--split-seed", c->split_seed, "seed of the train/validation/test split hash")->capture_default_str();
   cmd->add_option("--prompt-template", c->prompt_template, "prompt template with {source}")->capture_default_str();
-  cmd->add_option("--loss-on", c->loss_on, "summary (summary tokens + EOS) | all (every next token)")
-      ->capture_default_str();
-  cmd->add_option("--loss", c->loss, "fused (chunked lm_head + our classifier kernel) | reference (fp32 logits)")
-      ->capture_default_str();
+  add_enum_option(cmd, "--loss-on", train::kLossOnNames, c->loss_on,
+                  "summary (summary tokens + EOS) | all (every next token)");
+  add_enum_option(cmd, "--loss", train::kLossImplNames, c->loss,
+                  "fused (chunked lm_head + our classifier kernel) | reference (fp32 logits)");
   cmd->add_option("--loss-chunk-rows", c->loss_chunk_rows, "tokens per chunk of the fused loss")
       ->capture_default_str();
   cmd->add_option("--seq-len", c->seq_len, "training sequence length T (default: the model's context)");
@@ -102,7 +96,8 @@ void register_train_command(CLI::App& app) {
                 "CUDA: deterministic algorithms only, so that repeated and resumed runs give bitwise the same "
                 "loss curve (slower; the report's attention.backward names the backend that remains)");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
-  cmd->callback([c, report_path] {
+  cmd->callback([c, selection, report_path] {
+    c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
     const std::string path = report_path->empty() ? c->out_dir + "/train_report.json" : *report_path;
     auto write_error = [&](const std::string& message) {
       // The report says why the run failed; a failure to write it must not hide the original error.
@@ -115,6 +110,7 @@ void register_train_command(CLI::App& app) {
     };
     report::TrainReport result;
     try {
+      c->model = run::resolve_selection(*selection);
       result = train::run_training(*c);
     } catch (const Error& e) {
       write_error(e.what());

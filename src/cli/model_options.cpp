@@ -1,31 +1,41 @@
-// Shared model flags.
+// The model flags, each declared here once.
 #include "model_options.h"
 
-
-#include "gptbench/attention/variant.h"  // parse_variant
-#include "gptbench/run/summarization.h"  // resolve_device
+#include "gptbench/data/data_dir.h"  // default_data_dir
 
 namespace gptbench::cli {
 
-void add_model_options(CLI::App* cmd, ModelOptions& o) {
-  cmd->add_option("--model", o.model_dir, "Hugging Face checkpoint folder (config.json, model.safetensors)")
-      ->required();
-  cmd->add_option("--dtype", o.dtype, "fp32 | fp16 | bf16")->capture_default_str();
-  cmd->add_option("--device", o.device, "auto | cpu | cuda | cuda:N (auto: cuda when available)")
-      ->capture_default_str();
-  cmd->add_option("--variant", o.variant, "attention variant, e.g. standard, sdpa, flash+alibi (see `gptbench variants`)")
-      ->capture_default_str();
-  cmd->add_option("--window", o.window, "sliding window W for 'sparse' variants (default 256)");
-  cmd->add_option("--global-tokens", o.global_tokens, "sink tokens every query sees, for 'sparse' variants");
+void add_model_dir_option(CLI::App* cmd, run::ModelSelection& s, ModelFlag need) {
+  auto* option = cmd->add_option("--model", s.model_dir, "checkpoint folder (config.json, model.safetensors)");
+  if (need == ModelFlag::kRequired) option->required();
 }
 
-ResolvedModel load_model_from_options(const ModelOptions& o) {
-  ResolvedModel r;
-  r.spec = attention::parse_variant(o.variant, {o.window, o.global_tokens});
-  r.dtype = model::parse_dtype(o.dtype);
-  r.device = run::resolve_device(o.device);
-  r.loaded = model::load_model(o.model_dir, r.spec, r.dtype, r.device);
-  return r;
+void add_variant_options(CLI::App* cmd, run::ModelSelection& s) {
+  cmd->add_option("--variant", s.variant, "attention variant, e.g. standard, sdpa, flash+alibi (see `gptbench variants`)")
+      ->capture_default_str();
+  cmd->add_option("--window", s.window, "sliding window W for 'sparse' variants (default 256)");
+  cmd->add_option("--global-tokens", s.global_tokens, "sink tokens every query sees, for 'sparse' variants");
+}
+
+void add_dtype_option(CLI::App* cmd, run::ModelSelection& s) {
+  cmd->add_option("--dtype", s.dtype, "fp32 | fp16 | bf16")->capture_default_str();
+}
+
+void add_device_option(CLI::App* cmd, run::ModelSelection& s) {
+  cmd->add_option("--device", s.device, "auto | cpu | cuda | cuda:N (auto: cuda when available)")
+      ->capture_default_str();
+}
+
+void add_data_dir_option(CLI::App* cmd, run::ModelSelection& s) {
+  s.data_dir = data::default_data_dir();
+  cmd->add_option("--data-dir", s.data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
+}
+
+void add_model_options(CLI::App* cmd, run::ModelSelection& s) {
+  add_model_dir_option(cmd, s);
+  add_variant_options(cmd, s);
+  add_dtype_option(cmd, s);
+  add_device_option(cmd, s);
 }
 
 }  // namespace gptbench::cli

@@ -1,35 +1,29 @@
-// Flags shared by every subcommand that loads a model: --model, --dtype, --device, --variant,
-// --window, --global-tokens, and the one function that turns them into a loaded model.
+// The one declaration of the model flags (--model, --variant, --window, --global-tokens, --dtype,
+// --device, --data-dir) for every subcommand that loads a model. A subcommand declares the groups
+// it takes into a run::ModelSelection and resolves them once, in its callback
+// (run::resolve_selection): nothing past the callback parses these strings again.
 #pragma once
 
 #include <CLI/CLI.hpp>  // CLI::App
 
-#include <optional>  // std::optional
-#include <string>    // std::string
-
-#include "gptbench/attention/attention.h"  // AttentionSpec
-#include "gptbench/model/checkpoint.h"     // LoadedModel
+#include "gptbench/run/model_selection.h"  // ModelSelection
 
 namespace gptbench::cli {
 
-struct ModelOptions {
-  std::string model_dir;
-  std::string dtype = "fp32";
-  std::string device = "auto";
-  std::string variant = "standard";
-  std::optional<int64_t> window;
-  std::optional<int64_t> global_tokens;
-};
+enum class ModelFlag { kRequired, kOptional };  // kOptional: train --resume reads the model from --out
 
-void add_model_options(CLI::App* cmd, ModelOptions& options);
+// --model
+void add_model_dir_option(CLI::App* cmd, run::ModelSelection& selection, ModelFlag need = ModelFlag::kRequired);
+// --variant, --window, --global-tokens
+void add_variant_options(CLI::App* cmd, run::ModelSelection& selection);
+// --dtype
+void add_dtype_option(CLI::App* cmd, run::ModelSelection& selection);
+// --device
+void add_device_option(CLI::App* cmd, run::ModelSelection& selection);
+// --data-dir, its default data::default_data_dir()
+void add_data_dir_option(CLI::App* cmd, run::ModelSelection& selection);
 
-struct ResolvedModel {
-  model::LoadedModel loaded;
-  attention::AttentionSpec spec;
-  c10::Device device{c10::kCPU};
-  c10::ScalarType dtype = at::kFloat;
-};
-// Parses the flags (UsageError on bad values), then loads the checkpoint.
-ResolvedModel load_model_from_options(const ModelOptions& options);
+// --model (required), the variant flags, --dtype and --device: generate, logits, run.
+void add_model_options(CLI::App* cmd, run::ModelSelection& selection);
 
 }  // namespace gptbench::cli

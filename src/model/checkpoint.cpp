@@ -6,7 +6,7 @@
 #include <c10/core/GradMode.h>      // c10::AutoGradMode
 #include <fmt/format.h>             // fmt::format
 #include <fmt/ranges.h>             // fmt::join
-#include <torch/cuda.h>             // torch::cuda::device_count
+#include <torch/cuda.h>             // torch::cuda::device_count, torch::cuda::is_available
 
 #include <cmath>          // std::sqrt
 #include <map>            // std::map
@@ -229,6 +229,10 @@ c10::Device parse_device(const std::string& name) {
     return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
   throw UsageError(fmt::format("--device: unknown device \"{}\" (cpu, cuda, cuda:N)", name));
+}
+
+c10::Device resolve_device(const std::string& name) {
+  return parse_device(name == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : name);
 }
 
 }  // namespace gptbench::model

@@ -14,8 +14,8 @@
 #include "gptbench/attention/variant.h"    // parse_variant, variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
 #include "gptbench/io/atomic_file.h"       // read_file
-#include "gptbench/model/checkpoint.h"     // load_model, copy_parameters, parse_dtype, parse_device
-#include "gptbench/run/summarization.h"    // report_header, attention_info, resolve_device
+#include "gptbench/model/checkpoint.h"     // load_model, copy_parameters
+#include "gptbench/run/summarization.h"    // report_header, attention_info
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/error.h"           // UsageError
 
@@ -34,13 +34,13 @@ at::Tensor window_log_probs(model::Gpt2Model& m, const at::Tensor& ids) {
 
 report::RunReport run_perplexity(const RunConfig& c) {
   if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
-  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
-  const c10::ScalarType dtype = model::parse_dtype(c.dtype);
-  const c10::Device device = resolve_device(c.device);
-  const std::string path = c.data_path.empty() ? c.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
+  const attention::AttentionSpec& spec = c.model.attention;
+  const c10::ScalarType dtype = c.model.dtype;
+  const c10::Device device = c.model.device;
+  const std::string path = c.data_path.empty() ? c.model.flags.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
   const std::string text = io::read_file(path);
 
-  model::LoadedModel loaded = model::load_model(c.model_dir, spec, dtype, device);
+  model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
   model::Gpt2Model& m = loaded.model;
   std::optional<model::Gpt2Model> other;
   std::optional<attention::AttentionSpec> other_spec;
@@ -52,7 +52,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
     (*other)->to(device, dtype);
     (*other)->eval();
   }
-  const auto tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir);
+  const auto tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<int32_t> ids = tokenizer.encode(text, text::SpecialTokens::kAsText);
   const double tokenize_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -3,32 +3,33 @@
 
 namespace gptbench::run {
 
-std::string task_name(Task task) { return task == Task::kPerplexity ? "perplexity" : "summarization"; }
+std::string task_name(Task task) { return enum_name(kTaskNames, task); }
 
-std::string timing_mode_name(TimingMode mode) { return mode == TimingMode::kForward ? "forward" : "generate"; }
+std::string timing_mode_name(TimingMode mode) { return enum_name(kTimingModeNames, mode); }
 
 nlohmann::json to_json(const RunConfig& c) {
+  const ModelSelection& m = c.model.flags;
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {
       {"argv", c.argv},
       {"task", task_name(c.task)},
       {"stride", c.stride},
       {"kl_against", c.kl_against.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.kl_against)},
-      {"model", c.model_dir},
-      {"tokenizer", c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir},
-      {"variant", c.variant},
-      {"window", optional(c.window)},
-      {"global_tokens", optional(c.global_tokens)},
-      {"dtype", c.dtype},
-      {"device", c.device},
+      {"model", m.model_dir},
+      {"tokenizer", c.tokenizer_dir.empty() ? m.model_dir : c.tokenizer_dir},
+      {"variant", m.variant},
+      {"window", optional(m.window)},
+      {"global_tokens", optional(m.global_tokens)},
+      {"dtype", m.dtype},
+      {"device", m.device},
       {"dataset", c.dataset},
       {"data_path", c.data_path},
-      {"data_dir", c.data_dir},
+      {"data_dir", m.data_dir},
       {"split", c.split},
       {"limit", optional(c.limit)},
       {"split_seed", c.split_seed},
-      {"decode", c.decode},
-      {"linear", c.linear},
+      {"decode", enum_name(kDecodeModeNames, c.decode)},
+      {"linear", enum_name(kLinearModeNames, c.linear)},
       {"prompt_template", c.prompt_template},
       {"prompt_tokens", c.prompt_tokens},
       {"max_prompt_tokens", optional(c.max_prompt_tokens)},

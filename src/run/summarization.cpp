@@ -4,7 +4,6 @@
 #include <ATen/ops/empty.h>          // at::empty
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 #include <fmt/format.h>              // fmt::format, fmt::print
-#include <torch/cuda.h>              // torch::cuda::is_available
 #include <unistd.h>                  // isatty
 
 #include <algorithm>  // std::min
@@ -12,7 +11,7 @@
 #include <cstdio>     // stderr
 #include <optional>   // std::optional
 
-#include "gptbench/attention/variant.h"     // parse_variant, variant_name
+#include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/environment.h"     // environment_json, tool_json
@@ -26,7 +25,7 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/model/beam_search.h"     // generate_beam
-#include "gptbench/model/checkpoint.h"      // load_model, parse_dtype, parse_device
+#include "gptbench/model/checkpoint.h"      // load_model
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes
@@ -59,10 +58,6 @@ void validate(const RunConfig& c) {
     throw UsageError("--no-repeat-ngram-size, --length-penalty and --early-stopping need --num-beams > 1");
   if (c.num_beams > 1 && c.timing == TimingMode::kForward)
     throw UsageError("--timing forward runs no generation: drop --num-beams");
-  if (c.decode != "auto" && c.decode != "graph" && c.decode != "eager")
-    throw UsageError(fmt::format("--decode: unknown mode \"{}\" (auto, graph, eager)", c.decode));
-  if (c.linear != "auto" && c.linear != "aten" && c.linear != "gemv")
-    throw UsageError(fmt::format("--linear: unknown choice \"{}\" (auto, aten, gemv)", c.linear));
 }
 
 // A progress line on stderr when it is a terminal.
@@ -106,15 +101,15 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   data::DatasetOptions options;
   options.name = c.dataset;
   options.path = c.data_path;
-  options.data_dir = c.data_dir;
+  options.data_dir = c.model.flags.data_dir;
   options.split = data::parse_split(c.split);
   options.limit = c.limit;
   options.split_seed = c.split_seed;
   const data::Dataset dataset = data::load_dataset(options);
   w.load_data_ms = ms_since(t0);
 
-  loaded = model::load_model(c.model_dir, spec, dtype, device);
-  w.tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir);
+  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
+  w.tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
 
   // Tokenisation, timed apart from model latency.
   t0 = Clock::now();
@@ -153,7 +148,7 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
                             c10::Device device, model::LoadedModel& loaded) {
   if (c.prompt_tokens < 1)
     throw UsageError(fmt::format("--prompt-tokens must be at least 1, got {}", c.prompt_tokens));
-  loaded = model::load_model(c.model_dir, spec, dtype, device);
+  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
   const auto& config = loaded.model->config();
   model::check_fits_context(config, spec, c.prompt_tokens, c.max_new_tokens);
   Workload w;
@@ -184,17 +179,17 @@ struct Decoding {
 
 void set_up_decoding(const RunConfig& c, const attention::AttentionSpec& spec, c10::Device device,
                      model::Gpt2Model& m, Decoding& d) {
-  m->set_gemv_max_rows(c.linear == "aten"   ? 0
-                       : c.linear == "gemv" ? kernels::kGemvKernelMaxRows
+  m->set_gemv_max_rows(c.linear == LinearMode::kAten   ? 0
+                       : c.linear == LinearMode::kGemv ? kernels::kGemvKernelMaxRows
                                             : kernels::kGemvDefaultMaxRows);
   d.greedy.max_new_tokens = c.max_new_tokens;
   d.greedy.min_new_tokens = c.min_new_tokens;
   const std::string no_graph_reason = model::decode_graph_unsupported_reason(m);
-  if (c.decode == "graph" && !no_graph_reason.empty())
+  if (c.decode == DecodeMode::kGraph && !no_graph_reason.empty())
     throw UsageError(fmt::format("--decode graph: {} (variant {}, device {})", no_graph_reason,
                                  attention::variant_name(spec), device.str()));
-  if (c.decode != "eager" && c.num_beams == 1) d.greedy.graphs = &d.graphs;
-  d.greedy.force_graph = c.decode == "graph";
+  if (c.decode != DecodeMode::kEager && c.num_beams == 1) d.greedy.graphs = &d.graphs;
+  d.greedy.force_graph = c.decode == DecodeMode::kGraph;
   d.beam.num_beams = c.num_beams;
   d.beam.max_new_tokens = c.max_new_tokens;
   d.beam.min_new_tokens = c.min_new_tokens;
@@ -307,9 +302,9 @@ report::DecodeInfo decode_info(const RunConfig& c, const attention::AttentionSpe
                                const TimedBatches& t) {
   report::DecodeInfo d;
   d.mode = !greedy ? "none" : stats.graph_decode ? "cuda_graph" : "eager";
-  d.requested = c.decode;
+  d.requested = enum_name(kDecodeModeNames, c.decode);
   if (greedy && !stats.graph_decode) {
-    if (c.decode == "eager") d.graph_unavailable_reason = "--decode eager";
+    if (c.decode == DecodeMode::kEager) d.graph_unavailable_reason = "--decode eager";
     else if (!stats.graph_declined.empty()) d.graph_unavailable_reason = stats.graph_declined;  // else no decode step ran
   }
   d.decode_graph_captures = graphs.stats().decode;
@@ -369,10 +364,6 @@ report::LatencyInfo latency_info(const RunConfig& c, const Workload& work, const
 
 }  // namespace
 
-c10::Device resolve_device(const std::string& name) {
-  return model::parse_device(name == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : name);
-}
-
 report::ReportHeader report_header(const nlohmann::json& config, c10::Device device,
                                    report::SchemaVersion version) {
   report::ReportHeader header(version);
@@ -415,13 +406,8 @@ std::string failure_message(const std::exception& error) {
 }
 
 report::RunReport error_report(const RunConfig& config, const std::string& message) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = resolve_device(config.device);
-  } catch (const std::exception&) {
-  }
   report::RunReport report;
-  report.header = report_header(to_json(config), device, report::kRunSchemaVersion);
+  report.header = report_header(to_json(config), config.model.device, report::kRunSchemaVersion);
   report.status = "error";
   report.error = message;
   return report;
@@ -429,9 +415,9 @@ report::RunReport error_report(const RunConfig& config, const std::string& messa
 
 report::RunReport run_summarization(const RunConfig& c) {
   validate(c);
-  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
-  const c10::ScalarType dtype = model::parse_dtype(c.dtype);
-  const c10::Device device = resolve_device(c.device);
+  const attention::AttentionSpec& spec = c.model.attention;
+  const c10::ScalarType dtype = c.model.dtype;
+  const c10::Device device = c.model.device;
   // What tensors hold before this run loads anything: 0 in a fresh process; in a sweep, whatever an
   // earlier cell left behind (it would count in this run's peak).
   const int64_t resident_at_start = bench::read_peak_memory(device).allocated_now;

@@ -9,22 +9,32 @@
 
 #include "gptbench/attention/attention.h"  // check_supported
 #include "gptbench/attention/variant.h"    // parse_variant
-#include "gptbench/model/checkpoint.h"     // parse_dtype
 #include "gptbench/model/generator.h"      // check_fits_context
+#include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/util/error.h"           // UsageError
 
 namespace gptbench::sweep {
 namespace {
 
+// The cell's settings over the sweep's fixed ones: its variant, window and dtype; sink tokens only
+// for a sparse variant.
+run::ModelSelection cell_selection(const SweepSpec& spec, const Cell& cell, bool sparse) {
+  run::ModelSelection s = spec.base.model.flags;
+  s.variant = cell.variant;
+  s.window = cell.window;
+  if (!sparse) s.global_tokens.reset();
+  s.dtype = cell.dtype;
+  return s;
+}
+
 // Why `cell` cannot run, or "" (and its window made the one that runs).
 std::string skip_reason(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device, Cell& cell) {
   try {
     const bool sparse = attention::parse_variant(cell.variant).sparse();
-    const attention::AttentionSpec attn = attention::parse_variant(
-        cell.variant, {cell.window, sparse ? spec.base.global_tokens : std::nullopt});
-    if (sparse) cell.window = attn.window;
-    attention::check_supported(attn, config.n_head, config.head_dim(), model::parse_dtype(cell.dtype), device);
-    model::check_fits_context(config, attn, cell.prompt_tokens, cell.max_new_tokens);
+    const run::ResolvedSelection model = run::resolve_selection(cell_selection(spec, cell, sparse));
+    if (sparse) cell.window = model.attention.window;
+    attention::check_supported(model.attention, config.n_head, config.head_dim(), model.dtype, device);
+    model::check_fits_context(config, model.attention, cell.prompt_tokens, cell.max_new_tokens);
   } catch (const UsageError& e) {
     return e.what();
   }
@@ -69,10 +79,8 @@ std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& con
 
 run::RunConfig cell_run_config(const SweepSpec& spec, const Cell& cell) {
   run::RunConfig c = spec.base;
-  c.variant = cell.variant;
-  c.window = cell.window;
-  if (!cell.window) c.global_tokens.reset();  // sink tokens belong to the sparse variants only
-  c.dtype = cell.dtype;
+  // A planned cell resolves: a sparse one has its window by now, the others none.
+  c.model = run::resolve_selection(cell_selection(spec, cell, cell.window.has_value()));
   c.batch_size = cell.batch_size;
   c.max_new_tokens = cell.max_new_tokens;
   if (spec.min_new_tokens_is_max) c.min_new_tokens = cell.max_new_tokens;

@@ -6,14 +6,16 @@
 
 #include <algorithm>     // std::find
 #include <charconv>      // std::from_chars
-#include <cstdlib>       // std::getenv
 #include <set>           // std::set
 #include <system_error>  // std::errc
 
 #include "gptbench/attention/variant.h"  // parse_variant, variant_name
+#include "gptbench/data/data_dir.h"      // default_data_dir
 #include "gptbench/io/atomic_file.h"     // read_file
 #include "gptbench/model/checkpoint.h"   // parse_dtype, dtype_flag_name
-#include "gptbench/run/summarization.h"  // resolve_device
+#include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
+#include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames
+#include "gptbench/util/enum_names.h"    // parse_enum
 #include "gptbench/sweep/axis_list.h"    // parse_int_list, parse_window_list, parse_name_list
 #include "gptbench/util/error.h"         // Error, UsageError
 
@@ -63,11 +65,6 @@ std::vector<std::string> canonical_names(const Setting& s, Canonical canonical) 
     out.push_back(c);
   }
   return out;
-}
-
-std::string default_data_dir() {
-  const char* env = std::getenv("GPTBENCH_DATA_DIR");
-  return env != nullptr && *env != '\0' ? env : "../shared/data";
 }
 
 // A --config value as setting text: scalars as written, lists joined with ','.
@@ -167,21 +164,17 @@ SweepSpec build_spec(const SweepSettings& settings) {
   axes.new_tokens = ints("new-tokens", "64");
 
   run::RunConfig& c = spec.base;
+  run::ModelSelection selection;  // each cell sets its variant, window and dtype (cell_run_config)
   const Setting* model = find_setting(settings, "model");
   if (model == nullptr || model->text.empty())
     throw UsageError("--model is required (a checkpoint folder; or \"model\" in the --config file)");
-  c.model_dir = model->text;
+  selection.model_dir = model->text;
   c.tokenizer_dir = setting_or(settings, "tokenizer", "").text;
   const Setting device = setting_or(settings, "device", "auto");
-  try {
-    run::resolve_device(device.text);
-  } catch (const UsageError& e) {
-    throw UsageError(fmt::format("{}: {}", device.origin, e.what()));
-  }
-  c.device = device.text;
+  selection.device = device.text;
+  selection.data_dir = setting_or(settings, "data-dir", data::default_data_dir()).text;
   c.dataset = setting_or(settings, "dataset", "synthetic").text;
   c.data_path = setting_or(settings, "data", "").text;
-  c.data_dir = setting_or(settings, "data-dir", default_data_dir()).text;
   c.split = setting_or(settings, "split", c.split).text;
   if (const Setting* seed = find_setting(settings, "split-seed"))
     c.split_seed = static_cast<uint64_t>(parse_integer(*seed, 0));
@@ -193,13 +186,20 @@ SweepSpec build_spec(const SweepSettings& settings) {
   const Setting min_new = setting_or(settings, "min-new-tokens", kMinNewTokensMax);
   spec.min_new_tokens_is_max = min_new.text == kMinNewTokensMax;
   if (!spec.min_new_tokens_is_max) c.min_new_tokens = parse_integer(min_new, 0);
-  c.global_tokens = optional_integer(settings, "global-tokens", 0);
+  selection.global_tokens = optional_integer(settings, "global-tokens", 0);
   c.prompt_template = setting_or(settings, "prompt-template", c.prompt_template).text;
-  const Setting timing = setting_or(settings, "timing", "generate");
-  if (timing.text != "generate" && timing.text != "forward")
-    throw UsageError(fmt::format("{}: unknown mode \"{}\" (generate, forward)", timing.origin, timing.text));
-  c.timing = timing.text == "forward" ? run::TimingMode::kForward : run::TimingMode::kGenerate;
+  const Setting timing = setting_or(settings, "timing", run::timing_mode_name(c.timing));
+  c.timing = parse_enum(run::kTimingModeNames, timing.origin, timing.text);
   c.quiet = true;
+  // The fixed part resolved once (the device above all); the global tokens wait for a sparse cell.
+  run::ModelSelection fixed = selection;
+  fixed.global_tokens.reset();
+  try {
+    c.model = run::resolve_selection(fixed);
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("{}: {}", device.origin, e.what()));
+  }
+  c.model.flags = selection;
   return spec;
 }
 
@@ -216,9 +216,9 @@ nlohmann::json definition_json(const SweepSpec& spec) {
             {"prompt_tokens", spec.axes.prompt_tokens},
             {"max_new_tokens", spec.axes.new_tokens}}},
           {"fixed",
-           {{"model", c.model_dir},
-            {"tokenizer", c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir},
-            {"device", c10::DeviceTypeName(run::resolve_device(c.device).type(), /*lower_case=*/true)},
+           {{"model", c.model.flags.model_dir},
+            {"tokenizer", c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir},
+            {"device", c10::DeviceTypeName(c.model.device.type(), /*lower_case=*/true)},
             {"dataset", c.dataset},
             {"data_path", c.data_path},
             {"split", c.split},
@@ -227,7 +227,7 @@ nlohmann::json definition_json(const SweepSpec& spec) {
             {"batches", optional(spec.batches)},
             {"warmup", c.warmup},
             {"min_new_tokens", spec.min_new_tokens_is_max ? nlohmann::json(kMinNewTokensMax) : nlohmann::json(c.min_new_tokens)},
-            {"global_tokens", optional(c.global_tokens)},
+            {"global_tokens", optional(c.model.flags.global_tokens)},
             {"prompt_template", c.prompt_template},
             {"timing", run::timing_mode_name(c.timing)}}}};
 }
@@ -266,10 +266,10 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
                       {"batch-sizes", spec.axes.batch_sizes},
                       {"prompt-tokens", spec.axes.prompt_tokens},
                       {"new-tokens", spec.axes.new_tokens},
-                      {"model", c.model_dir},
-                      {"device", c.device},
+                      {"model", c.model.flags.model_dir},
+                      {"device", c.model.flags.device},
                       {"dataset", c.dataset},
-                      {"data-dir", c.data_dir},
+                      {"data-dir", c.model.flags.data_dir},
                       {"split", c.split},
                       {"split-seed", std::to_string(c.split_seed)},
                       {"warmup", c.warmup},
@@ -281,7 +281,7 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
   if (!c.data_path.empty()) j["data"] = c.data_path;
   if (c.limit) j["limit"] = *c.limit;
   if (spec.batches) j["batches"] = *spec.batches;
-  if (c.global_tokens) j["global-tokens"] = *c.global_tokens;
+  if (c.model.flags.global_tokens) j["global-tokens"] = *c.model.flags.global_tokens;
   return j;
 }
 

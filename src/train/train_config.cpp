@@ -9,33 +9,7 @@
 
 namespace gptbench::train {
 
-LossOn parse_loss_on(const std::string& name) {
-  if (name == "summary") return LossOn::kSummary;
-  if (name == "all") return LossOn::kAll;
-  throw UsageError(fmt::format("--loss-on: unknown value \"{}\" (summary, all)", name));
-}
-
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::kFp32;
-  if (name == "bf16") return Precision::kBf16;
-  if (name == "fp16") return Precision::kFp16;
-  throw UsageError(fmt::format("--precision: unknown value \"{}\" (fp32, bf16, fp16)", name));
-}
-
-LossImpl parse_loss_impl(const std::string& name) {
-  if (name == "fused") return LossImpl::kFused;
-  if (name == "reference") return LossImpl::kReference;
-  throw UsageError(fmt::format("--loss: unknown value \"{}\" (fused, reference)", name));
-}
-
-std::string precision_name(Precision p) {
-  switch (p) {
-    case Precision::kFp32: return "fp32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kFp16: return "fp16";
-  }
-  return "?";
-}
+std::string precision_name(Precision p) { return enum_name(kPrecisionNames, p); }
 
 void validate(const TrainConfig& c) {
   auto positive = [](int64_t v, const char* flag) {
@@ -70,24 +44,21 @@ void validate(const TrainConfig& c) {
     throw UsageError(fmt::format("--val-fraction must be in (0, 1), got {}", c.val_fraction));
   if (c.peak_tflops < 0) throw UsageError(fmt::format("--peak-tflops must be >= 0, got {}", c.peak_tflops));
   if (c.out_dir.empty()) throw UsageError("--out is required (the checkpoint and report folder)");
-  if (c.model_dir.empty() && !c.resume) throw UsageError("--model is required (or --resume with --out)");
+  if (c.model.flags.model_dir.empty() && !c.resume) throw UsageError("--model is required (or --resume with --out)");
   if (c.dataset == "text" && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
-  parse_loss_on(c.loss_on);
-  parse_precision(c.precision);
-  parse_loss_impl(c.loss);
 }
 
 nlohmann::json resume_identity(const TrainConfig& c) {
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"variant", c.variant},
-          {"window", optional(c.window)},
-          {"global_tokens", optional(c.global_tokens)},
-          {"precision", c.precision},
+  return {{"variant", c.model.flags.variant},
+          {"window", optional(c.model.flags.window)},
+          {"global_tokens", optional(c.model.flags.global_tokens)},
+          {"precision", precision_name(c.precision)},
           {"dataset", c.dataset},
           {"data_path", c.data_path},
           {"split_seed", c.split_seed},
           {"prompt_template", c.prompt_template},
-          {"loss_on", c.loss_on},
+          {"loss_on", enum_name(kLossOnNames, c.loss_on)},
           {"seq_len", c.seq_len},
           {"max_summary_tokens", c.max_summary_tokens},
           {"val_fraction", c.val_fraction},
@@ -110,11 +81,11 @@ nlohmann::json resume_identity(const TrainConfig& c) {
 nlohmann::json to_json(const TrainConfig& c) {
   nlohmann::json j = resume_identity(c);
   j["argv"] = c.argv;
-  j["model"] = c.model_dir;
-  j["tokenizer"] = c.tokenizer_dir.empty() ? c.model_dir : c.tokenizer_dir;
+  j["model"] = c.model.flags.model_dir;
+  j["tokenizer"] = c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir;
   j["allow_variant_change"] = c.allow_variant_change;
-  j["device"] = c.device;
-  j["data_dir"] = c.data_dir;
+  j["device"] = c.model.flags.device;
+  j["data_dir"] = c.model.flags.data_dir;
   j["stop_at"] = c.stop_at ? nlohmann::json(*c.stop_at) : nlohmann::json(nullptr);
   j["eval_rouge"] = c.eval_rouge;
   j["save_interval"] = c.save_interval;
@@ -125,7 +96,7 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["profile_steps"] = c.profile_steps;
   j["out"] = c.out_dir;
   j["resume"] = c.resume;
-  j["loss"] = c.loss;
+  j["loss"] = enum_name(kLossImplNames, c.loss);
   j["loss_chunk_rows"] = c.loss_chunk_rows;
   j["deterministic"] = c.deterministic;
   return j;

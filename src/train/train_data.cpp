@@ -28,7 +28,7 @@ std::vector<Example> summary_examples(const data::Dataset& dataset, const TrainC
   out.reserve(dataset.samples.size());
   for (const auto& s : dataset.samples)
     out.push_back(summary_example(s.source, s.reference, tokenizer, c.prompt_template, seq_len, c.max_summary_tokens,
-                                  parse_loss_on(c.loss_on), eos));
+                                  c.loss_on, eos));
   return out;
 }
 
@@ -45,7 +45,7 @@ TrainData summarization_data(const TrainConfig& c, const text::Gpt2Tokenizer& to
   data::DatasetOptions options;
   options.name = c.dataset;
   options.path = c.data_path;
-  options.data_dir = c.data_dir;
+  options.data_dir = c.model.flags.data_dir;
   options.split_seed = c.split_seed;
   options.split = data::Split::kTrain;
   const data::Dataset train = data::load_dataset(options);
@@ -59,10 +59,10 @@ TrainData summarization_data(const TrainConfig& c, const text::Gpt2Tokenizer& to
                    {"path", train.path},
                    {"train_stats", data::to_json(train.stats)},
                    {"validation_stats", data::to_json(validation.stats)},
-                   {"loss_on", c.loss_on},
+                   {"loss_on", enum_name(kLossOnNames, c.loss_on)},
                    {"rule", "prompt (as `gptbench run` builds it) + \" \" + reference [cut to --max-summary-tokens] + "
                             "<|endoftext|>; loss on " +
-                                std::string(c.loss_on == "all" ? "every next token" : "the summary tokens and EOS")}};
+                                std::string(c.loss_on == LossOn::kAll ? "every next token" : "the summary tokens and EOS")}};
   return d;
 }
 

@@ -21,7 +21,7 @@
 
 #include "gptbench/attention/flash_backward.h"  // last_flash_backward_kernel
 #include "autocast_scope.h"                 // AutocastScope
-#include "gptbench/attention/variant.h"     // parse_variant, variant_name
+#include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
@@ -30,7 +30,7 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
-#include "gptbench/run/summarization.h"     // resolve_device, report_header, attention_info, model_info, run_summarization
+#include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
@@ -194,7 +194,7 @@ struct ModelSetup {
 ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpec& spec, Precision precision,
                              c10::Device device, const fs::path& out) {
   ModelSetup s;
-  s.weights_dir = c.resume ? out : fs::path(c.model_dir);
+  s.weights_dir = c.resume ? out : fs::path(c.model.flags.model_dir);
   s.config = model::read_config_json(s.weights_dir / "config.json");
   const std::string variant = attention::variant_name(spec);
   if (!c.resume && !s.config.trained_variant.empty() && s.config.trained_variant != variant && !c.allow_variant_change)
@@ -208,7 +208,7 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
                                   : precision == Precision::kFp16 ? at::kHalf
                                                                   : at::kFloat;
   attention::check_supported(spec, s.config.n_head, s.config.head_dim(), compute, device);
-  s.loss.impl = parse_loss_impl(c.loss);
+  s.loss.impl = c.loss;
   s.loss.fused.compute_dtype = compute;
   s.loss.fused.chunk_rows = c.loss_chunk_rows;
   if (s.loss.impl == LossImpl::kFused && device.is_cuda() && !kernels::classifier_kernel_compiled())
@@ -453,15 +453,13 @@ report::MfuInfo mfu(const TrainConfig& c, const model::Gpt2Config& config, const
 report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Device device, const fs::path& out) {
   run::RunConfig rc;
   rc.argv = {"(gptbench train --eval-rouge)"};
-  rc.model_dir = out.string();
-  rc.variant = c.variant;
-  rc.window = c.window;
-  rc.global_tokens = c.global_tokens;
-  rc.dtype = precision == Precision::kFp32 ? "fp32" : c.precision;
-  rc.device = device.str();
+  run::ModelSelection trained = c.model.flags;  // the saved checkpoint, in the training's precision
+  trained.model_dir = out.string();
+  trained.dtype = precision_name(precision);
+  trained.device = device.str();
+  rc.model = run::resolve_selection(trained);
   rc.dataset = c.dataset;
   rc.data_path = c.data_path;
-  rc.data_dir = c.data_dir;
   rc.split = "validation";
   rc.limit = c.eval_rouge;
   rc.split_seed = c.split_seed;
@@ -475,13 +473,8 @@ report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Dev
 }  // namespace
 
 report::TrainReport train_error_report(const TrainConfig& config, const std::string& message) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = run::resolve_device(config.device);
-  } catch (const std::exception&) {
-  }
   report::TrainReport r;
-  r.header = run::report_header(to_json(config), device, report::kTrainSchemaVersion);
+  r.header = run::report_header(to_json(config), config.model.device, report::kTrainSchemaVersion);
   r.header.config.erase("device_resolved");  // train's error report has only the flags as given
   r.status = "error";
   r.error = message;
@@ -490,11 +483,11 @@ report::TrainReport train_error_report(const TrainConfig& config, const std::str
 
 report::TrainReport run_training(const TrainConfig& c) {
   validate(c);
-  const Precision precision = parse_precision(c.precision);
-  const attention::AttentionSpec spec = attention::parse_variant(c.variant, {c.window, c.global_tokens});
-  const c10::Device device = run::resolve_device(c.device);
+  const Precision precision = c.precision;
+  const attention::AttentionSpec& spec = c.model.attention;
+  const c10::Device device = c.model.device;
   if (precision != Precision::kFp32 && !device.is_cuda())
-    throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", c.precision));
+    throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", precision_name(precision)));
   if (c.eval_rouge > 0 && c.dataset == "text")
     throw UsageError("--eval-rouge needs a summarization dataset (--dataset text has no references)");
   // --profile: an unwritable trace fails here, and CUPTI is set up before any CUDA work.
@@ -542,13 +535,13 @@ report::TrainReport run_training(const TrainConfig& c) {
   t.attention = run::attention_info(spec, done.forward_kernel);
   t.attention.backward = flash ? attention::last_flash_backward_kernel() : "autograd:" + done.forward_kernel;
   t.model = {run::model_info(setup.config), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
-             c.resume ? out.string() : c.model_dir};
+             c.resume ? out.string() : c.model.flags.model_dir};
   t.dataset = data.description;
   t.dataset["load_ms"] = data_ms;
   t.dataset["seq_len"] = setup.seq_len;
   t.training = {steps.first, done.step, c.steps, done.consumed,
                 static_cast<double>(done.consumed) / static_cast<double>(data.train.size()), done.last_loss,
-                done.evaluations, curve_path.string(), c.precision, setup.loss_impl,
+                done.evaluations, curve_path.string(), precision_name(precision), setup.loss_impl,
                 device.is_cuda() && precision == Precision::kFp32, !device.is_cuda() || c.deterministic,
                 "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm",
                 scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt};

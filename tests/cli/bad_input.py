@@ -138,6 +138,8 @@ def main():
         expect(run + ["--linear", "cublas"], 2, "--linear", "cublas", "gemv")
         expect(run + ["--kl-against", "alibi"], 2, "--kl-against")
         expect(run + ["--timing", "wallclock"], 2, "--timing")
+        expect(run + ["--decode", "turbo"], 2, "--decode", "turbo", "auto, graph, eager")
+        expect(run + ["--device", "cuda:x"], 2, "--device", "cuda:x")
         expect(run + ["--no-repeat-ngram-size", "2"], 2, "--num-beams")
         expect(run + ["--dataset", "jsonl", "--data", tmp / "nope.jsonl"], 1, "nope.jsonl")
         cols = tmp / "cols.csv"

@@ -134,9 +134,13 @@ TEST(SweepPlan, CellRunConfig) {
   const auto cells = plan_cells(spec, tiny_config(), c10::Device(c10::kCPU));
   ASSERT_EQ(cells.size(), 2u);
   const run::RunConfig sparse = cell_run_config(spec, cells[0]);
-  EXPECT_EQ(sparse.variant, "standard+sparse");
-  EXPECT_EQ(sparse.window, 16);
-  EXPECT_EQ(sparse.global_tokens, 2);
+  EXPECT_EQ(sparse.model.flags.variant, "standard+sparse");
+  EXPECT_EQ(sparse.model.flags.window, 16);
+  EXPECT_EQ(sparse.model.flags.global_tokens, 2);
+  EXPECT_TRUE(sparse.model.attention.sparse());  // resolved once, by the sweep
+  EXPECT_EQ(sparse.model.attention.window, 16);
+  EXPECT_EQ(sparse.model.attention.global_tokens, 2);
+  EXPECT_EQ(sparse.model.dtype, at::kFloat);
   EXPECT_EQ(sparse.limit, 12);
   EXPECT_EQ(sparse.prompt_tokens, 40);
   EXPECT_EQ(sparse.min_new_tokens, sparse.max_new_tokens);

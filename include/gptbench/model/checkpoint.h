@@ -46,6 +46,8 @@ c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf1
 // "cpu" | "cuda" | "cuda:N"; UsageError otherwise. A CUDA device always carries its index
 // ("cuda" is cuda:0): allocator statistics and guards take an index, never -1.
 c10::Device parse_device(const std::string& name);
+// parse_device, with "auto" meaning cuda (cuda:0) when a CUDA device is available, else cpu.
+c10::Device resolve_device(const std::string& name);
 std::string dtype_flag_name(c10::ScalarType dtype);
 
 }  // namespace gptbench::model

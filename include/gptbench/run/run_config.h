@@ -8,28 +8,46 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/run/model_selection.h"  // ResolvedSelection
+#include "gptbench/util/enum_names.h"      // EnumName
+
 namespace gptbench::run {
 
-enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
-
+// One name table per enum-valued flag: it parses the flag and writes the config block.
 enum class Task { kSummarization, kPerplexity };
+inline constexpr EnumName<Task> kTaskNames[] = {{Task::kSummarization, "summarization"},
+                                                {Task::kPerplexity, "perplexity"}};
+
+enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
+inline constexpr EnumName<TimingMode> kTimingModeNames[] = {{TimingMode::kGenerate, "generate"},
+                                                            {TimingMode::kForward, "forward"}};
+
+// Greedy decode steps: kAuto replays a CUDA graph where the variant supports it (flash on CUDA; a
+// sliding window while the graph's dense cache stays within kMaxDenseOverRollingCache of its rolling
+// one) and runs eagerly otherwise; kGraph requires the graph; kEager never uses one.
+enum class DecodeMode { kAuto, kGraph, kEager };
+inline constexpr EnumName<DecodeMode> kDecodeModeNames[] = {
+    {DecodeMode::kAuto, "auto"}, {DecodeMode::kGraph, "graph"}, {DecodeMode::kEager, "eager"}};
+
+// Projections: kAuto runs decode-sized ones (<= kGemvDefaultMaxRows rows, fp16/bf16, CUDA) on
+// gptbench's GEMV kernel with LayerNorm, bias, GELU, residual and KV store fused in, the rest on
+// ATen ops; kAten always runs ATen ops; kGemv takes the GEMV wherever its kernel applies (<= 8
+// rows), for A/B runs past the default limit.
+enum class LinearMode { kAuto, kAten, kGemv };
+inline constexpr EnumName<LinearMode> kLinearModeNames[] = {
+    {LinearMode::kAuto, "auto"}, {LinearMode::kAten, "aten"}, {LinearMode::kGemv, "gemv"}};
 
 struct RunConfig {
   std::vector<std::string> argv;
   Task task = Task::kSummarization;
   int64_t stride = 512;          // perplexity: window step (Hugging Face's strided sliding window)
   std::string kl_against;        // perplexity: also the mean per-token KL(this || other variant)
-  // Model
-  std::string model_dir;
+  // Model: checkpoint, variant, dtype, device (and the shared data folder), resolved at the edge
+  ResolvedSelection model;
   std::string tokenizer_dir;  // empty: the model folder
-  std::string variant = "standard";
-  std::optional<int64_t> window, global_tokens;
-  std::string dtype = "fp32";
-  std::string device = "auto";
   // Data
   std::string dataset = "news_summary";
-  std::string data_path;  // file or folder; empty: the dataset's default under data_dir
-  std::string data_dir;   // the shared data folder
+  std::string data_path;  // file or folder; empty: the dataset's default under model.flags.data_dir
   std::string split = "test";
   std::optional<int64_t> limit;
   uint64_t split_seed = 0;
@@ -47,15 +65,8 @@ struct RunConfig {
   // Measurement
   int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
   TimingMode timing = TimingMode::kGenerate;
-  // Greedy decode steps: "auto" replays a CUDA graph where the variant supports it (flash on CUDA;
-  // a sliding window while the graph's dense cache stays within kMaxDenseOverRollingCache of its
-  // rolling one) and runs eagerly otherwise; "graph" requires the graph; "eager" never uses one.
-  std::string decode = "auto";
-  // Projections: "auto" runs decode-sized ones (<= kGemvDefaultMaxRows rows, fp16/bf16, CUDA) on
-  // gptbench's GEMV kernel with LayerNorm, bias, GELU, residual and KV store fused in, the rest on
-  // ATen ops; "aten" always runs ATen ops; "gemv" takes the GEMV wherever its kernel applies (<= 8
-  // rows), for A/B runs past the default limit.
-  std::string linear = "auto";
+  DecodeMode decode = DecodeMode::kAuto;
+  LinearMode linear = LinearMode::kAuto;
   bool stemmer = true;
   // Output
   std::string out_path;          // JSON report (atomic)
@@ -65,7 +76,7 @@ struct RunConfig {
 };
 
 nlohmann::json to_json(const RunConfig& config);
-std::string timing_mode_name(TimingMode mode);
-std::string task_name(Task task);
+std::string timing_mode_name(TimingMode mode);  // enum_name(kTimingModeNames, mode)
+std::string task_name(Task task);               // enum_name(kTaskNames, task)
 
 }  // namespace gptbench::run

@@ -31,9 +31,6 @@ report::AttentionInfo attention_info(const attention::AttentionSpec& spec, const
 // The model block: the shape and parameter count of `config`.
 report::ModelInfo model_info(const model::Gpt2Config& config);
 
-// The device --device names ("auto": CUDA when available).
-c10::Device resolve_device(const std::string& name);
-
 // The one-line message of a failed run: a gptbench::Error's own message; for anything else (c10
 // errors carry a backtrace) the first line, and a CUDA out-of-memory error suggests a smaller batch.
 std::string failure_message(const std::exception& error);

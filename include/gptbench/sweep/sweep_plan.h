@@ -38,7 +38,8 @@ nlohmann::json cell_json(const Cell& cell);
 // without our kernels, an unsupported dtype) and model::check_fits_context, on `config` and `device`.
 std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device);
 
-// The run of one cell: the spec's fixed options with the cell's axis values.
+// The run of one cell that runs (no skip reason): the spec's fixed options with the cell's axis
+// values, its model selection resolved through run::resolve_selection as `run`'s flags are.
 run::RunConfig cell_run_config(const SweepSpec& spec, const Cell& cell);
 
 struct Shard {

@@ -52,7 +52,7 @@ struct SweepAxes {
 
 struct SweepSpec {
   SweepAxes axes;
-  run::RunConfig base;              // the fixed options; each cell overwrites the axis fields
+  run::RunConfig base;              // the fixed options (model.device resolved); each cell sets the axis fields
   std::optional<int64_t> batches;   // timed batches per cell (limit = batches x batch size)
   bool min_new_tokens_is_max = true;  // --min-new-tokens max: each cell generates exactly new-tokens
 };

@@ -9,13 +9,24 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/run/model_selection.h"  // ResolvedSelection
+#include "gptbench/util/enum_names.h"      // EnumName
+
 namespace gptbench::train {
 
-enum class LossOn { kSummary, kAll };          // kSummary: summary tokens + EOS only; kAll: every next token
+// One name table per enum-valued flag: it parses the flag and writes the config block.
+enum class LossOn { kSummary, kAll };  // kSummary: summary tokens + EOS only; kAll: every next token
+inline constexpr EnumName<LossOn> kLossOnNames[] = {{LossOn::kSummary, "summary"}, {LossOn::kAll, "all"}};
+
 enum class Precision { kFp32, kBf16, kFp16 };  // autocast dtype (weights and optimizer stay fp32)
+inline constexpr EnumName<Precision> kPrecisionNames[] = {
+    {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
+
 // kFused: fused_lm_loss.h (chunked lm_head + our classifier kernel); kReference: the (B, T, V) logits,
 // converted to fp32, log_softmax and nll_loss, differentiated by autograd.
 enum class LossImpl { kFused, kReference };
+inline constexpr EnumName<LossImpl> kLossImplNames[] = {{LossImpl::kFused, "fused"},
+                                                        {LossImpl::kReference, "reference"}};
 
 // Rows (tokens) per chunk of the fused loss: the logits scratch is this many rows of V (8192 x 50304
 // bf16 = 824 MB, against 6.6 GB of fp32 logits at B 32, T 1024 on the reference path).
@@ -23,22 +34,19 @@ inline constexpr int64_t kDefaultLossChunkRows = 8192;
 
 struct TrainConfig {
   std::vector<std::string> argv;
-  // Model
-  std::string model_dir;       // starting checkpoint (ignored by --resume, which reads out_dir)
+  // Model: starting checkpoint (ignored by --resume, which reads out_dir), variant, device and the
+  // shared data folder, resolved at the edge. The weights stay fp32 (model.dtype); `precision` is autocast's.
+  run::ResolvedSelection model;
   std::string tokenizer_dir;   // empty: the model folder
-  std::string variant = "standard";
-  std::optional<int64_t> window, global_tokens;
   bool allow_variant_change = false;
-  std::string device = "auto";
-  std::string precision = "fp32";  // fp32 | bf16 | fp16 (dynamic loss scaling)
+  Precision precision = Precision::kFp32;  // fp16: with dynamic loss scaling
   // Data
   std::string dataset = "news_summary";  // news_summary | cnn_dailymail | jsonl | text
   std::string data_path;                 // dataset file; for text: the text file (required)
-  std::string data_dir;                  // shared data folder for default dataset paths
   uint64_t split_seed = 0;
   std::string prompt_template = "{source}\nTL;DR:";
-  std::string loss_on = "summary";  // summary | all
-  std::string loss = "fused";       // fused | reference (LossImpl)
+  LossOn loss_on = LossOn::kSummary;
+  LossImpl loss = LossImpl::kFused;
   int64_t loss_chunk_rows = kDefaultLossChunkRows;
   int64_t seq_len = 0;              // 0: the model's n_positions
   int64_t max_summary_tokens = 128;  // summary tokens kept (EOS follows only an uncut summary)
@@ -75,10 +83,7 @@ struct TrainConfig {
   bool quiet = false;
 };
 
-LossOn parse_loss_on(const std::string& name);        // UsageError naming --loss-on
-Precision parse_precision(const std::string& name);   // UsageError naming --precision
-LossImpl parse_loss_impl(const std::string& name);    // UsageError naming --loss
-std::string precision_name(Precision p);
+std::string precision_name(Precision p);  // enum_name(kPrecisionNames, p)
 
 // Throws UsageError naming the flag for any value out of range (before anything is loaded).
 void validate(const TrainConfig& config);

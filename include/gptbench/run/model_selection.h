@@ -1,0 +1,44 @@
+// The flags that pick a model and where it runs (--model, --variant, --window, --global-tokens,
+// --dtype, --device, --data-dir): declared once for every command (src/cli/model_options.h), read
+// from sweep settings for each cell, and resolved once, at the edge, into the attention spec, dtype
+// and device the code runs on. Nothing past the edge parses these strings again.
+#pragma once
+
+#include <c10/core/Device.h>      // c10::Device
+#include <c10/core/ScalarType.h>  // c10::ScalarType
+
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+
+#include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/model/checkpoint.h"     // LoadedModel
+
+namespace gptbench::run {
+
+// As given on the command line or in a sweep's settings; reports echo these strings.
+struct ModelSelection {
+  std::string model_dir;                 // --model: checkpoint folder (config.json, model.safetensors)
+  std::string variant = "standard";      // --variant: see `gptbench variants`
+  std::optional<int64_t> window;         // --window: sparse variants (default attention::kDefaultWindow)
+  std::optional<int64_t> global_tokens;  // --global-tokens: sparse variants' sink tokens
+  std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
+  std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
+  std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())
+};
+
+// A ModelSelection resolved: the values loading and running the model take.
+struct ResolvedSelection {
+  ModelSelection flags;                       // as given, for reports and messages
+  attention::AttentionSpec attention;         // --variant, --window, --global-tokens
+  c10::ScalarType dtype = c10::ScalarType::Float;  // --dtype
+  c10::Device device{c10::kCPU};              // --device, "auto" resolved to this machine's device
+};
+
+// UsageError naming the flag for a bad variant, window, sink count, dtype or device.
+ResolvedSelection resolve_selection(const ModelSelection& flags);
+
+// The selected checkpoint, built for the selection's variant in its dtype on its device.
+model::LoadedModel load_selected_model(const ResolvedSelection& selection);
+
+}  // namespace gptbench::run
