@@ -5,7 +5,8 @@
 #include <cstdlib>  // std::getenv
 
 #include "command.h"                       // register_run_command
-#include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/io/json_output.h"       // write_json_atomic
+#include "gptbench/io/output_path.h"       // check_output_path
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
@@ -113,18 +114,22 @@ void register_run_command(CLI::App& app) {
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
       throw UsageError("--profile needs --task summarization (it profiles the timed batches)");
+    const std::vector<std::filesystem::path> inputs = {c->data_path, c->model_dir + "/model.safetensors", c->model_dir + "/config.json"};
+    io::check_output_path(c->out_path, "--out", inputs);
+    io::check_output_path(c->predictions_path, "--predictions", inputs);
+    io::check_output_path(c->profile_path, "--profile", inputs);
     nlohmann::json report;
     try {
       report = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);
     } catch (const Error& e) {
-      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, e.what()).dump(2) + "\n");
+      if (!c->out_path.empty()) io::write_json_atomic(c->out_path, run::error_report(*c, e.what()));
       throw;
     } catch (const std::exception& e) {
       const std::string message = run::failure_message(e);
-      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, run::error_report(*c, message).dump(2) + "\n");
+      if (!c->out_path.empty()) io::write_json_atomic(c->out_path, run::error_report(*c, message));
       throw Error(message);
     }
-    if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report.dump(2) + "\n");
+    if (!c->out_path.empty()) io::write_json_atomic(c->out_path, report);
     if (c->task == run::Task::kPerplexity) {
       fmt::print("variant {} | perplexity {:.4f} over {} tokens ({} windows)\n", report["attention"]["variant"].get<std::string>(),
                  report["quality"]["perplexity"].get<double>(), report["quality"]["scored_tokens"].get<int64_t>(),

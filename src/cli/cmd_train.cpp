@@ -6,7 +6,7 @@
 #include <filesystem>  // std::filesystem::create_directories
 
 #include "command.h"                      // register_train_command
-#include "gptbench/io/atomic_file.h"      // write_file_atomic
+#include "gptbench/io/json_output.h"      // write_json_atomic
 #include "gptbench/train/trainer.h"       // run_training, train_error_report
 #include "gptbench/util/error.h"          // Error, UsageError
 
@@ -110,7 +110,7 @@ void register_train_command(CLI::App& app) {
       try {
         const std::filesystem::path parent = std::filesystem::path(path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent);
-        io::write_file_atomic(path, train::train_error_report(*c, message).dump(2) + "\n");
+        io::write_json_atomic(path, train::train_error_report(*c, message));
       } catch (const std::exception&) {
       }
     };
@@ -129,7 +129,7 @@ void register_train_command(CLI::App& app) {
       write_error(message);
       throw Error(message);
     }
-    io::write_file_atomic(path, report.dump(2) + "\n");
+    io::write_json_atomic(path, report);
     if (!c->quiet) print_summary(report);
   });
 }

@@ -8,6 +8,7 @@
 #include <exception>  // std::exception
 
 #include "command.h"                // register_*_command
+#include "integer_flags.h"          // check_integer_flags
 #include "presets.h"                // expand_presets
 #include "gptbench/util/error.h"    // gptbench::Error, UsageError, exit codes
 #include "gptbench/version.h"       // kVersion, kGitSha
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_merge_command(app);
   gptbench::cli::register_compare_command(app);
   gptbench::cli::register_train_command(app);
+  gptbench::cli::check_integer_flags(app);
   try {
     std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);
     if (!args.empty() && args[0][0] != '-') {

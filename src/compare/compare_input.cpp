@@ -7,6 +7,7 @@
 #include <string_view>  // std::string_view
 
 #include "gptbench/io/atomic_file.h"  // read_file
+#include "gptbench/io/json_input.h"   // check_json_depth, kMaxJsonFileBytes
 #include "gptbench/util/check.h"      // GPTBENCH_CHECK
 #include "gptbench/util/error.h"      // Error
 
@@ -110,7 +111,8 @@ std::string input_kind_name(InputKind kind) { return kind == InputKind::kRun ? "
 CompareInput load_compare_input(const std::string& path) {
   CompareInput input;
   input.path = path;
-  const std::string text = io::read_file(path);
+  const std::string text = io::read_file(path, io::kMaxJsonFileBytes);
+  io::check_json_depth(text, path);  // before nlohmann's recursive compare and dump see a value
   GPTBENCH_CHECK(text.find_first_not_of(" \t\r\n") != std::string::npos, "{}: empty file, neither a run report nor a sweep", path);
   json whole;
   try {

@@ -1,10 +1,9 @@
 #include "gptbench/data/csv_reader.h"  // CsvTable, parse_csv
 
-#include <algorithm>  // std::count, std::find, std::max
-#include <cstring>    // std::strerror
-#include <fstream>    // std::ifstream
+#include <algorithm>  // std::count, std::find
 
-#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/io/atomic_file.h"  // read_file
+#include "gptbench/util/check.h"      // GPTBENCH_CHECK
 
 namespace gptbench::data {
 namespace {
@@ -144,15 +143,7 @@ CsvTable read_csv(const std::filesystem::path& path) {
   std::error_code ec;
   GPTBENCH_CHECK(std::filesystem::is_regular_file(path, ec), "CSV file {} does not exist or is not a regular file",
                  path.string());
-  std::ifstream in(path, std::ios::binary);
-  GPTBENCH_CHECK(in.good(), "cannot open CSV file {}: {}", path.string(), std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamsize size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::string content(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)), '\0');
-  in.read(content.data(), size);
-  GPTBENCH_CHECK(size >= 0 && in.gcount() == size, "cannot read CSV file {}", path.string());
-  return parse_csv(content, path.string());
+  return parse_csv(io::read_file(path), path.string());
 }
 
 }  // namespace gptbench::data

@@ -11,7 +11,7 @@
 #include "gptbench/io/atomic_file.h"  // read_file
 #include "gptbench/io/safetensors.h"  // SafetensorsCheckpoint
 #include "gptbench/util/error.h"      // gptbench::Error
-#include "json_strict.h"              // parse_json_strict
+#include "gptbench/io/json_input.h"  // parse_json_strict
 #include "message_text.h"             // in_quotes
 
 namespace gptbench::io {

@@ -25,7 +25,7 @@
 
 #include "gptbench/io/safetensors.h"  // SafetensorsFile, TensorView
 #include "gptbench/util/error.h"      // gptbench::Error
-#include "json_strict.h"              // parse_json_strict
+#include "gptbench/io/json_input.h"  // parse_json_strict
 #include "message_text.h"             // in_quotes
 #include "safetensors_format.h"       // kMaxHeaderBytes, parse_dtype, checked_mul
 
