@@ -7,7 +7,7 @@
 
 #include "gptbench/io/atomic_file.h"  // read_file
 #include "gptbench/util/error.h"      // gptbench::Error
-#include "message_text.h"             // in_quotes, printable
+#include "gptbench/io/message_text.h"  // in_quotes, printable
 
 namespace gptbench::io {
 namespace {

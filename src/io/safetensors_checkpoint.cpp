@@ -12,7 +12,7 @@
 #include "gptbench/io/safetensors.h"  // SafetensorsCheckpoint
 #include "gptbench/util/error.h"      // gptbench::Error
 #include "gptbench/io/json_input.h"  // parse_json_strict
-#include "message_text.h"             // in_quotes
+#include "gptbench/io/message_text.h"  // in_quotes
 
 namespace gptbench::io {
 namespace {

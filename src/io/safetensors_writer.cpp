@@ -11,7 +11,7 @@
 #include "atomic_write.h"             // write_chunks_atomic
 #include "gptbench/io/safetensors.h"  // write_safetensors, TensorToWrite
 #include "gptbench/util/error.h"      // gptbench::Error
-#include "message_text.h"             // in_quotes
+#include "gptbench/io/message_text.h"  // in_quotes
 #include "safetensors_format.h"       // kHeaderAlignment, reference_write_rank, checked_mul
 
 namespace gptbench::io {
