@@ -117,7 +117,6 @@ void register_run_command(CLI::App& app) {
     const std::vector<std::filesystem::path> inputs = {c->data_path, c->model_dir + "/model.safetensors", c->model_dir + "/config.json"};
     io::check_output_path(c->out_path, "--out", inputs);
     io::check_output_path(c->predictions_path, "--predictions", inputs);
-    io::check_output_path(c->profile_path, "--profile", inputs);
     nlohmann::json report;
     try {
       report = c->task == run::Task::kPerplexity ? run::run_perplexity(*c) : run::run_summarization(*c);

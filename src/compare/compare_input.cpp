@@ -19,7 +19,7 @@ using nlohmann::json;
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix.
-std::string parse_message(const json::parse_error& e) {
+std::string parse_message(const json::exception& e) {
   std::string message = e.what();
   if (const size_t end = message.find("] "); message.rfind("[json.exception", 0) == 0 && end != std::string::npos)
     message.erase(0, end + 2);
@@ -85,7 +85,7 @@ void read_sweep_lines(CompareInput& input, std::string_view text) {
     json value;
     try {
       value = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
       if (!terminated) {  // a sweep killed while appending its last line
         input.notes.push_back(fmt::format("{}: unterminated last line is not JSON; ignored", where));
         break;
@@ -127,6 +127,8 @@ CompareInput load_compare_input(const std::string& path) {
       throw Error(fmt::format("{}:{}: invalid JSON: {}", path, line_of_byte(text, e.byte), parse_message(e)));
     read_sweep_lines(input, text);
     return input;
+  } catch (const json::exception& e) {  // out_of_range: a number like 1e400 (fuzz_compare_input)
+    throw Error(fmt::format("{}: invalid JSON: {}", path, parse_message(e)));
   }
   GPTBENCH_CHECK(whole.is_object(), "{}: expected a JSON object (a run report) or JSON lines (a sweep), found {}", path,
                  whole.type_name());

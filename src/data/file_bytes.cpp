@@ -6,12 +6,13 @@
 #include <sys/wait.h>  // waitpid, WIFEXITED, WEXITSTATUS
 #include <unistd.h>    // pipe, read, close
 
-#include <algorithm>    // std::min, std::max
-#include <cerrno>       // errno, EINTR, ENOENT
-#include <cstddef>      // std::size_t
-#include <cstring>      // std::strerror
-#include <string_view>  // std::string_view
-#include <vector>       // std::vector
+#include <algorithm>     // std::min, std::max
+#include <cerrno>        // errno, EINTR, ENOENT
+#include <cstddef>       // std::size_t
+#include <cstring>       // std::strerror
+#include <string_view>   // std::string_view
+#include <system_error>  // std::error_code
+#include <vector>        // std::vector
 
 #ifdef GPTBENCH_HAVE_LIBLZMA
 #include <lzma.h>  // lzma_stream_decoder, lzma_code
@@ -168,7 +169,9 @@ bool have_liblzma() {
 }
 
 std::string read_file_bytes(const std::filesystem::path& path, XzDecoder decoder) {
-  std::string content = io::read_file(path);
+  std::error_code ec;
+  GPTBENCH_CHECK(std::filesystem::exists(path, ec), "{}: no such file", path.string());
+  std::string content = io::read_file(path);  // regular files only, within the size cap
   const bool is_xz = content.compare(0, kXzMagic.size(), kXzMagic) == 0;
   if (!is_xz) {
     GPTBENCH_CHECK(!ends_with(path.filename().string(), kXzSuffix),

@@ -55,7 +55,7 @@ std::string parse_json_line(std::string_view line, const std::string& where) {
   try {
     io::check_json_depth(line, where);
     value = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     throw Error(fmt::format("{}: bad JSON: {}", where, e.what()));
   }
   if (value.is_string()) return value.get<std::string>();

@@ -5,9 +5,9 @@
 #include <string>     // std::string, std::to_string
 #include <vector>     // std::vector, the stack of open objects
 
-#include "gptbench/io/atomic_file.h"  // read_file
-#include "gptbench/util/error.h"      // gptbench::Error
+#include "gptbench/io/atomic_file.h"   // read_file
 #include "gptbench/io/message_text.h"  // in_quotes, printable
+#include "gptbench/util/error.h"       // gptbench::Error
 
 namespace gptbench::io {
 namespace {

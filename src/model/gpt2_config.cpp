@@ -30,7 +30,7 @@ constexpr int64_t kMaxVocab = int64_t{1} << 24;
 
 int64_t get_positive_int(const nlohmann::json& j, const char* key, int64_t max, const std::string& source) {
   GPTBENCH_CHECK(j.contains(key), "{}: missing key \"{}\"", source, key);
-  return io::json_integer<int64_t>(j.at(key), fmt::format("{}: \"{}\"", source, key), 1, max);
+  return io::json_integer<int64_t>(j.at(key), fmt::format("{}: \"{}\" (a positive size)", source, key), 1, max);
 }
 
 // Settings that change GPT-2's math in ways gptbench does not implement: refuse, never ignore.

@@ -15,7 +15,7 @@
 
 #include "gptbench/bench/environment.h"  // tool_json, utc_now_iso8601
 #include "gptbench/io/atomic_file.h"     // read_file, write_file_atomic
-#include "gptbench/io/json_input.h"      // parse_json_strict, json_excerpt, kMaxJsonFileBytes
+#include "gptbench/io/json_input.h"      // check_json_depth, json_excerpt, kMaxJsonFileBytes
 #include "gptbench/io/json_integer.h"    // json_integer
 #include "gptbench/io/json_output.h"     // json_text
 #include "gptbench/io/output_path.h"     // resolve_output_path
@@ -98,6 +98,7 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
   file.path = path;
   const std::string text = io::read_file(path, io::kMaxJsonFileBytes);
   file.total_bytes = static_cast<int64_t>(text.size());
+  io::check_json_depth(text, path.string());  // before any line is parsed, compared or dumped
   if (text.empty()) throw Error(fmt::format("{}: empty file, not a gptbench sweep file", path.string()));
   size_t start = 0;
   int64_t line_no = 0;
@@ -110,7 +111,8 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
       file.dropped_partial_line = true;
       break;
     }
-    const nlohmann::json j = io::parse_json_strict(std::string_view(text).substr(start, nl - start), where);
+    const nlohmann::json j = nlohmann::json::parse(text.substr(start, nl - start), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw Error(fmt::format("{}: not valid JSON", where));
     if (line_no == 1) {
       check_header(where, j);
       file.header = j;

@@ -91,6 +91,12 @@ def main():
         expect(["sweep", "--config", deep, "--out", tmp / "s.jsonl"], 2, "deep.json", "nested deeper")
         expect(["compare", deep, deep], 1, "deep.json", "nested deeper")
         expect(["compare", deep_jsonl, deep_jsonl], 1, "deep.jsonl", "nested deeper")
+        overflow = tmp / "overflow.json"  # found by fuzz_compare_input: escaped as a JSON-library out_of_range
+        overflow.write_text('{"status": "ok", "x": 1e400}')
+        expect(["compare", overflow, overflow], 1, "overflow.json", "invalid JSON")
+        overflow_lines = tmp / "overflow_lines.jsonl"
+        overflow_lines.write_text('{"record": "sweep"}\n{"record": "cell", "x": 1e400}\n')
+        expect(["compare", overflow_lines, overflow_lines], 1, "overflow_lines.jsonl:2", "invalid JSON")
         wide_deep = tmp / "deep_value.json"  # deep inside an otherwise valid config value
         wide_deep.write_text('{"model_type": ' + DEEP + "}")
         expect(["info", "--model", variant("deep_value", lambda d: shutil.copy(wide_deep, d / "config.json"))], 1,
