@@ -4,7 +4,8 @@
 
 #include <memory>  // std::make_shared
 
-#include "attn_bench.h"  // AttnBenchConfig, run_attn_bench
+#include "attn_bench.h"                // AttnBenchConfig, run_attn_bench
+#include "gptbench/io/output_path.h"  // check_output_path
 #include "command.h"     // register_attn_bench_command
 
 namespace gptbench::cli {
@@ -40,7 +41,10 @@ void register_attn_bench_command(CLI::App& app) {
   sub->add_option("--warmup", cfg->warmup_runs, "Untimed warm-up runs")->capture_default_str();
   sub->add_flag("!--no-l2-flush", cfg->flush_l2, "Do not rewrite an L2-sized buffer between runs");
   sub->add_option("--out", cfg->out_path, "Write the JSON report here (atomically)");
-  sub->callback([cfg] { bench::run_attn_bench(*cfg); });
+  sub->callback([cfg] {
+    io::check_output_path(cfg->out_path, "--out");
+    bench::run_attn_bench(*cfg);
+  });
 }
 
 }  // namespace gptbench::cli

@@ -10,7 +10,8 @@
 #include "gptbench/compare/comparison.h"            // compare_inputs, to_json
 #include "gptbench/compare/comparison_table.h"      // format_comparison
 #include "gptbench/compare/threshold.h"             // parse_* thresholds, metric names
-#include "gptbench/io/atomic_file.h"                // write_file_atomic
+#include "gptbench/io/json_output.h"                // write_json_atomic
+#include "gptbench/io/output_path.h"                // check_output_path
 #include "gptbench/util/error.h"                    // Error, UsageError
 
 namespace gptbench::cli {
@@ -43,7 +44,7 @@ void run_compare(const CompareFlags& f) {
   const compare::Comparison result = compare::compare_inputs(
       base, current, thresholds, f.allow_config_diff ? compare::ConfigDiffPolicy::kAllow : compare::ConfigDiffPolicy::kRefuse);
   fmt::print("{}", compare::format_comparison(result));
-  if (!f.json_out.empty()) io::write_file_atomic(f.json_out, compare::to_json(result).dump(2) + "\n");
+  if (!f.json_out.empty()) io::write_json_atomic(f.json_out, compare::to_json(result));
   if (result.refused()) {
     const auto& first = result.config_differences.front().difference;
     throw UsageError(fmt::format("configs of {} and {} differ in {} key{} (listed above; first {}): pass "
@@ -79,7 +80,10 @@ void register_compare_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--allow-config-diff", f->allow_config_diff, "compare even when the configs differ (they are listed)");
   cmd->add_option("--json", f->json_out, "write the comparison as JSON (atomically)");
-  cmd->callback([f] { run_compare(*f); });
+  cmd->callback([f] {
+    io::check_output_path(f->json_out, "--json", {f->base, f->current});
+    run_compare(*f);
+  });
 }
 
 }  // namespace gptbench::cli

@@ -27,6 +27,7 @@ void register_init_command(CLI::App& app) {
     fmt::print(stderr, "gptbench init: {} ({} layers, {} heads, width {}, {:.1f}M parameters), seed {}\n",
                config.name, config.n_layer, config.n_head, config.n_embd, config.parameter_count() / 1e6,
                options->seed);
+    if (!options->tokenizer.empty()) model::check_tokenizer_files(options->tokenizer);  // before anything is written
     model::Gpt2Model model = model::init_model(config, options->seed);
     model::save_model(model, options->out);
     if (!options->tokenizer.empty()) model::copy_tokenizer_files(options->tokenizer, options->out);

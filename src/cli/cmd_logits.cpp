@@ -2,12 +2,14 @@
 // safetensors file. It is the golden-file interface the parity tests compare with transformers.
 #include <ATen/ops/empty.h>  // at::empty
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
-#include <fmt/format.h>  // fmt::print
+#include <fmt/format.h>  // fmt::print, fmt::format
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "command.h"                   // register_logits_command
-#include "gptbench/io/atomic_file.h"   // read_file
+#include "gptbench/io/json_input.h"    // read_json_file
+#include "gptbench/io/json_integer.h"  // json_integer
+#include "gptbench/io/output_path.h"   // check_output_path
 #include "gptbench/io/safetensors.h"   // write_safetensors
 #include "gptbench/model/generator.h"  // left_pad, check_fits_context
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection, load_selected_model
@@ -18,15 +20,14 @@ namespace gptbench::cli {
 namespace {
 
 std::vector<std::vector<int32_t>> read_id_batch(const std::string& path) {
-  nlohmann::json j = nlohmann::json::parse(io::read_file(path), nullptr, /*allow_exceptions=*/false);
-  GPTBENCH_CHECK(!j.is_discarded() && j.is_array() && !j.empty(), "{}: expected a JSON array of id arrays", path);
+  const nlohmann::json j = io::read_json_file(path);
+  GPTBENCH_CHECK(j.is_array() && !j.empty(), "{}: expected a JSON array of id arrays", path);
   std::vector<std::vector<int32_t>> batch;
   for (size_t r = 0; r < j.size(); ++r) {
     GPTBENCH_CHECK(j[r].is_array() && !j[r].empty(), "{}: row {} is not a non-empty array of ids", path, r);
     std::vector<int32_t> row;
     for (const auto& id : j[r]) {
-      GPTBENCH_CHECK(id.is_number_integer(), "{}: row {} holds a non-integer id {}", path, r, id.dump());
-      row.push_back(id.get<int32_t>());
+      row.push_back(io::json_integer<int32_t>(id, fmt::format("{}: row {}: id", path, r), 0));
     }
     batch.push_back(std::move(row));
   }
@@ -47,6 +48,7 @@ void register_logits_command(CLI::App& app) {
   cmd->add_option("--ids", o->ids_file, "JSON file: [[id, ...], ...], one row per prompt")->required();
   cmd->add_option("--out", o->out, "output .safetensors file (tensor \"logits\")")->required();
   cmd->callback([o] {
+    io::check_output_path(o->out, "--out", {o->ids_file, o->model.model_dir + "/model.safetensors"});
     const run::ResolvedSelection m = run::resolve_selection(o->model);
     const auto prompts = read_id_batch(o->ids_file);
     model::LoadedModel loaded = run::load_selected_model(m);

@@ -6,6 +6,7 @@
 
 #include "command.h"                       // register_merge_command
 #include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/io/output_path.h"       // check_output_path
 #include "gptbench/sweep/sweep_file.h"     // write_sweep_file
 #include "gptbench/sweep/sweep_merge.h"    // merge_sweep_files
 #include "gptbench/sweep/sweep_runner.h"   // status_counts
@@ -25,6 +26,7 @@ void register_merge_command(CLI::App& app) {
   cmd->add_option("--out", f->out, "the merged JSONL (written atomically; may be one of the inputs)")->required();
   cmd->add_flag("--no-summary", f->no_summary, "write no markdown or CSV summary (default: --out with .md and .csv)");
   cmd->callback([f] {
+    io::check_output_path(f->out, "--out");  // one of the inputs is allowed: merge reads them all first
     std::vector<std::filesystem::path> inputs(f->inputs.begin(), f->inputs.end());
     const sweep::MergedSweep merged = sweep::merge_sweep_files(inputs);
     sweep::write_sweep_file(f->out, merged.header, merged.cells);

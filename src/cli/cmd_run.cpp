@@ -7,7 +7,8 @@
 
 #include "command.h"                       // register_run_command
 #include "enum_option.h"                   // add_enum_option
-#include "gptbench/io/atomic_file.h"       // write_file_atomic
+#include "gptbench/io/json_output.h"       // write_json_atomic
+#include "gptbench/io/output_path.h"       // check_output_path
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/report/run_report.h"    // RunReport, to_json
 #include "gptbench/run/perplexity.h"      // run_perplexity
@@ -101,8 +102,11 @@ void register_run_command(CLI::App& app) {
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
       throw UsageError("--profile needs --task summarization (it profiles the timed batches)");
+    const std::vector<std::filesystem::path> inputs = {c->data_path, selection->model_dir + "/model.safetensors", selection->model_dir + "/config.json"};
+    io::check_output_path(c->out_path, "--out", inputs);
+    io::check_output_path(c->predictions_path, "--predictions", inputs);
     auto write_report = [&](const report::RunReport& r) {
-      if (!c->out_path.empty()) io::write_file_atomic(c->out_path, report::to_json(r).dump(2) + "\n");
+      if (!c->out_path.empty()) io::write_json_atomic(c->out_path, report::to_json(r));
     };
     report::RunReport result;
     try {

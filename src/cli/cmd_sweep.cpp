@@ -8,6 +8,7 @@
 
 #include "command.h"                          // register_sweep_command
 #include "gptbench/io/atomic_file.h"          // write_file_atomic
+#include "gptbench/io/output_path.h"          // check_output_path
 #include "gptbench/sweep/sweep_plan.h"        // parse_shard
 #include "gptbench/sweep/sweep_runner.h"      // run_sweep, status_counts
 #include "gptbench/sweep/sweep_spec.h"        // sweep_settings, read_sweep_config, build_spec
@@ -93,7 +94,12 @@ void register_sweep_command(CLI::App& app) {
   cmd->add_option("--summary-csv", f->summary_csv, "CSV table (default: --out with .csv)");
   cmd->add_flag("--no-summary", f->no_summary, "write no markdown or CSV summary");
   cmd->add_flag("--quiet", f->quiet, "no progress lines on stderr");
-  cmd->callback([f] { run(*f); });
+  cmd->callback([f] {
+    io::check_output_path(f->out, "--out", {f->config});
+    io::check_output_path(f->summary_md, "--summary-md", {f->config, f->out});
+    io::check_output_path(f->summary_csv, "--summary-csv", {f->config, f->out});
+    run(*f);
+  });
 }
 
 }  // namespace gptbench::cli

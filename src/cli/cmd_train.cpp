@@ -6,8 +6,8 @@
 
 #include "command.h"                      // register_train_command
 #include "enum_option.h"                  // add_enum_option
-#include "gptbench/io/atomic_file.h"      // write_file_atomic
 #include "gptbench/report/train_report.h"  // TrainReport, to_json
+#include "gptbench/io/json_output.h"      // write_json_atomic
 #include "gptbench/train/trainer.h"       // run_training, train_error_report
 #include "gptbench/util/error.h"          // Error, UsageError
 #include "model_options.h"                // add_model_dir_option, add_variant_options, add_device_option, ...
@@ -104,7 +104,7 @@ void register_train_command(CLI::App& app) {
       try {
         const std::filesystem::path parent = std::filesystem::path(path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent);
-        io::write_file_atomic(path, report::to_json(train::train_error_report(*c, message)).dump(2) + "\n");
+        io::write_json_atomic(path, report::to_json(train::train_error_report(*c, message)));
       } catch (const std::exception&) {
       }
     };
@@ -124,7 +124,7 @@ void register_train_command(CLI::App& app) {
       write_error(message);
       throw Error(message);
     }
-    io::write_file_atomic(path, report::to_json(result).dump(2) + "\n");
+    io::write_json_atomic(path, report::to_json(result));
     if (!c->quiet) print_summary(result);
   });
 }

@@ -6,11 +6,24 @@
 #include <cstdio>     // stderr
 #include <algorithm>  // std::reverse
 #include <exception>  // std::exception
+#include <new>        // std::bad_alloc
+#include <string>     // std::string
 
 #include "command.h"                // register_*_command
+#include "integer_flags.h"          // check_integer_flags
 #include "presets.h"                // expand_presets
 #include "gptbench/util/error.h"    // gptbench::Error, UsageError, exit codes
 #include "gptbench/version.h"       // kVersion, kGitSha
+
+namespace {
+
+// The subcommand being run, for messages that would otherwise name nothing.
+std::string command_name(CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) return "gptbench " + sub->get_name();
+  return "gptbench";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"gptbench: benchmark GPT-2 attention variants (LibTorch + CUDA)"};
@@ -30,6 +43,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_merge_command(app);
   gptbench::cli::register_compare_command(app);
   gptbench::cli::register_train_command(app);
+  gptbench::cli::check_integer_flags(app);
   try {
     std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);
     if (!args.empty() && args[0][0] != '-') {
@@ -58,6 +72,11 @@ int main(int argc, char** argv) {
     return gptbench::kExitUsageError;
   } catch (const gptbench::Error& e) {
     fmt::print(stderr, "gptbench: error: {}\n", e.what());
+    return gptbench::kExitRuntimeError;
+  } catch (const std::bad_alloc&) {
+    // Names the command at least: a bare "std::bad_alloc" tells the user nothing.
+    fmt::print(stderr, "gptbench: error: {}: out of memory (a size in the input files or flags is more than this "
+                       "machine holds)\n", command_name(app));
     return gptbench::kExitRuntimeError;
   } catch (const std::exception& e) {
     // c10::Error messages carry a C++ backtrace; keep only the first line.

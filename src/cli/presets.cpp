@@ -5,21 +5,26 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include <cstddef>  // std::size_t
+
 #include "gptbench/io/atomic_file.h"  // read_file
+#include "gptbench/io/json_input.h"   // parse_json_strict
 #include "gptbench/util/error.h"      // Error, UsageError
 
 namespace gptbench::cli {
 namespace {
 
+// A preset is a handful of flags; a bigger file is a mistake (or /dev/zero-like), not a preset.
+constexpr std::size_t kMaxPresetBytes = std::size_t{1} << 20;
+
 std::vector<std::string> preset_flags(const std::string& path) {
-  std::string text;
+  nlohmann::json j;
   try {
-    text = io::read_file(path);
+    j = io::parse_json_strict(io::read_file(path, kMaxPresetBytes), path);
   } catch (const Error& e) {
     throw UsageError(fmt::format("--preset: {}", e.what()));
   }
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw UsageError(fmt::format("--preset {}: not a JSON object", path));
+  if (!j.is_object()) throw UsageError(fmt::format("--preset {}: not a JSON object", path));
   std::vector<std::string> flags;
   for (const auto& [key, value] : j.items()) {
     if (!key.empty() && key[0] == '_') continue;  // "_comment" and similar notes

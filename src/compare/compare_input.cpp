@@ -7,6 +7,7 @@
 #include <string_view>  // std::string_view
 
 #include "gptbench/io/atomic_file.h"  // read_file
+#include "gptbench/io/json_input.h"   // check_json_depth, kMaxJsonFileBytes
 #include "gptbench/util/check.h"      // GPTBENCH_CHECK
 #include "gptbench/util/error.h"      // Error
 
@@ -18,7 +19,7 @@ using nlohmann::json;
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix.
-std::string parse_message(const json::parse_error& e) {
+std::string parse_message(const json::exception& e) {
   std::string message = e.what();
   if (const size_t end = message.find("] "); message.rfind("[json.exception", 0) == 0 && end != std::string::npos)
     message.erase(0, end + 2);
@@ -85,7 +86,7 @@ void read_sweep_lines(CompareInput& input, std::string_view text) {
     json value;
     try {
       value = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
       if (!terminated) {  // a sweep killed while appending its last line
         input.notes.push_back(fmt::format("{}: unterminated last line is not JSON; ignored", where));
         break;
@@ -111,7 +112,8 @@ std::string input_kind_name(InputKind kind) { return kind == InputKind::kRun ? "
 CompareInput load_compare_input(const std::string& path) {
   CompareInput input;
   input.path = path;
-  const std::string text = io::read_file(path);
+  const std::string text = io::read_file(path, io::kMaxJsonFileBytes);
+  io::check_json_depth(text, path);  // before nlohmann's recursive compare and dump see a value
   GPTBENCH_CHECK(text.find_first_not_of(" \t\r\n") != std::string::npos, "{}: empty file, neither a run report nor a sweep", path);
   json whole;
   try {
@@ -126,6 +128,8 @@ CompareInput load_compare_input(const std::string& path) {
       throw Error(fmt::format("{}:{}: invalid JSON: {}", path, line_of_byte(text, e.byte), parse_message(e)));
     read_sweep_lines(input, text);
     return input;
+  } catch (const json::exception& e) {  // out_of_range: a number like 1e400 (fuzz_compare_input)
+    throw Error(fmt::format("{}: invalid JSON: {}", path, parse_message(e)));
   }
   GPTBENCH_CHECK(whole.is_object(), "{}: expected a JSON object (a run report) or JSON lines (a sweep), found {}", path,
                  whole.type_name());

@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/io/json_input.h"  // check_json_depth
+#include "gptbench/util/check.h"     // GPTBENCH_CHECK
 #include "gptbench/util/error.h"  // gptbench::Error
 
 namespace gptbench::data {
@@ -41,6 +42,7 @@ std::string parse_error_message(const std::exception& e) {
 void for_each_json_line(std::string_view content, const std::string& file,
                         const std::function<void(const nlohmann::json&, int64_t)>& visit) {
   if (content.substr(0, kUtf8Bom.size()) == kUtf8Bom) content.remove_prefix(kUtf8Bom.size());
+  io::check_json_depth(content, file);
   int64_t line_number = 0;
   std::size_t start = 0;
   while (start < content.size()) {

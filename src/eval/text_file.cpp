@@ -3,16 +3,18 @@
 
 #include <fmt/format.h>  // fmt::format for error messages
 
+#include <unistd.h>  // access, R_OK
+
 #include <cctype>       // std::tolower
 #include <cerrno>       // errno
 #include <cstring>      // std::strerror
-#include <fstream>      // std::ifstream
-#include <iterator>     // std::istreambuf_iterator
 #include <string_view>  // std::string_view
 
 #include <nlohmann/json.hpp>  // nlohmann::json::parse
 
 #include "gptbench/eval/python_text.h"  // find_invalid_utf8
+#include "gptbench/io/atomic_file.h"    // read_file
+#include "gptbench/io/json_input.h"     // check_json_depth
 #include "gptbench/util/check.h"        // GPTBENCH_CHECK
 #include "gptbench/util/error.h"        // gptbench::Error
 
@@ -26,11 +28,8 @@ std::string read_all(const std::filesystem::path& path) {
   std::error_code ec;
   GPTBENCH_CHECK(!std::filesystem::is_directory(path, ec), "{}: is a directory, not a text file",
                  path.string());
-  std::ifstream in(path, std::ios::binary);
-  GPTBENCH_CHECK(in.is_open(), "{}: cannot open: {}", path.string(), std::strerror(errno));
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  GPTBENCH_CHECK(!in.bad(), "{}: read error", path.string());
-  return content;
+  GPTBENCH_CHECK(::access(path.c_str(), R_OK) == 0, "{}: cannot open: {}", path.string(), std::strerror(errno));
+  return io::read_file(path);  // regular files only: a FIFO is refused, not waited on
 }
 
 // Lines without their "\n"; a final newline does not open another (empty) line.
@@ -54,8 +53,9 @@ std::string parse_json_line(std::string_view line, const std::string& where) {
                  "{}: empty line; a .jsonl file needs one JSON value a line", where);
   nlohmann::json value;
   try {
+    io::check_json_depth(line, where);
     value = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     throw Error(fmt::format("{}: bad JSON: {}", where, e.what()));
   }
   if (value.is_string()) return value.get<std::string>();

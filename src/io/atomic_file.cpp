@@ -1,12 +1,13 @@
 // write_file_atomic, write_file_atomic_by_path, check_writable, read_file and the chunked atomic
 // writer they share.
-#include <fcntl.h>     // open, O_CREAT, O_EXCL
-#include <sys/stat.h>  // fstat, S_ISDIR
+#include <fcntl.h>     // open, O_CREAT, O_EXCL, O_NONBLOCK
+#include <sys/stat.h>  // fstat, S_ISDIR, S_ISREG
 #include <unistd.h>    // write, read, fsync, close, unlink, getpid
 
 #include <atomic>     // std::atomic, a per-process temp name counter
 #include <cerrno>     // errno, EINTR, EEXIST
 #include <chrono>     // std::chrono::steady_clock, temp name entropy
+#include <cstdint>    // std::uint64_t
 #include <cstdio>     // std::rename
 #include <cstring>    // std::strerror
 #include <exception>  // std::exception
@@ -14,6 +15,7 @@
 
 #include "atomic_write.h"               // write_chunks_atomic
 #include "gptbench/io/atomic_file.h"    // write_file_atomic, write_file_atomic_by_path, check_writable, read_file
+#include "gptbench/io/output_path.h"    // resolve_output_path
 #include "gptbench/util/error.h"        // gptbench::Error
 
 namespace gptbench::io {
@@ -27,20 +29,26 @@ constexpr int kTempNameAttempts = 100;
 // A temp file that deletes itself unless commit() renamed it over the target.
 class TempFile {
  public:
-  explicit TempFile(const fs::path& target) : target_(target) {
-    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  // Writes go through a symlink to its target; an existing device, pipe or socket is refused,
+  // since renaming over it would replace it (as root, /dev/stdout) with a regular file.
+  explicit TempFile(const fs::path& target) : shown_(target), target_(resolve_output_path(target)) {
+    struct stat info {};
+    if (::stat(target_.c_str(), &info) == 0 && !S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode)) {
+      throw Error("cannot write " + shown_.string() + ": not a regular file (a device, pipe or socket)");
+    }
+    const fs::path folder = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
     static std::atomic<unsigned long> counter{0};
     for (int attempt = 0; attempt < kTempNameAttempts; ++attempt) {
       const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
       // Hidden and beside the target: same file system, so rename() is atomic.
-      path_ = folder / ("." + target.filename().string() + ".tmp." + std::to_string(getpid()) + "." +
+      path_ = folder / ("." + target_.filename().string() + ".tmp." + std::to_string(getpid()) + "." +
                         std::to_string(counter++) + "." + std::to_string(ticks % 1000000));
       fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (fd_ >= 0) return;
       if (errno != EEXIST) break;
     }
     const int error = errno;
-    throw Error("cannot write " + target_.string() + ": cannot create a temporary file in " +
+    throw Error("cannot write " + shown_.string() + ": cannot create a temporary file in " +
                 folder.string() + ": " + std::strerror(error));
   }
   TempFile(const TempFile&) = delete;
@@ -87,7 +95,7 @@ class TempFile {
  private:
   [[noreturn]] void fail(const char* step) {
     const int error = errno;
-    throw Error("cannot write " + target_.string() + ": " + step + " failed: " + std::strerror(error));
+    throw Error("cannot write " + shown_.string() + ": " + step + " failed: " + std::strerror(error));
   }
 
   // Makes the rename itself durable. Best effort: the new content is already in place, and
@@ -100,7 +108,8 @@ class TempFile {
     close(fd);
   }
 
-  fs::path target_;
+  fs::path shown_;   // the path as given, for messages
+  fs::path target_;  // where the content lands: shown_ with its symlinks followed
   fs::path path_;
   int fd_ = -1;
   bool committed_ = false;
@@ -145,8 +154,10 @@ void check_writable(const fs::path& path) {
   TempFile probe(path);  // removed again when it goes out of scope
 }
 
-std::string read_file(const fs::path& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string read_file(const fs::path& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting forever; fstat
+  // then refuses it.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
   struct Closer {
     int fd;
@@ -155,9 +166,17 @@ std::string read_file(const fs::path& path) {
   struct stat info {};
   if (fstat(fd, &info) != 0) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
   if (S_ISDIR(info.st_mode)) throw Error("cannot read " + path.string() + ": it is a folder, not a file");
+  if (!S_ISREG(info.st_mode)) {
+    throw Error("cannot read " + path.string() + ": not a regular file (a pipe, socket or device)");
+  }
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size > max_bytes) {
+    throw Error("cannot read " + path.string() + ": the file is " + std::to_string(size) + " bytes, over the limit of " +
+                std::to_string(max_bytes));
+  }
   std::string contents;
-  if (S_ISREG(info.st_mode)) contents.reserve(static_cast<size_t>(info.st_size));
-  // Read to end of file rather than trusting st_size: /proc files and pipes report 0.
+  contents.reserve(static_cast<size_t>(size));
+  // Read to end of file rather than trusting st_size, still within the cap: the file may grow.
   char buffer[1 << 16];
   while (true) {
     const ssize_t got = ::read(fd, buffer, sizeof buffer);
@@ -166,6 +185,10 @@ std::string read_file(const fs::path& path) {
       throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
     }
     if (got == 0) break;
+    if (contents.size() + static_cast<size_t>(got) > max_bytes) {
+      throw Error("cannot read " + path.string() + ": the file grew past the limit of " + std::to_string(max_bytes) +
+                  " bytes while it was read");
+    }
     contents.append(buffer, static_cast<size_t>(got));
   }
   return contents;

@@ -1,4 +1,4 @@
-#include "message_text.h"  // in_quotes, printable
+#include "gptbench/io/message_text.h"  // in_quotes, printable
 
 #include <fmt/format.h>  // fmt::format for \xNN escapes
 

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include "gptbench/io/atomic_file.h"  // read_file
-#include "gptbench/io/safetensors.h"  // SafetensorsCheckpoint
-#include "gptbench/util/error.h"      // gptbench::Error
-#include "json_strict.h"              // parse_json_strict
-#include "message_text.h"             // in_quotes
+#include "gptbench/io/atomic_file.h"   // read_file
+#include "gptbench/io/json_input.h"    // parse_json_strict
+#include "gptbench/io/message_text.h"  // in_quotes
+#include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint
+#include "gptbench/util/error.h"       // gptbench::Error
 
 namespace gptbench::io {
 namespace {

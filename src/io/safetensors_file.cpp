@@ -23,11 +23,11 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include "gptbench/io/safetensors.h"  // SafetensorsFile, TensorView
-#include "gptbench/util/error.h"      // gptbench::Error
-#include "json_strict.h"              // parse_json_strict
-#include "message_text.h"             // in_quotes
-#include "safetensors_format.h"       // kMaxHeaderBytes, parse_dtype, checked_mul
+#include "gptbench/io/json_input.h"    // parse_json_strict
+#include "gptbench/io/message_text.h"  // in_quotes
+#include "gptbench/io/safetensors.h"   // SafetensorsFile, TensorView
+#include "gptbench/util/error.h"       // gptbench::Error
+#include "safetensors_format.h"        // kMaxHeaderBytes, parse_dtype, checked_mul
 
 namespace gptbench::io {
 namespace {

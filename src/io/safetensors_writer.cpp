@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::ordered_json, keeps the reference key order
 
-#include "atomic_write.h"             // write_chunks_atomic
-#include "gptbench/io/safetensors.h"  // write_safetensors, TensorToWrite
-#include "gptbench/util/error.h"      // gptbench::Error
-#include "message_text.h"             // in_quotes
-#include "safetensors_format.h"       // kHeaderAlignment, reference_write_rank, checked_mul
+#include "atomic_write.h"              // write_chunks_atomic
+#include "gptbench/io/message_text.h"  // in_quotes
+#include "gptbench/io/safetensors.h"   // write_safetensors, TensorToWrite
+#include "gptbench/util/error.h"       // gptbench::Error
+#include "safetensors_format.h"        // kHeaderAlignment, reference_write_rank, checked_mul
 
 namespace gptbench::io {
 namespace {

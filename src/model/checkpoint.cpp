@@ -11,9 +11,13 @@
 #include <cmath>          // std::sqrt
 #include <map>            // std::map
 #include <set>            // std::set
+#include <string>         // std::string
 #include <unordered_map>  // std::unordered_map
+#include <utility>        // std::pair
+#include <vector>         // std::vector
 
 #include "gptbench/io/atomic_file.h"   // write_file_atomic, read_file
+#include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
 #include "gptbench/model/weight_map.h" // gpt2_weight_map, kHfPrefix, is_ignored_checkpoint_key
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
@@ -167,18 +171,32 @@ void save_model(Gpt2Model& model, const fs::path& dir) {
                    static_cast<size_t>(t.nbytes())});
   }
   io::write_safetensors(dir / "model.safetensors", out, {{"format", "pt"}});
-  io::write_file_atomic(dir / "config.json", config_to_json(model->config()).dump(2) + "\n");
+  io::write_json_atomic(dir / "config.json", config_to_json(model->config()));
 }
 
-void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
+namespace {
+
+// The tokenizer files in `from` and the names they get in a checkpoint: vocab.json (or OpenAI's
+// encoder.json) and merges.txt (or vocab.bpe). Throws naming the folder when one is missing.
+std::vector<std::pair<fs::path, std::string>> tokenizer_files(const fs::path& from) {
   check_is_directory(from);
   const std::pair<const char*, const char*> names[] = {{"vocab.json", "encoder.json"}, {"merges.txt", "vocab.bpe"}};
+  std::vector<std::pair<fs::path, std::string>> files;
   for (const auto& [hf_name, openai_name] : names) {
     fs::path src = from / hf_name;
     if (!fs::exists(src)) src = from / openai_name;
     GPTBENCH_CHECK(fs::exists(src), "{}: neither {} nor {} found", from.string(), hf_name, openai_name);
-    io::write_file_atomic(to / hf_name, io::read_file(src));
+    files.emplace_back(src, hf_name);
   }
+  return files;
+}
+
+}  // namespace
+
+void check_tokenizer_files(const fs::path& from) { tokenizer_files(from); }
+
+void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
+  for (const auto& [src, name] : tokenizer_files(from)) io::write_file_atomic(to / name, io::read_file(src));
 }
 
 void copy_parameters(Gpt2Model& from, Gpt2Model& to) {

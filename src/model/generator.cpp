@@ -40,13 +40,17 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
 
 void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,
                         int64_t max_new_tokens) {
-  if (!spec.uses_learned_positions()) return;  // ALiBi: no position table bounds the length
-  if (prompt_tokens > config.n_positions)
-    throw UsageError(fmt::format("prompt is {} tokens, longer than the model's context of {} (n_positions)",
-                                 prompt_tokens, config.n_positions));
-  if (prompt_tokens + max_new_tokens > config.n_positions)
-    throw UsageError(fmt::format("prompt of {} tokens + --max-new-tokens {} exceeds the context of {} (n_positions)",
-                                 prompt_tokens, max_new_tokens, config.n_positions));
+  // ALiBi has no position table; its bound is what a KV cache can hold (the largest n_positions a
+  // config.json may declare). Both comparisons subtract, so a huge --max-new-tokens cannot wrap past them.
+  constexpr int64_t kMaxAlibiTokens = int64_t{1} << 20;
+  const bool learned = spec.uses_learned_positions();
+  const int64_t context = learned ? config.n_positions : kMaxAlibiTokens;
+  const std::string limit = learned ? fmt::format("the context of {} (n_positions)", context)
+                                    : fmt::format("the ALiBi limit of {} tokens", context);
+  if (prompt_tokens > context) throw UsageError(fmt::format("prompt is {} tokens, longer than {}", prompt_tokens, limit));
+  if (max_new_tokens > context - prompt_tokens)
+    throw UsageError(fmt::format("prompt of {} tokens + --max-new-tokens {} exceeds {}", prompt_tokens,
+                                 max_new_tokens, limit));
 }
 
 namespace {

@@ -3,8 +3,9 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include "gptbench/io/atomic_file.h"  // read_file
-#include "gptbench/util/check.h"      // GPTBENCH_CHECK
+#include "gptbench/io/json_input.h"    // read_json_file, json_excerpt
+#include "gptbench/io/json_integer.h"  // json_integer
+#include "gptbench/util/check.h"       // GPTBENCH_CHECK
 #include "gptbench/util/error.h"      // Error, UsageError
 
 namespace gptbench::model {
@@ -19,12 +20,17 @@ Gpt2Config make_named(const char* name, int64_t n_layer, int64_t n_head, int64_t
   return c;
 }
 
-int64_t get_positive_int(const nlohmann::json& j, const char* key, const std::string& source) {
+// Upper bounds on the size-like keys: far above any GPT-2 (gpt2-xl: 48 layers, 1600 wide, 1024
+// positions, 50257 tokens), low enough that parameter_count() and every tensor size stay well
+// inside int64 and a hostile config.json is refused instead of overflowing or exhausting memory.
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxWidth = 65536;  // n_embd, n_head and n_inner / 4
+constexpr int64_t kMaxPositions = int64_t{1} << 20;
+constexpr int64_t kMaxVocab = int64_t{1} << 24;
+
+int64_t get_positive_int(const nlohmann::json& j, const char* key, int64_t max, const std::string& source) {
   GPTBENCH_CHECK(j.contains(key), "{}: missing key \"{}\"", source, key);
-  const auto& v = j.at(key);
-  GPTBENCH_CHECK(v.is_number_integer() && v.get<int64_t>() > 0,
-                 "{}: \"{}\" must be a positive integer, got {}", source, key, v.dump());
-  return v.get<int64_t>();
+  return io::json_integer<int64_t>(j.at(key), fmt::format("{}: \"{}\" (a positive size)", source, key), 1, max);
 }
 
 // Settings that change GPT-2's math in ways gptbench does not implement: refuse, never ignore.
@@ -79,27 +85,26 @@ Gpt2Config resolve_config(const std::string& name_or_path) {
 }
 
 Gpt2Config read_config_json(const std::filesystem::path& path) {
-  const std::string text = io::read_file(path);
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  GPTBENCH_CHECK(!j.is_discarded() && j.is_object(), "{}: not a valid JSON object", path.string());
+  const nlohmann::json j = io::read_json_file(path);
+  GPTBENCH_CHECK(j.is_object(), "{}: not a JSON object", path.string());
   return config_from_json(j, path.string());
 }
 
 Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) {
   if (j.contains("model_type")) {
     GPTBENCH_CHECK(j.at("model_type") == "gpt2", "{}: model_type {} is not supported (only \"gpt2\")", source,
-                   j.at("model_type").dump());
+                   io::json_excerpt(j.at("model_type")));
   }
   refuse_unsupported(j, source);
   Gpt2Config c;
-  c.n_layer = get_positive_int(j, "n_layer", source);
-  c.n_head = get_positive_int(j, "n_head", source);
-  c.n_embd = get_positive_int(j, "n_embd", source);
-  c.n_positions = get_positive_int(j, "n_positions", source);
-  c.vocab_size = get_positive_int(j, "vocab_size", source);
+  c.n_layer = get_positive_int(j, "n_layer", kMaxLayers, source);
+  c.n_head = get_positive_int(j, "n_head", kMaxWidth, source);
+  c.n_embd = get_positive_int(j, "n_embd", kMaxWidth, source);
+  c.n_positions = get_positive_int(j, "n_positions", kMaxPositions, source);
+  c.vocab_size = get_positive_int(j, "vocab_size", kMaxVocab, source);
   GPTBENCH_CHECK(c.n_embd % c.n_head == 0, "{}: n_embd {} is not a multiple of n_head {}", source, c.n_embd,
                  c.n_head);
-  if (j.contains("n_inner") && !j.at("n_inner").is_null()) c.n_inner = get_positive_int(j, "n_inner", source);
+  if (j.contains("n_inner") && !j.at("n_inner").is_null()) c.n_inner = get_positive_int(j, "n_inner", 4 * kMaxWidth, source);
   if (j.contains("layer_norm_epsilon")) {
     GPTBENCH_CHECK(j.at("layer_norm_epsilon").is_number() && j.at("layer_norm_epsilon").get<double>() > 0,
                    "{}: \"layer_norm_epsilon\" must be a positive number", source);
@@ -120,7 +125,7 @@ Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) 
     }
   }
   if (j.contains("eos_token_id") && j.at("eos_token_id").is_number_integer())
-    c.eos_token_id = j.at("eos_token_id").get<int64_t>();
+    c.eos_token_id = io::json_integer<int64_t>(j.at("eos_token_id"), source + ": \"eos_token_id\"");
   if (j.contains("gptbench")) {
     const auto& g = j.at("gptbench");
     GPTBENCH_CHECK(g.is_object() && (!g.contains("variant") || g.at("variant").is_string()),

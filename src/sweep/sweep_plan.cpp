@@ -62,6 +62,16 @@ nlohmann::json cell_json(const Cell& c) {
 
 std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device) {
   const SweepAxes& a = spec.axes;
+  // Refused before any cell is built: the product of the axes, computed so that it cannot overflow.
+  int64_t grid = 1;
+  for (const size_t axis : {a.variants.size(), a.dtypes.size(), a.windows.size(), a.batch_sizes.size(),
+                            a.prompt_tokens.size(), a.new_tokens.size()}) {
+    grid = static_cast<int64_t>(axis) > kMaxSweepCells / grid ? kMaxSweepCells + 1 : grid * static_cast<int64_t>(axis);
+  }
+  if (grid > kMaxSweepCells)
+    throw UsageError(fmt::format("the sweep grid (variants x dtypes x windows x batch sizes x prompt tokens x new "
+                                 "tokens) has more than {} cells; split it into several sweeps",
+                                 kMaxSweepCells));
   std::vector<Cell> cells;
   std::unordered_set<std::string> keys;
   for (const auto& variant : a.variants)

@@ -11,13 +11,14 @@
 #include <stdexcept>      // std::runtime_error
 #include <unordered_map>  // std::unordered_map
 #include <variant>        // std::get
+#include <utility>        // std::move
 
 #include "gptbench/bench/device_memory.h"  // release_cached_memory, reset_peak_memory
 #include "gptbench/bench/environment.h"    // utc_now_iso8601
 #include "gptbench/model/gpt2_config.h"    // read_config_json
 #include "gptbench/report/run_report.h"    // RunReport, to_json, run_report_from_json
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
-#include "gptbench/sweep/sweep_file.h"     // read_sweep_file, SweepWriter, best_cells
+#include "gptbench/sweep/sweep_file.h"     // read_sweep_file, SweepWriter, SweepLock, best_cells
 #include "gptbench/util/error.h"           // Error
 
 namespace gptbench::sweep {
@@ -94,6 +95,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options) {
 
   std::vector<nlohmann::json> lines;
   std::optional<SweepWriter> writer;
+  SweepLock lock = SweepLock::acquire(options.out);  // before the file is read; held by the writer to the end
   if (options.existing == ExistingFile::kResume && file_exists(options.out)) {
     SweepFile file = read_sweep_file(options.out);
     check_definition(file, definition, "use --force-new to start it again, or another --out");
@@ -101,10 +103,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options) {
     if (had.index != options.shard.index || had.count != options.shard.count)
       throw Error(fmt::format("{}: holds shard {}/{}, this run is shard {}/{}; use another --out", options.out.string(),
                               had.index, had.count, options.shard.index, options.shard.count));
-    writer.emplace(SweepWriter::resume(file));
+    writer.emplace(SweepWriter::resume(file, std::move(lock)));
     lines = std::move(file.cells);
   } else {
-    writer.emplace(SweepWriter::create(options.out, sweep_header(definition, static_cast<int64_t>(plan.size()), options.shard)));
+    writer.emplace(SweepWriter::create(options.out, sweep_header(definition, static_cast<int64_t>(plan.size()), options.shard),
+                                       std::move(lock)));
   }
 
   std::unordered_map<std::string, std::string> done;  // key -> status that counts

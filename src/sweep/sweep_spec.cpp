@@ -11,7 +11,7 @@
 
 #include "gptbench/attention/variant.h"  // parse_variant, variant_name
 #include "gptbench/data/data_dir.h"      // default_data_dir
-#include "gptbench/io/atomic_file.h"     // read_file
+#include "gptbench/io/json_input.h"      // read_json_file
 #include "gptbench/model/checkpoint.h"   // parse_dtype, dtype_flag_name
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames
@@ -121,14 +121,13 @@ const std::vector<SettingInfo>& sweep_settings() {
 }
 
 SweepSettings read_sweep_config(const std::filesystem::path& path) {
-  std::string text;
+  nlohmann::json j;
   try {
-    text = io::read_file(path);
+    j = io::read_json_file(path);
   } catch (const Error& e) {
     throw UsageError(fmt::format("--config: {}", e.what()));
   }
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw UsageError(fmt::format("{}: not a JSON object", path.string()));
+  if (!j.is_object()) throw UsageError(fmt::format("{}: not a JSON object", path.string()));
   SweepSettings settings;
   for (const auto& [key, value] : j.items()) {
     if (!key.empty() && key[0] == '_') continue;  // "_comment" and similar notes

@@ -10,7 +10,7 @@
 #include <cstring>  // std::strerror
 
 #include "gptbench/io/atomic_file.h"    // write_file_atomic
-#include "gptbench/sweep/sweep_file.h"  // read_sweep_file, check_definition, write_sweep_file, file_exists
+#include "gptbench/sweep/sweep_file.h"  // read_sweep_file, check_definition, write_sweep_file, file_exists, SweepLock
 #include "gptbench/util/error.h"        // Error, UsageError
 
 extern char** environ;  // the environment the workers inherit
@@ -79,6 +79,7 @@ std::filesystem::path part_path(const std::filesystem::path& out, const Shard& s
 
 ParallelOutcome run_parallel_sweep(const SweepSpec& spec, const ParallelSweepOptions& options) {
   const bool resume = options.existing == ExistingFile::kResume;
+  const SweepLock lock = SweepLock::acquire(options.out);  // held until the merged file is written
   // Refuse a foreign output file before any worker starts.
   if (resume && file_exists(options.out))
     check_definition(read_sweep_file(options.out), definition_json(spec),

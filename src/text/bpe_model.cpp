@@ -3,14 +3,15 @@
 #include <fmt/format.h>  // fmt::format
 
 #include <algorithm>      // std::min_element, std::max
-#include <cstring>        // std::memmove, std::strerror
-#include <fstream>        // std::ifstream
+#include <cstring>        // std::memmove
 #include <functional>     // std::greater
 #include <limits>         // std::numeric_limits
 #include <nlohmann/json.hpp>  // nlohmann::json, for vocab.json
 #include <queue>          // std::priority_queue
 #include <unordered_map>  // std::unordered_map
 
+#include "gptbench/io/atomic_file.h"     // read_file
+#include "gptbench/io/json_input.h"      // parse_json_strict, json_excerpt, kMaxJsonFileBytes
 #include "gptbench/text/byte_unicode.h"  // byte_to_unicode, unicode_to_byte
 #include "gptbench/text/utf8.h"          // decode_utf8_char, append_utf8
 #include "gptbench/util/check.h"         // GPTBENCH_CHECK
@@ -28,15 +29,7 @@ std::string read_whole_file(const std::filesystem::path& path, const char* what)
   std::error_code ec;
   GPTBENCH_CHECK(std::filesystem::is_regular_file(path, ec), "{} file {} does not exist or is not a regular file",
                  what, path.string());
-  std::ifstream in(path, std::ios::binary);
-  GPTBENCH_CHECK(in.good(), "cannot open {} file {}: {}", what, path.string(), std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamsize size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::string content(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)), '\0');
-  in.read(content.data(), size);
-  GPTBENCH_CHECK(size >= 0 && in.gcount() == size, "cannot read {} file {}", what, path.string());
-  return content;
+  return io::read_file(path, io::kMaxJsonFileBytes);
 }
 
 // Makes a file's text safe to quote in a one-line message: controls escaped, long text cut.
@@ -76,12 +69,7 @@ BpeModel BpeModel::load(const std::filesystem::path& vocab_json, const std::file
   const std::string merges_name = merges_txt.string();
 
   // --- vocab.json: {"token spelled in the byte alphabet": id, ...}, ids 0..N-1 each used once.
-  nlohmann::json vocab;
-  try {
-    vocab = nlohmann::json::parse(read_whole_file(vocab_json, "vocabulary"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}: invalid JSON: {}", vocab_name, e.what()));
-  }
+  const nlohmann::json vocab = io::parse_json_strict(read_whole_file(vocab_json, "vocabulary"), vocab_name);
   GPTBENCH_CHECK(vocab.is_object() && !vocab.empty(), "{}: expected a non-empty JSON object mapping tokens to ids",
                  vocab_name);
   const std::size_t n = vocab.size();
@@ -92,7 +80,7 @@ BpeModel BpeModel::load(const std::filesystem::path& vocab_json, const std::file
   std::string bytes;
   for (const auto& [spelled, value] : vocab.items()) {
     GPTBENCH_CHECK(value.is_number_integer(), "{}: token {} has a non-integer id {}", vocab_name, quote(spelled),
-                   quote(value.dump()));
+                   io::json_excerpt(value));
     const int64_t id = value.get<int64_t>();
     GPTBENCH_CHECK(id >= 0 && static_cast<uint64_t>(id) < n,
                    "{}: token {} has id {}, outside 0..{} (ids must be contiguous)", vocab_name, quote(spelled), id,

@@ -5,7 +5,9 @@
 
 #include <vector>  // std::vector
 
-#include "gptbench/io/atomic_file.h"  // write_file_atomic, read_file
+#include "gptbench/io/json_input.h"    // read_json_file
+#include "gptbench/io/json_integer.h"  // json_integer
+#include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"  // write_safetensors, SafetensorsFile
 #include "gptbench/util/check.h"      // GPTBENCH_CHECK
 
@@ -26,20 +28,21 @@ void save_train_state(const fs::path& dir, const TrainState& state) {
   const nlohmann::json j = {{"step", state.step},
                             {"examples_consumed", state.examples_consumed},
                             {"identity", state.identity}};
-  io::write_file_atomic(dir / "train_state.json", j.dump(2) + "\n");
+  io::write_json_atomic(dir / "train_state.json", j);
 }
 
 TrainState load_train_state(const fs::path& dir) {
   const fs::path json_path = dir / "train_state.json";
   GPTBENCH_CHECK(fs::exists(json_path), "{}: no train state to resume from (train_state.json missing)", dir.string());
-  const nlohmann::json j = nlohmann::json::parse(io::read_file(json_path), nullptr, /*allow_exceptions=*/false);
-  GPTBENCH_CHECK(!j.is_discarded() && j.is_object() && j.contains("step") && j.contains("examples_consumed") &&
+  const nlohmann::json j = io::read_json_file(json_path);
+  GPTBENCH_CHECK(j.is_object() && j.contains("step") && j.contains("examples_consumed") &&
                      j.contains("identity") && j.at("step").is_number_integer() &&
                      j.at("examples_consumed").is_number_integer(),
                  "{}: not a gptbench train state (step, examples_consumed, identity)", json_path.string());
   TrainState state;
-  state.step = j.at("step").get<int64_t>();
-  state.examples_consumed = j.at("examples_consumed").get<int64_t>();
+  state.step = io::json_integer<int64_t>(j.at("step"), json_path.string() + ": \"step\"", 0);
+  state.examples_consumed =
+      io::json_integer<int64_t>(j.at("examples_consumed"), json_path.string() + ": \"examples_consumed\"", 0);
   state.identity = j.at("identity");
   const io::SafetensorsFile file = io::SafetensorsFile::open(dir / "train_state.safetensors");
   const auto step_it = file.metadata().find("step");

@@ -76,6 +76,8 @@ TEST(CsvReader, MalformedInputNamesFileAndLine) {
   EXPECT_THAT(error_of("a,b\n1,x\ry\n"), HasSubstr("bad.csv:2: carriage return"));
   EXPECT_THAT(error_of(""), HasSubstr("bad.csv: empty file"));
   EXPECT_THAT(error_of("a,a\n"), HasSubstr("duplicate column name 'a'"));
+  // Found by fuzz_csv: a quoted name holding a newline split the message over two lines.
+  EXPECT_EQ(error_of("\"x\ny\",\"x\ny\"\n"), "bad.csv:1: duplicate column name 'x\\x0ay'");
   EXPECT_THAT(error_of("a,\n1,2\n"), HasSubstr("bad.csv:1: header column 2 has no name"));
   // The line of the error is where the bad record starts, after earlier multi-line fields.
   EXPECT_THAT(error_of("a,b\n1,\"x\ny\"\n2\n"), HasSubstr("bad.csv:4: expected 2 fields"));

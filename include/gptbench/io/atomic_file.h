@@ -3,6 +3,7 @@
 // no partial file behind.
 #pragma once
 
+#include <cstddef>      // std::size_t
 #include <filesystem>   // std::filesystem::path
 #include <functional>   // std::function
 #include <string>       // std::string
@@ -25,7 +26,13 @@ void write_file_atomic_by_path(const std::filesystem::path& path,
 // Leaves nothing behind.
 void check_writable(const std::filesystem::path& path);
 
-// Reads a whole file; throws gptbench::Error naming the path when it is missing or unreadable.
-std::string read_file(const std::filesystem::path& path);
+// Largest input file read whole into memory (datasets, checkpoints' side files); readers of
+// smaller formats pass their own cap.
+inline constexpr std::size_t kMaxInputFileBytes = std::size_t{8} << 30;
+
+// Reads a whole regular file; throws gptbench::Error naming the path when it is missing,
+// unreadable, not a regular file (a FIFO, device or folder: refused without blocking on it) or
+// larger than `max_bytes`.
+std::string read_file(const std::filesystem::path& path, std::size_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace gptbench::io

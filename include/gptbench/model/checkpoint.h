@@ -34,6 +34,10 @@ Gpt2Model init_model(const Gpt2Config& config, uint64_t seed);
 // writes (keys prefixed "transformer.", Conv1D weights (in, out), lm_head tied and omitted).
 void save_model(Gpt2Model& model, const std::filesystem::path& dir);
 
+// Throws gptbench::Error naming `from` when it is not a folder holding vocab.json (or encoder.json)
+// and merges.txt (or vocab.bpe): checked before a checkpoint is written, so none lacks them.
+void check_tokenizer_files(const std::filesystem::path& from);
+
 // Copies vocab.json + merges.txt (from those names, or OpenAI's encoder.json + vocab.bpe) into `to`.
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 

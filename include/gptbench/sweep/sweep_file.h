@@ -8,9 +8,10 @@
 #include <cstdint>     // int64_t
 #include <filesystem>  // std::filesystem::path
 #include <string>      // std::string
+#include <utility>     // std::move
 #include <vector>      // std::vector
 
-#include "gptbench/sweep/sweep_plan.h"  // Shard
+#include "gptbench/sweep/sweep_plan.h"  // Shard, kMaxSweepCells
 
 namespace gptbench::sweep {
 
@@ -21,6 +22,7 @@ struct SweepFile {
   nlohmann::json header;
   std::vector<nlohmann::json> cells;  // cell lines, in file order
   int64_t complete_bytes = 0;         // bytes up to the end of the last complete line
+  int64_t total_bytes = 0;            // the file's size when it was read
   bool dropped_partial_line = false;
 };
 
@@ -38,13 +40,35 @@ void check_definition(const SweepFile& file, const nlohmann::json& definition, c
 // equals. Returned in cell-index order.
 std::vector<nlohmann::json> best_cells(const std::vector<nlohmann::json>& lines);
 
+// An exclusive lock on a sweep output, held for a writer's whole life (a lock file beside it,
+// ".NAME.lock", flock'ed and holding "pid P on HOST"; removed again on release). A second writer of
+// the same output, resumed, --force-new or started at the same moment, gets gptbench::Error naming
+// the file and the holder.
+class SweepLock {
+ public:
+  static SweepLock acquire(const std::filesystem::path& out);
+  SweepLock(SweepLock&& other) noexcept;
+  SweepLock(const SweepLock&) = delete;
+  SweepLock& operator=(const SweepLock&) = delete;
+  SweepLock& operator=(SweepLock&&) = delete;
+  ~SweepLock();
+
+ private:
+  SweepLock(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 // Appends lines to a sweep file, each written whole and fsynced before append() returns. Holds an
-// exclusive lock on the file: a second writer of the same file is refused.
+// SweepLock on the file: a second writer of the same file is refused.
 class SweepWriter {
  public:
-  // A new file holding only `header` (replacing any file there, atomically).
+  // A new file holding only `header` (replacing any file there, atomically), under `lock`: taken
+  // by the caller before it read anything, or here.
+  static SweepWriter create(const std::filesystem::path& path, const nlohmann::json& header, SweepLock lock);
   static SweepWriter create(const std::filesystem::path& path, const nlohmann::json& header);
-  // An existing file, cut back to its last complete line.
+  // An existing file, cut back to its last complete line; Error when it changed since it was read.
+  static SweepWriter resume(const SweepFile& file, SweepLock lock);
   static SweepWriter resume(const SweepFile& file);
   SweepWriter(SweepWriter&& other) noexcept;
   SweepWriter(const SweepWriter&) = delete;
@@ -54,8 +78,10 @@ class SweepWriter {
   void append(const nlohmann::json& line);
 
  private:
-  SweepWriter(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  SweepWriter(std::filesystem::path path, SweepLock lock, int fd)
+      : path_(std::move(path)), lock_(std::move(lock)), fd_(fd) {}
   std::filesystem::path path_;
+  SweepLock lock_;
   int fd_ = -1;
 };
 

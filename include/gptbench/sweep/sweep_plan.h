@@ -18,6 +18,10 @@
 
 namespace gptbench::sweep {
 
+// The most cells one sweep may plan (or a sweep file's header may declare): the sample sweeps have
+// a few hundred; a grid of 10^12 cells is a typo, refused before any cell is built.
+inline constexpr int64_t kMaxSweepCells = 100000;
+
 struct Cell {
   int64_t index = 0;  // position in the plan
   std::string variant, dtype;
