@@ -152,7 +152,7 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
   const auto& config = loaded.model->config();
   model::check_fits_context(config, spec, c.prompt_tokens, c.max_new_tokens);
   GPTBENCH_CHECK(config.vocab_size >= 2, "{}: --dataset synthetic needs a vocab_size of at least 2 (one id besides EOS), "
-                 "the model has {}", c.model_dir, config.vocab_size);
+                 "the model has {}", c.model.flags.model_dir, config.vocab_size);
   Workload w;
   const int64_t n = c.limit.value_or(c.batch_size * 4);
   uint64_t x = c.split_seed * 0x9E3779B97F4A7C15ULL + 1;
