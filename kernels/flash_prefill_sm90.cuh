@@ -37,9 +37,9 @@ struct Sm90TensorMaps {
 
 // Byte offsets inside the CTA's shared memory (from a 1024-byte aligned base). A tile of R rows
 // is stored as D / 64 column blocks of R rows x 128 bytes, each 128-byte swizzled by the TMA.
-template <int D>
+template <int D, MaskPolicy P>
 struct Sm90SmemLayout {
-  using Cfg = PrefillSm90Config<D>;
+  using Cfg = PrefillSm90Config<D, P>;
   static constexpr int kRowBytes = 128;
   static constexpr int kQBytes = Cfg::kBlockM * D * 2;
   static constexpr int kKvBytes = Cfg::kBlockN * D * 2;
@@ -51,9 +51,11 @@ struct Sm90SmemLayout {
 // Online softmax of one 64 x kBlockN S tile in the wgmma accumulator layout: this thread holds
 // rows g (elements 0, 1) and g + 8 (elements 2, 3); a row is spread over the 4 threads of a quad.
 // factor: scale to log2 units applied inside the exponent (1 when the scores already are).
-template <int kNTiles, int kDTiles>
-__device__ __forceinline__ void online_softmax_tile(float (&s)[kNTiles][4], float (&o)[kDTiles][4],
-                                                    float (&row_max)[2], float (&row_sum)[2], float factor) {
+// S becomes P (unnormalised); corr is the factor O must be rescaled by before P V is added,
+// left to the caller because O may still be in use by an earlier wgmma.
+template <int kNTiles>
+__device__ __forceinline__ void online_softmax_tile(float (&s)[kNTiles][4], float (&row_max)[2],
+                                                    float (&row_sum)[2], float factor, float (&corr)[2]) {
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     float mx = row_max[half];
@@ -63,7 +65,7 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[kNTiles][4], floa
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
     // A row that has seen only masked keys keeps max -inf: subtract 0 so exp2 never sees NaN.
     const float base = mx == -INFINITY ? 0.f : mx * factor;
-    const float corr = ptx::ex2(fmaf(row_max[half], factor, -base));
+    corr[half] = ptx::ex2(fmaf(row_max[half], factor, -base));
     row_max[half] = mx;
     float sum = 0.f;
 #pragma unroll
@@ -75,21 +77,16 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[kNTiles][4], floa
         sum += x;
       }
     }
-    row_sum[half] = row_sum[half] * corr + sum;
-#pragma unroll
-    for (int j = 0; j < kDTiles; ++j) {
-      o[j][2 * half] *= corr;
-      o[j][2 * half + 1] *= corr;
-    }
+    row_sum[half] = row_sum[half] * corr[half] + sum;
   }
 }
 
 template <typename T, int D, MaskPolicy P>
-__global__ void __launch_bounds__(PrefillSm90Config<D>::kThreads, 1)
+__global__ void __launch_bounds__(PrefillSm90Config<D, P>::kThreads, PrefillSm90Config<D, P>::kCtasPerSm)
     flash_prefill_sm90_kernel(const AttentionParams p, const __grid_constant__ Sm90TensorMaps maps) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Cfg = PrefillSm90Config<D>;
-  using Smem = Sm90SmemLayout<D>;
+  using Cfg = PrefillSm90Config<D, P>;
+  using Smem = Sm90SmemLayout<D, P>;
   constexpr int kBlockM = Cfg::kBlockM;
   constexpr int kBlockN = Cfg::kBlockN;
   constexpr int kStages = Cfg::kStages;
@@ -192,15 +189,9 @@ __global__ void __launch_bounds__(PrefillSm90Config<D>::kThreads, 1)
 #pragma unroll
     for (int j = 0; j < kDTiles; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
 
-    sm90::mbarrier_wait(q_full, 0);
-    for (int it = 0; it < n_tiles; ++it) {
-      const int stage = it % kStages;
-      const uint32_t phase = (it / kStages) & 1;
-      const int n0 = key_start + range.tile(it) * kBlockN;
-
-      // S = Q K^T: D / 16 k steps, 32 bytes apart inside a 128-byte swizzle row.
-      float s[1][kNTiles][4];
-      sm90::mbarrier_wait(k_full(stage), phase);
+    auto tile_start = [&](int it) { return key_start + range.tile(it) * kBlockN; };
+    // S = Q K^T into s: D / 16 k steps, 32 bytes apart inside a 128-byte swizzle row.
+    auto issue_s = [&](float(&s)[kNTiles][4], int stage) {
       sm90::wgmma_fence();
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
@@ -208,13 +199,22 @@ __global__ void __launch_bounds__(PrefillSm90Config<D>::kThreads, 1)
         const uint64_t desc_q =
             sm90::smem_desc_sw128(s_q + (kk / 4) * kBlockM * kSw + group_row0 * kSw + column, 0, 1024);
         const uint64_t desc_k = sm90::smem_desc_sw128(s_k(stage) + (kk / 4) * kBlockN * kSw + column, 0, 1024);
-        sm90::wgmma_ss<T, kBlockN>(s[0], desc_q, desc_k, kk > 0 ? 1 : 0);
+        sm90::wgmma_ss<T, kBlockN>(s, desc_q, desc_k, kk > 0 ? 1 : 0);
       }
       sm90::wgmma_commit();
-      sm90::wgmma_wait<0>();
-      sm90::fence_accumulators(s[0]);
-      if (lane == 0) sm90::mbarrier_arrive(k_empty(stage));
-
+    };
+    // O += P V, 16 keys a step; pf must stay untouched until the group has completed.
+    auto issue_pv = [&](const uint32_t(&pf)[kBlockN / 16][4], int stage) {
+      sm90::wgmma_fence();
+#pragma unroll
+      for (int kc = 0; kc < kBlockN / 16; ++kc) {
+        const uint64_t desc_v = sm90::smem_desc_sw128(s_v(stage) + kc * 16 * kSw, kBlockN * kSw, 1024);
+        sm90::wgmma_rs<T, D>(o, pf[kc], desc_v, 1);
+      }
+      sm90::wgmma_commit();
+    };
+    // Scores of the tile at n0 -> unnormalised probabilities: ALiBi, mask, online softmax.
+    auto softmax = [&](float(&s)[1][kNTiles][4], int n0, float(&corr)[2]) {
       if constexpr (kAlibi) {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
@@ -243,28 +243,62 @@ __global__ void __launch_bounds__(PrefillSm90Config<D>::kThreads, 1)
           mask_tile<P, false>(s, p, key_start, n0, t, first_qpos);
         }
       }
-      online_softmax_tile(s[0], o, row_max, row_sum, softmax_factor);
+      online_softmax_tile(s[0], row_max, row_sum, softmax_factor, corr);
+    };
+    // P packed as the register A operand (m16n8k16 A-fragment layout).
+    auto pack = [&](uint32_t(&pf)[kBlockN / 16][4], const float(&s)[kNTiles][4]) {
+#pragma unroll
+      for (int kc = 0; kc < kBlockN / 16; ++kc) {
+        pf[kc][0] = ptx::pack2<T>(s[2 * kc][0], s[2 * kc][1]);
+        pf[kc][1] = ptx::pack2<T>(s[2 * kc][2], s[2 * kc][3]);
+        pf[kc][2] = ptx::pack2<T>(s[2 * kc + 1][0], s[2 * kc + 1][1]);
+        pf[kc][3] = ptx::pack2<T>(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+      }
+    };
 
-      // O += P V: P packed as the register A operand (m16n8k16 A-fragment layout), 16 keys a step.
-      uint32_t pf[kBlockN / 16][4];
-#pragma unroll
-      for (int kc = 0; kc < kBlockN / 16; ++kc) {
-        pf[kc][0] = ptx::pack2<T>(s[0][2 * kc][0], s[0][2 * kc][1]);
-        pf[kc][1] = ptx::pack2<T>(s[0][2 * kc][2], s[0][2 * kc][3]);
-        pf[kc][2] = ptx::pack2<T>(s[0][2 * kc + 1][0], s[0][2 * kc + 1][1]);
-        pf[kc][3] = ptx::pack2<T>(s[0][2 * kc + 1][2], s[0][2 * kc + 1][3]);
-      }
-      sm90::mbarrier_wait(v_full(stage), phase);
-      sm90::wgmma_fence();
-#pragma unroll
-      for (int kc = 0; kc < kBlockN / 16; ++kc) {
-        const uint64_t desc_v = sm90::smem_desc_sw128(s_v(stage) + kc * 16 * kSw, kBlockN * kSw, 1024);
-        sm90::wgmma_rs<T, D>(o, pf[kc], desc_v, 1);
-      }
-      sm90::wgmma_commit();
+    // Software pipeline inside the warpgroup: S of tile it and P V of tile it-1 are issued
+    // together; the softmax of tile it runs while P V of tile it-1 is on the tensor cores, and
+    // O is rescaled only once that P V has completed.
+    float s[1][kNTiles][4];
+    uint32_t pf[kBlockN / 16][4];
+    float corr[2];
+    sm90::mbarrier_wait(q_full, 0);
+    if (n_tiles > 0) {
+      sm90::mbarrier_wait(k_full(0), 0);
+      issue_s(s[0], 0);
+      sm90::wgmma_wait<0>();
+      sm90::fence_accumulators(s[0]);
+      if (lane == 0) sm90::mbarrier_arrive(k_empty(0));
+      softmax(s, tile_start(0), corr);  // O is still 0: nothing to rescale
+      pack(pf, s[0]);
+    }
+    for (int it = 1; it < n_tiles; ++it) {
+      const int stage = it % kStages, prev = (it - 1) % kStages;
+      sm90::mbarrier_wait(k_full(stage), (it / kStages) & 1);
+      issue_s(s[0], stage);
+      sm90::mbarrier_wait(v_full(prev), ((it - 1) / kStages) & 1);
+      issue_pv(pf, prev);
+      sm90::wgmma_wait<1>();  // S done; P V may still run
+      sm90::fence_accumulators(s[0]);
+      if (lane == 0) sm90::mbarrier_arrive(k_empty(stage));
+      softmax(s, tile_start(it), corr);
       sm90::wgmma_wait<0>();
       sm90::fence_accumulators(o);
-      if (lane == 0) sm90::mbarrier_arrive(v_empty(stage));
+      if (lane == 0) sm90::mbarrier_arrive(v_empty(prev));
+#pragma unroll
+      for (int j = 0; j < kDTiles; ++j) {
+        o[j][0] *= corr[0], o[j][1] *= corr[0];
+        o[j][2] *= corr[1], o[j][3] *= corr[1];
+      }
+      pack(pf, s[0]);
+    }
+    if (n_tiles > 0) {
+      const int last = (n_tiles - 1) % kStages;
+      sm90::mbarrier_wait(v_full(last), ((n_tiles - 1) / kStages) & 1);
+      issue_pv(pf, last);
+      sm90::wgmma_wait<0>();
+      sm90::fence_accumulators(o);
+      if (lane == 0) sm90::mbarrier_arrive(v_empty(last));
     }
 
     // Epilogue: normalise, stage this warp's 16 rows in its own rows of the Q buffer (same
@@ -304,7 +338,7 @@ __global__ void __launch_bounds__(PrefillSm90Config<D>::kThreads, 1)
 
 template <typename T, int D, MaskPolicy P>
 cudaError_t run_flash_prefill_sm90(const AttentionParams& p, cudaStream_t stream) {
-  using Cfg = PrefillSm90Config<D>;
+  using Cfg = PrefillSm90Config<D, P>;
   if (p.batch == 0 || p.heads == 0 || p.q_len == 0) return cudaSuccess;
   int device = 0, major = 0;
   cudaError_t err = cudaGetDevice(&device);
@@ -321,7 +355,7 @@ cudaError_t run_flash_prefill_sm90(const AttentionParams& p, cudaStream_t stream
       !sm90::make_attention_tensor_map(&maps.v, p.v, kBf16, p.batch, p.heads, p.k_len, D, p.v_strides, Cfg::kBlockN)) {
     return cudaErrorInvalidValue;
   }
-  constexpr int kSmemBytes = Sm90SmemLayout<D>::kBytes;
+  constexpr int kSmemBytes = Sm90SmemLayout<D, P>::kBytes;
   auto kernel = flash_prefill_sm90_kernel<T, D, P>;
   // A binary without sm_90a code would run this kernel from older PTX, whose body only traps.
   static const bool has_sm90a_code = [&] {

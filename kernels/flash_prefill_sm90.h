@@ -13,18 +13,24 @@ namespace gptbench::kernels {
 
 // One CTA = one producer warpgroup (a single thread issues every TMA copy) + kConsumerGroups
 // consumer warpgroups of 64 query rows each; KV tiles of kBlockN keys in kStages shared-memory
-// stages. Registers are moved from the producer to the consumers with setmaxnreg
-// (kConsumerGroups * 128 * kConsumerRegs + 128 * kProducerRegs <= 65536).
-template <int kHeadDim>
+// stages. Registers are moved from the producer to the consumers with setmaxnreg, within the
+// register file's share of each of the kCtasPerSm resident CTAs. Per policy (NOTES.md, Hopper path):
+//  - dense policies: 2 consumer groups (128-row CTAs), 1 CTA per SM;
+//  - window at D 64: 1 consumer group (64-row CTAs, a narrower KV band) and 2 CTAs per SM, so that
+//    one CTA's prologue and epilogue overlap the other's tiles (a window CTA has only ~4 tiles).
+template <int kHeadDim, MaskPolicy P>
 struct PrefillSm90Config {
-  static constexpr int kConsumerGroups = 2;
+  static constexpr bool kNarrow = policy_has_window(P) && kHeadDim == 64;
+  static constexpr int kConsumerGroups = kNarrow ? 1 : 2;
+  static constexpr int kCtasPerSm = kNarrow ? 2 : 1;
   static constexpr int kBlockM = 64 * kConsumerGroups;
   static constexpr int kBlockN = 128;
   static constexpr int kStages = 2;
   static constexpr int kThreads = 128 * (kConsumerGroups + 1);
   static constexpr int kProducerRegs = 24;
-  static constexpr int kConsumerRegs = 240;
-  static_assert(kConsumerGroups * 128 * kConsumerRegs + 128 * kProducerRegs <= 65536, "register file");
+  static constexpr int kConsumerRegs = kNarrow ? 232 : 240;
+  static_assert((kConsumerGroups * 128 * kConsumerRegs + 128 * kProducerRegs) * kCtasPerSm <= 65536,
+                "register file");
 };
 
 // What the TMA descriptors need beyond what every flash kernel needs: 16-byte aligned base

@@ -5,7 +5,7 @@
 # both prefill kernels (sm_90a code only), the SASS check (HGMMA present, no local memory), the
 # lab's correctness grid, then its timings and SDPA's cuDNN/FA2 in the same call; the merged
 # table is printed last. Outputs under $OUT: build.log, sass.txt, lab.log, sdpa.json, table.md.
-# Usage: scripts/gpu/hopper_lab.sh [check|time|all]
+# Usage: scripts/gpu/hopper_lab.sh [check|time|ncu|all]   (ncu: counters of one launch, ncu.txt)
 set -uo pipefail
 MODE=${1:-all}
 OUT=${OUT:-/tmp/hopper_out}
@@ -48,12 +48,19 @@ cuobjdump --dump-sass "$BUILD/instances/sm90_half64kCausal.cu.o" >"$OUT/sass_hal
 head -3 "$OUT/sass.txt"; echo "(sass.txt: all 16)"
 
 status=0
-[ "$MODE" != time ] && { OMP_NUM_THREADS=16 timeout 150 "$BUILD/flash_sm90_lab" check >"$OUT/lab.log" 2>&1 || status=1; }
+[ "$MODE" = check ] || [ "$MODE" = all ] && { OMP_NUM_THREADS=16 timeout 150 "$BUILD/flash_sm90_lab" check >"$OUT/lab.log" 2>&1 || status=1; }
 grep -E "FAIL|passed|error|illegal" "$OUT/lab.log" | head -30
-if [ "$MODE" != check ]; then
+if [ "$MODE" = time ] || [ "$MODE" = all ]; then
   timeout 150 "$BUILD/flash_sm90_lab" time >>"$OUT/lab.log" 2>&1 || status=1
   timeout 150 python3 "$ROOT/scripts/gpu/sdpa_peer.py" --lab-log "$OUT/lab.log" --out "$OUT/sdpa.json" >"$OUT/table.md" 2>&1 || status=1
   cat "$OUT/table.md"
+fi
+if [ "$MODE" = ncu ] || [ "$MODE" = all ]; then
+  # Counters of one sm90 launch: B4 T4096 fp16 D64 causal (the lab's 2nd shape; 33 launches each).
+  timeout 150 ncu --clock-control none --kernel-name regex:flash_prefill_sm90 --launch-skip 38 --launch-count 1 \
+    --section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats \
+    "$BUILD/flash_sm90_lab" time >"$OUT/ncu.txt" 2>&1
+  grep -E "Throughput|Pipe|Issue|Stall|Warp Cycles|Duration|==PROF==|==ERROR==" "$OUT/ncu.txt" | head -25
 fi
 echo "status $status"
 exit $status
