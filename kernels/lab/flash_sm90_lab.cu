@@ -4,7 +4,8 @@
 //    fp16/bf16 x D 64/128 x every mask policy, odd lengths, left padding (padded K/V slots
 //    hold NaN: they must never be read), Tq != Tk, a (B, T, H, D) strided layout. A case passes
 //    when every output is finite and the sm_90 error against fp64 is at most 2x the sm_80
-//    kernel's (plus one output ulp at 1.0), the lab's stand-in for "2x SDPA's error".
+//    kernel's (plus one output ulp at 1.0), the lab's stand-in for "2x SDPA's error"; shapes
+//    with more query blocks than resident CTAs exercise the persistent grid.
 //  - time: CUDA events, L2 flushed before each run, median of 30 after 3 warm-ups, random
 //    data, the issue's shapes (H 12); TFLOP/s counts 4·B·H·T²·D/2 (dense causal) for every policy.
 // Exit status 1 when any check fails. Usage: flash_sm90_lab [check|time|all]
@@ -240,6 +241,11 @@ int check_all() {
       {MaskPolicy::kWindow, 1, 2, 517, 517, 256, 4, {}, true},
       {MaskPolicy::kAlibiWindow, 2, 2, 500, 500, 64, 4, {0, 21}},
       {MaskPolicy::kAlibiWindow, 1, 3, 190, 640, 200, 0},
+      // More work items than resident CTAs (the persistent grid walks several per CTA), some
+      // with no visible key at all (query blocks wholly before key_start).
+      {MaskPolicy::kCausal, 4, 16, 600, 600, 0, 0, {0, 500, 599, 200}},
+      {MaskPolicy::kAlibi, 2, 40, 300, 300, 0, 0, {0, 290}},
+      {MaskPolicy::kWindow, 4, 16, 600, 600, 96, 3, {0, 300, 599, 17}},
   };
   int failed = 0, total = 0;
   for (bool bf16 : {false, true})
