@@ -241,7 +241,7 @@ int check_all() {
       {MaskPolicy::kWindow, 1, 2, 517, 517, 256, 4, {}, true},
       {MaskPolicy::kAlibiWindow, 2, 2, 500, 500, 64, 4, {0, 21}},
       {MaskPolicy::kAlibiWindow, 1, 3, 190, 640, 200, 0},
-      // More work items than resident CTAs (the persistent grid walks several per CTA), some
+      // More work items than resident CTAs (a persistent grid walks several per CTA), some
       // with no visible key at all (query blocks wholly before key_start).
       {MaskPolicy::kCausal, 4, 16, 600, 600, 0, 0, {0, 500, 599, 200}},
       {MaskPolicy::kAlibi, 2, 40, 300, 300, 0, 0, {0, 290}},
