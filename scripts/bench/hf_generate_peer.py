@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The peer for gptbench run's latency target: Hugging Face transformers generating greedily on
 the same checkpoint in the same call. Times prefill (one forward over the prompt) and a full
-generate (prompt + N new tokens, EOS suppressed) with CUDA events, for the eager and sdpa
-attention implementations.
+generate (prompt + N new tokens, EOS suppressed) with CUDA events, for the attention
+implementations asked (eager, sdpa), and optionally sdpa with a static cache + torch.compile
+("sdpa+compile", transformers' fastest documented generate path). Any causal-LM family that
+AutoModelForCausalLM reads (gpt2, llama, mistral).
 
 Usage: hf_generate_peer.py --model DIR [--prompt-tokens 512] [--new-tokens 64] [--batch 1,8]
-                           [--dtype fp16] [--repeats 10] --out FILE.json
+                           [--dtype fp16] [--impls eager,sdpa[,sdpa+compile]] [--repeats 10] --out FILE.json
 """
 import argparse
 import json
@@ -13,7 +15,7 @@ import statistics
 import time
 
 import torch
-from transformers import GPT2LMHeadModel
+from transformers import AutoModelForCausalLM
 
 
 def timed(fn, repeats):
@@ -37,15 +39,25 @@ def main():
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--batch", default="1,8")
     ap.add_argument("--dtype", default="fp16", choices=["fp16", "bf16", "fp32"])
+    ap.add_argument("--impls", default="eager,sdpa", help="comma list of eager, sdpa, sdpa+compile")
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[args.dtype]
     gen = torch.Generator().manual_seed(0)
     results = []
-    for impl in ("eager", "sdpa"):
-        model = GPT2LMHeadModel.from_pretrained(args.model, dtype=dtype, attn_implementation=impl).cuda().eval()
+    for impl in args.impls.split(","):
+        if impl not in ("eager", "sdpa", "sdpa+compile"):
+            ap.error(f"--impls: unknown implementation {impl!r} (eager, sdpa, sdpa+compile)")
+        compiled = impl == "sdpa+compile"
+        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype,
+                                                     attn_implementation=impl.split("+")[0]).cuda().eval()
         vocab = model.config.vocab_size
+        eos = model.config.eos_token_id if model.config.eos_token_id is not None else 0
+        eos = eos[0] if isinstance(eos, list) else eos
+        # A static cache makes generate compile the decode forward itself (transformers'
+        # _valid_auto_compile_criteria); the warm-up calls of timed() absorb the compilation.
+        extra = {"cache_implementation": "static"} if compiled else {}
         for b in [int(x) for x in args.batch.split(",")]:
             ids = torch.randint(0, vocab - 1, (b, args.prompt_tokens), generator=gen).cuda()
             mask = torch.ones_like(ids)
@@ -53,7 +65,7 @@ def main():
                 prefill = timed(lambda: model(ids, attention_mask=mask), args.repeats)
                 full = timed(lambda: model.generate(ids, attention_mask=mask, max_new_tokens=args.new_tokens,
                                                     min_new_tokens=args.new_tokens, do_sample=False,
-                                                    pad_token_id=50256, eos_token_id=50256), args.repeats)
+                                                    pad_token_id=eos, eos_token_id=eos, **extra), args.repeats)
             per_token = (full["median_ms"] - prefill["median_ms"]) / max(args.new_tokens - 1, 1)
             row = {"attn_implementation": impl, "batch": b, "prompt_tokens": args.prompt_tokens,
                    "new_tokens": args.new_tokens, "dtype": args.dtype, "prefill": prefill, "generate": full,
