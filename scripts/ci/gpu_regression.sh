@@ -5,13 +5,15 @@
 #   2. the GPU tests: ctest -L gpu in build-gpu                                [--no-gpu-tests: skipped]
 #   3. the pinned benchmark: one `gptbench run` per cell of the config (configs/ci/gpu_regression.json)
 #      on a random checkpoint of `gptbench init` (the config's "_model")
-#   4. `gptbench compare` of each cell's report with its baseline, BASELINE_DIR/<cell>.json
-#      (default bench/baselines/<config name>/); fails on a regression or a missing baseline
+#   4. `gptbench compare` of each cell's report with its baseline, BASELINE_DIR/<gpu>/<cell>.json, where
+#      <gpu> is the GPU model the reports ran on (their env.gpu, "cpu" for a CPU run) as a file-name
+#      slug ("NVIDIA H100 80GB HBM3" -> nvidia-h100-80gb-hbm3) and BASELINE_DIR defaults to
+#      bench/baselines/<config name>; fails on a regression or a missing baseline ("no baseline for <gpu>")
 # Options:
-#   --refresh-baseline  steps 1-3, then write the reports as the new baseline (and under $OUT/baseline)
-#                       instead of comparing; nothing is written when a cell failed
+#   --refresh-baseline  steps 1-3, then write the reports as the new baseline of this GPU model (and under
+#                       $OUT/baseline/<gpu>) instead of comparing; nothing is written when a cell failed
 #   --config FILE       the pinned config (configs/ci/cpu_smoke.json: the same pipeline on the CPU)
-#   --baseline-dir DIR  where the baseline reports are
+#   --baseline-dir DIR  where the per-GPU baseline folders are
 #   --bin PATH          use this gptbench binary instead of building
 #   --no-gpu-tests      skip step 2
 #   -- FLAGS...         passed to `gptbench compare` (e.g. -- --max-latency-regression 15%)
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$CONFIG" ] || usage "--config $CONFIG: no such file"
 NAME=$(basename "$CONFIG" .json)
-BASELINE_DIR=${BASELINE_DIR:-bench/baselines/$NAME}
+BASELINE_ROOT=${BASELINE_DIR:-bench/baselines/$NAME}
 OUT=${OUT:-build-ci/out}
 WORK=${GPTBENCH_CI_WORK:-build-ci}
 if [ -z "${GPTBENCH_DATA_DIR:-}" ]; then
@@ -54,6 +56,18 @@ export GPTBENCH_DATA_DIR
 mkdir -p "$OUT/reports" "$OUT/compare" || exit 2
 log() { echo "[gpu-regression] $*"; }
 failures=()
+# The device model a report ran on: env.gpu, "cpu" for a CPU run, empty when it records neither (as
+# gptbench compare reads it: include/gptbench/compare/device_model.h).
+device_of() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import json, sys
+env = json.load(open(sys.argv[1])).get("env") or {}
+device = env.get("device") if isinstance(env.get("device"), str) else ""
+print(env.get("gpu") or ("cpu" if device.startswith("cpu") else ""))
+PY
+}
+# A device model as a folder name: lower case, each run of other characters one "-".
+slug() { tr '[:upper:]' '[:lower:]' <<<"$1" | sed -E 's/[^a-z0-9]+/-/g; s/^-+//; s/-+$//'; }
 
 # The checkpoint and the cells, from the config's "_model" and "_cells" (the rest is the run preset).
 plan=$(python3 - "$CONFIG" <<'PY'
@@ -127,27 +141,44 @@ while IFS=$'\t' read -r -a fields; do
   sed 's/^/    /' "$OUT/reports/$name.txt"
 done <<<"$plan"
 
-# 4. Compare with the baseline, or refresh it
+# 4. Compare with the baseline of this GPU model, or refresh it
+DEVICE=
+for name in "${cells[@]}"; do
+  [ -f "$OUT/reports/$name.json" ] && DEVICE=$(device_of "$OUT/reports/$name.json")
+  [ -n "$DEVICE" ] && break
+done
+if [ -z "$DEVICE" ]; then
+  printf '  %s\n' "${failures[@]}"
+  log "FAILED: no cell wrote a report that names its device, so no baseline can be chosen"
+  exit 1
+fi
+BASELINE_DIR=$BASELINE_ROOT/$(slug "$DEVICE")
+log "device: $DEVICE (baseline folder $BASELINE_DIR)"
 if [ $REFRESH = 1 ]; then
   if [ ${#failures[@]} -gt 0 ]; then
     printf '  %s\n' "${failures[@]}"
     log "FAILED: no baseline written, as something failed"
     exit 1
   fi
-  mkdir -p "$BASELINE_DIR" "$OUT/baseline" || exit 1
+  copies=$OUT/baseline/$(slug "$DEVICE")
+  mkdir -p "$BASELINE_DIR" "$copies" || exit 1
   for name in "${cells[@]}"; do
-    cp "$OUT/reports/$name.json" "$OUT/baseline/$name.json"
+    cp "$OUT/reports/$name.json" "$copies/$name.json"
     cp "$OUT/reports/$name.json" "$BASELINE_DIR/.$name.json.tmp" && mv "$BASELINE_DIR/.$name.json.tmp" "$BASELINE_DIR/$name.json"
   done
-  log "new baseline: $BASELINE_DIR/{$(IFS=,; echo "${cells[*]}")}.json (copies in $OUT/baseline): review, then commit"
+  log "new baseline for $DEVICE: $BASELINE_DIR/{$(IFS=,; echo "${cells[*]}")}.json (copies in $copies): review, then commit"
   exit 0
 fi
 summary=()
+if [ ! -d "$BASELINE_DIR" ]; then
+  known=$(find "$BASELINE_ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f ' 2>/dev/null)
+  failures+=("no baseline for $DEVICE; run with --refresh-baseline on this GPU, review, commit ($BASELINE_DIR/ does not exist; baselines exist for: ${known:-none})")
+fi
 for name in "${cells[@]}"; do
   base=$BASELINE_DIR/$name.json
   new=$OUT/reports/$name.json
   if [ ! -f "$base" ]; then
-    failures+=("$name: no baseline ($base): run scripts/ci/gpu_regression.sh --refresh-baseline on the GPU runner, review, commit")
+    [ -d "$BASELINE_DIR" ] && failures+=("$name: no baseline for $DEVICE ($base): run with --refresh-baseline on this GPU, review, commit")
     summary+=("$name: no baseline")
     continue
   fi

@@ -1,6 +1,7 @@
 // gptbench compare BASE NEW: two run reports or two sweeps against regression thresholds. Prints
 // the table on stdout; exit 1 when a threshold is crossed or the NEW run failed, 2 when the
-// configs differ (without --allow-config-diff) or the input is wrong.
+// GPU models differ (without --allow-device-diff), the configs differ (without --allow-config-diff)
+// or the input is wrong.
 #include <fmt/format.h>  // fmt::format, fmt::print
 
 #include <memory>  // std::make_shared
@@ -22,7 +23,7 @@ struct CompareFlags {
   std::string max_latency = "10%", max_memory = "5%", max_quality = "0.005";
   std::string latency_metrics = "ttft,tpot,e2e", quality_metrics = "rougeL,bleu";
   int64_t min_samples = 5;
-  bool allow_config_diff = false;
+  bool allow_config_diff = false, allow_device_diff = false;
 };
 
 compare::Thresholds thresholds_of(const CompareFlags& f) {
@@ -42,10 +43,18 @@ void run_compare(const CompareFlags& f) {
   const compare::CompareInput base = compare::load_compare_input(f.base);
   const compare::CompareInput current = compare::load_compare_input(f.current);
   const compare::Comparison result = compare::compare_inputs(
-      base, current, thresholds, f.allow_config_diff ? compare::ConfigDiffPolicy::kAllow : compare::ConfigDiffPolicy::kRefuse);
+      base, current, thresholds, f.allow_config_diff ? compare::ConfigDiffPolicy::kAllow : compare::ConfigDiffPolicy::kRefuse,
+      f.allow_device_diff ? compare::DeviceDiffPolicy::kAllow : compare::DeviceDiffPolicy::kRefuse);
   fmt::print("{}", compare::format_comparison(result));
   if (!f.json_out.empty()) io::write_json_atomic(f.json_out, compare::to_json(result));
-  if (result.refused()) {
+  if (result.device_refused()) {
+    const compare::DeviceDifference& d = result.device_differences.front();
+    throw UsageError(fmt::format("BASE {} was measured on {} but NEW {} on {}: timings of two GPU models are not "
+                                 "comparable; use a baseline of {} or pass --allow-device-diff{}",
+                                 f.base, d.base, f.current, d.current, d.current,
+                                 result.config_refused() ? " (the configs differ too, listed above)" : ""));
+  }
+  if (result.config_refused()) {
     const auto& first = result.config_differences.front().difference;
     throw UsageError(fmt::format("configs of {} and {} differ in {} key{} (listed above; first {}): pass "
                                  "--allow-config-diff to compare anyway",
@@ -79,6 +88,8 @@ void register_compare_command(CLI::App& app) {
   cmd->add_option("--min-samples", f->min_samples, "fewest latency samples a side needs for its spread to be judged")
       ->capture_default_str();
   cmd->add_flag("--allow-config-diff", f->allow_config_diff, "compare even when the configs differ (they are listed)");
+  cmd->add_flag("--allow-device-diff", f->allow_device_diff,
+                "compare even when BASE and NEW ran on two GPU models (env.gpu; listed)");
   cmd->add_option("--json", f->json_out, "write the comparison as JSON (atomically)");
   cmd->callback([f] {
     io::check_output_path(f->json_out, "--json", {f->base, f->current});

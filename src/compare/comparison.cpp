@@ -5,6 +5,7 @@
 
 #include <algorithm>  // std::find
 
+#include "gptbench/compare/device_model.h"    // device_model
 #include "gptbench/compare/report_metrics.h"  // compare_report_metrics, LabeledReport
 #include "gptbench/util/error.h"              // UsageError
 
@@ -14,6 +15,10 @@ namespace {
 using nlohmann::json;
 
 std::string error_message(const report::RunReport& report) { return report.error.value_or("no message"); }
+
+void add_note(std::vector<std::string>& notes, const std::string& note) {
+  if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+}
 
 void record_config_differences(const report::RunReport& base, const report::RunReport& current, Comparison& out) {
   for (const ConfigDifference& d : config_differences(base, current)) {
@@ -25,16 +30,32 @@ void record_config_differences(const report::RunReport& base, const report::RunR
     ++it->cells;
   }
   for (const ConfigDifference& d : environment_differences(base, current)) {
-    const std::string note = "differs, not part of the experiment: " + to_string(d);
-    if (std::find(out.notes.begin(), out.notes.end(), note) == out.notes.end()) out.notes.push_back(note);
+    add_note(out.notes, "differs, not part of the experiment: " + to_string(d));
   }
 }
 
-// Both sides ran: config differences, then the metrics and their failures.
+// The device models of both sides: a difference is counted (it refuses unless allowed); one that a
+// side does not record is a note.
+void record_device_difference(const LabeledReport& base, const LabeledReport& current, Comparison& out) {
+  const std::optional<std::string> b = device_model(base.report), c = device_model(current.report);
+  if (!b || !c) {
+    add_note(out.notes, fmt::format("device model not checked: {} records none (env.gpu, env.device)",
+                                    !b ? base.where : current.where));
+    return;
+  }
+  if (*b == *c) return;
+  auto same = [&](const DeviceDifference& d) { return d.base == *b && d.current == *c; };
+  auto it = std::find_if(out.device_differences.begin(), out.device_differences.end(), same);
+  if (it == out.device_differences.end()) it = out.device_differences.insert(out.device_differences.end(), {*b, *c, 0});
+  ++it->cells;
+}
+
+// Both sides ran: device and config differences, then the metrics and their failures.
 CellComparison compare_reports(const std::string& label, const LabeledReport& base, const LabeledReport& current,
                                Comparison& out) {
   CellComparison cell;
   cell.label = label;
+  record_device_difference(base, current, out);
   record_config_differences(base.report, current.report, out);
   cell.metrics = compare_report_metrics(base, current, out.thresholds, cell.notes);
   for (const MetricComparison& m : cell.metrics) {
@@ -121,7 +142,7 @@ std::string Comparison::verdict() const {
 }
 
 Comparison compare_inputs(const CompareInput& base, const CompareInput& current, const Thresholds& thresholds,
-                          ConfigDiffPolicy policy) {
+                          ConfigDiffPolicy policy, DeviceDiffPolicy device_policy) {
   if (base.kind != current.kind)
     throw UsageError(fmt::format("BASE {} is a {} but NEW {} is a {}: compare two run reports or two sweeps",
                                  base.path, input_kind_name(base.kind), current.path, input_kind_name(current.kind)));
@@ -131,6 +152,7 @@ Comparison compare_inputs(const CompareInput& base, const CompareInput& current,
   out.kind = base.kind;
   out.thresholds = thresholds;
   out.policy = policy;
+  out.device_policy = device_policy;
   out.notes = base.notes;
   out.notes.insert(out.notes.end(), current.notes.begin(), current.notes.end());
   if (base.kind == InputKind::kRun) {

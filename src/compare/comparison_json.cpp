@@ -46,6 +46,9 @@ json to_json(const Comparison& c) {
   for (const SeenDifference& s : c.config_differences)
     differences.push_back(
         {{"key", s.difference.key}, {"base", s.difference.base}, {"new", s.difference.current}, {"cells", s.cells}});
+  json devices = json::array();
+  for (const DeviceDifference& d : c.device_differences)
+    devices.push_back({{"base", d.base}, {"new", d.current}, {"cells", d.cells}});
   json cells = json::array();
   for (const CellComparison& cell : c.cells) cells.push_back(to_json(cell));
   return {{"schema_version", kComparisonSchemaVersion},
@@ -56,6 +59,8 @@ json to_json(const Comparison& c) {
           {"thresholds", to_json(c.thresholds)},
           {"allow_config_diff", c.policy == ConfigDiffPolicy::kAllow},
           {"config_differences", differences},
+          {"allow_device_diff", c.device_policy == DeviceDiffPolicy::kAllow},
+          {"device_differences", devices},
           {"notes", c.notes},
           {"cells", cells},
           {"failures", c.failures}};

@@ -28,9 +28,18 @@ std::string format_comparison(const Comparison& c) {
   auto it = std::back_inserter(out);
   fmt::format_to(it, "compare BASE {} vs NEW {} ({}s)\n", c.base_path, c.new_path, input_kind_name(c.kind));
   out += threshold_line(c.thresholds);
+  if (!c.device_differences.empty()) {
+    fmt::format_to(it, "GPU models differ ({}):\n",
+                   c.device_refused() ? "refused: timings of two GPU models are not comparable; --allow-device-diff "
+                                        "compares anyway"
+                                      : "allowed by --allow-device-diff");
+    for (const DeviceDifference& d : c.device_differences)
+      fmt::format_to(it, "  {} vs {}{}\n", d.base, d.current,
+                     c.kind == InputKind::kSweep ? fmt::format("  [{} cells]", d.cells) : std::string());
+  }
   if (!c.config_differences.empty()) {
     fmt::format_to(it, "configs differ ({}):\n",
-                   c.refused() ? "refused; --allow-config-diff compares anyway" : "allowed by --allow-config-diff");
+                   c.config_refused() ? "refused; --allow-config-diff compares anyway" : "allowed by --allow-config-diff");
     for (const SeenDifference& s : c.config_differences)
       fmt::format_to(it, "  {}{}\n", to_string(s.difference),
                      c.kind == InputKind::kSweep ? fmt::format("  [{} cells]", s.cells) : std::string());
@@ -57,7 +66,10 @@ std::string format_comparison(const Comparison& c) {
     for (const std::string& note : c.notes) fmt::format_to(it, "  {}\n", note);
   }
   if (c.refused()) {
-    out += "\nresult: refused (the configs differ)\n";
+    const char* why = !c.device_refused() ? "the configs differ"
+                      : c.config_refused() ? "the GPU models and the configs differ"
+                                           : "the GPU models differ";
+    fmt::format_to(it, "\nresult: refused ({})\n", why);
   } else if (c.failures.empty()) {
     out += "\nresult: ok\n";
   } else {

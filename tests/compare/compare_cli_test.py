@@ -161,6 +161,29 @@ def main():
                stdout_has=["config.batch_size: 1 vs 8", "config.warmup: 1 vs 5", "result: refused"])
         expect("config differs, --allow-config-diff: compared", [base, other, "--allow-config-diff"], 0,
                {"latency.ttft.p50": "ok"}, stdout_has=["allowed by --allow-config-diff"])
+        # GPU models: a baseline of another GPU model is refused (exit 2, one line naming both) unless allowed.
+        def on_gpu(name, gpu):
+            return new(name, lambda r: r["env"].update({"device": "cuda:0", "gpu": gpu}))
+
+        h100, h200 = on_gpu("h100", "NVIDIA H100 80GB HBM3"), on_gpu("h200", "NVIDIA H200")
+        expect("same GPU model: compared", [h100, on_gpu("h100_again", "NVIDIA H100 80GB HBM3")], 0,
+               {"latency.ttft.p50": "ok"})
+        expect("baseline of another GPU model: refused", [h100, h200], 2,
+               stderr_has=[f"BASE {h100} was measured on NVIDIA H100 80GB HBM3 but NEW {h200} on NVIDIA H200",
+                           "--allow-device-diff"],
+               stdout_has=["GPU models differ", "NVIDIA H100 80GB HBM3 vs NVIDIA H200",
+                           "result: refused (the GPU models differ)"])
+        expect("another GPU model, --allow-device-diff: compared", [h100, h200, "--allow-device-diff"], 0,
+               {"latency.ttft.p50": "ok"}, stdout_has=["allowed by --allow-device-diff", "env.gpu"])
+        expect("a CPU report against a GPU baseline: refused as another device", [h100, base, "--allow-config-diff"],
+               2, stderr_has=["on NVIDIA H100 80GB HBM3 but NEW", "on cpu", "--allow-device-diff"])
+        out = tmp / "device.json"
+        expect("--json on a GPU model refusal", [h100, h200, "--json", out], 2)
+        j = json.loads(out.read_text()) if out.exists() else {}
+        check("--json lists the GPU models", j.get("verdict") == "refused" and j.get("allow_device_diff") is False and
+              j.get("device_differences") == [{"base": "NVIDIA H100 80GB HBM3", "new": "NVIDIA H200", "cells": 1}],
+              json.dumps(j)[:800])
+
         def elsewhere(r):
             r["config"].update({"argv": ["run", "--out", "x.json"], "data_dir": "/elsewhere"})
             r["tool"]["git_sha"] = "0123abc-dirty"

@@ -5,6 +5,7 @@
 
 #include "gptbench/compare/comparison.h"        // compare_inputs, to_json
 #include "gptbench/compare/comparison_table.h"  // format_comparison
+#include "gptbench/compare/device_model.h"      // device_model
 #include "gptbench/util/error.h"                // UsageError
 #include "report_fixture.h"                     // make_report, make_cell_line
 
@@ -139,6 +140,54 @@ TEST(CompareRuns, CodeVersionEnvironmentArgvAndDeviceIndexAreNotConfig) {
   EXPECT_TRUE(compare_runs(make_report(), other).refused());
 }
 
+// A baseline of another GPU model: refused (its timings say nothing about this GPU) unless allowed.
+TEST(CompareRuns, AnotherGpuModelIsRefusedUnlessAllowed) {
+  json h200 = make_report();
+  h200["env"]["gpu"] = "NVIDIA H200";
+  h200["env"]["sm_count"] = 132;
+  const Comparison refused = compare_runs(make_report(), h200);
+  EXPECT_TRUE(refused.device_refused());
+  EXPECT_FALSE(refused.config_refused());
+  EXPECT_EQ(refused.verdict(), "refused");
+  ASSERT_EQ(refused.device_differences.size(), 1u);
+  EXPECT_EQ(refused.device_differences[0].base, "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(refused.device_differences[0].current, "NVIDIA H200");
+  const std::string table = format_comparison(refused);
+  EXPECT_NE(table.find("NVIDIA H100 80GB HBM3 vs NVIDIA H200"), std::string::npos) << table;
+  EXPECT_NE(table.find("result: refused (the GPU models differ)"), std::string::npos) << table;
+  EXPECT_EQ(table.find("latency.ttft.p50"), std::string::npos) << "a refused comparison shows no metrics";
+
+  const Comparison allowed = compare_inputs(run_input("base.json", make_report()), run_input("new.json", h200),
+                                            Thresholds{}, ConfigDiffPolicy::kRefuse, DeviceDiffPolicy::kAllow);
+  EXPECT_FALSE(allowed.refused());
+  EXPECT_EQ(allowed.verdict(), "ok");
+  EXPECT_NE(format_comparison(allowed).find("allowed by --allow-device-diff"), std::string::npos);
+  const json j = to_json(allowed);
+  EXPECT_EQ(j["allow_device_diff"], true);
+  EXPECT_EQ(j["device_differences"][0]["new"], "NVIDIA H200");
+  // Both refusals at once: the table says so.
+  h200["config"]["batch_size"] = 8;
+  const Comparison both = compare_runs(make_report(), h200);
+  EXPECT_TRUE(both.device_refused() && both.config_refused());
+  EXPECT_NE(format_comparison(both).find("the GPU models and the configs differ"), std::string::npos);
+}
+
+TEST(DeviceModel, GpuNameCpuOrUnknown) {
+  EXPECT_EQ(device_model(read_run_report(make_report(), "a")), "NVIDIA H100 80GB HBM3");
+  json cpu = make_report();
+  cpu["env"].erase("gpu");
+  cpu["env"]["device"] = "cpu";
+  EXPECT_EQ(device_model(read_run_report(cpu, "a")), "cpu");
+  json unknown = cpu;
+  unknown["env"].erase("device");
+  EXPECT_FALSE(device_model(read_run_report(unknown, "a")).has_value());
+  // cpu against a GPU: refused as another device; a side that records none is noted, not refused.
+  EXPECT_TRUE(compare_runs(make_report(), cpu, ConfigDiffPolicy::kAllow).device_refused());
+  const Comparison unchecked = compare_runs(make_report(), unknown, ConfigDiffPolicy::kAllow);
+  EXPECT_FALSE(unchecked.device_refused());
+  EXPECT_TRUE(has_line(unchecked.notes, "device model not checked: new.json records none"));
+}
+
 // A baseline written before schema_minor 1 (no attention.backward, no schema_minor) against a
 // report of today: the same experiment.
 TEST(CompareRuns, AnOlderMinorSchemaIsTheSameExperiment) {
@@ -236,6 +285,18 @@ TEST(CompareSweeps, ConfigDifferencesAreCountedOverCells) {
   EXPECT_TRUE(c.refused());
   ASSERT_EQ(c.config_differences.size(), 1u);
   EXPECT_EQ(c.config_differences[0].cells, 2);
+}
+
+TEST(CompareSweeps, GpuModelDifferencesAreCountedOverCells) {
+  json h200 = make_report();
+  h200["env"]["gpu"] = "NVIDIA H200";
+  const Comparison c = compare_inputs(
+      sweep_input("a", {make_cell_line("flash", 1, make_report()), make_cell_line("flash", 8, make_report())}),
+      sweep_input("b", {make_cell_line("flash", 1, h200), make_cell_line("flash", 8, h200)}), Thresholds{},
+      ConfigDiffPolicy::kRefuse);
+  EXPECT_TRUE(c.device_refused());
+  ASSERT_EQ(c.device_differences.size(), 1u);
+  EXPECT_EQ(c.device_differences[0].cells, 2);
 }
 
 TEST(CompareInputs, RunAgainstSweepIsRefusedNamingBothFiles) {

@@ -9,7 +9,8 @@
 // the machine keeps the shared data; the dataset is config.dataset, data_path, split, limit, seed)
 // and the index of a CUDA device (cuda:0 and cuda:3 are the same experiment). Those that differ,
 // but for the time, are listed as notes, and so is attention.kernel: a code change may pick
-// another kernel, which is worth seeing beside its timing.
+// another kernel, which is worth seeing beside its timing. The GPU model (env.gpu) is the one env key
+// that is checked, on its own: device_model.h.
 #pragma once
 
 #include <nlohmann/json.hpp>  // nlohmann::json
