@@ -19,6 +19,7 @@ void register_attn_bench_command(CLI::App& app);
 void register_sweep_command(CLI::App& app);
 void register_merge_command(CLI::App& app);
 void register_compare_command(CLI::App& app);
+void register_report_command(CLI::App& app);
 void register_train_command(CLI::App& app);
 
 }  // namespace gptbench::cli

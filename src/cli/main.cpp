@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_sweep_command(app);
   gptbench::cli::register_merge_command(app);
   gptbench::cli::register_compare_command(app);
+  gptbench::cli::register_report_command(app);
   gptbench::cli::register_train_command(app);
   gptbench::cli::check_integer_flags(app);
   try {
