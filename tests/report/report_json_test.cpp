@@ -133,7 +133,7 @@ TEST(ReportJson, ErrorReportsHaveTheHeaderOnly) {
 }
 
 TEST(ReportJson, ABadValueFailsNamingItsKeyPath) {
-  const json base = read_json(kSource / "bench/baselines/gpu_regression/sdpa-b8.json");
+  const json base = read_json(kSource / "bench/baselines/gpu_regression/nvidia-h100-80gb-hbm3/sdpa-b8.json");
   json wrong = base;
   wrong["latency"]["ttft"]["p50"] = "fast";
   EXPECT_EQ(run_report_error(wrong), "latency.ttft.p50: expected a number, found string");
