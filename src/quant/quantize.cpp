@@ -1,8 +1,9 @@
 // quantize / dequantize (gptbench/quant/quantize.h): argument checks and the dispatch per format.
 #include "gptbench/quant/quantize.h"
 
-#include <ATen/ATen.h>        // at::isfinite, Tensor methods
-#include <c10/util/Exception.h>  // c10::Error
+#include <ATen/ATen.h>  // at::isfinite, Tensor methods
+
+#include <string>  // std::string
 
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
 #include "gptbench/util/enum_names.h"  // enum_name

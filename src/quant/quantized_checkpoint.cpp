@@ -11,6 +11,7 @@
 #include <cstdint>      // int64_t
 #include <optional>     // std::optional
 #include <string_view>  // std::string_view
+#include <utility>      // std::pair, std::make_pair
 #include <vector>       // std::vector
 
 #include "gptbench/io/json_input.h"    // parse_json_strict, json_excerpt
