@@ -12,7 +12,8 @@
 //   one ended (so no overlap and no gap), and the last ends at the end of the file. The
 //   reference rejects gaps and trailing bytes too (InvalidOffset, MetadataIncompleteBuffer).
 // Where we differ: duplicate JSON keys are an error (the reference keeps the last tensor of a
-// duplicated name), and dtypes other than F32/F16/BF16 are refused with "unsupported dtype".
+// duplicated name), and dtypes other than F32/F16/BF16 (plus U8/I8 when the caller accepts them)
+// are refused with "unsupported dtype".
 // Like the reference we ignore unknown fields inside a tensor entry and do not require the
 // header length to be a multiple of 8 (its own writer pads, others may not).
 #include <algorithm>  // std::sort, std::lower_bound
@@ -78,12 +79,12 @@ std::string offsets_text(uint64_t begin, uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
-DType parse_entry_dtype(const json& entry, const std::string& where) {
+DType parse_entry_dtype(const json& entry, const std::string& where, ByteDTypes bytes) {
   const auto found = entry.find("dtype");
   if (found == entry.end()) throw Error("missing dtype" + where);
   if (!found->is_string()) throw Error("dtype is " + describe(*found) + ", not a string," + where);
   const auto& name = found->get_ref<const std::string&>();
-  if (const auto dtype = parse_dtype(name)) return *dtype;
+  if (const auto dtype = parse_dtype(name, bytes)) return *dtype;
   if (is_known_safetensors_dtype(name)) {
     throw Error("unsupported dtype " + name + where + " (gptbench reads F32, F16 and BF16)");
   }
@@ -108,12 +109,13 @@ std::vector<int64_t> parse_entry_shape(const json& entry, const std::string& whe
   return shape;
 }
 
-Entry parse_entry(const std::string& name, const json& entry, const std::string& source, uint64_t data_size) {
+Entry parse_entry(const std::string& name, const json& entry, const std::string& source, uint64_t data_size,
+                  ByteDTypes bytes) {
   const std::string where = " for tensor " + in_quotes(name) + " in " + source;
   if (!entry.is_object()) {
     throw Error("header entry is " + describe(entry) + ", not an object with dtype, shape and data_offsets," + where);
   }
-  Entry result{name, parse_entry_dtype(entry, where), parse_entry_shape(entry, where), 0, 0};
+  Entry result{name, parse_entry_dtype(entry, where, bytes), parse_entry_shape(entry, where), 0, 0};
 
   const auto offsets = entry.find("data_offsets");
   if (offsets == entry.end()) throw Error("missing data_offsets" + where);
@@ -197,11 +199,12 @@ int64_t TensorView::numel() const {
   return count;
 }
 
-SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
-  return parse(map_file(path), path.string());
+SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, ByteDTypes byte_dtypes) {
+  return parse(map_file(path), path.string(), byte_dtypes);
 }
 
-SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const ByteBuffer> bytes, const std::string& source) {
+SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const ByteBuffer> bytes, const std::string& source,
+                                       ByteDTypes byte_dtypes) {
   if (!bytes) throw Error(source + ": no bytes to parse");
   const size_t size = bytes->size();
   if (size < 8) {
@@ -230,7 +233,7 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const ByteBuffer> bytes, 
     if (name == kMetadataKey) {
       file.metadata_ = parse_metadata(value, source);
     } else {
-      entries.push_back(parse_entry(name, value, source, data_size));
+      entries.push_back(parse_entry(name, value, source, data_size, byte_dtypes));
     }
   }
   std::vector<const Entry*> by_offset;

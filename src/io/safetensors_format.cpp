@@ -20,6 +20,9 @@ size_t dtype_size(DType dtype) {
     case DType::kF16:
     case DType::kBF16:
       return 2;
+    case DType::kU8:
+    case DType::kI8:
+      return 1;
   }
   return 0;
 }
@@ -32,13 +35,22 @@ std::string_view dtype_name(DType dtype) {
       return "F16";
     case DType::kBF16:
       return "BF16";
+    case DType::kU8:
+      return "U8";
+    case DType::kI8:
+      return "I8";
   }
   return "?";
 }
 
-std::optional<DType> parse_dtype(std::string_view name) {
+std::optional<DType> parse_dtype(std::string_view name, ByteDTypes bytes) {
   for (const DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
     if (name == dtype_name(dtype)) return dtype;
+  }
+  if (bytes == ByteDTypes::kAccept) {
+    for (const DType dtype : {DType::kU8, DType::kI8}) {
+      if (name == dtype_name(dtype)) return dtype;
+    }
   }
   return std::nullopt;
 }
@@ -52,12 +64,16 @@ bool is_known_safetensors_dtype(std::string_view name) {
 
 int reference_write_rank(DType dtype) {
   switch (dtype) {
-    case DType::kF16:
+    case DType::kU8:
       return 0;
-    case DType::kBF16:
+    case DType::kI8:
       return 1;
-    case DType::kF32:
+    case DType::kF16:
       return 2;
+    case DType::kBF16:
+      return 3;
+    case DType::kF32:
+      return 4;
   }
   return 0;
 }

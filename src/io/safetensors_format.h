@@ -17,13 +17,13 @@ inline constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 inline constexpr uint64_t kHeaderAlignment = 8;
 inline constexpr std::string_view kMetadataKey = "__metadata__";
 
-// F32/F16/BF16, or nullopt for any other name.
-std::optional<DType> parse_dtype(std::string_view name);
+// F32/F16/BF16 (and U8/I8 when `bytes` accepts them), or nullopt for any other name.
+std::optional<DType> parse_dtype(std::string_view name, ByteDTypes bytes = ByteDTypes::kRefuse);
 // True for the dtypes the reference implementation knows (I32, F64, F8_E4M3, ...): those get
 // "unsupported dtype", anything else "unknown dtype".
 bool is_known_safetensors_dtype(std::string_view name);
 // The reference writer orders tensors by this rank, largest first, then by name, which keeps
-// every tensor aligned to its element size (F32 > BF16 > F16 in its Dtype enum).
+// every tensor aligned to its element size (F32 > BF16 > F16 > I8 > U8 in its Dtype enum).
 int reference_write_rank(DType dtype);
 
 // a * b, or nullopt on overflow.

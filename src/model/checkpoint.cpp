@@ -33,6 +33,7 @@ c10::ScalarType to_scalar_type(io::DType dtype) {
     case io::DType::kF32: return at::kFloat;
     case io::DType::kF16: return at::kHalf;
     case io::DType::kBF16: return at::kBFloat16;
+    case io::DType::kU8: case io::DType::kI8: break;  // refused by the reader (ByteDTypes::kRefuse)
   }
   throw Error("unreachable dtype");
 }

@@ -18,10 +18,13 @@
 
 namespace gptbench::io {
 
-enum class DType { kF32, kF16, kBF16 };
+// kU8/kI8 hold packed quantized weights (gptbench/quant/quantized_checkpoint.h); a reader accepts
+// them only when asked to (ByteDTypes::kAccept), so a model checkpoint holding them is refused.
+enum class DType { kF32, kF16, kBF16, kU8, kI8 };
+enum class ByteDTypes { kRefuse, kAccept };
 
 size_t dtype_size(DType dtype);          // bytes per element
-std::string_view dtype_name(DType dtype);  // "F32", "F16", "BF16"
+std::string_view dtype_name(DType dtype);  // "F32", "F16", "BF16", "U8", "I8"
 
 // One tensor inside a safetensors buffer. `data` points into the mapping owned by the file.
 struct TensorView {
@@ -47,9 +50,10 @@ class SafetensorsFile {
  public:
   // Maps and validates the whole header: length, JSON, dtypes, shape vs byte range,
   // ranges inside the data block, no overlaps. Throws gptbench::Error naming `path`.
-  static SafetensorsFile open(const std::filesystem::path& path);
+  static SafetensorsFile open(const std::filesystem::path& path, ByteDTypes bytes = ByteDTypes::kRefuse);
   // Same validation on bytes already in memory; `source` names them in errors.
-  static SafetensorsFile parse(std::shared_ptr<const ByteBuffer> bytes, const std::string& source);
+  static SafetensorsFile parse(std::shared_ptr<const ByteBuffer> bytes, const std::string& source,
+                               ByteDTypes byte_dtypes = ByteDTypes::kRefuse);
 
   const std::vector<TensorView>& tensors() const { return tensors_; }
   const TensorView* find(std::string_view name) const;  // nullptr if absent
