@@ -287,14 +287,7 @@ TEST(AttentionOpCpu, LowPrecisionInputsComputeInFp32) {
 TEST(AttentionOpCpu, RejectsBadArgumentsNamingThem) {
   const at::Tensor q = at::randn({2, 3, 4, 8}), k = at::randn({2, 3, 4, 8});
   const at::Tensor ks = at::zeros({2}, at::kInt);
-  auto message_of = [](auto&& fn) -> std::string {
-    try {
-      fn();
-    } catch (const gptbench::Error& e) {
-      return e.what();
-    }
-    return "no gptbench::Error thrown";
-  };
+  auto message_of = [](auto&& fn) { return testing::error_message_of(fn); };
   EXPECT_NE(message_of([&] { attention_op(q.view({2, 3, 32}), k, k, ks); }).find("q must be 4-D"),
             std::string::npos);
   EXPECT_NE(message_of([&] { attention_op(q, k, k.narrow(2, 0, 3), ks); }).find("v must have k's shape"),

@@ -12,6 +12,7 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
+#include "attention_test_support.h"    // error_message_of
 #include "gptbench/kernels/rope_op.h"  // rope, rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/util/error.h"       // gptbench::Error
 
@@ -115,14 +116,7 @@ TEST(RopeCpu, IntoCacheStoresTheRotatedStepAtTheDevicePosition) {
 }
 
 TEST(RopeCpu, RejectsBadArgumentsNamingThem) {
-  auto message_of = [](auto&& fn) -> std::string {
-    try {
-      fn();
-    } catch (const gptbench::Error& e) {
-      return e.what();
-    }
-    return "no gptbench::Error thrown";
-  };
+  auto message_of = [](auto&& fn) { return testing::error_message_of(fn); };
   const at::Tensor inv8 = default_inv_freq(8, 1e4);
   EXPECT_NE(message_of([&] { rope(at::randn({2, 3, 4, 7}), inv8, 0); }).find("even"), std::string::npos);
   EXPECT_NE(message_of([&] { rope(at::randn({2, 3, 4}), inv8, 0); }).find("4-D"), std::string::npos);
