@@ -86,17 +86,19 @@ RopeElement element_of(const at::Tensor& x) {
 void launch(const at::Tensor& qkv, const QkvShape& s, const at::Tensor& inv_freq, int64_t pos0,
             const at::Tensor* q_pos, const at::Tensor& q, const at::Tensor& k, at::Tensor* kv_buffer) {
   const c10::cuda::CUDAGuard guard(qkv.device());
+  const at::Tensor freq = inv_freq.contiguous();  // alive until the launch is queued
   RopeParams p;
   p.qkv = qkv.data_ptr();
   p.qkv_strides[0] = qkv.stride(0);
   p.qkv_strides[1] = qkv.stride(1);
-  p.inv_freq = inv_freq.contiguous().data_ptr<float>();
+  p.inv_freq = freq.data_ptr<float>();
   p.q = q.data_ptr();
   for (int i = 0; i < 3; ++i) p.q_strides[i] = q.stride(i);
   if (kv_buffer != nullptr) {
     p.kv = kv_buffer->data_ptr();
     for (int i = 0; i < 4; ++i) p.kv_strides[i] = kv_buffer->stride(i);
     p.pos_device = q_pos->data_ptr<int64_t>();
+    p.kv_capacity = kv_buffer->size(3);
   } else {
     p.k = k.data_ptr();
     for (int i = 0; i < 3; ++i) p.k_strides[i] = k.stride(i);
