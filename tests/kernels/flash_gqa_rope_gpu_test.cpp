@@ -120,7 +120,9 @@ void expect_ok(const GqaCase& c) {
   std::string kernel;
   const at::Tensor got = ours(c, qkv, inv_freq, ks, opt, &kernel);
   const std::string what = describe(c) + " kernel=" + kernel;
-  if (G > 1) EXPECT_NE(kernel.find("_gqa" + std::to_string(G)), std::string::npos) << what;
+  if (G > 1) {
+    EXPECT_NE(kernel.find("_gqa" + std::to_string(G)), std::string::npos) << what;
+  }
 
   // Reference: fp64 attention over the dtype-rounded projection, RoPE in fp32 math kept unrounded.
   Heads ref_in = split(qkv.to(at::kDouble), c);
