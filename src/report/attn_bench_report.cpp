@@ -59,8 +59,10 @@ json to_json(const AttnBenchRow& r) {
   json j = {{"variant", r.variant},   {"dtype", r.dtype},       {"batch", r.batch},
             {"heads", r.heads},       {"q_len", r.q_len},       {"k_len", r.k_len},
             {"head_dim", r.head_dim}, {"window", r.window},     {"global_tokens", r.global_tokens},
-            {"kv_heads", r.kv_heads}, {"rope", r.rope},         {"status", r.status},
-            {"kernel", r.kernel}};
+            {"status", r.status},     {"kernel", r.kernel}};
+  // Written only when they say something, so that reports from before the keys read back unchanged.
+  if (r.kv_heads != r.heads) j["kv_heads"] = r.kv_heads;
+  if (r.rope) j["rope"] = true;
   if (!r.ok()) {
     j["reason"] = r.reason;
     return j;
