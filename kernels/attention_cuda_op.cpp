@@ -71,6 +71,7 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
   p.alibi_slopes = alibi ? slopes.data_ptr<float>() : nullptr;
   p.batch = static_cast<int>(s.sizes.batch);
   p.heads = static_cast<int>(s.sizes.heads);
+  p.kv_heads = static_cast<int>(s.sizes.kv_heads);
   p.q_len = static_cast<int>(s.sizes.q_len);
   p.k_len = static_cast<int>(s.sizes.k_len);
   p.head_dim = static_cast<int>(s.sizes.head_dim);

@@ -1,7 +1,8 @@
 // The one input of every attention kernel: pointers, strides, sizes and mask settings.
 // Plain C++ (no torch, no CUDA headers) so that the torch op (.cpp, g++) fills it and
 // the kernels (.cu, nvcc) read it without either side compiling the other's headers.
-// Shapes: q, out (B, H, Tq, D); k, v (B, H, Tk, D); strides in elements, last dim contiguous.
+// Shapes: q, out (B, H, Tq, D); k, v (B, Hkv, Tk, D) with H % Hkv == 0 (query head h reads kv head
+// h / (H / Hkv)); strides in elements, last dim contiguous.
 #pragma once
 
 #include <cstdint>  // int64_t, int32_t
@@ -23,8 +24,8 @@ constexpr bool policy_has_window(MaskPolicy p) {
 
 struct AttentionParams {
   const void* q = nullptr;  // (B, H, Tq, D)
-  const void* k = nullptr;  // (B, H, Tk, D)
-  const void* v = nullptr;  // (B, H, Tk, D)
+  const void* k = nullptr;  // (B, Hkv, Tk, D)
+  const void* v = nullptr;  // (B, Hkv, Tk, D)
   void* out = nullptr;      // (B, H, Tq, D)
   int64_t q_strides[3] = {0, 0, 0};    // batch, head, row
   int64_t k_strides[3] = {0, 0, 0};
@@ -37,6 +38,7 @@ struct AttentionParams {
   const float* alibi_slopes = nullptr;  // (H) or null
 
   int batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int kv_heads = 0;        // Hkv; heads / kv_heads query heads share one key/value head
   int q_pos0 = 0;          // position of query 0 (unless q_pos_device is set)
   const int64_t* q_pos_device = nullptr;  // (1) or null: query 0's position read on the device
                                           // (decode under CUDA graphs); q_pos0 is then an upper bound

@@ -36,6 +36,15 @@ struct PrefillConfig {
 // key; kDecodeUnroll keys per thread group are loaded before any is used, so every thread
 // keeps 2 * kDecodeUnroll 16-byte loads in flight.
 inline constexpr int kDecodeThreads = 128;
+// Grouped-query decode: one CTA serves kHeads query heads that share a key/value head, so each K/V
+// element it streams is read once for all of them (the kernel is memory bound). kHeads is the
+// largest of 8, 4, 2, 1 that divides the group size G = H / Hkv (G = 16 runs two CTAs per group).
+inline constexpr int kDecodeMaxHeadsPerCta = 8;
+constexpr int decode_heads_per_cta(int group) {
+  for (int n = kDecodeMaxHeadsPerCta; n > 1; n /= 2)
+    if (group % n == 0) return n;
+  return 1;
+}
 inline constexpr int kDecodeUnroll = 4;
 // A split never gets fewer keys than this: below it the partial write and the combine
 // cost more than the extra parallelism buys.

@@ -23,10 +23,13 @@ R dispatch(const AttentionParams& p, R miss, F&& f) {
   return visit_flash_instance(p.dtype, p.head_dim, p.policy, miss, f);
 }
 
+// Grouped-query attention needs H a multiple of Hkv (the op checked it; a miss is a bug).
+bool valid_heads(const AttentionParams& p) { return p.kv_heads > 0 && p.heads % p.kv_heads == 0; }
+
 }  // namespace
 
 cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream) {
-  if (p.key_pos != nullptr) return cudaErrorInvalidValue;
+  if (p.key_pos != nullptr || !valid_heads(p)) return cudaErrorInvalidValue;
   if (p.batch == 0 || p.heads == 0 || p.q_len == 0) return cudaSuccess;
   return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
     return run_flash_prefill<DeviceElement<decltype(type)::value>, decltype(dim)::value, decltype(policy)::value>(
@@ -35,7 +38,7 @@ cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream) 
 }
 
 cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream) {
-  if (p.q_len != 1 || p.num_splits < 1) return cudaErrorInvalidValue;
+  if (p.q_len != 1 || p.num_splits < 1 || !valid_heads(p)) return cudaErrorInvalidValue;
   if (p.num_splits > 1 && (p.partial_out == nullptr || p.partial_lse == nullptr)) return cudaErrorInvalidValue;
   if (p.batch == 0 || p.heads == 0) return cudaSuccess;
   return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
@@ -45,11 +48,13 @@ cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream) {
 }
 
 int choose_decode_splits(const AttentionParams& p, int num_sms) {
-  const int batch_heads = p.batch * p.heads;
+  if (!valid_heads(p)) return 1;
+  // CTAs per split: one per row and block of query heads that share a key/value head.
+  const int batch_heads = p.batch * (p.heads / decode_heads_per_cta(p.heads / p.kv_heads));
   if (p.decode_span <= 0 || batch_heads <= 0) return 1;
-  const int per_sm = dispatch(p, 1, [](auto type, auto dim, auto policy) {
+  const int per_sm = dispatch(p, 1, [&](auto type, auto dim, auto policy) {
     return flash_decode_ctas_per_sm<DeviceElement<decltype(type)::value>, decltype(dim)::value,
-                                    decltype(policy)::value>();
+                                    decltype(policy)::value>(p);
   });
   // Exactly one wave of resident CTAs: a second, partial wave is a tail that costs more than
   // the extra splits gain (NOTES.md, run 2: 11 splits = 1.33 waves ran 11-14 % slower than 8).

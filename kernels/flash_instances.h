@@ -15,8 +15,8 @@ cudaError_t run_flash_prefill(const AttentionParams& p, cudaStream_t stream);
 template <typename T, int D, MaskPolicy P>
 cudaError_t run_flash_decode(const AttentionParams& p, cudaStream_t stream);
 
-// Resident CTAs per SM of the decode kernel (sets the split count).
+// Resident CTAs per SM of the decode kernel that p (its grouped-query ratio) runs (sets the split count).
 template <typename T, int D, MaskPolicy P>
-int flash_decode_ctas_per_sm();
+int flash_decode_ctas_per_sm(const AttentionParams& p);
 
 }  // namespace gptbench::kernels

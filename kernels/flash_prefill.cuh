@@ -122,8 +122,9 @@ __global__ void __launch_bounds__(32 * kWarps, kMinCtas) flash_prefill_kernel(co
   const int g = lane >> 2, t = lane & 3;  // mma fragment row group and thread-in-group
 
   const T* q = static_cast<const T*>(p.q) + b * p.q_strides[0] + h * p.q_strides[1];
-  const T* k = static_cast<const T*>(p.k) + b * p.k_strides[0] + h * p.k_strides[1];
-  const T* v = static_cast<const T*>(p.v) + b * p.v_strides[0] + h * p.v_strides[1];
+  const int h_kv = h / (p.heads / p.kv_heads);  // grouped-query attention: the group's key/value head
+  const T* k = static_cast<const T*>(p.k) + b * p.k_strides[0] + h_kv * p.k_strides[1];
+  const T* v = static_cast<const T*>(p.v) + b * p.v_strides[0] + h_kv * p.v_strides[1];
   T* out = static_cast<T*>(p.out) + b * p.out_strides[0] + h * p.out_strides[1];
 
   const int key_start = p.key_start[b];

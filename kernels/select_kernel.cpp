@@ -75,11 +75,15 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
                                    pr.sm_version));
   }
   const char* dtype = element_type_name(*element);
+  // Grouped-query attention: "_gqa<G>" with G = H / Hkv query heads per key/value head (none when G = 1).
+  const int64_t group = pr.kv_heads > 0 ? pr.heads / pr.kv_heads : 1;
+  const std::string gqa = group > 1 ? fmt::format("_gqa{}", group) : "";
   if (pr.q_len == 1) {
     return KernelChoice{true,
-                        fmt::format("flash_decode_splitkv_{}_d{}_{}{}", dtype, pr.head_dim, policy_name(policy),
-                                    pr.key_layout == KeyLayout::kRolling ? "_rolling" : ""),
-                        "one query per row: split-KV decode + log-sum-exp combine"};
+                        fmt::format("flash_decode_splitkv_{}_d{}_{}{}{}", dtype, pr.head_dim, policy_name(policy),
+                                    pr.key_layout == KeyLayout::kRolling ? "_rolling" : "", gqa),
+                        "one query per row: split-KV decode + log-sum-exp combine (one CTA per block of query "
+                        "heads sharing a key/value head)"};
   }
   if (pr.key_layout == KeyLayout::kRolling) {
     return unsupported(fmt::format("key_pos (rolling cache) needs Tq == 1 (decode), got Tq = {}; "
@@ -88,8 +92,8 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
   }
   const PrefillTiles tiles = prefill_tiles(static_cast<int>(pr.head_dim), policy);
   return KernelChoice{true,
-                      fmt::format("flash_prefill_{}_d{}_bm{}_bn{}_{}", dtype, pr.head_dim, tiles.block_m, tiles.block_n,
-                                  policy_name(policy)),
+                      fmt::format("flash_prefill_{}_d{}_bm{}_bn{}_{}{}", dtype, pr.head_dim, tiles.block_m,
+                                  tiles.block_n, policy_name(policy), gqa),
                       "fused prefill (mma.sync m16n8k16, cp.async double buffering)"};
 }
 

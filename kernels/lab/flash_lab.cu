@@ -82,7 +82,7 @@ gk::AttentionParams params(const Buffers& buf, int b, int h, int tq, int tk) {
   }
   p.key_start = buf.key_start;
   p.batch = b;
-  p.heads = h;
+  p.heads = p.kv_heads = h;
   p.q_len = tq;
   p.k_len = tk;
   p.head_dim = D;

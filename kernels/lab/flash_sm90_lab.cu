@@ -193,7 +193,7 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
   for (int i = 0; i < 3; ++i) p.q_strides[i] = p.out_strides[i] = qs[i], p.k_strides[i] = p.v_strides[i] = ks[i];
   p.key_start = dks;
   p.alibi_slopes = alibi ? dslopes : nullptr;
-  p.batch = c.b, p.heads = c.h, p.q_len = c.tq, p.k_len = c.tk, p.head_dim = d;
+  p.batch = c.b, p.heads = p.kv_heads = c.h, p.q_len = c.tq, p.k_len = c.tk, p.head_dim = d;
   p.q_pos0 = q_pos0;
   p.window = c.window, p.global_tokens = c.sinks;
   p.scale = float(scale);
@@ -307,7 +307,7 @@ void time_all() {
     for (int i = 0; i < 3; ++i) p.q_strides[i] = p.k_strides[i] = p.v_strides[i] = p.out_strides[i] = st[i];
     p.key_start = key_start;
     p.alibi_slopes = gk::policy_has_alibi(s.policy) ? dslopes : nullptr;
-    p.batch = s.b, p.heads = h, p.q_len = p.k_len = s.t, p.head_dim = s.d;
+    p.batch = s.b, p.heads = p.kv_heads = h, p.q_len = p.k_len = s.t, p.head_dim = s.d;
     p.window = s.window;
     p.scale = 1.f / std::sqrt(float(s.d));
     p.dtype = s.bf16 ? gk::ElementType::kBf16 : gk::ElementType::kFp16;

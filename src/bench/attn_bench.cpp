@@ -13,7 +13,7 @@
 #endif
 
 #include <algorithm>   // std::min
-#include <cmath>       // std::sqrt
+#include <cmath>       // std::sqrt, std::pow
 #include <cstdio>      // stdout, stderr
 #include <exception>   // std::exception
 #include <functional>  // std::function
@@ -34,6 +34,8 @@
 #include "gptbench/bench/stats.h"                 // summarize
 #include "gptbench/io/atomic_file.h"              // write_file_atomic
 #include "gptbench/kernels/attention_op.h"        // attention_op
+#include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
+#include "gptbench/kernels/rope_op.h"             // rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/model/checkpoint.h"            // parse_dtype
 #include "gptbench/util/error.h"                  // Error, UsageError
 
@@ -108,7 +110,7 @@ void summarise(AttnBenchRow& row, c10::ScalarType dtype) {
   row.tflops = 4.0 * row.batch * row.heads * pairs * row.head_dim / seconds * 1e-12;
   if (row.q_len == 1) {
     const double elem = static_cast<double>(c10::elementSize(dtype));
-    row.kv_gbps = 2.0 * row.batch * row.heads * row.k_len * row.head_dim * elem / seconds * 1e-9;
+    row.kv_gbps = 2.0 * row.batch * row.kv_heads * row.k_len * row.head_dim * elem / seconds * 1e-9;
   }
 }
 
@@ -118,23 +120,64 @@ struct Cell {
   std::string dtype_name;
   c10::ScalarType dtype;
   int64_t batch, heads, q_len, k_len, head_dim;
+  int64_t kv_heads;  // Hkv: heads / kv_heads query heads share one key/value head
+  bool rope;         // each call starts from the qkv projection and runs the fused RoPE kernel
 };
 
+// The attention inputs of one timed call: q (B, H, Tq, D); k, v (B, Hkv, Tk, D).
+struct CallInputs {
+  at::Tensor q, k, v;
+};
+
+// What each timed call runs before its attention: nothing (inputs drawn once), or, with --rope, our
+// fused RoPE kernel from the qkv projection output (prefill: rope_split_qkv; decode: the step's
+// key and value rotated into a KV cache of Tk slots at position Tk - 1, rope_split_qkv_into_cache).
+std::function<CallInputs()> make_inputs(const Cell& c, c10::Device device) {
+  const auto opts = at::TensorOptions().device(device).dtype(c.dtype);
+  if (!c.rope) {
+    const CallInputs in{at::randn({c.batch, c.heads, c.q_len, c.head_dim}, opts),
+                        at::randn({c.batch, c.kv_heads, c.k_len, c.head_dim}, opts),
+                        at::randn({c.batch, c.kv_heads, c.k_len, c.head_dim}, opts)};
+    return [in] { return in; };
+  }
+  std::vector<float> freq(c.head_dim / 2);
+  for (int64_t i = 0; i < c.head_dim / 2; ++i) freq[i] = static_cast<float>(std::pow(1e4, -2.0 * i / c.head_dim));
+  const at::Tensor inv_freq = at::tensor(freq).to(device);
+  const at::Tensor qkv = at::randn({c.batch, c.q_len, (c.heads + 2 * c.kv_heads) * c.head_dim}, opts);
+  const int64_t heads = c.heads, kv_heads = c.kv_heads;
+  if (c.q_len > 1) {
+    return [qkv, inv_freq, heads, kv_heads] {
+      const kernels::RotatedQkv r = kernels::rope_split_qkv(qkv, inv_freq, heads, kv_heads, 0);
+      return CallInputs{r.q, r.k, r.v};
+    };
+  }
+  at::Tensor cache = at::randn({2, c.batch, c.kv_heads, c.k_len, c.head_dim}, opts);
+  const at::Tensor q_pos = at::full({1}, c.k_len - 1, at::TensorOptions().device(device).dtype(at::kLong));
+  return [qkv, inv_freq, heads, kv_heads, q_pos, cache]() mutable {
+    const at::Tensor q = kernels::rope_split_qkv_into_cache(qkv, inv_freq, heads, kv_heads, q_pos, cache);
+    return CallInputs{q, cache.select(0, 0), cache.select(0, 1)};
+  };
+}
+
 // The call of a flash cell: our op (CUDA kernels, or its CPU reference), named by its own choice.
-std::function<void()> flash_call(const Cell& c, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                 c10::Device device, AttnBenchRow& row) {
+std::function<void()> flash_call(const Cell& c, const std::function<CallInputs()>& inputs, c10::Device device,
+                                 AttnBenchRow& row) {
   attention::AttentionPositions positions;
   positions.q_pos0 = c.k_len - c.q_len;
   kernels::AttentionOptions options = attention::flash_op_options(c.spec, positions, attn_bench_slopes(c.heads, device));
   options.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
   const at::Tensor key_start = at::zeros({c.batch}, at::TensorOptions().device(device).dtype(at::kInt));
-  kernels::attention_op(q, k, v, key_start, options, &row.kernel);  // throws when unsupported
-  return [q, k, v, key_start, options] { kernels::attention_op(q, k, v, key_start, options); };
+  const CallInputs first = inputs();
+  kernels::attention_op(first.q, first.k, first.v, key_start, options, &row.kernel);  // throws when unsupported
+  return [inputs, key_start, options] {
+    const CallInputs in = inputs();
+    kernels::attention_op(in.q, in.k, in.v, key_start, options);
+  };
 }
 
 // The call of an SDPA cell, or an empty function with row.status "skipped" and the reason.
-std::function<void()> sdpa_call(const Cell& c, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                c10::Device device, AttnBenchRow& row) {
+std::function<void()> sdpa_call(const Cell& c, const std::function<CallInputs()>& inputs, c10::Device device,
+                                AttnBenchRow& row) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
   at::Tensor mask;
   try {
@@ -146,13 +189,15 @@ std::function<void()> sdpa_call(const Cell& c, const at::Tensor& q, const at::Te
   }
   const std::optional<at::Tensor> attn_mask = mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt;
   const bool is_causal = !mask.defined() && c.q_len > 1;  // Tq = Tk: SDPA's top-left causal equals ours
+  const bool gqa = c.kv_heads != c.heads;                  // SDPA's own grouped-query attention
+  const CallInputs first = inputs();
   const std::optional<at::SDPBackend> want = c.variant->sdpa_backend;
   WarningCollector warnings;
   int64_t chosen = -1;
   {
     c10::WarningUtils::WarningHandlerGuard guard(&warnings);
     try {
-      chosen = at::_fused_sdp_choice(q, k, v, attn_mask, 0.0, is_causal, scale, false);
+      chosen = at::_fused_sdp_choice(first.q, first.k, first.v, attn_mask, 0.0, is_causal, scale, gqa);
     } catch (const c10::Error& e) {
       row.status = "skipped";
       row.reason = fmt::format("{} refused: {}{}", c.variant->name, first_line(e.what_without_backtrace()),
@@ -167,8 +212,9 @@ std::function<void()> sdpa_call(const Cell& c, const at::Tensor& q, const at::Te
     return {};
   }
   row.kernel = "sdpa:" + attention::sdpa_backend_name(chosen);
-  return [q, k, v, attn_mask, is_causal, scale] {
-    at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, is_causal, scale);
+  return [inputs, attn_mask, is_causal, scale, gqa] {
+    const CallInputs in = inputs();
+    at::scaled_dot_product_attention(in.q, in.k, in.v, attn_mask, 0.0, is_causal, scale, gqa);
   };
 }
 
@@ -181,6 +227,8 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, c10::Device dev
   row.q_len = c.q_len;
   row.k_len = c.k_len;
   row.head_dim = c.head_dim;
+  row.kv_heads = c.kv_heads;
+  row.rope = c.rope;
   row.window = c.spec.window;
   row.global_tokens = c.spec.global_tokens;
   auto skip = [&row](std::string reason) {
@@ -189,12 +237,9 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, c10::Device dev
     return row;
   };
 
-  const auto opts = at::TensorOptions().device(device).dtype(c.dtype);
-  at::Tensor q, k, v;
+  std::function<CallInputs()> inputs;
   try {
-    q = at::randn({c.batch, c.heads, c.q_len, c.head_dim}, opts);
-    k = at::randn({c.batch, c.heads, c.k_len, c.head_dim}, opts);
-    v = at::randn({c.batch, c.heads, c.k_len, c.head_dim}, opts);
+    inputs = make_inputs(c, device);
   } catch (const c10::Error& e) {
     return skip("inputs do not fit: " + first_line(e.what_without_backtrace()));
   }
@@ -202,13 +247,17 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, c10::Device dev
   std::unique_ptr<SdpaBackendScope> scope;  // held while the SDPA cell runs
   if (c.spec.kernel == attention::Kernel::kFlash) {
     try {
-      call = flash_call(c, q, k, v, device, row);
+      call = flash_call(c, inputs, device, row);
     } catch (const std::exception& e) {
       return skip(first_line(e.what()));
     }
   } else {
     if (c.variant->sdpa_backend) scope = std::make_unique<SdpaBackendScope>(*c.variant->sdpa_backend);
-    call = sdpa_call(c, q, k, v, device, row);
+    try {
+      call = sdpa_call(c, inputs, device, row);
+    } catch (const std::exception& e) {  // the RoPE kernel refused the inputs
+      return skip(first_line(e.what()));
+    }
     if (!call) return row;
   }
   try {
@@ -227,7 +276,14 @@ std::vector<Cell> make_cells(const AttnBenchConfig& cfg, const std::vector<AttnV
     const c10::ScalarType dtype = model::parse_dtype(dtype_name);
     for (int64_t b : cfg.batch) {
       for (int64_t h : cfg.heads) {
+       for (int64_t kv_given : cfg.kv_heads) {
+        const int64_t hkv = kv_given == 0 ? h : kv_given;
+        if (h < 1 || !kernels::grouped_heads_valid(h, hkv))
+          throw UsageError(fmt::format("attn-bench: --kv-heads {} does not divide --heads {} (grouped-query attention "
+                                       "needs H % Hkv == 0)",
+                                       kv_given, h));
         for (int64_t d : cfg.head_dim) {
+          if (cfg.rope && d % 2 != 0) throw UsageError(fmt::format("attn-bench: --rope needs an even --head-dim, got {}", d));
           for (int64_t t : lengths) {
             for (const AttnVariant& variant : variants) {
               const bool sparse = variant.spec.sparse();
@@ -239,11 +295,12 @@ std::vector<Cell> make_cells(const AttnBenchConfig& cfg, const std::vector<AttnV
                 attention::AttentionSpec spec = variant.spec;
                 spec.window = w;
                 spec.global_tokens = sparse ? cfg.global_tokens : 0;
-                cells.push_back(Cell{&variant, spec, dtype_name, dtype, b, h, cfg.decode ? 1 : t, t, d});
+                cells.push_back(Cell{&variant, spec, dtype_name, dtype, b, h, cfg.decode ? 1 : t, t, d, hkv, cfg.rope});
               }
             }
           }
         }
+       }
       }
     }
   }
@@ -252,6 +309,7 @@ std::vector<Cell> make_cells(const AttnBenchConfig& cfg, const std::vector<AttnV
 
 nlohmann::json config_json(const AttnBenchConfig& cfg, c10::Device device, bool flushed) {
   return {{"batch", cfg.batch},       {"heads", cfg.heads},
+          {"kv_heads", cfg.kv_heads}, {"rope", cfg.rope},
           {"seq", cfg.seq},           {"kv_len", cfg.kv_len},
           {"head_dim", cfg.head_dim}, {"window", cfg.window},
           {"global_tokens", cfg.global_tokens}, {"dtype", cfg.dtype},
@@ -263,8 +321,10 @@ nlohmann::json config_json(const AttnBenchConfig& cfg, c10::Device device, bool 
 
 // Ratios against our dense causal flash of the same shape (the window speed-up target).
 void set_flash_ratios(std::vector<AttnBenchRow>& rows, const std::vector<Cell>& cells) {
-  using Shape = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t, int64_t>;
-  auto shape = [](const AttnBenchRow& r) { return Shape{r.dtype, r.batch, r.heads, r.q_len, r.k_len, r.head_dim}; };
+  using Shape = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
+  auto shape = [](const AttnBenchRow& r) {
+    return Shape{r.dtype, r.batch, r.heads, r.q_len, r.k_len, r.head_dim, r.kv_heads, r.rope};
+  };
   std::map<Shape, double> dense;
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].ok() && cells[i].variant->is_dense_flash()) dense[shape(rows[i])] = rows[i].median_ms;
@@ -295,16 +355,19 @@ at::Tensor attn_bench_sdpa_mask(const attention::AttentionSpec& spec, int64_t he
 
 std::string attn_bench_markdown(const std::vector<AttnBenchRow>& rows) {
   std::string s =
-      "| variant | dtype | B | H | Tq | Tk | D | W | kernel | median ms | TFLOP/s | K/V GB/s | flash/this | note |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "| variant | dtype | B | H | Hkv | Tq | Tk | D | W | rope | kernel | median ms | TFLOP/s | K/V GB/s | flash/this | "
+      "note |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const AttnBenchRow& r : rows) {
     if (!r.ok()) {
-      s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | - | - | - | - | skipped: {} |\n", r.variant,
-                       r.dtype, r.batch, r.heads, r.q_len, r.k_len, r.head_dim, r.window, r.kernel, r.reason);
+      s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | - | - | - | - | skipped: {} |\n",
+                       r.variant, r.dtype, r.batch, r.heads, r.kv_heads, r.q_len, r.k_len, r.head_dim, r.window,
+                       r.rope ? "yes" : "no", r.kernel, r.reason);
       continue;
     }
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.1f} | {} | {} | {} runs |\n", r.variant,
-                     r.dtype, r.batch, r.heads, r.q_len, r.k_len, r.head_dim, r.window, r.kernel, r.median_ms,
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.1f} | {} | {} | {} runs |\n",
+                     r.variant, r.dtype, r.batch, r.heads, r.kv_heads, r.q_len, r.k_len, r.head_dim, r.window,
+                     r.rope ? "yes" : "no", r.kernel, r.median_ms,
                      r.tflops, r.kv_gbps ? fmt::format("{:.0f}", *r.kv_gbps) : "-",
                      r.flash_over_this ? fmt::format("{:.2f}", *r.flash_over_this) : "-", r.samples_ms.size());
   }
@@ -334,8 +397,9 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
   for (const Cell& c : cells) {
     rows.push_back(run_cell(c, cfg, device, flush));
     const AttnBenchRow& r = rows.back();
-    fmt::print(stderr, "attn-bench: {} {} B={} H={} T={} D={} W={}: {}\n", r.variant, r.dtype, r.batch, r.heads,
-               r.k_len, r.head_dim, r.window, r.ok() ? fmt::format("{:.4f} ms", r.median_ms) : r.reason);
+    fmt::print(stderr, "attn-bench: {} {} B={} H={} Hkv={} T={} D={} W={}{}: {}\n", r.variant, r.dtype, r.batch,
+               r.heads, r.kv_heads, r.k_len, r.head_dim, r.window, r.rope ? " rope" : "",
+               r.ok() ? fmt::format("{:.4f} ms", r.median_ms) : r.reason);
   }
   set_flash_ratios(rows, cells);
 
@@ -346,7 +410,8 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
   report.env = environment_json(device);
   report.config = config_json(cfg, device, flush.defined());
   report.flops_rule =
-      "TFLOP/s = 4*B*H*Tq*Tk*D/2 (causal prefill, windows counted as dense causal) or 4*B*H*Tk*D (decode) / median";
+      "TFLOP/s = 4*B*H*Tq*Tk*D/2 (causal prefill, windows counted as dense causal) or 4*B*H*Tk*D (decode) / median; "
+      "K/V GB/s = 2*B*Hkv*Tk*D*bytes / median; with rope the median includes our fused RoPE kernel";
   report.results = rows;
   std::fputs(attn_bench_markdown(rows).c_str(), stdout);
   if (!cfg.out_path.empty()) io::write_file_atomic(cfg.out_path, to_json(report).dump(2) + "\n");

@@ -22,6 +22,7 @@ namespace gptbench::bench {
 struct AttnBenchConfig {
   std::vector<int64_t> batch = {1};
   std::vector<int64_t> heads = {12};
+  std::vector<int64_t> kv_heads = {0};    // key/value heads Hkv (grouped-query attention); 0 = H
   std::vector<int64_t> seq = {1024};      // prefill: Tq = Tk = T
   std::vector<int64_t> kv_len = {4096};   // decode: Tq = 1, Tk from this list
   std::vector<int64_t> head_dim = {64};
@@ -29,6 +30,10 @@ struct AttnBenchConfig {
   std::vector<std::string> dtype = {"fp16"};
   std::vector<std::string> variants = {"flash", "sdpa-flash"};
   int64_t global_tokens = 0;  // sinks of the +sparse variants
+  // Every timed call starts from the qkv projection output (B, T, (H + 2 Hkv) D) and applies RoPE with
+  // our fused kernel (rope_split_qkv; decode: rope_split_qkv_into_cache into a KV cache), the same
+  // kernel for every implementation, so its cost is included once in each row.
+  bool rope = false;
   bool decode = false;
   std::string device = "cuda";  // cuda[:i] times the kernels; cpu runs the op's CPU reference and SDPA on the CPU
   int min_runs = 20;          // stop when both min_runs and min_time_ms are reached

@@ -17,6 +17,13 @@ void register_attn_bench_command(CLI::App& app) {
       "Time attention kernels (our flash kernels, each SDPA backend) over the cross product of the axes");
   sub->add_option("--batch", cfg->batch, "Batch sizes B")->delimiter(',')->capture_default_str();
   sub->add_option("--heads", cfg->heads, "Head counts H")->delimiter(',')->capture_default_str();
+  sub->add_option("--kv-heads", cfg->kv_heads,
+                  "Key/value head counts Hkv (grouped-query attention, H % Hkv == 0); 0 = H")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_flag("--rope", cfg->rope,
+                "Start every timed call from the qkv projection and apply RoPE with our fused kernel "
+                "(rope_split_qkv; decode: into a KV cache) before the attention");
   sub->add_option("--seq", cfg->seq, "Prefill lengths T (Tq = Tk = T)")->delimiter(',')->capture_default_str();
   sub->add_option("--head-dim", cfg->head_dim, "Head dims D")->delimiter(',')->capture_default_str();
   sub->add_option("--dtype", cfg->dtype, "Dtypes: fp16, bf16 (fp32: the CPU reference and SDPA only)")

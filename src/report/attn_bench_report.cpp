@@ -60,6 +60,9 @@ json to_json(const AttnBenchRow& r) {
             {"heads", r.heads},       {"q_len", r.q_len},       {"k_len", r.k_len},
             {"head_dim", r.head_dim}, {"window", r.window},     {"global_tokens", r.global_tokens},
             {"status", r.status},     {"kernel", r.kernel}};
+  // Written only when they say something, so that reports from before the keys read back unchanged.
+  if (r.kv_heads != r.heads) j["kv_heads"] = r.kv_heads;
+  if (r.rope) j["rope"] = true;
   if (!r.ok()) {
     j["reason"] = r.reason;
     return j;
@@ -100,6 +103,10 @@ AttnBenchRow attn_bench_row_from_json(const json& j, const std::string& path) {
   r.head_dim = in.integer("head_dim");
   r.window = in.integer("window");
   r.global_tokens = in.integer("global_tokens");
+  r.kv_heads = in.has("kv_heads") ? in.integer("kv_heads") : r.heads;  // older reports: no grouping
+  if (in.has("rope")) {
+    r.rope = in.get("rope", j.at("rope").is_boolean(), "a boolean").get<bool>();
+  }
   r.status = in.string("status");
   r.kernel = in.string("kernel");
   if (r.status != "ok" && r.status != "skipped")

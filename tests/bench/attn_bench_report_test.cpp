@@ -76,6 +76,30 @@ TEST(AttnBenchReport, SkippedRowsKeepTheirReasonOnly) {
   EXPECT_EQ(to_json(back), j);
 }
 
+// Grouped-query and RoPE rows carry kv_heads and rope; rows without either omit the keys and read back
+// as kv_heads = heads, rope = false (the committed reports above round-trip unchanged).
+TEST(AttnBenchReport, GroupedQueryAndRopeRowsRoundTrip) {
+  AttnBenchRow row;
+  row.variant = "flash";
+  row.status = "skipped";
+  row.reason = "no device";
+  row.heads = 32;
+  row.kv_heads = 8;
+  row.rope = true;
+  const nlohmann::json j = to_json(row);
+  EXPECT_EQ(j["kv_heads"], 8);
+  EXPECT_EQ(j["rope"], true);
+  const AttnBenchRow back = attn_bench_row_from_json(j, "row");
+  EXPECT_EQ(back.kv_heads, 8);
+  EXPECT_TRUE(back.rope);
+  row.kv_heads = 32;
+  row.rope = false;
+  const nlohmann::json plain = to_json(row);
+  EXPECT_FALSE(plain.contains("kv_heads"));
+  EXPECT_FALSE(plain.contains("rope"));
+  EXPECT_EQ(attn_bench_row_from_json(plain, "row").kv_heads, 32);
+}
+
 TEST(AttnBenchReport, WrongShapeNamesTheKeyPath) {
   const nlohmann::json good = committed("attn_bench_h100_2026-11-23_decode.json");
   nlohmann::json j = good;

@@ -1,11 +1,13 @@
-// Helpers shared by the attention op tests: the policies under test, ALiBi slopes and
-// position layouts, all written independently of the code under test.
+// Helpers shared by the attention and RoPE op tests: the policies under test, ALiBi slopes,
+// position layouts and error messages, all written independently of the code under test.
 #pragma once
 
 #include <cmath>    // std::pow
 #include <cstdint>  // int64_t
 #include <string>   // std::string
 #include <vector>   // std::vector
+
+#include "gptbench/util/error.h"  // gptbench::Error
 
 namespace gptbench::kernels::testing {
 
@@ -38,6 +40,17 @@ inline std::vector<float> test_alibi_slopes(int64_t heads) {
   std::vector<float> s(static_cast<size_t>(heads));
   for (int64_t h = 0; h < heads; ++h) s[h] = static_cast<float>(std::pow(2.0, -8.0 * (h + 1) / heads));
   return s;
+}
+
+// The message of the gptbench::Error that fn() throws, or a text saying that none was thrown.
+template <typename F>
+std::string error_message_of(F&& fn) {
+  try {
+    fn();
+  } catch (const gptbench::Error& e) {
+    return e.what();
+  }
+  return "no gptbench::Error thrown";
 }
 
 }  // namespace gptbench::kernels::testing

@@ -16,10 +16,14 @@ namespace gptbench::report {
 struct AttnBenchRow {
   std::string variant, dtype, status = "ok", reason, kernel;
   int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0, window = 0, global_tokens = 0;
+  // Key/value heads (grouped-query attention); JSON key "kv_heads" only when != heads (absent: = heads).
+  int64_t kv_heads = 0;
+  // The timed call started from the qkv projection and applied RoPE (rope_split_qkv); JSON "rope" only when true.
+  bool rope = false;
   std::vector<double> samples_ms;  // JSON: samples_ms and runs (their count)
   double median_ms = 0, min_ms = 0, max_ms = 0;
   double tflops = 0;                      // nominal causal FLOPs (dense causal even for windows) / median
-  std::optional<double> kv_gbps;          // decode only: dense K/V bytes / median
+  std::optional<double> kv_gbps;          // decode only: dense K/V bytes (kv_heads heads) / median
   std::optional<double> flash_over_this;  // median of our dense causal flash, same shape / this median
 
   bool ok() const { return status == "ok"; }
