@@ -4,8 +4,9 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include "command.h"                          // register_generate_command
+#include "enum_option.h"                      // add_enum_option
 #include "gptbench/attention/variant.h"       // variant_name
-#include "gptbench/model/beam_search.h"       // generate_beam, BeamSearchOptions
+#include "gptbench/model/beam_search.h"       // generate_beam, BeamSearchOptions, kEarlyStoppingNames
 #include "gptbench/model/generator.h"         // generate_greedy
 #include "gptbench/run/model_selection.h"     // ModelSelection, resolve_selection, load_selected_model
 #include "gptbench/text/gpt2_tokenizer.h"     // Gpt2Tokenizer
@@ -25,7 +26,7 @@ void register_generate_command(CLI::App& app) {
     int64_t num_beams = 1;  // 1: greedy decoding
     int64_t no_repeat_ngram_size = 0;
     double length_penalty = 1.0;
-    std::string early_stopping = "false";
+    model::EarlyStopping early_stopping = model::EarlyStopping::kHeuristic;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -47,9 +48,8 @@ void register_generate_command(CLI::App& app) {
   cmd->add_option("--length-penalty", o->length_penalty,
                   "beam search: finished hypotheses score sum(log p) / length^this")
       ->capture_default_str();
-  cmd->add_option("--early-stopping", o->early_stopping,
-                  "beam search stop rule, as transformers' early_stopping: false | true | never")
-      ->capture_default_str();
+  add_enum_option(cmd, "--early-stopping", model::kEarlyStoppingNames, o->early_stopping,
+                  "beam search stop rule, as transformers' early_stopping: false | true | never");
   cmd->add_flag("--json", o->json, "print one JSON object with prompt ids, generated ids and text");
   cmd->callback([o] {
     const run::ResolvedSelection m = run::resolve_selection(o->model);
@@ -69,7 +69,7 @@ void register_generate_command(CLI::App& app) {
     beam.min_new_tokens = o->generation.min_new_tokens;
     beam.no_repeat_ngram_size = o->no_repeat_ngram_size;
     beam.length_penalty = o->length_penalty;
-    beam.early_stopping = model::parse_early_stopping(o->early_stopping);
+    beam.early_stopping = o->early_stopping;
     const std::vector<std::string> texts = o->prompts.empty() ? read_prompt_file(o->prompt_file) : o->prompts;
     const auto tokenizer =
         text::Gpt2Tokenizer::from_dir(o->tokenizer_dir.empty() ? o->model.model_dir : o->tokenizer_dir);

@@ -7,6 +7,7 @@
 
 #include "command.h"                       // register_run_command
 #include "enum_option.h"                   // add_enum_option
+#include "gptbench/attention/variant.h"    // parse_variant
 #include "gptbench/io/json_output.h"       // write_json_atomic
 #include "gptbench/io/output_path.h"       // check_output_path
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
@@ -39,11 +40,22 @@ void print_summarization(const report::RunReport& r, const report::Summarization
   }
 }
 
-void print_perplexity(const report::RunReport& r, const report::PerplexityResults& p, const std::string& kl_flag) {
+void print_perplexity(const report::RunReport& r, const report::PerplexityResults& p,
+                      const std::optional<run::KlAgainstVariant>& kl_against) {
   fmt::print("variant {} | perplexity {:.4f} over {} tokens ({} windows)\n", r.attention->variant, p.quality.perplexity,
              p.quality.scored_tokens, p.quality.windows);
-  if (p.quality.kl_against)
-    fmt::print("mean KL against {}: {:.3e} nats/token\n", kl_flag, p.quality.kl_against->mean_kl);
+  if (p.quality.kl_against && kl_against)
+    fmt::print("mean KL against {}: {:.3e} nats/token\n", kl_against->name, p.quality.kl_against->mean_kl);
+}
+
+// --kl-against's variant, parsed as --variant is (without --window and --global-tokens).
+run::KlAgainstVariant parse_kl_against(const std::string& name) {
+  try {
+    return {name, attention::parse_variant(name)};
+  } catch (const UsageError& e) {
+    const std::string message = e.what();  // "--variant x: ...": the same rule, another flag
+    throw UsageError(message.rfind("--variant", 0) == 0 ? "--kl-against" + message.substr(9) : message);
+  }
 }
 
 }  // namespace
@@ -55,17 +67,19 @@ void register_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
   add_enum_option(cmd, "--task", run::kTaskNames, c->task, "summarization | perplexity");
   cmd->add_option("--stride", c->stride, "perplexity: sliding-window stride in tokens")->capture_default_str();
-  cmd->add_option("--kl-against", c->kl_against,
-                  "perplexity: also the mean per-token KL(this || VARIANT) on the same text");
+  cmd->add_option_function<std::string>(
+      "--kl-against", [c](const std::string& name) { c->kl_against = parse_kl_against(name); },
+      "perplexity: also the mean per-token KL(this || VARIANT) on the same text");
   add_model_options(cmd, *selection);
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
-  cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | synthetic (random prompts of --prompt-tokens)")->capture_default_str();
+  add_enum_option(cmd, "--dataset", run::kDatasetNames, c->dataset,
+                  "news_summary | cnn_dailymail | jsonl | synthetic (random prompts of --prompt-tokens)");
   cmd->add_option("--prompt-tokens", c->prompt_tokens, "synthetic dataset: prompt length in tokens")->capture_default_str();
   cmd->add_option("--max-prompt-tokens", c->max_prompt_tokens,
                   "other datasets: cut each source so its prompt has at most this many tokens");
   cmd->add_option("--data", c->data_path, "dataset file or folder (default: the dataset's file under --data-dir)");
   add_data_dir_option(cmd, *selection);
-  cmd->add_option("--split", c->split, "train | validation | test | all")->capture_default_str();
+  add_enum_option(cmd, "--split", data::kSplitNames, c->split, "train | validation | test | all");
   cmd->add_option("--limit", c->limit, "use the first N samples of the split");
   cmd->add_option("--split-seed", c->split_seed, "seed of the split hash")->capture_default_str();
   cmd->add_option("--prompt-template", c->prompt_template, "prompt template with {source}")->capture_default_str();
@@ -76,7 +90,8 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--no-repeat-ngram-size", c->no_repeat_ngram_size, "beam search: ban repeated n-grams")
       ->capture_default_str();
   cmd->add_option("--length-penalty", c->length_penalty, "beam search length penalty")->capture_default_str();
-  cmd->add_option("--early-stopping", c->early_stopping, "beam search: false | true | never")->capture_default_str();
+  add_enum_option(cmd, "--early-stopping", model::kEarlyStoppingNames, c->early_stopping,
+                  "beam search: false | true | never");
   add_enum_option(cmd, "--decode", run::kDecodeModeNames, c->decode,
                   "greedy decode steps: auto | graph (CUDA graph, flash variants; sliding windows then keep a dense "
                   "cache) | eager");
@@ -98,7 +113,7 @@ void register_run_command(CLI::App& app) {
   cmd->callback([c, selection, no_stemmer] {
     c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
     c->stemmer = !*no_stemmer;
-    if (!c->kl_against.empty() && c->task != run::Task::kPerplexity)
+    if (c->kl_against && c->task != run::Task::kPerplexity)
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
       throw UsageError("--profile needs --task summarization (it profiles the timed batches)");

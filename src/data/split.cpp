@@ -35,22 +35,12 @@ uint64_t fmix64(uint64_t h) {
 }  // namespace
 
 Split parse_split(const std::string& name) {
-  if (name == "train") return Split::kTrain;
-  if (name == "validation") return Split::kValidation;
-  if (name == "test") return Split::kTest;
-  if (name == "all") return Split::kAll;
-  throw UsageError(fmt::format("--split: unknown split '{}' (expected train, validation, test or all)", name));
+  for (const auto& row : kSplitNames)
+    if (name == row.name) return row.value;
+  throw UsageError(fmt::format("--split: unknown split '{}' (expected {})", name, enum_names(kSplitNames)));
 }
 
-std::string split_name(Split s) {
-  switch (s) {
-    case Split::kTrain: return "train";
-    case Split::kValidation: return "validation";
-    case Split::kTest: return "test";
-    case Split::kAll: return "all";
-  }
-  return "?";
-}
+std::string split_name(Split s) { return enum_name(kSplitNames, s); }
 
 uint64_t fnv1a64(std::string_view bytes) { return fnv1a64_continue(kFnvOffsetBasis, bytes); }
 

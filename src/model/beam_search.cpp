@@ -194,20 +194,10 @@ std::vector<GeneratedSequence> best_hypotheses(const BeamState& s, const Dims& d
 }  // namespace
 
 EarlyStopping parse_early_stopping(const std::string& name) {
-  if (name == "false") return EarlyStopping::kHeuristic;
-  if (name == "true") return EarlyStopping::kWhenFull;
-  if (name == "never") return EarlyStopping::kNever;
-  throw UsageError(fmt::format("--early-stopping must be false, true or never, got '{}'", name));
+  return parse_enum(kEarlyStoppingNames, "--early-stopping", name);
 }
 
-std::string early_stopping_name(EarlyStopping mode) {
-  switch (mode) {
-    case EarlyStopping::kHeuristic: return "false";
-    case EarlyStopping::kWhenFull: return "true";
-    case EarlyStopping::kNever: return "never";
-  }
-  return "false";
-}
+std::string early_stopping_name(EarlyStopping mode) { return enum_name(kEarlyStoppingNames, mode); }
 
 std::vector<GeneratedSequence> generate_beam(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
                                              const BeamSearchOptions& options) {

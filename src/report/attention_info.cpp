@@ -1,33 +1,23 @@
 // The `attention` block (attention_info.h).
 #include "gptbench/report/attention_info.h"  // this file's declarations
 
+#include "gptbench/report/field_list.h"  // write_fields, read_fields
+
 namespace gptbench::report {
 
+// Reading takes the unified layout: a key that an older layout lacks reads as null.
+constexpr auto kAttentionFields = [](auto& io, auto& a, AttentionLayout layout) {
+  io("variant", a.variant)("kernel", a.kernel);
+  if (layout == AttentionLayout::kPerplexityV1_0) return;
+  if (layout != AttentionLayout::kTrainV1_0) io("prefill_kernel", a.prefill_kernel)("decode_kernel", a.decode_kernel);
+  if (layout != AttentionLayout::kRunV1_0) io("backward", a.backward);
+  io("alibi", a.alibi)("learned_positions", a.learned_positions)("window", a.window)("global_tokens", a.global_tokens);
+};
+
 nlohmann::json to_json(const AttentionInfo& a, AttentionLayout layout) {
-  nlohmann::json j = {{"variant", a.variant}, {"kernel", a.kernel}};
-  if (layout == AttentionLayout::kPerplexityV1_0) return j;
-  if (layout != AttentionLayout::kTrainV1_0) {
-    j["prefill_kernel"] = nullable(a.prefill_kernel);
-    j["decode_kernel"] = nullable(a.decode_kernel);
-  }
-  if (layout != AttentionLayout::kRunV1_0) j["backward"] = nullable(a.backward);
-  j["alibi"] = nullable(a.alibi);
-  j["learned_positions"] = nullable(a.learned_positions);
-  j["window"] = nullable(a.window);
-  j["global_tokens"] = nullable(a.global_tokens);
-  return j;
+  return write_fields(a, kAttentionFields, layout);
 }
 
-void from_json(const JsonFields& in, AttentionInfo& a) {
-  a.variant = in.string("variant");
-  a.kernel = in.string("kernel");
-  a.prefill_kernel = in.optional_string("prefill_kernel");
-  a.decode_kernel = in.optional_string("decode_kernel");
-  a.backward = in.optional_string("backward");
-  a.alibi = in.optional_boolean("alibi");
-  a.learned_positions = in.optional_boolean("learned_positions");
-  a.window = in.optional_integer("window");
-  a.global_tokens = in.optional_integer("global_tokens");
-}
+void from_json(const JsonFields& in, AttentionInfo& a) { read_fields(in, a, kAttentionFields, AttentionLayout::kUnified); }
 
 }  // namespace gptbench::report

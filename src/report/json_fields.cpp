@@ -91,10 +91,20 @@ std::vector<int64_t> JsonFields::integers(const std::string& key) const {
   return elements<int64_t>(*this, v, key, [](const nlohmann::json& x) { return x.is_number_integer(); }, "an integer");
 }
 
-JsonFields JsonFields::object(const std::string& key) const {
+JsonFields JsonFields::object(const std::string& key) const { return JsonFields(raw_object(key), path_of(key)); }
+
+const nlohmann::json& JsonFields::raw_object(const std::string& key) const {
   const nlohmann::json& v = required(key, "an object");
   if (!v.is_object()) fail(key, "an object");
-  return JsonFields(v, path_of(key));
+  return v;
+}
+
+std::vector<JsonFields> JsonFields::objects(const std::string& key) const {
+  const nlohmann::json& v = required(key, "an array of objects");
+  if (!v.is_array()) fail(key, "an array of objects");
+  std::vector<JsonFields> out;
+  for (size_t i = 0; i < v.size(); ++i) out.emplace_back(v[i], fmt::format("{}[{}]", path_of(key), i));
+  return out;
 }
 
 std::optional<double> JsonFields::optional_number(const std::string& key) const {

@@ -1,25 +1,21 @@
 // The `memory` block (memory_info.h).
 #include "gptbench/report/memory_info.h"  // this file's declarations
 
+#include "gptbench/report/field_list.h"  // write_fields, read_fields
+
 namespace gptbench::report {
 
-nlohmann::json to_json(const MemoryInfo& m) {
-  nlohmann::json j = {{"peak_allocated_bytes", m.peak_allocated_bytes},
-                      {"peak_reserved_bytes", m.peak_reserved_bytes},
-                      {"measured", m.measured}};
-  if (m.weights_bytes) j["weights_bytes"] = *m.weights_bytes;
-  if (m.kv_cache_bytes) j["kv_cache_bytes"] = *m.kv_cache_bytes;
-  if (m.resident_at_start_bytes) j["resident_at_start_bytes"] = *m.resident_at_start_bytes;
-  return j;
-}
+// The bytes beside the peaks are written only where the command measures them (memory_info.h).
+constexpr auto kMemoryFields = [](auto& io, auto& m) {
+  io("peak_allocated_bytes", m.peak_allocated_bytes)("peak_reserved_bytes", m.peak_reserved_bytes);
+  io.if_present("weights_bytes", m.weights_bytes)
+      .if_present("kv_cache_bytes", m.kv_cache_bytes)
+      .if_present("resident_at_start_bytes", m.resident_at_start_bytes);
+  io("measured", m.measured);
+};
 
-void from_json(const JsonFields& in, MemoryInfo& m) {
-  m.peak_allocated_bytes = in.integer("peak_allocated_bytes");
-  m.peak_reserved_bytes = in.integer("peak_reserved_bytes");
-  m.measured = in.boolean("measured");
-  m.weights_bytes = in.optional_integer("weights_bytes");
-  m.kv_cache_bytes = in.optional_integer("kv_cache_bytes");
-  m.resident_at_start_bytes = in.optional_integer("resident_at_start_bytes");
-}
+nlohmann::json to_json(const MemoryInfo& m) { return write_fields(m, kMemoryFields); }
+
+void from_json(const JsonFields& in, MemoryInfo& m) { read_fields(in, m, kMemoryFields); }
 
 }  // namespace gptbench::report

@@ -1,38 +1,30 @@
 // The summarization `quality` block (quality_scores.h).
 #include "gptbench/report/quality_scores.h"  // this file's declarations
 
+#include "gptbench/report/field_list.h"  // write_fields, read_fields
+
 namespace gptbench::report {
-namespace {
 
-nlohmann::json to_json(const RougeScore& r) {
-  return {{"precision", r.precision}, {"recall", r.recall}, {"fmeasure", r.fmeasure}};
-}
+constexpr auto kRougeFields = [](auto& io, auto& r) {
+  io("precision", r.precision)("recall", r.recall)("fmeasure", r.fmeasure);
+};
 
-void from_json(const JsonFields& in, RougeScore& r) {
-  r.precision = in.number("precision");
-  r.recall = in.number("recall");
-  r.fmeasure = in.number("fmeasure");
-}
+constexpr auto kBleuFields = [](auto& io, auto& b) {
+  io("score", b.score)("signature", b.signature)("precisions", b.precisions)("bp", b.bp)("ratio", b.ratio);
+  io("hyp_len", b.hyp_len)("ref_len", b.ref_len)("counts", b.counts)("totals", b.totals);
+};
 
-nlohmann::json to_json(const BleuInfo& b) {
-  return {{"score", b.score},   {"signature", b.signature}, {"precisions", b.precisions},
-          {"bp", b.bp},         {"ratio", b.ratio},         {"hyp_len", b.hyp_len},
-          {"ref_len", b.ref_len}, {"counts", b.counts},     {"totals", b.totals}};
-}
+constexpr auto kQualityFields = [](auto& io, auto& q) {
+  io("rouge1", q.rouge1)("rouge2", q.rouge2)("rougeL", q.rouge_l)("rougeLsum", q.rouge_lsum);
+  io("rouge_stemmer", q.rouge_stemmer)("bleu", q.bleu)("sentence_bleu_mean", q.sentence_bleu_mean);
+  io("n_samples", q.n_samples);
+};
 
-void from_json(const JsonFields& in, BleuInfo& b) {
-  b.score = in.number("score");
-  b.signature = in.string("signature");
-  b.precisions = in.numbers("precisions");
-  b.bp = in.number("bp");
-  b.ratio = in.number("ratio");
-  b.hyp_len = in.integer("hyp_len");
-  b.ref_len = in.integer("ref_len");
-  b.counts = in.integers("counts");
-  b.totals = in.integers("totals");
-}
-
-}  // namespace
+// Found by the field list through argument-dependent lookup, so in this namespace.
+static nlohmann::json to_json(const RougeScore& r) { return write_fields(r, kRougeFields); }
+static void from_json(const JsonFields& in, RougeScore& r) { read_fields(in, r, kRougeFields); }
+static nlohmann::json to_json(const BleuInfo& b) { return write_fields(b, kBleuFields); }
+static void from_json(const JsonFields& in, BleuInfo& b) { read_fields(in, b, kBleuFields); }
 
 const RougeScore* find_rouge(const QualityScores& q, const std::string& name) {
   return name == "rouge1" ? &q.rouge1 : name == "rouge2" ? &q.rouge2 : name == "rougeL" ? &q.rouge_l
@@ -40,26 +32,8 @@ const RougeScore* find_rouge(const QualityScores& q, const std::string& name) {
                                                                                          : nullptr;
 }
 
-nlohmann::json to_json(const QualityScores& q) {
-  return {{"rouge1", to_json(q.rouge1)},
-          {"rouge2", to_json(q.rouge2)},
-          {"rougeL", to_json(q.rouge_l)},
-          {"rougeLsum", to_json(q.rouge_lsum)},
-          {"rouge_stemmer", q.rouge_stemmer},
-          {"bleu", to_json(q.bleu)},
-          {"sentence_bleu_mean", q.sentence_bleu_mean},
-          {"n_samples", q.n_samples}};
-}
+nlohmann::json to_json(const QualityScores& q) { return write_fields(q, kQualityFields); }
 
-void from_json(const JsonFields& in, QualityScores& q) {
-  from_json(in.object("rouge1"), q.rouge1);
-  from_json(in.object("rouge2"), q.rouge2);
-  from_json(in.object("rougeL"), q.rouge_l);
-  from_json(in.object("rougeLsum"), q.rouge_lsum);
-  q.rouge_stemmer = in.string("rouge_stemmer");
-  from_json(in.object("bleu"), q.bleu);
-  q.sentence_bleu_mean = in.number("sentence_bleu_mean");
-  q.n_samples = in.integer("n_samples");
-}
+void from_json(const JsonFields& in, QualityScores& q) { read_fields(in, q, kQualityFields); }
 
 }  // namespace gptbench::report

@@ -1,7 +1,44 @@
 // The summarization run's own blocks (summarization_blocks.h).
 #include "gptbench/report/summarization_blocks.h"  // this file's declarations
 
+#include "gptbench/report/field_list.h"  // write_fields, read_fields
+
 namespace gptbench::report {
+
+constexpr auto kLinearFields = [](auto& io, auto& l) {
+  io("kernel", l.kernel)("prefill", l.prefill)("decode", l.decode);
+};
+
+constexpr auto kDecodeFields = [](auto& io, auto& d) {
+  io("mode", d.mode)("requested", d.requested)("graph_unavailable_reason", d.graph_unavailable_reason);
+  io("decode_graph_captures", d.decode_graph_captures)("prefill_graph_captures", d.prefill_graph_captures);
+  io("graph_capture_ms", d.graph_capture_ms)("wasted_steps", d.wasted_steps);
+  io("prefill_graph_batches", d.prefill_graph_batches)("kv_cache", d.kv_cache);
+};
+
+// prompt_tokens is a number or a summary (DatasetInfo): written and read beside the list.
+constexpr auto kDatasetFields = [](auto& io, auto& d) {
+  io("name", d.name).if_present("path", d.path).if_present("stats", d.stats)("n_samples", d.n_samples);
+  io.if_present("truncated_prompts", d.truncated_prompts);
+};
+
+constexpr auto kLatencyFields = [](auto& io, auto& l) {
+  io("unit", l.unit)("timing", l.timing)("batches", l.batches);
+  io("e2e", l.e2e, RawSamples::kInclude)("ttft", l.ttft, RawSamples::kInclude)("tpot", l.tpot, RawSamples::kInclude);
+  io("decode_step", l.decode_step, RawSamples::kOmit);
+  io("generated_tokens", l.generated_tokens)("tokens_per_s", l.tokens_per_s)("samples_per_s", l.samples_per_s);
+  io("load_data_ms", l.load_data_ms)("tokenize_ms", l.tokenize_ms)("score_ms", l.score_ms);
+};
+
+// Reports of November 2026's first sessions counted graph captures in one key, graph_captures,
+// and had no prefill_graph_captures: their `decode` in today's keys.
+static nlohmann::json upgraded_decode(const JsonFields& in) {
+  nlohmann::json decode = in.value();
+  if (!in.has("decode_graph_captures") && in.has("graph_captures"))
+    decode["decode_graph_captures"] = decode["graph_captures"];
+  if (in.is_null("prefill_graph_captures")) decode["prefill_graph_captures"] = 0;
+  return decode;
+}
 
 const Summary* find_latency(const LatencyInfo& l, const std::string& name) {
   return name == "e2e" ? &l.e2e : name == "ttft" ? &l.ttft : name == "tpot" ? &l.tpot
@@ -9,64 +46,26 @@ const Summary* find_latency(const LatencyInfo& l, const std::string& name) {
                                                                             : nullptr;
 }
 
-nlohmann::json to_json(const LinearInfo& l) {
-  return {{"kernel", l.kernel}, {"prefill", nullable(l.prefill)}, {"decode", nullable(l.decode)}};
-}
+nlohmann::json to_json(const LinearInfo& l) { return write_fields(l, kLinearFields); }
 
-void from_json(const JsonFields& in, LinearInfo& l) {
-  l.kernel = in.string("kernel");
-  l.prefill = in.optional_string("prefill");
-  l.decode = in.optional_string("decode");
-}
+void from_json(const JsonFields& in, LinearInfo& l) { read_fields(in, l, kLinearFields); }
 
-nlohmann::json to_json(const DecodeInfo& d) {
-  return {{"mode", d.mode},
-          {"requested", d.requested},
-          {"graph_unavailable_reason", nullable(d.graph_unavailable_reason)},
-          {"decode_graph_captures", d.decode_graph_captures},
-          {"prefill_graph_captures", d.prefill_graph_captures},
-          {"graph_capture_ms", d.graph_capture_ms},
-          {"wasted_steps", d.wasted_steps},
-          {"prefill_graph_batches", d.prefill_graph_batches},
-          {"kv_cache", nullable(d.kv_cache)}};
-}
+nlohmann::json to_json(const DecodeInfo& d) { return write_fields(d, kDecodeFields); }
 
 void from_json(const JsonFields& in, DecodeInfo& d) {
-  d.mode = in.string("mode");
-  d.requested = in.string("requested");
-  d.graph_unavailable_reason = in.optional_string("graph_unavailable_reason");
-  // Reports of November 2026's first sessions counted graph captures in one key, graph_captures.
-  d.decode_graph_captures = in.has("decode_graph_captures") ? in.integer("decode_graph_captures")
-                                                             : in.integer("graph_captures");
-  d.prefill_graph_captures = in.optional_integer("prefill_graph_captures").value_or(0);
-  d.graph_capture_ms = in.number("graph_capture_ms");
-  d.wasted_steps = in.integer("wasted_steps");
-  d.prefill_graph_batches = in.integer("prefill_graph_batches");
-  d.kv_cache = in.optional_string("kv_cache");
+  const nlohmann::json decode = upgraded_decode(in);
+  read_fields(JsonFields(decode, in.path()), d, kDecodeFields);
 }
 
 nlohmann::json to_json(const DatasetInfo& d) {
-  nlohmann::json j = {{"name", d.name}, {"n_samples", d.n_samples}};
-  if (d.path) j["path"] = *d.path;
-  if (d.stats) j["stats"] = *d.stats;
-  if (d.truncated_prompts) j["truncated_prompts"] = *d.truncated_prompts;
-  if (const int64_t* length = std::get_if<int64_t>(&d.prompt_tokens)) {
-    j["prompt_tokens"] = *length;
-  } else {
-    j["prompt_tokens"] = to_json(std::get<Summary>(d.prompt_tokens), RawSamples::kOmit);
-  }
+  nlohmann::json j = write_fields(d, kDatasetFields);
+  const int64_t* length = std::get_if<int64_t>(&d.prompt_tokens);
+  j["prompt_tokens"] = length ? nlohmann::json(*length) : to_json(std::get<Summary>(d.prompt_tokens), RawSamples::kOmit);
   return j;
 }
 
 void from_json(const JsonFields& in, DatasetInfo& d) {
-  d.name = in.string("name");
-  d.path = in.optional_string("path");
-  if (in.has("stats")) {
-    in.object("stats");  // must be an object; its keys are data::to_json's
-    d.stats = in.any("stats");
-  }
-  d.n_samples = in.integer("n_samples");
-  d.truncated_prompts = in.optional_integer("truncated_prompts");
+  read_fields(in, d, kDatasetFields);
   if (in.any("prompt_tokens").is_object()) {
     Summary lengths;
     from_json(in.object("prompt_tokens"), lengths, RawSamples::kOmit);
@@ -76,36 +75,8 @@ void from_json(const JsonFields& in, DatasetInfo& d) {
   }
 }
 
-nlohmann::json to_json(const LatencyInfo& l) {
-  return {{"unit", l.unit},
-          {"timing", l.timing},
-          {"batches", l.batches},
-          {"e2e", to_json(l.e2e)},
-          {"ttft", to_json(l.ttft)},
-          {"tpot", to_json(l.tpot)},
-          {"decode_step", to_json(l.decode_step, RawSamples::kOmit)},
-          {"generated_tokens", l.generated_tokens},
-          {"tokens_per_s", l.tokens_per_s},
-          {"samples_per_s", l.samples_per_s},
-          {"load_data_ms", l.load_data_ms},
-          {"tokenize_ms", l.tokenize_ms},
-          {"score_ms", l.score_ms}};
-}
+nlohmann::json to_json(const LatencyInfo& l) { return write_fields(l, kLatencyFields); }
 
-void from_json(const JsonFields& in, LatencyInfo& l) {
-  l.unit = in.string("unit");
-  l.timing = in.string("timing");
-  l.batches = in.integer("batches");
-  from_json(in.object("e2e"), l.e2e, RawSamples::kInclude);
-  from_json(in.object("ttft"), l.ttft, RawSamples::kInclude);
-  from_json(in.object("tpot"), l.tpot, RawSamples::kInclude);
-  from_json(in.object("decode_step"), l.decode_step, RawSamples::kOmit);
-  l.generated_tokens = in.integer("generated_tokens");
-  l.tokens_per_s = in.number("tokens_per_s");
-  l.samples_per_s = in.number("samples_per_s");
-  l.load_data_ms = in.number("load_data_ms");
-  l.tokenize_ms = in.number("tokenize_ms");
-  l.score_ms = in.number("score_ms");
-}
+void from_json(const JsonFields& in, LatencyInfo& l) { read_fields(in, l, kLatencyFields); }
 
 }  // namespace gptbench::report

@@ -1,25 +1,20 @@
 // A measurement summary's JSON (summary.h).
 #include "gptbench/report/summary.h"  // this file's declarations
 
+#include "gptbench/report/field_list.h"  // write_fields, read_fields
+
 namespace gptbench::report {
 
-nlohmann::json to_json(const Summary& s, RawSamples raw) {
-  nlohmann::json j = {{"n", s.n},     {"mean", s.mean}, {"std", s.std}, {"min", s.min},
-                      {"p50", s.p50}, {"p90", s.p90},   {"p99", s.p99}, {"max", s.max}};
-  if (raw == RawSamples::kInclude) j["samples"] = s.samples;
-  return j;
-}
+constexpr auto kSummaryFields = [](auto& io, auto& s, RawSamples raw) {
+  io("n", s.n)("mean", s.mean)("std", s.std)("min", s.min)("p50", s.p50)("p90", s.p90)("p99", s.p99)("max", s.max);
+  if (raw == RawSamples::kInclude) io("samples", s.samples);
+};
+
+nlohmann::json to_json(const Summary& s, RawSamples raw) { return write_fields(s, kSummaryFields, raw); }
 
 void from_json(const JsonFields& in, Summary& s, RawSamples raw) {
-  s.n = in.integer("n");
-  s.mean = in.number("mean");
-  s.std = in.number("std");
-  s.min = in.number("min");
-  s.p50 = in.number("p50");
-  s.p90 = in.number("p90");
-  s.p99 = in.number("p99");
-  s.max = in.number("max");
-  s.samples = raw == RawSamples::kInclude ? in.numbers("samples") : std::vector<double>{};
+  s.samples.clear();
+  read_fields(in, s, kSummaryFields, raw);
 }
 
 }  // namespace gptbench::report

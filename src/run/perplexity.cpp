@@ -11,7 +11,7 @@
 #include <chrono>  // std::chrono
 #include <cmath>   // std::exp
 
-#include "gptbench/attention/variant.h"    // parse_variant, variant_name
+#include "gptbench/attention/variant.h"    // variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model, copy_parameters
@@ -44,8 +44,8 @@ report::RunReport run_perplexity(const RunConfig& c) {
   model::Gpt2Model& m = loaded.model;
   std::optional<model::Gpt2Model> other;
   std::optional<attention::AttentionSpec> other_spec;
-  if (!c.kl_against.empty()) {
-    other_spec = attention::parse_variant(c.kl_against);
+  if (c.kl_against) {
+    other_spec = c.kl_against->spec;
     attention::check_supported(*other_spec, m->config().n_head, m->config().head_dim(), dtype, device);
     other = model::Gpt2Model(m->config(), *other_spec);
     model::copy_parameters(m, *other);

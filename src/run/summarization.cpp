@@ -54,7 +54,7 @@ void validate(const RunConfig& c) {
   if (c.limit && *c.limit < 1) throw UsageError(fmt::format("--limit must be at least 1, got {}", *c.limit));
   if (c.warmup < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", c.warmup));
   if (c.num_beams < 1) throw UsageError(fmt::format("--num-beams must be at least 1, got {}", c.num_beams));
-  if (c.num_beams == 1 && (c.no_repeat_ngram_size != 0 || c.length_penalty != 1.0 || c.early_stopping != "false"))
+  if (c.num_beams == 1 && (c.no_repeat_ngram_size != 0 || c.length_penalty != 1.0 || c.early_stopping != model::EarlyStopping::kHeuristic))
     throw UsageError("--no-repeat-ngram-size, --length-penalty and --early-stopping need --num-beams > 1");
   if (c.num_beams > 1 && c.timing == TimingMode::kForward)
     throw UsageError("--timing forward runs no generation: drop --num-beams");
@@ -99,10 +99,10 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   Workload w;
   auto t0 = Clock::now();
   data::DatasetOptions options;
-  options.name = c.dataset;
+  options.name = enum_name(kDatasetNames, c.dataset);
   options.path = c.data_path;
   options.data_dir = c.model.flags.data_dir;
-  options.split = data::parse_split(c.split);
+  options.split = c.split;
   options.limit = c.limit;
   options.split_seed = c.split_seed;
   const data::Dataset dataset = data::load_dataset(options);
@@ -197,7 +197,7 @@ void set_up_decoding(const RunConfig& c, const attention::AttentionSpec& spec, c
   d.beam.min_new_tokens = c.min_new_tokens;
   d.beam.no_repeat_ngram_size = c.no_repeat_ngram_size;
   d.beam.length_penalty = c.length_penalty;
-  d.beam.early_stopping = model::parse_early_stopping(c.early_stopping);
+  d.beam.early_stopping = c.early_stopping;
 }
 
 // Runs one batch as the run is configured (one forward, beam search or greedy generation) between
@@ -429,7 +429,7 @@ report::RunReport run_summarization(const RunConfig& c) {
 
   // Data first: a bad dataset fails before the model is loaded.
   model::LoadedModel loaded;
-  const Workload work = c.dataset == "synthetic" ? synthetic_workload(c, spec, dtype, device, loaded)
+  const Workload work = c.dataset == DatasetKind::kSynthetic ? synthetic_workload(c, spec, dtype, device, loaded)
                                                  : dataset_workload(c, spec, dtype, device, loaded);
   model::Gpt2Model& m = loaded.model;
   Decoding decoding;

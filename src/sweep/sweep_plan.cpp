@@ -94,7 +94,7 @@ run::RunConfig cell_run_config(const SweepSpec& spec, const Cell& cell) {
   c.batch_size = cell.batch_size;
   c.max_new_tokens = cell.max_new_tokens;
   if (spec.min_new_tokens_is_max) c.min_new_tokens = cell.max_new_tokens;
-  if (c.dataset == "synthetic") {
+  if (c.dataset == run::DatasetKind::kSynthetic) {
     c.prompt_tokens = cell.prompt_tokens;
   } else {
     c.max_prompt_tokens = cell.prompt_tokens;

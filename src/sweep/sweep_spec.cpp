@@ -11,11 +11,12 @@
 
 #include "gptbench/attention/variant.h"  // parse_variant, variant_name
 #include "gptbench/data/data_dir.h"      // default_data_dir
+#include "gptbench/data/split.h"         // kSplitNames, split_name
 #include "gptbench/io/json_input.h"      // read_json_file
 #include "gptbench/model/checkpoint.h"   // parse_dtype, dtype_flag_name
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
-#include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames
-#include "gptbench/util/enum_names.h"    // parse_enum
+#include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames, kDatasetNames
+#include "gptbench/util/enum_names.h"    // parse_enum, enum_name
 #include "gptbench/sweep/axis_list.h"    // parse_int_list, parse_window_list, parse_name_list
 #include "gptbench/util/error.h"         // Error, UsageError
 
@@ -172,9 +173,11 @@ SweepSpec build_spec(const SweepSettings& settings) {
   const Setting device = setting_or(settings, "device", "auto");
   selection.device = device.text;
   selection.data_dir = setting_or(settings, "data-dir", data::default_data_dir()).text;
-  c.dataset = setting_or(settings, "dataset", "synthetic").text;
+  const Setting dataset = setting_or(settings, "dataset", "synthetic");
+  c.dataset = parse_enum(run::kDatasetNames, dataset.origin, dataset.text);
   c.data_path = setting_or(settings, "data", "").text;
-  c.split = setting_or(settings, "split", c.split).text;
+  const Setting split = setting_or(settings, "split", data::split_name(c.split));
+  c.split = parse_enum(data::kSplitNames, split.origin, split.text);
   if (const Setting* seed = find_setting(settings, "split-seed"))
     c.split_seed = static_cast<uint64_t>(parse_integer(*seed, 0));
   c.limit = optional_integer(settings, "limit", 1);
@@ -218,9 +221,9 @@ nlohmann::json definition_json(const SweepSpec& spec) {
            {{"model", c.model.flags.model_dir},
             {"tokenizer", c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir},
             {"device", c10::DeviceTypeName(c.model.device.type(), /*lower_case=*/true)},
-            {"dataset", c.dataset},
+            {"dataset", enum_name(run::kDatasetNames, c.dataset)},
             {"data_path", c.data_path},
-            {"split", c.split},
+            {"split", data::split_name(c.split)},
             {"split_seed", c.split_seed},
             {"limit", optional(c.limit)},
             {"batches", optional(spec.batches)},
@@ -267,9 +270,9 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
                       {"new-tokens", spec.axes.new_tokens},
                       {"model", c.model.flags.model_dir},
                       {"device", c.model.flags.device},
-                      {"dataset", c.dataset},
+                      {"dataset", enum_name(run::kDatasetNames, c.dataset)},
                       {"data-dir", c.model.flags.data_dir},
-                      {"split", c.split},
+                      {"split", data::split_name(c.split)},
                       {"split-seed", std::to_string(c.split_seed)},
                       {"warmup", c.warmup},
                       {"min-new-tokens", spec.min_new_tokens_is_max ? nlohmann::json(kMinNewTokensMax)

@@ -30,6 +30,7 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
+#include "gptbench/run/run_config.h"        // kDatasetNames
 #include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
 #include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
@@ -39,6 +40,7 @@
 #include "gptbench/train/train_data.h"      // load_train_data, ExampleOrder, make_batch
 #include "gptbench/train/train_state.h"     // save_train_state, load_train_state
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
+#include "gptbench/util/enum_names.h"       // parse_enum
 #include "gptbench/util/error.h"            // Error, UsageError
 
 namespace fs = std::filesystem;
@@ -458,9 +460,9 @@ report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Dev
   trained.dtype = precision_name(precision);
   trained.device = device.str();
   rc.model = run::resolve_selection(trained);
-  rc.dataset = c.dataset;
+  rc.dataset = parse_enum(run::kDatasetNames, "--dataset", c.dataset);
   rc.data_path = c.data_path;
-  rc.split = "validation";
+  rc.split = data::Split::kValidation;
   rc.limit = c.eval_rouge;
   rc.split_seed = c.split_seed;
   rc.prompt_template = c.prompt_template;

@@ -5,34 +5,14 @@
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR. Builds its checkpoints with `gptbench init` in a temp dir.
 """
 import json
-import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
-DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from tiny_checkpoint import tiny_checkpoint  # noqa: E402
-failures = []
-
-
-def expect(args, code, *needles, label=None):
-    res = subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True)
-    err = res.stderr.strip()
-    lines = [l for l in err.splitlines() if l.strip()]
-    ok = res.returncode == code and len(lines) >= 1 and all(n in lines[-1] for n in needles)
-    ok = ok and not any(w in err for w in ("terminate called", "Segmentation", "Aborted", "Exception raised from"))
-    ok = ok and sum(1 for l in lines if l.startswith("gptbench: ") and "error" in l) == 1  # one error line
-    tag = label or " ".join(map(str, args))[:110]
-    print(("ok   " if ok else "FAIL ") + f"[exit {res.returncode}] {tag}\n       {lines[-1] if lines else '<no stderr>'}",
-          flush=True)
-    if not ok:
-        failures.append(tag)
+from error_checks import BIN, DATA, check, expect, finish
+from tiny_checkpoint import tiny_checkpoint
 
 
 def safetensors_bytes(header, data=b""):
@@ -137,6 +117,9 @@ def main():
         expect(run + ["--task", "translate"], 2, "--task")
         expect(run + ["--linear", "cublas"], 2, "--linear", "cublas", "gemv")
         expect(run + ["--kl-against", "alibi"], 2, "--kl-against")
+        expect(run + ["--task", "perplexity", "--kl-against", "flsh"], 2, "--kl-against flsh", "unknown part")
+        expect(run + ["--split", "valid"], 2, "--split", "valid", "train, validation, test, all")
+        expect(run + ["--early-stopping", "sometimes"], 2, "--early-stopping", "false, true, never")
         expect(run + ["--timing", "wallclock"], 2, "--timing")
         expect(run + ["--decode", "turbo"], 2, "--decode", "turbo", "auto, graph, eager")
         expect(run + ["--device", "cuda:x"], 2, "--device", "cuda:x")
@@ -154,21 +137,17 @@ def main():
         expect(run + ["--dataset", "jsonl", "--data", empty, "--split", "validation", "--limit", "5", "--out", report],
                1, "no samples")
         failed = json.loads(report.read_text()) if report.exists() else {}
-        ok = failed.get("status") == "error" and "no samples" in (failed.get("error") or "")
-        print(("ok   " if ok else "FAIL ") + "a failed run writes a report with status error")
-        if not ok:
-            failures.append("failed run report")
+        check(failed.get("status") == "error" and "no samples" in (failed.get("error") or ""),
+              "a failed run writes a report with status error")
 
         # An output file is never left half-written: a failing logits run leaves nothing behind.
         out = tmp / "logits.safetensors"
         ids = tmp / "ids.json"
         ids.write_text("[[1, 2, 99999999]]")
         expect(["logits", "--model", good, "--ids", ids, "--out", out], 1, "99999999")
-        if out.exists() or any(p.name.startswith("logits.safetensors") for p in tmp.iterdir()):
-            failures.append("logits left a file behind")
-            print("FAIL logits left a file behind")
-    print(f"{len(failures)} failed" if failures else "all bad-input checks passed")
-    return 1 if failures else 0
+        check(not out.exists() and not any(p.name.startswith("logits.safetensors") for p in tmp.iterdir()),
+              "a failing logits run leaves no file behind")
+    return finish("bad-input")
 
 
 if __name__ == "__main__":

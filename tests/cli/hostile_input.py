@@ -13,48 +13,14 @@ import lzma
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
-DATA = Path(os.environ.get("GPTBENCH_DATA_DIR", ""))
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from tiny_checkpoint import tiny_checkpoint  # noqa: E402
-failures = []
-TIMEOUT_S = 60  # a FIFO that is opened for reading would block forever: a hang is a failure
+from error_checks import BIN, DATA, check, expect, finish
+from tiny_checkpoint import tiny_checkpoint
+
 DEEP = "[" * 100_000 + "]" * 100_000  # 200 KB, 100,000 levels
-
-
-def record(ok, tag, detail):
-    print(("ok   " if ok else "FAIL ") + f"{tag}\n       {detail}", flush=True)
-    if not ok:
-        failures.append(tag)
-
-
-def expect(args, code, *needles, label=None):
-    """Runs gptbench; passes when it exits `code` with one error line holding every needle."""
-    tag = label or " ".join(map(str, args))[:110]
-    argv = [BIN] + [a if isinstance(a, bytes) else str(a) for a in args]
-    try:
-        res = subprocess.run(argv, capture_output=True, timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        record(False, tag, f"hung (no exit within {TIMEOUT_S} s)")
-        return
-    err = res.stderr.decode("utf-8", "replace").strip()
-    lines = [l for l in err.splitlines() if l.strip()]
-    last = lines[-1] if lines else ""
-    ok = res.returncode == code and all(n in last for n in needles)
-    ok = ok and not any(w in err for w in ("terminate called", "Segmentation", "Aborted", "Exception raised from",
-                                          "std::bad_alloc", "json.exception"))
-    ok = ok and sum(1 for l in lines if l.startswith("gptbench: ") and "error" in l) == 1
-    record(ok, f"[exit {res.returncode}] {tag}", last or "<no stderr>")
-
-
-def check(ok, tag, detail=""):
-    record(bool(ok), tag, detail)
 
 
 def main():
@@ -220,8 +186,7 @@ def main():
             expect(sweep + ["--force-new"], 1, "another gptbench sweep", f"pid {os.getpid()}")
             expect(sweep, 1, "another gptbench sweep")
         check(out.read_text() == "earlier output\n", "the refused sweeps left the earlier output alone")
-    print(f"{len(failures)} failed" if failures else "all hostile-input checks passed")
-    return 1 if failures else 0
+    return finish("hostile-input")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
 #include <string>      // std::string
 
 #include "gptbench/data/data_dir.h"        // default_data_dir
+#include "gptbench/data/split.h"           // kSplitNames
+#include "gptbench/model/beam_search.h"    // kEarlyStoppingNames
 #include "gptbench/model/checkpoint.h"     // resolve_device
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/run/run_config.h"       // RunConfig, to_json, k*Names
@@ -97,6 +99,9 @@ TEST(EnumNames, OneTablePerFlag) {
   expect_round_trip(run::kTimingModeNames, "--timing");
   expect_round_trip(run::kDecodeModeNames, "--decode");
   expect_round_trip(run::kLinearModeNames, "--linear");
+  expect_round_trip(run::kDatasetNames, "--dataset");
+  expect_round_trip(data::kSplitNames, "--split");
+  expect_round_trip(model::kEarlyStoppingNames, "--early-stopping");
   expect_round_trip(train::kPrecisionNames, "--precision");
   expect_round_trip(train::kLossOnNames, "--loss-on");
   expect_round_trip(train::kLossImplNames, "--loss");
@@ -110,6 +115,11 @@ TEST(ConfigBlock, RunEchoesTheFlagsAsGiven) {
   c.decode = run::DecodeMode::kEager;
   c.linear = run::LinearMode::kGemv;
   c.task = run::Task::kPerplexity;
+  c.dataset = run::DatasetKind::kCnnDailymail;
+  c.split = data::Split::kValidation;
+  c.early_stopping = model::EarlyStopping::kNever;
+  EXPECT_TRUE(run::to_json(c).at("kl_against").is_null());
+  c.kl_against = run::KlAgainstVariant{"sdpa", {}};
   const nlohmann::json j = run::to_json(c);
   EXPECT_EQ(j.at("model"), "/m");
   EXPECT_EQ(j.at("tokenizer"), "/m");
@@ -122,6 +132,10 @@ TEST(ConfigBlock, RunEchoesTheFlagsAsGiven) {
   EXPECT_EQ(j.at("decode"), "eager");
   EXPECT_EQ(j.at("linear"), "gemv");
   EXPECT_EQ(j.at("task"), "perplexity");
+  EXPECT_EQ(j.at("dataset"), "cnn_dailymail");
+  EXPECT_EQ(j.at("split"), "validation");
+  EXPECT_EQ(j.at("early_stopping"), "never");
+  EXPECT_EQ(j.at("kl_against"), "sdpa");
 }
 
 TEST(ConfigBlock, TrainEchoesTheFlagsAsGiven) {

@@ -12,6 +12,7 @@
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/report/run_report.h"    // RunReport, run_report_from_json, to_json
 #include "gptbench/report/train_report.h"  // TrainReport, train_report_from_json, to_json
+#include "report_error.h"                  // report_error
 
 namespace gptbench::report {
 namespace {
@@ -30,15 +31,7 @@ std::vector<fs::path> files_under(const fs::path& dir, const std::string& extens
   return out;
 }
 
-// The message of the ReportError that reading `j` as a run report throws ("" when none).
-std::string run_report_error(const json& j) {
-  try {
-    run_report_from_json(j);
-  } catch (const ReportError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string run_report_error(const json& j) { return report_error(run_report_from_json, j); }
 
 TEST(ReportJson, GpuRegressionBaselinesRoundTripByteForByte) {
   const std::vector<fs::path> baselines = files_under(kSource / "bench/baselines/gpu_regression", ".json");

@@ -23,7 +23,7 @@ TEST(SweepSpec, DefaultsAndCanonicalNames) {
   EXPECT_EQ(spec.axes.variants, std::vector<std::string>({"sdpa+alibi", "standard"}));
   EXPECT_EQ(spec.axes.dtypes, std::vector<std::string>({"fp32"}));
   EXPECT_EQ(spec.axes.batch_sizes, std::vector<int64_t>({1}));
-  EXPECT_EQ(spec.base.dataset, "synthetic");
+  EXPECT_EQ(spec.base.dataset, run::DatasetKind::kSynthetic);
   EXPECT_TRUE(spec.min_new_tokens_is_max);
   EXPECT_NE(message_of([] { build_spec(flags({{"variants", "flash,flash"}})); }).find("listed twice"), std::string::npos);
   EXPECT_NE(message_of([] { build_spec(flags({{"variants", "flsh"}})).axes; }).find("--variants"), std::string::npos);

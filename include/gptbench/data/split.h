@@ -11,13 +11,17 @@
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
+#include "gptbench/util/enum_names.h"  // EnumName
+
 namespace gptbench::data {
 
 enum class Split { kTrain, kValidation, kTest, kAll };
+inline constexpr EnumName<Split> kSplitNames[] = {
+    {Split::kTrain, "train"}, {Split::kValidation, "validation"}, {Split::kTest, "test"}, {Split::kAll, "all"}};
 
-// "train" | "validation" | "test" | "all"; UsageError naming --split otherwise.
+// A name of kSplitNames; UsageError naming --split otherwise.
 Split parse_split(const std::string& name);
-std::string split_name(Split s);
+std::string split_name(Split s);  // enum_name(kSplitNames, s)
 
 // FNV-1a 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of the bytes.
 uint64_t fnv1a64(std::string_view bytes);

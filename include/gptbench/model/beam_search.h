@@ -9,6 +9,7 @@
 
 #include "gptbench/model/generator.h"   // GeneratedSequence
 #include "gptbench/model/gpt2_model.h"  // Gpt2Model
+#include "gptbench/util/enum_names.h"   // EnumName
 
 namespace gptbench::model {
 
@@ -19,8 +20,12 @@ enum class EarlyStopping {
   kNever,      // "never": as kHeuristic, but a positive length penalty scores the running beam at the maximum length
 };
 
-EarlyStopping parse_early_stopping(const std::string& name);  // "false" | "true" | "never"; UsageError otherwise
-std::string early_stopping_name(EarlyStopping mode);
+// As --early-stopping takes them and reports echo them.
+inline constexpr EnumName<EarlyStopping> kEarlyStoppingNames[] = {
+    {EarlyStopping::kHeuristic, "false"}, {EarlyStopping::kWhenFull, "true"}, {EarlyStopping::kNever, "never"}};
+
+EarlyStopping parse_early_stopping(const std::string& name);  // a name of kEarlyStoppingNames; UsageError otherwise
+std::string early_stopping_name(EarlyStopping mode);          // enum_name(kEarlyStoppingNames, mode)
 
 struct BeamSearchOptions {
   int64_t num_beams = 5;             // >= 2; one beam is greedy decoding (generate_greedy)

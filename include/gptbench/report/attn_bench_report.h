@@ -10,6 +10,8 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/report/json_fields.h"  // JsonFields
+
 namespace gptbench::report {
 
 // One cell of the cross product. status "ok" or "skipped" (reason says why; no timings then).
@@ -44,9 +46,11 @@ inline constexpr int64_t kAttnBenchSchemaVersion = 1;
 nlohmann::json to_json(const AttnBenchRow& row);
 nlohmann::json to_json(const AttnBenchReport& report);
 
-// Throws gptbench::Error naming the key path ("results[3].median_ms: expected a number") when the
-// JSON does not have the report's shape.
-AttnBenchRow attn_bench_row_from_json(const nlohmann::json& j, const std::string& path);
-AttnBenchReport attn_bench_report_from_json(const nlohmann::json& j);
+void from_json(const JsonFields& in, AttnBenchRow& row);
+void from_json(const JsonFields& in, AttnBenchReport& report);
+
+// The whole report from its JSON; ReportError names the key path of what does not fit
+// ("results[3].median_ms: expected a number, found string").
+AttnBenchReport attn_bench_report_from_json(const nlohmann::json& json);
 
 }  // namespace gptbench::report

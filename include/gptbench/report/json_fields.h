@@ -27,6 +27,7 @@ class JsonFields {
   JsonFields(const nlohmann::json& object, std::string path);
 
   const std::string& path() const { return path_; }
+  const nlohmann::json& value() const { return object_; }  // the object itself
   std::string path_of(const std::string& key) const;  // "latency" + "ttft" -> "latency.ttft"
   bool has(const std::string& key) const;              // present, null included
   bool is_null(const std::string& key) const;          // absent or null
@@ -40,6 +41,8 @@ class JsonFields {
   std::vector<int64_t> integers(const std::string& key) const;
   const nlohmann::json& any(const std::string& key) const;  // any JSON value, null included
   JsonFields object(const std::string& key) const;
+  const nlohmann::json& raw_object(const std::string& key) const;  // an object kept as JSON
+  std::vector<JsonFields> objects(const std::string& key) const;   // an array of objects: "key[3]", ...
 
   // Values that may be null or absent (nullopt then); ReportError when of another type.
   std::optional<double> optional_number(const std::string& key) const;

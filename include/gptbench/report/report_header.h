@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <string>  // std::string
+#include <optional>  // std::optional
+#include <string>    // std::string
 
 #include "gptbench/report/json_fields.h"  // JsonFields
 
@@ -42,5 +43,10 @@ void from_json(const JsonFields& in, ToolInfo& tool);
 void write_header(const ReportHeader& header, nlohmann::json& report);
 // Throws ReportError when schema_version is not `expected_major`.
 void from_json(const JsonFields& in, ReportHeader& header, int expected_major);
+
+// Every report's outcome: status ("ok" | "error") and error (null unless status is "error").
+void write_outcome(const std::string& status, const std::optional<std::string>& error, nlohmann::json& report);
+// Throws ReportError for another status.
+void read_outcome(const JsonFields& in, std::string& status, std::optional<std::string>& error);
 
 }  // namespace gptbench::report

@@ -8,6 +8,9 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/data/split.h"           // Split
+#include "gptbench/model/beam_search.h"    // EarlyStopping
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
 #include "gptbench/util/enum_names.h"      // EnumName
 
@@ -17,6 +20,14 @@ namespace gptbench::run {
 enum class Task { kSummarization, kPerplexity };
 inline constexpr EnumName<Task> kTaskNames[] = {{Task::kSummarization, "summarization"},
                                                 {Task::kPerplexity, "perplexity"}};
+
+// --dataset: a file the data module reads (news_summary, cnn_dailymail, jsonl), or random prompts of
+// exactly --prompt-tokens tokens (synthetic: no references, so no quality).
+enum class DatasetKind { kNewsSummary, kCnnDailymail, kJsonl, kSynthetic };
+inline constexpr EnumName<DatasetKind> kDatasetNames[] = {{DatasetKind::kNewsSummary, "news_summary"},
+                                                          {DatasetKind::kCnnDailymail, "cnn_dailymail"},
+                                                          {DatasetKind::kJsonl, "jsonl"},
+                                                          {DatasetKind::kSynthetic, "synthetic"}};
 
 enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
 inline constexpr EnumName<TimingMode> kTimingModeNames[] = {{TimingMode::kGenerate, "generate"},
@@ -37,18 +48,24 @@ enum class LinearMode { kAuto, kAten, kGemv };
 inline constexpr EnumName<LinearMode> kLinearModeNames[] = {
     {LinearMode::kAuto, "auto"}, {LinearMode::kAten, "aten"}, {LinearMode::kGemv, "gemv"}};
 
+// --kl-against: the other variant, as given (the report echoes it) and parsed.
+struct KlAgainstVariant {
+  std::string name;
+  attention::AttentionSpec spec;
+};
+
 struct RunConfig {
   std::vector<std::string> argv;
   Task task = Task::kSummarization;
   int64_t stride = 512;          // perplexity: window step (Hugging Face's strided sliding window)
-  std::string kl_against;        // perplexity: also the mean per-token KL(this || other variant)
+  std::optional<KlAgainstVariant> kl_against;  // perplexity: also the mean per-token KL(this || other variant)
   // Model: checkpoint, variant, dtype, device (and the shared data folder), resolved at the edge
   ResolvedSelection model;
   std::string tokenizer_dir;  // empty: the model folder
   // Data
-  std::string dataset = "news_summary";
+  DatasetKind dataset = DatasetKind::kNewsSummary;
   std::string data_path;  // file or folder; empty: the dataset's default under model.flags.data_dir
-  std::string split = "test";
+  data::Split split = data::Split::kTest;
   std::optional<int64_t> limit;
   uint64_t split_seed = 0;
   std::string prompt_template = "{source}\nTL;DR:";
@@ -61,7 +78,7 @@ struct RunConfig {
   int64_t num_beams = 1;
   int64_t no_repeat_ngram_size = 0;
   double length_penalty = 1.0;
-  std::string early_stopping = "false";  // HF: false | true | never
+  model::EarlyStopping early_stopping = model::EarlyStopping::kHeuristic;  // HF: false | true | never
   // Measurement
   int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
   TimingMode timing = TimingMode::kGenerate;

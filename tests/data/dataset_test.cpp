@@ -255,7 +255,7 @@ TEST(DatasetSelection, HashSplitAndLimitKeepFileOrder) {
 
 TEST(DatasetSelection, EmptySplitIsAnError) {
   TempDir dir;
-  // doc-1 falls in train under seed 0 (bucket 578, see test_split.cpp).
+  // doc-1 falls in train under seed 0 (bucket 578, see split_test.cpp).
   const auto file = dir.write("one.jsonl", "{\"id\": \"doc-1\", \"source\": \"s\", \"reference\": \"r\"}\n");
   EXPECT_THAT(error_of([&] { load_dataset(options_for("jsonl", file, Split::kTest)); }),
               HasSubstr("no samples in split test of " + file.string()));

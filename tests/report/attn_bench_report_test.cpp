@@ -8,7 +8,7 @@
 #include <string>   // std::string
 
 #include "gptbench/report/attn_bench_report.h"  // AttnBenchReport, attn_bench_report_from_json, to_json
-#include "gptbench/util/error.h"                // Error
+#include "report_error.h"                        // report_error
 
 namespace gptbench::report {
 namespace {
@@ -19,14 +19,7 @@ nlohmann::json committed(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    attn_bench_report_from_json(j);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const nlohmann::json& j) { return report_error(attn_bench_report_from_json, j); }
 
 TEST(AttnBenchReport, CommittedDecodeResultRoundTrips) {
   const nlohmann::json j = committed("attn_bench_h100_2026-11-23_decode.json");
@@ -104,10 +97,10 @@ TEST(AttnBenchReport, WrongShapeNamesTheKeyPath) {
   const nlohmann::json good = committed("attn_bench_h100_2026-11-23_decode.json");
   nlohmann::json j = good;
   j["results"][3].erase("median_ms");
-  EXPECT_EQ(error_of(j), "results[3].median_ms: missing");
+  EXPECT_EQ(error_of(j), "results[3].median_ms: missing (expected a number)");
   j = good;
   j["results"][0]["batch"] = "8";
-  EXPECT_EQ(error_of(j), "results[0].batch: expected an integer");
+  EXPECT_EQ(error_of(j), "results[0].batch: expected an integer, found string");
   j = good;
   j["results"][1]["runs"] = 7;
   EXPECT_NE(error_of(j).find("results[1].runs: 7 runs, but samples_ms holds"), std::string::npos) << error_of(j);
@@ -119,8 +112,8 @@ TEST(AttnBenchReport, WrongShapeNamesTheKeyPath) {
   EXPECT_NE(error_of(j).find("schema_version: 2"), std::string::npos);
   j = good;
   j.erase("flops_rule");
-  EXPECT_EQ(error_of(j), "flops_rule: missing");
-  EXPECT_EQ(error_of(nlohmann::json::array()), "report: expected an object");
+  EXPECT_EQ(error_of(j), "flops_rule: missing (expected a string)");
+  EXPECT_EQ(error_of(nlohmann::json::array()), "report: expected an object, found array");
 }
 
 }  // namespace
