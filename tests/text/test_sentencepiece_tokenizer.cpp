@@ -1,7 +1,7 @@
 // SentencePieceTokenizer and train_sentencepiece on a model trained here from the shared news text
 // (vocab 1000, as `gptbench init` trains 32000): determinism of the trainer, byte fallback and
-// unknown pieces, the special-token modes, BOS, round trips, threads, load_tokenizer's choice of
-// files and one-line errors for bad files. Ids equal to the sentencepiece Python package and
+// unknown pieces, the special-token modes, BOS (and build_prompt's use of it), round trips,
+// threads, load_tokenizer's choice of files and one-line errors for bad files. Ids equal to the sentencepiece Python package and
 // transformers are checked by scripts/oracles/sentencepiece_oracle.py (ctest sentencepiece_oracle_*).
 #include <gmock/gmock.h>  // testing::HasSubstr
 #include <gtest/gtest.h>  // TEST, EXPECT_*
@@ -9,7 +9,7 @@
 #include <sys/stat.h>  // mkfifo
 #include <unistd.h>    // getpid
 
-#include <algorithm>   // std::count_if, std::find
+#include <algorithm>   // std::count_if, std::equal, std::find
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ofstream, std::ifstream
 #include <iterator>    // std::istreambuf_iterator
@@ -17,6 +17,7 @@
 #include <thread>      // std::thread
 #include <vector>      // std::vector
 
+#include "gptbench/data/prompt.h"                   // build_prompt, PromptOptions
 #include "gptbench/data/tokenizer_corpus.h"         // news_tokenizer_corpus
 #include "gptbench/text/sentencepiece_tokenizer.h"  // SentencePieceTokenizer
 #include "gptbench/text/sentencepiece_trainer.h"    // train_sentencepiece, train_sentencepiece_model
@@ -164,6 +165,20 @@ TEST(SentencePieceTokenizer, UnknownPiecesWithoutByteFallback) {
   const std::string text = t.decode(ids);  // sentencepiece_oracle_adversarial checks the exact bytes
   EXPECT_THAT(text, testing::AllOf(testing::StartsWith("the"), HasSubstr(" \u2047 "), testing::EndsWith("end")));
   EXPECT_EQ(t.decode_token(0), " \u2047 ");
+}
+
+TEST(SentencePieceTokenizer, PromptsStartWithBosWhichCountsAgainstTheContext) {
+  const auto& t = tokenizer();
+  data::PromptOptions options;  // "{source}\nTL;DR:"
+  options.context = 40;
+  options.max_new_tokens = 8;
+  const data::Prompt p = data::build_prompt(corpus().front(), t, options);
+  ASSERT_TRUE(p.truncated);
+  EXPECT_EQ(p.ids.front(), 1);
+  EXPECT_EQ(static_cast<int64_t>(p.ids.size()) + options.max_new_tokens, options.context);
+  const Ids suffix = t.encode("\nTL;DR:");
+  EXPECT_TRUE(std::equal(suffix.rbegin(), suffix.rend(), p.ids.rbegin()));
+  EXPECT_EQ(static_cast<int64_t>(p.ids.size()), 1 + p.source_tokens_kept + static_cast<int64_t>(suffix.size()));
 }
 
 TEST(SentencePieceTokenizer, DecodeRejectsIdsOutOfRange) {
