@@ -15,13 +15,14 @@
 #include <iterator>    // std::istreambuf_iterator
 #include <string>      // std::string
 #include <thread>      // std::thread
+#include <utility>     // std::pair
 #include <vector>      // std::vector
 
 #include "gptbench/data/prompt.h"                   // build_prompt, PromptOptions
 #include "gptbench/data/tokenizer_corpus.h"         // news_tokenizer_corpus
 #include "gptbench/text/sentencepiece_tokenizer.h"  // SentencePieceTokenizer
 #include "gptbench/text/sentencepiece_trainer.h"    // train_sentencepiece, train_sentencepiece_model
-#include "gptbench/text/tokenizer.h"                // load_tokenizer, Tokenizer, SpecialTokens
+#include "gptbench/text/tokenizer.h"                // load_tokenizer, tokenizer_files, Tokenizer, SpecialTokens
 #include "gptbench/util/error.h"                    // gptbench::Error
 
 namespace gptbench::text {
@@ -235,6 +236,24 @@ TEST_F(TokenizerFolder, PicksTokenizerModelFirstThenGpt2Files) {
   EXPECT_EQ(load_tokenizer(dir_)->kind(), "sentencepiece");
   EXPECT_EQ(load_tokenizer(fs::path(GPTBENCH_DATA_DIR) / "gpt2_tokenizer")->kind(), "gpt2-bpe");
   EXPECT_FALSE(load_tokenizer(fs::path(GPTBENCH_DATA_DIR) / "gpt2_tokenizer")->adds_bos());
+}
+
+TEST_F(TokenizerFolder, ListsTheFilesACheckpointCopies) {
+  using Files = std::vector<std::pair<fs::path, std::string>>;
+  copy_model();
+  EXPECT_EQ(tokenizer_files(dir_), (Files{{dir_ / "tokenizer.model", "tokenizer.model"}}));
+  write("tokenizer_config.json", "{}");
+  EXPECT_EQ(tokenizer_files(dir_), (Files{{dir_ / "tokenizer.model", "tokenizer.model"},
+                                          {dir_ / "tokenizer_config.json", "tokenizer_config.json"}}));
+  const fs::path gpt2 = fs::path(GPTBENCH_DATA_DIR) / "gpt2_tokenizer";
+  EXPECT_EQ(tokenizer_files(gpt2), (Files{{gpt2 / "vocab.json", "vocab.json"}, {gpt2 / "merges.txt", "merges.txt"}}));
+  fs::remove(dir_ / "tokenizer.model");
+  fs::remove(dir_ / "tokenizer_config.json");
+  write("encoder.json", "{}");  // OpenAI's names get Hugging Face's
+  write("vocab.bpe", "");
+  EXPECT_EQ(tokenizer_files(dir_), (Files{{dir_ / "encoder.json", "vocab.json"}, {dir_ / "vocab.bpe", "merges.txt"}}));
+  fs::remove(dir_ / "vocab.bpe");
+  EXPECT_THAT([&] { (void)tokenizer_files(dir_); }, testing::ThrowsMessage<Error>(HasSubstr("neither merges.txt nor vocab.bpe")));
 }
 
 TEST_F(TokenizerFolder, RefusesOnlyTokenizerJsonAndEmptyFolders) {

@@ -10,6 +10,7 @@
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <utility>      // std::pair
 #include <vector>       // std::vector
 
 namespace gptbench::text {
@@ -46,5 +47,10 @@ class Tokenizer {
 // vocab.json + merges.txt (or OpenAI's encoder.json + vocab.bpe). Throws gptbench::Error naming the
 // folder when it holds neither, and refuses a folder with only tokenizer.json (not supported).
 std::shared_ptr<const Tokenizer> load_tokenizer(const std::filesystem::path& dir);
+
+// The files load_tokenizer reads in `dir`, each with its name in a checkpoint folder (for copying a
+// tokenizer beside a model): tokenizer.model and tokenizer_config.json if present, or vocab.json and
+// merges.txt (OpenAI's encoder.json and vocab.bpe under those names). Throws as load_tokenizer.
+std::vector<std::pair<std::filesystem::path, std::string>> tokenizer_files(const std::filesystem::path& dir);
 
 }  // namespace gptbench::text
