@@ -18,6 +18,25 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 
+# SentencePiece (tokenizer.model): Debian's libsentencepiece-dev, or a copy with include/ and lib/ that
+# GPTBENCH_SENTENCEPIECE_ROOT (CMake variable or environment) names, as the GPU machine's .carry/sentencepiece.
+set(GPTBENCH_SENTENCEPIECE_ROOT "$ENV{GPTBENCH_SENTENCEPIECE_ROOT}" CACHE PATH "Folder with include/ and lib/ of SentencePiece")
+find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h HINTS "${GPTBENCH_SENTENCEPIECE_ROOT}/include")
+find_library(SENTENCEPIECE_LIBRARY sentencepiece HINTS "${GPTBENCH_SENTENCEPIECE_ROOT}/lib")
+find_library(SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train HINTS "${GPTBENCH_SENTENCEPIECE_ROOT}/lib")
+if(NOT SENTENCEPIECE_INCLUDE_DIR OR NOT SENTENCEPIECE_LIBRARY OR NOT SENTENCEPIECE_TRAIN_LIBRARY)
+  message(FATAL_ERROR "SentencePiece not found (header ${SENTENCEPIECE_INCLUDE_DIR}, libraries ${SENTENCEPIECE_LIBRARY} "
+                      "${SENTENCEPIECE_TRAIN_LIBRARY}): install libsentencepiece-dev (scripts/setup.sh does) or set "
+                      "GPTBENCH_SENTENCEPIECE_ROOT to a folder with include/ and lib/")
+endif()
+foreach(_spm sentencepiece sentencepiece_train)
+  string(TOUPPER "${_spm}" _spm_var)
+  add_library(SentencePiece::${_spm} UNKNOWN IMPORTED)
+  set_target_properties(SentencePiece::${_spm} PROPERTIES IMPORTED_LOCATION "${${_spm_var}_LIBRARY}"
+                        INTERFACE_INCLUDE_DIRECTORIES "${SENTENCEPIECE_INCLUDE_DIR}")
+endforeach()
+message(STATUS "gptbench: SentencePiece ${SENTENCEPIECE_LIBRARY}")
+
 # Torch's libraries on one INTERFACE target with its compile flags (the C++11 ABI macro).
 add_library(gptbench_torch INTERFACE)
 target_link_libraries(gptbench_torch INTERFACE ${TORCH_LIBRARIES})

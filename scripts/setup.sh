@@ -17,7 +17,7 @@ declare -A need_file=(
   [cmake]=/usr/bin/cmake [ninja-build]=/usr/bin/ninja [g++]=/usr/bin/g++ [ccache]=/usr/bin/ccache
   [nlohmann-json3-dev]=/usr/include/nlohmann/json.hpp [libcli11-dev]=/usr/include/CLI/CLI.hpp
   [libfmt-dev]=/usr/include/fmt/format.h [libgtest-dev]=/usr/include/gtest/gtest.h
-  [xz-utils]=/usr/bin/xz
+  [xz-utils]=/usr/bin/xz [libsentencepiece-dev]=/usr/include/sentencepiece_processor.h
 )
 # Optional: liblzma reads .xz datasets in-process; without it gptbench runs `xz -dc`.
 declare -A want_file=([liblzma-dev]=/usr/include/lzma.h)

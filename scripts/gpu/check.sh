@@ -18,6 +18,11 @@ BUILD=build-gpu
 DATA=${GPTBENCH_DATA_DIR:-$PWD/.carry/data}  # the shared data: carried under .carry/data, or where GPTBENCH_DATA_DIR says
 BIN=$BUILD/gptbench
 export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA GPTBENCH_BIN=$PWD/$BIN
+# SentencePiece: the copy prepare_carry.sh made (found by CMake through GPTBENCH_SENTENCEPIECE_ROOT), else the system's.
+if [ -f .carry/sentencepiece/include/sentencepiece_processor.h ]; then
+  export GPTBENCH_SENTENCEPIECE_ROOT=$PWD/.carry/sentencepiece
+  export LD_LIBRARY_PATH=$GPTBENCH_SENTENCEPIECE_ROOT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 status=0
 
 build() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (not on the GPU machine): copies the shared data the GPU cycle needs into .carry/data,
-# an ignored folder that the device tool carries (carry: [".carry"]). About 24 MB.
+# and SentencePiece's headers and shared libraries (the GPU machine has no libsentencepiece) into
+# .carry/sentencepiece, an ignored folder that the device tool carries (carry: [".carry"]). About 27 MB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DATA=${GPTBENCH_DATA_DIR:-$ROOT/../shared/data}
@@ -11,3 +12,11 @@ cp "$DATA/news_summary/news_summary.csv" "$DEST/news_summary/"
 mkdir -p "$DEST/wikitext2_raw" && cp "$DATA/wikitext2_raw/wiki.test.raw" "$DEST/wikitext2_raw/"
 cp "$DATA"/cnn_dailymail/see2017_tok_lower/{test,validation}.partial.jsonl.xz "$DEST/cnn_dailymail/see2017_tok_lower/"
 du -sh "$DEST"
+SPM=$ROOT/.carry/sentencepiece
+SPM_LIBDIR=${SENTENCEPIECE_LIBDIR:-/usr/lib/x86_64-linux-gnu}
+mkdir -p "$SPM/include" "$SPM/lib"
+cp /usr/include/sentencepiece_processor.h /usr/include/sentencepiece_trainer.h "$SPM/include/"
+for lib in sentencepiece sentencepiece_train; do  # -L: the links become files (a link travels as a link)
+  cp -L "$SPM_LIBDIR/lib$lib.so" "$SPM_LIBDIR/lib$lib.so.0" "$SPM/lib/"
+done
+du -sh "$SPM"

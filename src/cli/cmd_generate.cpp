@@ -9,7 +9,7 @@
 #include "gptbench/model/beam_search.h"       // generate_beam, BeamSearchOptions, kEarlyStoppingNames
 #include "gptbench/model/generator.h"         // generate_greedy
 #include "gptbench/run/model_selection.h"     // ModelSelection, resolve_selection, load_selected_model
-#include "gptbench/text/gpt2_tokenizer.h"     // Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"          // load_tokenizer
 #include "gptbench/util/error.h"              // UsageError
 #include "model_options.h"                    // add_model_options
 #include "prompt_input.h"                     // read_prompt_file
@@ -72,10 +72,10 @@ void register_generate_command(CLI::App& app) {
     beam.early_stopping = o->early_stopping;
     const std::vector<std::string> texts = o->prompts.empty() ? read_prompt_file(o->prompt_file) : o->prompts;
     const auto tokenizer =
-        text::Gpt2Tokenizer::from_dir(o->tokenizer_dir.empty() ? o->model.model_dir : o->tokenizer_dir);
+        text::load_tokenizer(o->tokenizer_dir.empty() ? o->model.model_dir : o->tokenizer_dir);
     std::vector<std::vector<int32_t>> ids;
     for (const auto& t : texts) {
-      ids.push_back(tokenizer.encode(t));
+      ids.push_back(tokenizer->prompt_ids(t));
       if (ids.back().empty()) throw UsageError("--prompt: a prompt encodes to zero tokens");
     }
     model::LoadedModel loaded = run::load_selected_model(m);
@@ -84,7 +84,7 @@ void register_generate_command(CLI::App& app) {
     if (!o->json) {
       for (size_t i = 0; i < texts.size(); ++i) {
         if (texts.size() > 1) fmt::print("--- prompt {} ---\n", i);
-        fmt::print("{}{}\n", texts[i], tokenizer.decode(generated[i].tokens));
+        fmt::print("{}{}\n", texts[i], tokenizer->decode(generated[i].tokens));
       }
       return;
     }
@@ -94,7 +94,7 @@ void register_generate_command(CLI::App& app) {
                          {"prompt_ids", ids[i]},
                          {"generated_ids", generated[i].tokens},
                          {"stopped_at_eos", generated[i].stopped_at_eos},
-                         {"text", tokenizer.decode(generated[i].tokens)}});
+                         {"text", tokenizer->decode(generated[i].tokens)}});
     }
     nlohmann::json out = {{"variant", attention::variant_name(m.attention)},
                           {"kernel", loaded.model->last_kernel()},

@@ -20,7 +20,7 @@ void usage_check(bool ok, const std::string& message) {
 
 }  // namespace
 
-Prompt build_prompt(const std::string& source, const text::Gpt2Tokenizer& tokenizer, const PromptOptions& options) {
+Prompt build_prompt(const std::string& source, const text::Tokenizer& tokenizer, const PromptOptions& options) {
   const std::string& templ = options.templ;
   const std::size_t slot = templ.find(kSourceSlot);
   usage_check(slot != std::string::npos, "--prompt-template must contain {source}");
@@ -33,7 +33,7 @@ Prompt build_prompt(const std::string& source, const text::Gpt2Tokenizer& tokeni
   usage_check(options.max_new_tokens >= 0,
               fmt::format("--max-new-tokens must not be negative, got {}", options.max_new_tokens));
 
-  const std::vector<int32_t> prefix = tokenizer.encode(std::string_view(templ).substr(0, slot));
+  const std::vector<int32_t> prefix = tokenizer.prompt_ids(std::string_view(templ).substr(0, slot));  // BOS first if any
   const std::vector<int32_t> suffix = tokenizer.encode(std::string_view(templ).substr(slot + kSourceSlot.size()));
   const std::vector<int32_t> body = tokenizer.encode(source, text::SpecialTokens::kAsText);
 

@@ -16,7 +16,7 @@
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model, copy_parameters
 #include "gptbench/run/summarization.h"    // report_header, attention_info
-#include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"       // load_tokenizer
 #include "gptbench/util/error.h"           // UsageError
 
 namespace gptbench::run {
@@ -52,9 +52,9 @@ report::RunReport run_perplexity(const RunConfig& c) {
     (*other)->to(device, dtype);
     (*other)->eval();
   }
-  const auto tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
+  const auto tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<int32_t> ids = tokenizer.encode(text, text::SpecialTokens::kAsText);
+  std::vector<int32_t> ids = tokenizer->prompt_ids(text, text::SpecialTokens::kAsText);  // BOS first if any
   const double tokenize_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (c.limit) ids.resize(std::min<size_t>(ids.size(), static_cast<size_t>(*c.limit)));
   if (ids.size() < 2) throw Error(fmt::format("{}: needs at least 2 tokens, got {}", path, ids.size()));

@@ -9,6 +9,7 @@
 #include <algorithm>  // std::min
 #include <chrono>     // std::chrono::steady_clock
 #include <cstdio>     // stderr
+#include <memory>     // std::shared_ptr
 #include <optional>   // std::optional
 
 #include "gptbench/attention/variant.h"     // variant_name
@@ -29,7 +30,7 @@
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes
-#include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"        // Tokenizer, load_tokenizer
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 #include "gptbench/util/error.h"            // Error, UsageError
 
@@ -91,7 +92,7 @@ struct Workload {
   bool scored = false;
   report::DatasetInfo description;
   double load_data_ms = 0, tokenize_ms = 0;
-  std::optional<text::Gpt2Tokenizer> tokenizer;
+  std::shared_ptr<const text::Tokenizer> tokenizer;  // null for the synthetic workload
 };
 
 Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
@@ -109,7 +110,7 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   w.load_data_ms = ms_since(t0);
 
   loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
-  w.tokenizer = text::Gpt2Tokenizer::from_dir(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
+  w.tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
 
   // Tokenisation, timed apart from model latency.
   t0 = Clock::now();

@@ -23,7 +23,7 @@ uint64_t splitmix64(uint64_t& state) {
 }
 
 std::vector<Example> summary_examples(const data::Dataset& dataset, const TrainConfig& c,
-                                      const text::Gpt2Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
+                                      const text::Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
   std::vector<Example> out;
   out.reserve(dataset.samples.size());
   for (const auto& s : dataset.samples)
@@ -41,7 +41,7 @@ nlohmann::json token_counts(const std::vector<Example>& examples) {
   return {{"examples", examples.size()}, {"input_tokens", tokens}, {"target_tokens", targets}};
 }
 
-TrainData summarization_data(const TrainConfig& c, const text::Gpt2Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
+TrainData summarization_data(const TrainConfig& c, const text::Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
   data::DatasetOptions options;
   options.name = c.dataset;
   options.path = c.data_path;
@@ -66,9 +66,9 @@ TrainData summarization_data(const TrainConfig& c, const text::Gpt2Tokenizer& to
   return d;
 }
 
-TrainData text_data(const TrainConfig& c, const text::Gpt2Tokenizer& tokenizer, int64_t seq_len) {
+TrainData text_data(const TrainConfig& c, const text::Tokenizer& tokenizer, int64_t seq_len) {
   const std::string content = io::read_file(c.data_path);
-  const std::vector<int32_t> ids = tokenizer.encode(content, text::SpecialTokens::kRecognize);
+  const std::vector<int32_t> ids = tokenizer.prompt_ids(content, text::SpecialTokens::kRecognize);  // BOS first if any
   const int64_t n = static_cast<int64_t>(ids.size());
   const int64_t chunks = n > 1 ? (n - 1) / seq_len : 0;
   GPTBENCH_CHECK(chunks >= 2, "{}: {} tokens make {} chunk(s) of --seq-len {} + 1; need at least 2 (train and validation)",
@@ -96,7 +96,7 @@ TrainData text_data(const TrainConfig& c, const text::Gpt2Tokenizer& tokenizer, 
 
 }  // namespace
 
-Example summary_example(const std::string& source, const std::string& reference, const text::Gpt2Tokenizer& tokenizer,
+Example summary_example(const std::string& source, const std::string& reference, const text::Tokenizer& tokenizer,
                         const std::string& prompt_template, int64_t seq_len, int64_t max_summary_tokens, LossOn loss_on,
                         int32_t eos) {
   // The summary never takes more than half the sequence, so every prompt keeps room for its source.
@@ -119,7 +119,7 @@ Example summary_example(const std::string& source, const std::string& reference,
   return e;
 }
 
-TrainData load_train_data(const TrainConfig& c, const text::Gpt2Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
+TrainData load_train_data(const TrainConfig& c, const text::Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
   TrainData d = c.dataset == "text" ? text_data(c, tokenizer, seq_len) : summarization_data(c, tokenizer, seq_len, eos);
   d.description["train"] = token_counts(d.train);
   d.description["validation"] = token_counts(d.validation);

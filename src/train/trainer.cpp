@@ -32,7 +32,7 @@
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
 #include "gptbench/run/run_config.h"        // kDatasetNames
 #include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
-#include "gptbench/text/gpt2_tokenizer.h"   // Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"        // load_tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
 #include "gptbench/train/fused_lm_loss.h"   // fused_lm_loss, fused_lm_loss_name
@@ -508,10 +508,10 @@ report::TrainReport run_training(const TrainConfig& c) {
   model::Gpt2Model m = load_trainable_model(setup, spec, device);
 
   const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : setup.weights_dir;
-  const text::Gpt2Tokenizer tokenizer = text::Gpt2Tokenizer::from_dir(tokenizer_dir);
+  const auto tokenizer = text::load_tokenizer(tokenizer_dir);
   if (fs::weakly_canonical(tokenizer_dir) != fs::weakly_canonical(out)) model::copy_tokenizer_files(tokenizer_dir, out);
   const auto t0 = Clock::now();
-  const TrainData data = load_train_data(c, tokenizer, setup.seq_len, static_cast<int32_t>(setup.config.eos_token_id));
+  const TrainData data = load_train_data(c, *tokenizer, setup.seq_len, static_cast<int32_t>(setup.config.eos_token_id));
   const double data_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 
   AdamW optimizer(trained_parameters(m, spec), {c.beta1, c.beta2, c.eps, c.weight_decay});

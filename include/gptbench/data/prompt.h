@@ -2,8 +2,8 @@
 // context so that the prompt plus the generation budget never exceeds it.
 //
 // Tokenisation rule: the template part before {source} (prefix), the source and the part after
-// (suffix) are encoded SEPARATELY and concatenated: ids = enc(prefix) ++ enc(source)[:k] ++
-// enc(suffix). A truncated prompt is then the full prompt with source tokens removed from the
+// (suffix) are encoded SEPARATELY and concatenated: ids = [BOS] ++ enc(prefix) ++ enc(source)[:k] ++
+// enc(suffix), with BOS where the tokenizer adds one (Tokenizer::prompt_ids; Llama yes, GPT-2 no). A truncated prompt is then the full prompt with source tokens removed from the
 // end of the source part only, never a re-tokenisation: its source ids are a prefix of the full
 // source's ids and the template ids are identical in every prompt. (Encoding the joined string
 // could merge tokens across the boundaries, e.g. a source ending in a space followed by a
@@ -16,7 +16,7 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-#include "gptbench/text/gpt2_tokenizer.h"  // text::Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"  // text::Tokenizer
 
 namespace gptbench::data {
 
@@ -33,11 +33,11 @@ struct Prompt {
   bool truncated = false;
 };
 
-// If enc(prefix) + enc(source) + enc(suffix) + max_new_tokens > context, the source ids are cut
+// If [BOS] + enc(prefix) + enc(source) + enc(suffix) + max_new_tokens > context, the source ids are cut
 // from the end (keeping the beginning) so that the sum equals context exactly. UsageError when
 // the template is malformed, when context < 1 or max_new_tokens < 0, or when the template alone
 // plus max_new_tokens does not fit (naming --prompt-template and --max-new-tokens); Error when
 // the resulting prompt would be empty.
-Prompt build_prompt(const std::string& source, const text::Gpt2Tokenizer& tokenizer, const PromptOptions& options);
+Prompt build_prompt(const std::string& source, const text::Tokenizer& tokenizer, const PromptOptions& options);
 
 }  // namespace gptbench::data

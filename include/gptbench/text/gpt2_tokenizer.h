@@ -6,16 +6,16 @@
 #include <cstdint>      // int32_t
 #include <filesystem>   // std::filesystem::path
 #include <memory>       // std::shared_ptr
+#include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 #include <vector>       // std::vector
 
+#include "gptbench/text/tokenizer.h"  // Tokenizer, SpecialTokens ("<|endoftext|>" is GPT-2's one special token)
+
 namespace gptbench::text {
 
-// Whether "<|endoftext|>" inside the text becomes the special token or is encoded as plain text.
-enum class SpecialTokens { kRecognize, kAsText };
-
-class Gpt2Tokenizer {
+class Gpt2Tokenizer final : public Tokenizer {
  public:
   // Throws gptbench::Error naming the file (and line for merges.txt) on malformed input.
   static Gpt2Tokenizer from_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt);
@@ -24,12 +24,15 @@ class Gpt2Tokenizer {
 
   // Any bytes are accepted, including invalid UTF-8 (each invalid byte is its own
   // pre-token character of the "other" class), and decode(encode(x)) == x always.
-  std::vector<int32_t> encode(std::string_view text, SpecialTokens special = SpecialTokens::kRecognize) const;
-  std::string decode(const std::vector<int32_t>& ids) const;  // exact bytes; throws on an id out of range
-  std::string decode_token(int32_t id) const;
+  std::vector<int32_t> encode(std::string_view text, SpecialTokens special = SpecialTokens::kRecognize) const override;
+  std::string decode(const std::vector<int32_t>& ids) const override;  // exact bytes; throws on an id out of range
+  std::string decode_token(int32_t id) const override;
 
-  int32_t eos_id() const;        // id of <|endoftext|> (50256 for GPT-2)
-  int32_t vocab_size() const;    // number of ids, the special token included
+  std::optional<int32_t> bos_id() const override { return std::nullopt; }  // GPT-2 prompts start with no BOS
+  int32_t eos_id() const override;        // id of <|endoftext|> (50256 for GPT-2)
+  bool adds_bos() const override { return false; }
+  int32_t vocab_size() const override;    // number of ids, the special token included
+  std::string kind() const override { return "gpt2-bpe"; }
 
  private:
   Gpt2Tokenizer() = default;  // only the factories make a usable tokenizer

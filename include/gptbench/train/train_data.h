@@ -4,7 +4,7 @@
 //   summarization: tokens = prompt (data::build_prompt, as `run` builds it) ++ enc(" " + reference)
 //                  [cut to --max-summary-tokens] ++ <|endoftext|> (only after an uncut summary);
 //                  first_target = prompt length (--loss-on summary) or 1 (--loss-on all).
-//   text:          contiguous chunks tokens[k*T .. k*T + T] (T + 1 tokens), first_target = 1.
+//   text:          contiguous chunks tokens[k*T .. k*T + T] (T + 1 tokens) of [BOS] ++ enc(file), first_target = 1.
 // Order: each epoch is a Fisher-Yates shuffle of the example indices driven by a splitmix64
 // stream seeded with (seed, epoch); the position in the stream is the number of examples
 // consumed, so a resumed run sees exactly the examples a straight run would.
@@ -19,7 +19,7 @@
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-#include "gptbench/text/gpt2_tokenizer.h"  // text::Gpt2Tokenizer
+#include "gptbench/text/tokenizer.h"       // text::Tokenizer
 #include "gptbench/train/train_config.h"   // TrainConfig, LossOn
 
 namespace gptbench::train {
@@ -38,12 +38,12 @@ struct TrainData {
 };
 
 // Reads the dataset of `config` (train and validation splits, or the text file's chunks),
-// with sequences of at most seq_len + 1 tokens. eos: the tokenizer's <|endoftext|> id.
-TrainData load_train_data(const TrainConfig& config, const text::Gpt2Tokenizer& tokenizer, int64_t seq_len,
+// with sequences of at most seq_len + 1 tokens. eos: the end-of-text id (GPT-2's <|endoftext|>).
+TrainData load_train_data(const TrainConfig& config, const text::Tokenizer& tokenizer, int64_t seq_len,
                           int32_t eos);
 
 // One summarization example (exposed for tests).
-Example summary_example(const std::string& source, const std::string& reference, const text::Gpt2Tokenizer& tokenizer,
+Example summary_example(const std::string& source, const std::string& reference, const text::Tokenizer& tokenizer,
                         const std::string& prompt_template, int64_t seq_len, int64_t max_summary_tokens, LossOn loss_on,
                         int32_t eos);
 
