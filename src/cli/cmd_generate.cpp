@@ -79,8 +79,8 @@ void register_generate_command(CLI::App& app) {
       if (ids.back().empty()) throw UsageError("--prompt: a prompt encodes to zero tokens");
     }
     model::LoadedModel loaded = run::load_selected_model(m);
-    const auto generated = o->num_beams == 1 ? model::generate_greedy(loaded.model, ids, o->generation)
-                                             : model::generate_beam(loaded.model, ids, beam);
+    const auto generated = o->num_beams == 1 ? model::generate_greedy(*loaded.model, ids, o->generation)
+                                             : model::generate_beam(*loaded.model, ids, beam);
     if (!o->json) {
       for (size_t i = 0; i < texts.size(); ++i) {
         if (texts.size() > 1) fmt::print("--- prompt {} ---\n", i);

@@ -3,9 +3,13 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include <map>     // std::map
+#include <memory>  // std::unique_ptr
+#include <string>  // std::string
+
 #include "command.h"                      // register_info_command
 #include "gptbench/io/safetensors.h"      // SafetensorsCheckpoint
-#include "gptbench/model/gpt2_config.h"   // read_config_json
+#include "gptbench/model/model_family.h"  // read_model_config
 #include "gptbench/util/check.h"          // GPTBENCH_CHECK
 #include "model_options.h"                // add_model_dir_option
 
@@ -23,7 +27,9 @@ void register_info_command(CLI::App& app) {
   cmd->callback([options] {
     const std::filesystem::path dir = options->model.model_dir;
     GPTBENCH_CHECK(std::filesystem::is_directory(dir), "{}: no such directory", dir.string());
-    const model::Gpt2Config config = model::read_config_json(dir / "config.json");
+    const std::unique_ptr<model::ModelConfig> config = model::read_model_config(dir / "config.json");
+    const model::ModelShape shape = config->shape();
+    const nlohmann::json details = config->details();
     const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);
     int64_t bytes = 0, stored_params = 0;
     std::map<std::string, int64_t> dtypes;
@@ -34,35 +40,43 @@ void register_info_command(CLI::App& app) {
     }
     nlohmann::json j = {
         {"model", dir.string()},
-        {"config_name", config.name},
-        {"n_layer", config.n_layer},
-        {"n_head", config.n_head},
-        {"n_embd", config.n_embd},
-        {"head_dim", config.head_dim()},
-        {"mlp_width", config.mlp_width()},
-        {"n_positions", config.n_positions},
-        {"vocab_size", config.vocab_size},
-        {"layer_norm_epsilon", config.layer_norm_epsilon},
-        {"activation_function", config.activation_name},
-        {"parameters", config.parameter_count()},
+        {"family", shape.family},
+        {"config_name", shape.name},
+        {"n_layer", shape.n_layer},
+        {"n_head", shape.n_head},
+        {"n_kv_head", shape.n_kv_head},
+        {"n_embd", shape.hidden_size},
+        {"head_dim", shape.head_dim},
+        {"mlp_width", shape.mlp_width},
+        {"n_positions", shape.max_positions},
+        {"vocab_size", shape.vocab_size},
+        {"tied_lm_head", shape.tied_lm_head},
+        {"parameters", shape.parameter_count},
         {"checkpoint_tensors", ckpt.tensors().size()},
         {"checkpoint_elements", stored_params},
         {"checkpoint_bytes", bytes},
         {"checkpoint_dtypes", dtypes},
     };
+    j.update(details);  // the family's own settings (GPT-2: activation_function, layer_norm_epsilon)
     if (options->json) {
       fmt::print("{}\n", j.dump(2));
       return;
     }
     fmt::print("model            {}\n", dir.string());
-    fmt::print("config           {} (n_layer {}, n_head {}, n_embd {}, n_positions {}, vocab {})\n", config.name,
-               config.n_layer, config.n_head, config.n_embd, config.n_positions, config.vocab_size);
-    fmt::print("activation       {}, layer_norm_epsilon {}\n", config.activation_name, config.layer_norm_epsilon);
-    fmt::print("parameters       {} ({:.2f}M, lm_head tied to wte)\n", config.parameter_count(),
-               config.parameter_count() / 1e6);
+    fmt::print("family           {}\n", shape.family);
+    fmt::print("config           {} (n_layer {}, n_head {}, n_kv_head {}, n_embd {}, {} {}, vocab {})\n", shape.name,
+               shape.n_layer, shape.n_head, shape.n_kv_head, shape.hidden_size, shape.max_positions_key,
+               shape.max_positions, shape.vocab_size);
+    std::string settings;
+    for (const auto& [key, value] : details.items())
+      settings += fmt::format("{}{} {}", settings.empty() ? "" : ", ", key,
+                              value.is_string() ? value.get<std::string>() : value.dump());
+    fmt::print("settings         {}\n", settings);
+    fmt::print("parameters       {} ({:.2f}M, {})\n", shape.parameter_count, shape.parameter_count / 1e6,
+               shape.tied_lm_head ? "lm_head tied to the token embedding" : "untied lm_head");
     fmt::print("checkpoint bytes {} ({:.1f} MB in {} tensors)\n", bytes, bytes / 1e6, ckpt.tensors().size());
-    fmt::print("weights at fp32  {} bytes; fp16/bf16 {} bytes\n", config.parameter_count() * 4,
-               config.parameter_count() * 2);
+    fmt::print("weights at fp32  {} bytes; fp16/bf16 {} bytes\n", shape.parameter_count * 4,
+               shape.parameter_count * 2);
   });
 }
 

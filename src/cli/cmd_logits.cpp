@@ -52,14 +52,14 @@ void register_logits_command(CLI::App& app) {
     const run::ResolvedSelection m = run::resolve_selection(o->model);
     const auto prompts = read_id_batch(o->ids_file);
     model::LoadedModel loaded = run::load_selected_model(m);
-    const auto& config = loaded.model->config();
+    const model::ModelShape& shape = loaded.model->shape();
     for (const auto& p : prompts)
       for (int32_t id : p)
-        GPTBENCH_CHECK(id >= 0 && id < config.vocab_size, "{}: id {} outside the vocabulary of {}", o->ids_file, id,
-                       config.vocab_size);
+        GPTBENCH_CHECK(id >= 0 && id < shape.vocab_size, "{}: id {} outside the vocabulary of {}", o->ids_file, id,
+                       shape.vocab_size);
     c10::InferenceMode inference_mode;
     model::PaddedBatch batch = model::left_pad(prompts, model::kPadId, m.device);
-    model::check_fits_context(config, m.attention, batch.length, 0);
+    model::check_fits_context(shape, m.attention, batch.length, 0);
     attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
     at::Tensor logits = loaded.model->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
                             .to(at::kFloat)

@@ -14,7 +14,8 @@
 #include "gptbench/attention/variant.h"    // variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
 #include "gptbench/io/atomic_file.h"       // read_file
-#include "gptbench/model/checkpoint.h"     // load_model, copy_parameters
+#include "gptbench/model/checkpoint.h"     // load_model
+#include "gptbench/model/model_family.h"   // with_attention
 #include "gptbench/run/summarization.h"    // report_header, attention_info
 #include "gptbench/text/tokenizer.h"       // load_tokenizer
 #include "gptbench/util/error.h"           // UsageError
@@ -23,11 +24,11 @@ namespace gptbench::run {
 namespace {
 
 // Full-sequence logits of one window (1, T, V) as fp32 log-probabilities.
-at::Tensor window_log_probs(model::Gpt2Model& m, const at::Tensor& ids) {
+at::Tensor window_log_probs(model::CausalLm& m, const at::Tensor& ids) {
   const auto device = ids.device();
   attention::AttentionPositions positions{at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(device)), 0, {},
                                           false};
-  return at::log_softmax(m->forward(ids, positions, nullptr, model::LogitsMode::kAllPositions).to(at::kFloat), -1);
+  return at::log_softmax(m.forward(ids, positions, nullptr, model::LogitsMode::kAllPositions).to(at::kFloat), -1);
 }
 
 }  // namespace
@@ -41,16 +42,13 @@ report::RunReport run_perplexity(const RunConfig& c) {
   const std::string text = io::read_file(path);
 
   model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
-  model::Gpt2Model& m = loaded.model;
-  std::optional<model::Gpt2Model> other;
+  model::CausalLm& m = *loaded.model;
+  std::shared_ptr<model::CausalLm> other;  // the same weights under --kl-against's variant
   std::optional<attention::AttentionSpec> other_spec;
   if (c.kl_against) {
     other_spec = c.kl_against->spec;
-    attention::check_supported(*other_spec, m->config().n_head, m->config().head_dim(), dtype, device);
-    other = model::Gpt2Model(m->config(), *other_spec);
-    model::copy_parameters(m, *other);
-    (*other)->to(device, dtype);
-    (*other)->eval();
+    model::check_attention_supported(m.shape(), *other_spec, dtype, device);
+    other = model::with_attention(m, *other_spec);
   }
   const auto tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
   const auto t0 = std::chrono::steady_clock::now();
@@ -60,7 +58,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
   if (ids.size() < 2) throw Error(fmt::format("{}: needs at least 2 tokens, got {}", path, ids.size()));
 
   const int64_t n = static_cast<int64_t>(ids.size());
-  const int64_t max_len = m->config().n_positions;
+  const int64_t max_len = m.shape().max_positions;
   const int64_t stride = std::min(c.stride, max_len);
   c10::InferenceMode guard;
   bench::reset_peak_memory(device);
@@ -95,18 +93,18 @@ report::RunReport run_perplexity(const RunConfig& c) {
 
   report::RunReport r;
   r.header = report_header(to_json(c), device, report::kRunSchemaVersion);
-  r.attention = attention_info(spec, m->last_kernel());
+  r.attention = attention_info(spec, m.last_kernel());
   report::PerplexityResults& p = r.results.emplace<report::PerplexityResults>();
   p.dataset = {"text", path, n};
   p.quality.perplexity = std::exp(nll_sum / static_cast<double>(scored));
   p.quality.mean_nll = nll_sum / static_cast<double>(scored);
   p.quality.scored_tokens = scored;
   p.quality.windows = windows;
-  p.quality.method = fmt::format("strided sliding window: length {} (n_positions), stride {}; every token but the "
+  p.quality.method = fmt::format("strided sliding window: length {} ({}), stride {}; every token but the "
                                  "first scored once with the rest of its window as context",
-                                 max_len, stride);
+                                 max_len, m.shape().max_positions_key, stride);
   if (other) {
-    p.quality.kl_against = report::KlAgainst{attention::variant_name(*other_spec), (*other)->last_kernel(),
+    p.quality.kl_against = report::KlAgainst{attention::variant_name(*other_spec), other->last_kernel(),
                                              kl_sum / static_cast<double>(scored), kl_max,
                                              "KL(this variant || kl_against variant), nats per token"};
   }

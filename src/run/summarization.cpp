@@ -117,7 +117,7 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   data::PromptOptions prompt_options;
   prompt_options.templ = c.prompt_template;
   // ALiBi without learned positions has no position table; its KV cache still bounds the length.
-  prompt_options.context = loaded.model->config().n_positions;
+  prompt_options.context = loaded.model->shape().max_positions;
   // A prompt budget: build_prompt keeps prompt + max_new_tokens <= context, so the prompt <= the budget.
   if (c.max_prompt_tokens)
     prompt_options.context = std::min(prompt_options.context, *c.max_prompt_tokens + c.max_new_tokens);
@@ -150,10 +150,10 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
   if (c.prompt_tokens < 1)
     throw UsageError(fmt::format("--prompt-tokens must be at least 1, got {}", c.prompt_tokens));
   loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
-  const auto& config = loaded.model->config();
-  model::check_fits_context(config, spec, c.prompt_tokens, c.max_new_tokens);
-  GPTBENCH_CHECK(config.vocab_size >= 2, "{}: --dataset synthetic needs a vocab_size of at least 2 (one id besides EOS), "
-                 "the model has {}", c.model.flags.model_dir, config.vocab_size);
+  const model::ModelShape& shape = loaded.model->shape();
+  model::check_fits_context(shape, spec, c.prompt_tokens, c.max_new_tokens);
+  GPTBENCH_CHECK(shape.vocab_size >= 2, "{}: --dataset synthetic needs a vocab_size of at least 2 (one id besides EOS), "
+                 "the model has {}", c.model.flags.model_dir, shape.vocab_size);
   Workload w;
   const int64_t n = c.limit.value_or(c.batch_size * 4);
   uint64_t x = c.split_seed * 0x9E3779B97F4A7C15ULL + 1;
@@ -161,7 +161,10 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
     std::vector<int32_t> p;
     for (int64_t t = 0; t < c.prompt_tokens; ++t) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
-      p.push_back(static_cast<int32_t>(x % static_cast<uint64_t>(config.vocab_size - 1)));  // never EOS (50256)
+      // Never EOS: vocab_size - 1 ids, the ones from EOS up shifted by one (GPT-2's EOS is the last id).
+      int64_t id = static_cast<int64_t>(x % static_cast<uint64_t>(shape.vocab_size - 1));
+      if (shape.eos_token_id >= 0 && id >= shape.eos_token_id) ++id;
+      p.push_back(static_cast<int32_t>(id));
     }
     w.prompts.push_back(std::move(p));
     w.ids.push_back(fmt::format("synthetic-{}", i));
@@ -181,8 +184,8 @@ struct Decoding {
 };
 
 void set_up_decoding(const RunConfig& c, const attention::AttentionSpec& spec, c10::Device device,
-                     model::Gpt2Model& m, Decoding& d) {
-  m->set_gemv_max_rows(c.linear == LinearMode::kAten   ? 0
+                     model::CausalLm& m, Decoding& d) {
+  m.set_gemv_max_rows(c.linear == LinearMode::kAten   ? 0
                        : c.linear == LinearMode::kGemv ? kernels::kGemvKernelMaxRows
                                             : kernels::kGemvDefaultMaxRows);
   d.greedy.max_new_tokens = c.max_new_tokens;
@@ -205,7 +208,7 @@ void set_up_decoding(const RunConfig& c, const attention::AttentionSpec& spec, c
 // device-event marks: 0 before, 1 at the first token, then one per decode step.
 class BatchRunner {
  public:
-  BatchRunner(const RunConfig& c, model::Gpt2Model& m, c10::Device device, Decoding& decoding)
+  BatchRunner(const RunConfig& c, model::CausalLm& m, c10::Device device, Decoding& decoding)
       : c_(c), m_(m), device_(device), decoding_(decoding), timer_(device) {}
 
   std::vector<model::GeneratedSequence> run(const std::vector<std::vector<int32_t>>& ids, BatchTiming* timing) {
@@ -216,7 +219,7 @@ class BatchRunner {
       timer_.mark();
       model::PaddedBatch batch = model::left_pad(ids, model::kPadId, device_);
       attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
-      m_->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions);
+      m_.forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions);
       timer_.mark();
       out.resize(ids.size());
     } else if (c_.num_beams > 1) {
@@ -241,7 +244,7 @@ class BatchRunner {
 
  private:
   const RunConfig& c_;
-  model::Gpt2Model& m_;
+  model::CausalLm& m_;
   c10::Device device_;
   Decoding& decoding_;
   bench::DeviceTimer timer_;
@@ -258,8 +261,7 @@ struct TimedBatches {
 };
 
 // One timed batch's numbers and texts into `t`; `first` is the batch's first sample.
-void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
-                  const model::Gpt2Model& m, const Workload& work, const model::GenerationStats& stats,
+void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, const model::CausalLm& m, const Workload& work, const model::GenerationStats& stats,
                   int64_t first, const std::vector<std::vector<int32_t>>& ids, const BatchTiming& timing,
                   const std::vector<model::GeneratedSequence>& out, TimedBatches& t) {
   t.e2e.push_back(timing.e2e_ms);
@@ -276,8 +278,8 @@ void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, c10:
   int64_t longest = 0;
   for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
   t.kv_bytes = std::max(t.kv_bytes, greedy ? stats.kv_cache_bytes
-                                           : model::kv_cache_bytes(m->config(), spec, static_cast<int64_t>(ids.size()),
-                                                                   longest + c.max_new_tokens, dtype));
+                                           : model::kv_cache_bytes(m.cache_shape(static_cast<int64_t>(ids.size())), spec,
+                                                                   longest + c.max_new_tokens));
   t.wasted_steps += greedy ? stats.wasted_steps : 0;
   t.prefill_graph_batches += greedy && stats.prefill_graph ? 1 : 0;
   for (size_t r = 0; r < out.size(); ++r) {
@@ -288,13 +290,13 @@ void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, c10:
 }
 
 // The kernels that ran: the decode steps' for greedy runs that decoded, else the last forward's.
-void record_kernels(const model::Gpt2Model& m, const attention::AttentionSpec& spec, bool greedy,
+void record_kernels(const model::CausalLm& m, const attention::AttentionSpec& spec, bool greedy,
                     const model::GenerationStats& stats, report::RunReport& r, report::LinearInfo& linear) {
   const bool decoded = greedy && !stats.decode_kernel.empty();
-  report::AttentionInfo& a = r.attention.emplace(attention_info(spec, decoded ? stats.decode_kernel : m->last_kernel()));
+  report::AttentionInfo& a = r.attention.emplace(attention_info(spec, decoded ? stats.decode_kernel : m.last_kernel()));
   if (greedy) a.prefill_kernel = stats.prefill_kernel;
   if (decoded) a.decode_kernel = stats.decode_kernel;
-  linear.kernel = decoded ? stats.decode_linear : m->last_kernels().linear;
+  linear.kernel = decoded ? stats.decode_linear : m.last_kernels().linear;
   if (greedy) linear.prefill = stats.prefill_linear;
   if (decoded) linear.decode = stats.decode_linear;
 }
@@ -388,14 +390,16 @@ report::AttentionInfo attention_info(const attention::AttentionSpec& spec, const
   return a;
 }
 
-report::ModelInfo model_info(const model::Gpt2Config& config) {
+report::ModelInfo model_info(const model::ModelShape& shape) {
   report::ModelInfo info;
-  info.config_name = config.name;
-  info.n_layer = config.n_layer;
-  info.n_head = config.n_head;
-  info.n_embd = config.n_embd;
-  info.n_positions = config.n_positions;
-  info.parameters = config.parameter_count();
+  info.family = shape.family;
+  info.config_name = shape.name;
+  info.n_layer = shape.n_layer;
+  info.n_head = shape.n_head;
+  info.n_kv_head = shape.n_kv_head;
+  info.n_embd = shape.hidden_size;
+  info.n_positions = shape.max_positions;
+  info.parameters = shape.parameter_count;
   return info;
 }
 
@@ -432,7 +436,7 @@ report::RunReport run_summarization(const RunConfig& c) {
   model::LoadedModel loaded;
   const Workload work = c.dataset == DatasetKind::kSynthetic ? synthetic_workload(c, spec, dtype, device, loaded)
                                                  : dataset_workload(c, spec, dtype, device, loaded);
-  model::Gpt2Model& m = loaded.model;
+  model::CausalLm& m = *loaded.model;
   Decoding decoding;
   set_up_decoding(c, spec, device, m, decoding);
   BatchRunner runner(c, m, device, decoding);
@@ -456,7 +460,7 @@ report::RunReport run_summarization(const RunConfig& c) {
     const auto ids = batch_ids(first);
     BatchTiming timing;
     const auto out = runner.run(ids, &timing);
-    record_batch(c, spec, dtype, m, work, runner.stats(), first, ids, timing, out, timed);
+    record_batch(c, spec, m, work, runner.stats(), first, ids, timing, out, timed);
     progress.update(std::min(n, first + c.batch_size));
   }
   std::optional<bench::ProfileSummary> profile;
@@ -471,7 +475,7 @@ report::RunReport run_summarization(const RunConfig& c) {
   const bool greedy = c.timing == TimingMode::kGenerate && c.num_beams == 1;
   report::SummarizationResults& s = r.results.emplace<report::SummarizationResults>();
   record_kernels(m, spec, greedy, runner.stats(), r, s.linear.emplace());
-  s.model = model_info(m->config());
+  s.model = model_info(m.shape());
   s.dataset = work.description;
   const auto t0 = Clock::now();
   s.quality = score(c, work, timed);

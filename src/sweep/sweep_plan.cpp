@@ -7,8 +7,8 @@
 #include <system_error>   // std::errc
 #include <unordered_set>  // std::unordered_set
 
-#include "gptbench/attention/attention.h"  // check_supported
 #include "gptbench/attention/variant.h"    // parse_variant
+#include "gptbench/model/causal_lm.h"      // check_attention_supported
 #include "gptbench/model/generator.h"      // check_fits_context
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/util/error.h"           // UsageError
@@ -28,13 +28,13 @@ run::ModelSelection cell_selection(const SweepSpec& spec, const Cell& cell, bool
 }
 
 // Why `cell` cannot run, or "" (and its window made the one that runs).
-std::string skip_reason(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device, Cell& cell) {
+std::string skip_reason(const SweepSpec& spec, const model::ModelShape& shape, c10::Device device, Cell& cell) {
   try {
     const bool sparse = attention::parse_variant(cell.variant).sparse();
     const run::ResolvedSelection model = run::resolve_selection(cell_selection(spec, cell, sparse));
     if (sparse) cell.window = model.attention.window;
-    attention::check_supported(model.attention, config.n_head, config.head_dim(), model.dtype, device);
-    model::check_fits_context(config, model.attention, cell.prompt_tokens, cell.max_new_tokens);
+    model::check_attention_supported(shape, model.attention, model.dtype, device);
+    model::check_fits_context(shape, model.attention, cell.prompt_tokens, cell.max_new_tokens);
   } catch (const UsageError& e) {
     return e.what();
   }
@@ -60,7 +60,7 @@ nlohmann::json cell_json(const Cell& c) {
           {"window", c.window ? nlohmann::json(*c.window) : nlohmann::json(nullptr)}};
 }
 
-std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device) {
+std::vector<Cell> plan_cells(const SweepSpec& spec, const model::ModelShape& shape, c10::Device device) {
   const SweepAxes& a = spec.axes;
   // Refused before any cell is built: the product of the axes, computed so that it cannot overflow.
   int64_t grid = 1;
@@ -81,7 +81,7 @@ std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& con
           for (int64_t prompt : a.prompt_tokens)
             for (int64_t new_tokens : a.new_tokens) {
               Cell cell{static_cast<int64_t>(cells.size()), variant, dtype, window, batch, prompt, new_tokens, ""};
-              cell.skip_reason = skip_reason(spec, config, device, cell);
+              cell.skip_reason = skip_reason(spec, shape, device, cell);
               if (keys.insert(cell_key(cell)).second) cells.push_back(std::move(cell));
             }
   return cells;

@@ -15,7 +15,7 @@
 
 #include "gptbench/bench/device_memory.h"  // release_cached_memory, reset_peak_memory
 #include "gptbench/bench/environment.h"    // utc_now_iso8601
-#include "gptbench/model/gpt2_config.h"    // read_config_json
+#include "gptbench/model/model_family.h"   // read_model_config
 #include "gptbench/report/run_report.h"    // RunReport, to_json, run_report_from_json
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/sweep/sweep_file.h"     // read_sweep_file, SweepWriter, SweepLock, best_cells
@@ -88,10 +88,11 @@ std::string status_counts(const std::vector<nlohmann::json>& cells) {
 
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options) {
   const c10::Device device = spec.base.model.device;
-  const model::Gpt2Config config = model::read_config_json(std::filesystem::path(spec.base.model.flags.model_dir) / "config.json");
+  const model::ModelShape shape =
+      model::read_model_config(std::filesystem::path(spec.base.model.flags.model_dir) / "config.json")->shape();
   const nlohmann::json definition = definition_json(spec);
   const std::string id = definition_id(definition);
-  const std::vector<Cell> plan = plan_cells(spec, config, device);
+  const std::vector<Cell> plan = plan_cells(spec, shape, device);
 
   std::vector<nlohmann::json> lines;
   std::optional<SweepWriter> writer;

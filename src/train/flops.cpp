@@ -7,10 +7,11 @@
 
 namespace gptbench::train {
 
-double flops_per_token(const model::Gpt2Config& c, const attention::AttentionSpec& spec, double seq_len) {
-  const double n = static_cast<double>(c.parameter_count() - c.n_positions * c.n_embd);
+double flops_per_token(const model::ModelShape& shape, const attention::AttentionSpec& spec, double seq_len) {
+  const double n = static_cast<double>(shape.parameter_count - shape.lookup_parameters);
   const double t_attn = spec.sparse() ? std::min(seq_len, static_cast<double>(spec.window)) : seq_len;
-  return 6.0 * n + 12.0 * static_cast<double>(c.n_layer * c.n_embd) * t_attn;
+  const int64_t attention_width = shape.n_head * shape.head_dim;  // query heads: GQA shares K/V, not the scores
+  return 6.0 * n + 12.0 * static_cast<double>(shape.n_layer * attention_width) * t_attn;
 }
 
 PeakFlops peak_flops(const std::string& gpu_name, Precision precision, double override_tflops) {

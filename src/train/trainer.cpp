@@ -11,11 +11,12 @@
 #include <fmt/format.h>                      // fmt::format, fmt::print
 #include <torch/csrc/autograd/autograd.h>    // torch::autograd::backward
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::min, std::find
 #include <chrono>     // std::chrono::steady_clock
 #include <cstdio>     // stderr
 #include <cstdlib>    // setenv
 #include <fstream>    // std::ofstream, std::ifstream
+#include <memory>     // std::shared_ptr
 #include <optional>   // std::optional
 #include <sstream>    // std::istringstream
 
@@ -31,6 +32,7 @@
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
 #include "gptbench/run/run_config.h"        // kDatasetNames
+#include "gptbench/model/model_family.h"    // read_model_config, build_model
 #include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
 #include "gptbench/text/tokenizer.h"        // load_tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
@@ -85,17 +87,17 @@ struct LossSettings {
 };
 
 // The batch's summed next-token NLL over its counted targets (fp32, 0-dim), the model's forward
-// included: the fused loss takes ln_f's hidden states and applies the tied lm_head itself in chunks.
+// included: the fused loss takes the final hidden states and applies the lm_head itself in chunks.
 // Differentiable under grad mode; loss only under NoGradGuard. Call it inside the AutocastScope.
-at::Tensor batch_nll_sum(model::Gpt2Model& m, const Batch& b, c10::Device device, const LossSettings& loss) {
+at::Tensor batch_nll_sum(model::CausalLm& m, const Batch& b, c10::Device device, const LossSettings& loss) {
   const attention::AttentionPositions positions = training_positions(b.ids.size(0), device);
   if (loss.impl == LossImpl::kReference)
-    return nll_sum(m->forward(b.ids, positions, nullptr, model::LogitsMode::kAllPositions), b.targets);
-  const at::Tensor hidden = m->forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);  // (B, T, C)
-  return fused_lm_loss(hidden, m->wte->weight, b.targets, loss.fused);
+    return nll_sum(m.forward(b.ids, positions, nullptr, model::LogitsMode::kAllPositions), b.targets);
+  const at::Tensor hidden = m.forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);  // (B, T, C)
+  return fused_lm_loss(hidden, m.lm_head_weight(), b.targets, loss.fused);
 }
 
-double evaluate(model::Gpt2Model& m, const std::vector<Example>& examples, int64_t batch_size, c10::Device device,
+double evaluate(model::CausalLm& m, const std::vector<Example>& examples, int64_t batch_size, c10::Device device,
                 Precision precision, const LossSettings& loss) {
   c10::NoGradGuard no_grad;
   at::Tensor total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
@@ -137,7 +139,7 @@ void truncate_curve(const fs::path& path, int64_t last_step) {
 
 struct Checkpointer {
   fs::path dir;
-  model::Gpt2Model& model;
+  model::CausalLm& model;
   AdamW& optimizer;
   LossScaler& scaler;
   nlohmann::json identity;
@@ -187,7 +189,7 @@ StepRange step_range(const TrainConfig& c, const TrainState& resumed, bool profi
 // The model to train: the checkpoint's config with the trained variant recorded, and the loss.
 struct ModelSetup {
   fs::path weights_dir;
-  model::Gpt2Config config;
+  std::shared_ptr<model::ModelConfig> config;  // the family's config
   int64_t seq_len = 0;
   LossSettings loss;
   std::string loss_impl;  // the report's training.loss_impl
@@ -197,19 +199,21 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
                              c10::Device device, const fs::path& out) {
   ModelSetup s;
   s.weights_dir = c.resume ? out : fs::path(c.model.flags.model_dir);
-  s.config = model::read_config_json(s.weights_dir / "config.json");
+  s.config = model::read_model_config(s.weights_dir / "config.json");
+  const model::ModelShape shape = s.config->shape();
   const std::string variant = attention::variant_name(spec);
-  if (!c.resume && !s.config.trained_variant.empty() && s.config.trained_variant != variant && !c.allow_variant_change)
+  const std::string& trained = s.config->trained_variant;
+  if (!c.resume && !trained.empty() && trained != variant && !c.allow_variant_change)
     throw UsageError(fmt::format("--variant {}: {} was trained with variant {} (add --allow-variant-change to train it "
-                                 "under another variant)", variant, s.weights_dir.string(), s.config.trained_variant));
-  s.seq_len = c.seq_len > 0 ? c.seq_len : s.config.n_positions;
-  if (s.seq_len > s.config.n_positions)
-    throw UsageError(fmt::format("--seq-len {} does not fit the model's context (n_positions {})", s.seq_len,
-                                 s.config.n_positions));
+                                 "under another variant)", variant, s.weights_dir.string(), trained));
+  s.seq_len = c.seq_len > 0 ? c.seq_len : shape.max_positions;
+  if (s.seq_len > shape.max_positions)
+    throw UsageError(fmt::format("--seq-len {} does not fit the model's context ({} {})", s.seq_len,
+                                 shape.max_positions_key, shape.max_positions));
   const c10::ScalarType compute = precision == Precision::kBf16   ? at::kBFloat16
                                   : precision == Precision::kFp16 ? at::kHalf
                                                                   : at::kFloat;
-  attention::check_supported(spec, s.config.n_head, s.config.head_dim(), compute, device);
+  model::check_attention_supported(shape, spec, compute, device);
   s.loss.impl = c.loss;
   s.loss.fused.compute_dtype = compute;
   s.loss.fused.chunk_rows = c.loss_chunk_rows;
@@ -218,30 +222,32 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
                      "nvcc); use --loss reference");
   s.loss_impl = s.loss.impl == LossImpl::kFused ? fused_lm_loss_name(s.loss.fused, device)
                                                 : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
-  s.config.trained_variant = variant;
+  s.config->trained_variant = variant;
   return s;
 }
 
 // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
 // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
-model::Gpt2Model load_trainable_model(const ModelSetup& s, const attention::AttentionSpec& spec, c10::Device device) {
+std::shared_ptr<model::CausalLm> load_trainable_model(const ModelSetup& s, const attention::AttentionSpec& spec,
+                                                      c10::Device device) {
   attention::AttentionSpec load_spec = spec;
   load_spec.kernel = attention::Kernel::kStandard;
   model::LoadedModel loaded = model::load_model(s.weights_dir, load_spec, at::kFloat, device);
-  model::Gpt2Model m(s.config, spec);
+  std::shared_ptr<model::CausalLm> m = model::build_model(*s.config, spec);  // the config names the trained variant
   m->to(device, at::kFloat);
-  model::copy_parameters(loaded.model, m);
+  model::copy_parameters(*loaded.model, *m);
   m->train();
   return m;
 }
 
-// The optimised parameters. wpe takes no part in the forward under ALiBi: frozen, kept in the
-// checkpoint unchanged.
-std::vector<NamedParameter> trained_parameters(model::Gpt2Model& m, const attention::AttentionSpec& spec) {
+// The optimised parameters. Those the forward does not read under the variant (GPT-2's wpe under
+// ALiBi: CausalLm::unused_parameters) are frozen, kept in the checkpoint unchanged.
+std::vector<NamedParameter> trained_parameters(model::CausalLm& m) {
+  const std::vector<std::string> unused = m.unused_parameters();
   std::vector<NamedParameter> params;
-  for (const auto& item : m->named_parameters(/*recurse=*/true)) {
+  for (const auto& item : m.named_parameters(/*recurse=*/true)) {
     at::Tensor p = item.value();
-    if (item.key() == "wpe.weight" && !spec.uses_learned_positions()) {
+    if (std::find(unused.begin(), unused.end(), item.key()) != unused.end()) {
       p.set_requires_grad(false);
       continue;
     }
@@ -277,7 +283,7 @@ class TrainLoop {
  public:
   struct Parts {
     const TrainConfig& c;
-    model::Gpt2Model& m;
+    model::CausalLm& m;
     const TrainData& data;
     AdamW& optimizer;
     LossScaler& scaler;
@@ -349,7 +355,7 @@ class TrainLoop {
       (p_.scaler.enabled() ? loss * p_.scaler.scale() : loss).backward();
       step_loss += loss.detach().to(at::kFloat);
     }
-    if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m->last_kernel();
+    if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m.last_kernel();
     const at::Tensor found_inf = p_.scaler.enabled() ? p_.scaler.unscale(p_.optimizer.grads()) : at::Tensor();
     const at::Tensor grad_norm = p_.optimizer.clip_grad_norm(c.grad_clip);
     p_.optimizer.step(lr, found_inf);
@@ -405,9 +411,9 @@ class TrainLoop {
   }
 
   void evaluate_at(int64_t at_step) {
-    p_.m->eval();
+    p_.m.eval();
     const double val = evaluate(p_.m, p_.data.validation, p_.c.batch_size, p_.device, p_.precision, p_.loss);
-    p_.m->train();
+    p_.m.train();
     curve_ << nlohmann::json{{"type", "eval"}, {"step", at_step}, {"val_loss", val}}.dump() << "\n";
     curve_.flush();
     r_.evaluations.push_back({at_step, val});
@@ -437,12 +443,13 @@ report::ThroughputInfo throughput(const TrainConfig& c, const LoopResults& l, co
   return t;
 }
 
-report::MfuInfo mfu(const TrainConfig& c, const model::Gpt2Config& config, const attention::AttentionSpec& spec,
+report::MfuInfo mfu(const TrainConfig& c, const model::ModelShape& shape, const attention::AttentionSpec& spec,
                     Precision precision, const report::ThroughputInfo& t, const nlohmann::json& env) {
-  const double fpt = flops_per_token(config, spec, t.mean_sequence_tokens);
+  const double fpt = flops_per_token(shape, spec, t.mean_sequence_tokens);
   const PeakFlops peak = peak_flops(env.value("gpu", std::string("cpu")), precision, c.peak_tflops);
   report::MfuInfo m;
-  m.formula = "6*N + 12*L*C*T_attn FLOPs per token (N without wpe; T_attn = T, or min(T, W) for a window)";
+  m.formula = "6*N + 12*L*C*T_attn FLOPs per token (N without lookup-only tables: wpe, an untied input embedding; "
+              "C = n_head * head_dim; T_attn = T, or min(T, W) for a window)";
   m.flops_per_token = fpt;
   m.model_flops_per_s = fpt * t.tokens_per_s;
   m.peak_flops_per_s = peak.flops;
@@ -505,25 +512,25 @@ report::TrainReport run_training(const TrainConfig& c) {
   const ModelSetup setup = check_model_setup(c, spec, precision, device, out);
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
   if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
-  model::Gpt2Model m = load_trainable_model(setup, spec, device);
+  std::shared_ptr<model::CausalLm> m = load_trainable_model(setup, spec, device);
 
   const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : setup.weights_dir;
   const auto tokenizer = text::load_tokenizer(tokenizer_dir);
   if (fs::weakly_canonical(tokenizer_dir) != fs::weakly_canonical(out)) model::copy_tokenizer_files(tokenizer_dir, out);
   const auto t0 = Clock::now();
-  const TrainData data = load_train_data(c, *tokenizer, setup.seq_len, static_cast<int32_t>(setup.config.eos_token_id));
+  const TrainData data = load_train_data(c, *tokenizer, setup.seq_len, static_cast<int32_t>(setup.config->shape().eos_token_id));
   const double data_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 
-  AdamW optimizer(trained_parameters(m, spec), {c.beta1, c.beta2, c.eps, c.weight_decay});
+  AdamW optimizer(trained_parameters(*m), {c.beta1, c.beta2, c.eps, c.weight_decay});
   LossScaler scaler(device, precision == Precision::kFp16);
   if (c.resume) restore_optimizer(resumed, out, device, optimizer, scaler);
-  Checkpointer checkpointer{out, m, optimizer, scaler, resume_identity(c)};
+  Checkpointer checkpointer{out, *m, optimizer, scaler, resume_identity(c)};
 
   const fs::path curve_path = out / "loss_curve.jsonl";
   truncate_curve(curve_path, c.resume ? resumed.step : -1);
   std::ofstream curve(curve_path, std::ios::app);
   GPTBENCH_CHECK(curve.good(), "{}: cannot open for appending", curve_path.string());
-  TrainLoop loop({c, m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler}, curve,
+  TrainLoop loop({c, *m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler}, curve,
                  resumed.examples_consumed);
   const LoopResults done = loop.run();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);
@@ -536,7 +543,7 @@ report::TrainReport run_training(const TrainConfig& c) {
   const bool flash = spec.kernel == attention::Kernel::kFlash;
   t.attention = run::attention_info(spec, done.forward_kernel);
   t.attention.backward = flash ? attention::last_flash_backward_kernel() : "autograd:" + done.forward_kernel;
-  t.model = {run::model_info(setup.config), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
+  t.model = {run::model_info(setup.config->shape()), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
              c.resume ? out.string() : c.model.flags.model_dir};
   t.dataset = data.description;
   t.dataset["load_ms"] = data_ms;
@@ -548,7 +555,7 @@ report::TrainReport run_training(const TrainConfig& c) {
                 "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm",
                 scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt};
   t.throughput = throughput(c, done, steps);
-  t.mfu = mfu(c, setup.config, spec, precision, t.throughput, r.header.env);
+  t.mfu = mfu(c, setup.config->shape(), spec, precision, t.throughput, r.header.env);
   t.memory = {peaks.peak_allocated, peaks.peak_reserved, std::nullopt, std::nullopt, std::nullopt, device.is_cuda()};
   t.checkpoint = {out.string(), done.step};
   if (done.profile) {
@@ -557,7 +564,7 @@ report::TrainReport run_training(const TrainConfig& c) {
     t.profile["steps"] = {{"first", steps.profile_first + 1}, {"last", steps.profile_end}};  // loss-curve step numbers
   }
   if (c.eval_rouge > 0) {
-    m = nullptr;  // frees the training copy before the benchmark loads the checkpoint
+    m.reset();  // frees the training copy before the benchmark loads the checkpoint
     t.rouge_eval = rouge_eval(c, precision, device, out);
   }
   return r;

@@ -23,7 +23,9 @@
 
 #include "gptbench/attention/variant.h"   // parse_variant
 #include "gptbench/model/beam_search.h"   // generate_beam
-#include "gptbench/model/checkpoint.h"    // init_model, copy_parameters
+#include "gptbench/model/causal_lm.h"      // CausalLm
+#include "gptbench/model/gpt2_model.h"     // Gpt2ModelImpl (the EOS-prone weights)
+#include "gptbench/model/model_family.h"   // init_model
 #include "gptbench/model/generator.h"     // left_pad
 #include "gptbench/util/error.h"          // UsageError
 #include "tiny_model_fixture.h"            // TinyModels, random_prompts, batch_logits
@@ -38,21 +40,22 @@ constexpr int32_t kEos = 7;  // inside the small vocabulary, so hypotheses can f
 
 // EOS's tied embedding row points along ln_f's bias, so its logit is boosted by an input-dependent
 // amount: it ends some hypotheses after a few tokens and loses to other tokens elsewhere.
-model::Gpt2Model eos_prone_base() {
-  model::Gpt2Model m = model::init_model(tiny_config(kEos), 4321);
+std::shared_ptr<model::CausalLm> eos_prone_base() {
+  std::shared_ptr<model::CausalLm> m = model::init_model(tiny_config(kEos), 4321);
+  auto& gpt2 = dynamic_cast<model::Gpt2ModelImpl&>(*m);
   at::NoGradGuard no_grad;
   at::Tensor u = at::arange(64, at::kFloat).sin();
   u = u / u.norm();
-  m->ln_f->bias.copy_(u);
-  m->wte->weight[kEos].copy_(0.3 * u);
+  gpt2.ln_f->bias.copy_(u);
+  gpt2.wte->weight[kEos].copy_(0.3 * u);
   return m;
 }
 
 TinyModels tiny_models() { return TinyModels(eos_prone_base()); }
 
 // Last-position logits (B, V) of each sequence, recomputed from scratch without a cache.
-at::Tensor last_logits(model::Gpt2Model& m, const Prompts& seqs) {
-  return batch_logits(m, seqs, model::LogitsMode::kLastPosition).select(1, 0);
+at::Tensor last_logits(const std::shared_ptr<model::CausalLm>& m, const Prompts& seqs) {
+  return batch_logits(*m, seqs, model::LogitsMode::kLastPosition).select(1, 0);
 }
 
 const char* kAllVariants[] = {"standard",     "sdpa",          "alibi",         "alibi-wpe",
@@ -80,7 +83,7 @@ std::vector<int32_t> banned_tokens(const std::vector<int32_t>& seq, int64_t n) {
   return banned;
 }
 
-model::GeneratedSequence reference_beam(model::Gpt2Model& m, const std::vector<int32_t>& prompt,
+model::GeneratedSequence reference_beam(const std::shared_ptr<model::CausalLm>& m, const std::vector<int32_t>& prompt,
                                         const model::BeamSearchOptions& o) {
   const int64_t k = o.num_beams, n = o.max_new_tokens;
   const bool score_at_max = o.early_stopping == EarlyStopping::kNever && o.length_penalty > 0;
@@ -228,7 +231,7 @@ TEST(BeamSearch, EqualsTheCandidateLoopReferenceForEveryRule) {
       for (double lp : {1.0, 0.6, 2.0}) {
         for (EarlyStopping early : {EarlyStopping::kHeuristic, EarlyStopping::kWhenFull, EarlyStopping::kNever}) {
           const auto o = options(beams, ngram, lp, early, ngram == 2 && lp == 2.0 ? 4 : 0);
-          const auto got = model::generate_beam(m, prompts, o);
+          const auto got = model::generate_beam(*m, prompts, o);
           for (size_t i = 0; i < prompts.size(); ++i) {
             const auto want = reference_beam(ref, prompts[i], o);
             EXPECT_TRUE(same(got[i], want)) << "beams " << beams << " ngram " << ngram << " lp " << lp << " early "
@@ -254,12 +257,12 @@ TEST(BeamSearch, EveryVariantEqualsTheReferenceAndBatchingChangesNothing) {
   for (const char* v : kAllVariants) {
     auto m = models.with(v, flags_for(v));
     auto ref = models.reference(v, flags_for(v));
-    const auto batched = model::generate_beam(m, prompts, o);
+    const auto batched = model::generate_beam(*m, prompts, o);
     for (size_t i = 0; i < prompts.size(); ++i) {
       const auto want = reference_beam(ref, prompts[i], o);
       EXPECT_TRUE(same(batched[i], want)) << v << " prompt " << i << "\n  got  " << show(batched[i]) << "\n  want "
                                           << show(want);
-      EXPECT_TRUE(same(model::generate_beam(m, {prompts[i]}, o)[0], batched[i])) << v << " prompt " << i << " alone";
+      EXPECT_TRUE(same(model::generate_beam(*m, {prompts[i]}, o)[0], batched[i])) << v << " prompt " << i << " alone";
     }
   }
 }
@@ -273,11 +276,11 @@ TEST(BeamSearch, BadOptionsThrowUsageError) {
     change(o);
     return o;
   };
-  EXPECT_THROW(model::generate_beam(m, prompts, with([](auto& o) { o.num_beams = 1; })), UsageError);
-  EXPECT_THROW(model::generate_beam(m, prompts, with([](auto& o) { o.max_new_tokens = 0; })), UsageError);
-  EXPECT_THROW(model::generate_beam(m, prompts, with([](auto& o) { o.min_new_tokens = 17; })), UsageError);
-  EXPECT_THROW(model::generate_beam(m, prompts, with([](auto& o) { o.no_repeat_ngram_size = -1; })), UsageError);
-  EXPECT_THROW(model::generate_beam(m, prompts, with([](auto& o) { o.max_new_tokens = 600; })), UsageError);
+  EXPECT_THROW(model::generate_beam(*m, prompts, with([](auto& o) { o.num_beams = 1; })), UsageError);
+  EXPECT_THROW(model::generate_beam(*m, prompts, with([](auto& o) { o.max_new_tokens = 0; })), UsageError);
+  EXPECT_THROW(model::generate_beam(*m, prompts, with([](auto& o) { o.min_new_tokens = 17; })), UsageError);
+  EXPECT_THROW(model::generate_beam(*m, prompts, with([](auto& o) { o.no_repeat_ngram_size = -1; })), UsageError);
+  EXPECT_THROW(model::generate_beam(*m, prompts, with([](auto& o) { o.max_new_tokens = 600; })), UsageError);
   EXPECT_THROW(model::parse_early_stopping("sometimes"), UsageError);
   EXPECT_EQ(model::parse_early_stopping("never"), EarlyStopping::kNever);
 }

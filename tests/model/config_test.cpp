@@ -4,11 +4,12 @@
 
 #include <string>  // std::string
 
-#include "gptbench/model/gpt2_config.h"  // named_configs, config_from_json
-#include "gptbench/util/error.h"         // Error, UsageError
+#include "gptbench/model/gpt2_config.h"   // config_from_json
+#include "gptbench/model/model_family.h"  // resolve_model_config
+#include "gptbench/util/error.h"          // Error, UsageError
 
 using gptbench::model::config_from_json;
-using gptbench::model::resolve_config;
+using gptbench::model::resolve_model_config;
 
 TEST(Gpt2Config, NamedTableMatchesTransformersParameterCounts) {
   const std::pair<const char*, int64_t> expected[] = {{"gpt2", 124439808},
@@ -17,14 +18,14 @@ TEST(Gpt2Config, NamedTableMatchesTransformersParameterCounts) {
                                                       {"gpt2-large", 774030080},
                                                       {"gpt2-xl", 1557611200}};
   for (const auto& [name, params] : expected) {
-    EXPECT_EQ(resolve_config(name).parameter_count(), params) << name;
-    EXPECT_EQ(resolve_config(name).name, name);
+    EXPECT_EQ(resolve_model_config(name)->shape().parameter_count, params) << name;
+    EXPECT_EQ(resolve_model_config(name)->shape().name, name);
   }
 }
 
 TEST(Gpt2Config, UnknownNameIsAUsageErrorListingNames) {
   try {
-    resolve_config("gpt3");
+    resolve_model_config("gpt3");
     FAIL() << "no error";
   } catch (const gptbench::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("gpt2-medium"), std::string::npos) << e.what();

@@ -11,6 +11,7 @@
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy
 #include "gptbench/model/checkpoint.h"      // copy_parameters
+#include "gptbench/model/gpt2_model.h"      // Gpt2Model
 #include "tiny_model_fixture.h"             // random_prompts
 
 using namespace gptbench;
@@ -38,7 +39,7 @@ model::Gpt2Model make_model(const std::string& variant, int64_t eos, const atten
     base->named_parameters()["ln_f.weight"].neg_();
   }
   model::Gpt2Model m(base->config(), attention::parse_variant(variant, flags));
-  model::copy_parameters(base, m);
+  model::copy_parameters(*base, *m);
   m->to(c10::Device(c10::kCUDA, 0), at::kHalf);
   m->eval();
   return m;
@@ -57,7 +58,7 @@ Generated generate(model::Gpt2Model& m, const gptbench::testing::Prompts& prompt
   options.graphs = graphs;
   options.force_graph = true;  // graph decode wherever the model supports it (the auto rule is tested below)
   Generated r;
-  r.out = model::generate_greedy(m, prompts, options, {}, &r.stats);
+  r.out = model::generate_greedy(*m, prompts, options, {}, &r.stats);
   return r;
 }
 
@@ -161,22 +162,22 @@ TEST(DecodeGraph, EarlyEosAndMinNewTokens) {
 
 TEST(DecodeGraph, UnsupportedVariantsDecodeEagerlyAndSayWhy) {
   SKIP_WITHOUT_CUDA();
-  EXPECT_NE(model::decode_graph_unsupported_reason(make_model("standard", -1)).find("flash"), std::string::npos);
-  EXPECT_NE(model::decode_graph_unsupported_reason(make_model("sdpa+sparse", -1)).find("flash"), std::string::npos);
-  EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash", -1)), "");
-  EXPECT_EQ(model::decode_graph_unsupported_reason(make_model("flash+sparse", -1)), "");
+  EXPECT_NE(model::decode_graph_unsupported_reason(*make_model("standard", -1)).find("flash"), std::string::npos);
+  EXPECT_NE(model::decode_graph_unsupported_reason(*make_model("sdpa+sparse", -1)).find("flash"), std::string::npos);
+  EXPECT_EQ(model::decode_graph_unsupported_reason(*make_model("flash", -1)), "");
+  EXPECT_EQ(model::decode_graph_unsupported_reason(*make_model("flash+sparse", -1)), "");
   // --decode auto: a window decodes from the graph's dense cache only up to 4x its rolling cache.
   model::Gpt2Model windowed = make_model("flash+sparse", -1, attention::VariantFlags{16, 2});
-  EXPECT_EQ(model::decode_graph_declined_reason(windowed, 4 * 18), "");
-  EXPECT_NE(model::decode_graph_declined_reason(windowed, 4 * 18 + 1).find("dense cache of 73"), std::string::npos);
-  EXPECT_EQ(model::decode_graph_declined_reason(make_model("flash", -1), 100000), "");
+  EXPECT_EQ(model::decode_graph_declined_reason(*windowed, 4 * 18), "");
+  EXPECT_NE(model::decode_graph_declined_reason(*windowed, 4 * 18 + 1).find("dense cache of 73"), std::string::npos);
+  EXPECT_EQ(model::decode_graph_declined_reason(*make_model("flash", -1), 100000), "");
   {
     model::DecodeGraphs auto_graphs;
     model::GenerationOptions options;
     options.max_new_tokens = 70;  // 10 + 70 = 80 positions > 72
     options.graphs = &auto_graphs;
     model::GenerationStats stats;
-    model::generate_greedy(windowed, gptbench::testing::random_prompts({10}, 4), options, {}, &stats);
+    model::generate_greedy(*windowed, gptbench::testing::random_prompts({10}, 4), options, {}, &stats);
     EXPECT_FALSE(stats.graph_decode);
     EXPECT_NE(stats.graph_declined.find("rolling cache"), std::string::npos) << stats.graph_declined;
     EXPECT_EQ(auto_graphs.stats().decode, 0);

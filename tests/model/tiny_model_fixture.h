@@ -7,11 +7,14 @@
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 
 #include <cstdlib>  // std::getenv
+#include <memory>   // std::shared_ptr
 #include <string>   // std::string
 #include <vector>   // std::vector
 
 #include "gptbench/attention/variant.h"  // parse_variant, VariantFlags
-#include "gptbench/model/checkpoint.h"   // copy_parameters
+#include "gptbench/model/causal_lm.h"     // CausalLm, LogitsMode
+#include "gptbench/model/gpt2_config.h"   // Gpt2Config
+#include "gptbench/model/model_family.h"  // with_attention
 #include "gptbench/model/generator.h"    // left_pad
 
 namespace gptbench::testing {
@@ -35,27 +38,26 @@ inline c10::Device test_device() {
   return c10::Device(env != nullptr && std::string(env) == "cuda" ? c10::kCUDA : c10::kCPU);
 }
 
-// The weights of `base` under any variant, on the test device.
+// The weights of `base` under any variant, on the test device, through the model interface.
 class TinyModels {
  public:
-  explicit TinyModels(model::Gpt2Model base) : base_(std::move(base)) {}
-  model::Gpt2Model with(const std::string& variant, attention::VariantFlags flags = {}) {
-    return finish(model::Gpt2Model(base_->config(), attention::parse_variant(variant, flags)));
+  explicit TinyModels(std::shared_ptr<model::CausalLm> base) : base_(std::move(base)) {}
+  std::shared_ptr<model::CausalLm> with(const std::string& variant, attention::VariantFlags flags = {}) {
+    return on_test_device(model::with_attention(*base_, attention::parse_variant(variant, flags)));
   }
   // The same weights with the brute-force dense-mask reference attention.
-  model::Gpt2Model reference(const std::string& variant, attention::VariantFlags flags = {}) {
+  std::shared_ptr<model::CausalLm> reference(const std::string& variant, attention::VariantFlags flags = {}) {
     const auto spec = attention::parse_variant(variant, flags);
-    return finish(model::Gpt2Model(base_->config(), spec, attention::make_reference_attention(spec)));
+    return on_test_device(model::with_attention(*base_, spec, attention::make_reference_attention(spec)));
   }
 
  private:
-  model::Gpt2Model finish(model::Gpt2Model m) {
-    model::copy_parameters(base_, m);
+  static std::shared_ptr<model::CausalLm> on_test_device(std::shared_ptr<model::CausalLm> m) {
     m->to(test_device());
     m->eval();
     return m;
   }
-  model::Gpt2Model base_;
+  std::shared_ptr<model::CausalLm> base_;
 };
 
 // Seeded token ids in [0, 512); `avoid` (e.g. EOS) never appears inside a prompt.
@@ -75,11 +77,11 @@ inline Prompts random_prompts(const std::vector<int>& lengths, uint64_t seed, in
 }
 
 // Logits of a left-padded batch without a cache, on the CPU: (B, T, V), or (B, 1, V) for kLastPosition.
-inline at::Tensor batch_logits(model::Gpt2Model& m, const Prompts& prompts, model::LogitsMode mode) {
+inline at::Tensor batch_logits(model::CausalLm& m, const Prompts& prompts, model::LogitsMode mode) {
   c10::InferenceMode guard;
   auto batch = model::left_pad(prompts, model::kPadId, test_device());
   attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
-  return m->forward(batch.ids, pos, nullptr, mode).to(at::kCPU);
+  return m.forward(batch.ids, pos, nullptr, mode).to(at::kCPU);
 }
 
 }  // namespace gptbench::testing

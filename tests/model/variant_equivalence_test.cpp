@@ -13,10 +13,12 @@
 #include <torch/cuda.h>              // torch::cuda::is_available
 
 #include <cstdlib>  // std::getenv
+#include <memory>   // std::shared_ptr
 #include <vector>   // std::vector
 
 #include "gptbench/attention/variant.h"  // parse_variant
-#include "gptbench/model/checkpoint.h"   // init_model, copy_parameters
+#include "gptbench/model/causal_lm.h"     // CausalLm (every model below is used through it)
+#include "gptbench/model/model_family.h"  // init_model
 #include "gptbench/model/generator.h"    // generate_greedy, left_pad
 #include "tiny_model_fixture.h"          // TinyModels, random_prompts, batch_logits
 
@@ -28,15 +30,17 @@ namespace {
 // EOS outside the vocabulary: rows never stop early, every step is compared.
 TinyModels tiny_models() { return TinyModels(model::init_model(tiny_config(50256), 1234)); }
 
-at::Tensor logits(model::Gpt2Model& m, const Prompts& prompts) {
-  return batch_logits(m, prompts, model::LogitsMode::kAllPositions);
+using Model = std::shared_ptr<model::CausalLm>;
+
+at::Tensor logits(const Model& m, const Prompts& prompts) {
+  return batch_logits(*m, prompts, model::LogitsMode::kAllPositions);
 }
 
 // Greedy decoding that recomputes the whole sequence at every step (no KV cache).
-Prompts greedy_recompute(model::Gpt2Model& m, const Prompts& prompts, int steps) {
+Prompts greedy_recompute(const Model& m, const Prompts& prompts, int steps) {
   Prompts seqs = prompts, out(prompts.size());
   for (int s = 0; s < steps; ++s) {
-    at::Tensor next = at::argmax(batch_logits(m, seqs, model::LogitsMode::kLastPosition).select(1, 0), -1);
+    at::Tensor next = at::argmax(batch_logits(*m, seqs, model::LogitsMode::kLastPosition).select(1, 0), -1);
     for (size_t r = 0; r < seqs.size(); ++r) {
       seqs[r].push_back(static_cast<int32_t>(next[r].item<int64_t>()));
       out[r].push_back(seqs[r].back());
@@ -45,11 +49,11 @@ Prompts greedy_recompute(model::Gpt2Model& m, const Prompts& prompts, int steps)
   return out;
 }
 
-Prompts greedy_cached(model::Gpt2Model& m, const Prompts& prompts, int steps) {
+Prompts greedy_cached(const Model& m, const Prompts& prompts, int steps) {
   model::GenerationOptions o;
   o.max_new_tokens = steps;
   Prompts out;
-  for (const auto& g : model::generate_greedy(m, prompts, o)) out.push_back(g.tokens);
+  for (const auto& g : model::generate_greedy(*m, prompts, o)) out.push_back(g.tokens);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>      // std::vector
 
 #include "gptbench/io/atomic_file.h"       // read_file
+#include "gptbench/report/model_info.h"    // ModelInfo
 #include "gptbench/report/run_report.h"    // RunReport, run_report_from_json, to_json
 #include "gptbench/report/train_report.h"  // TrainReport, train_report_from_json, to_json
 #include "report_error.h"                  // report_error
@@ -93,13 +94,13 @@ TEST(ReportJson, EveryCommittedReportParses) {
 }
 
 TEST(ReportJson, NewReportsHaveTheUnifiedAttentionBlockWithNulls) {
-  RunReport run;  // schema 1.1
+  RunReport run;  // schema 1.2
   run.header.config = {{"task", "perplexity"}};  // RunConfig's to_json names the task
   run.attention = AttentionInfo{"flash", "flash:k", std::nullopt, std::nullopt, std::nullopt, false, true, 0, 0};
   run.results = PerplexityResults{};
   const json j = to_json(run);
   EXPECT_EQ(j.at("schema_version"), 1);
-  EXPECT_EQ(j.at("schema_minor"), 1);
+  EXPECT_EQ(j.at("schema_minor"), 2);
   for (const char* key : {"prefill_kernel", "decode_kernel", "backward"}) EXPECT_TRUE(j["attention"].at(key).is_null());
   EXPECT_EQ(j["attention"].size(), 9u);
   EXPECT_EQ(j["attention"].at("learned_positions"), true);
@@ -111,6 +112,26 @@ TEST(ReportJson, NewReportsHaveTheUnifiedAttentionBlockWithNulls) {
   EXPECT_EQ(tj["attention"].size(), 9u);
   EXPECT_TRUE(tj["attention"].at("prefill_kernel").is_null());
   EXPECT_EQ(to_json(train_report_from_json(tj)), tj);
+}
+
+TEST(ReportJson, TheModelBlockNamesItsFamilyAndOlderBlocksReadBackUnchanged) {
+  ModelInfo llama;
+  llama.family = "llama";
+  llama.config_name = "llama-tiny";
+  llama.n_head = 8;
+  llama.n_kv_head = 2;
+  const json j = to_json(llama);
+  EXPECT_EQ(j.at("family"), "llama");
+  EXPECT_EQ(j.at("n_kv_head"), 2);
+  ModelInfo back;
+  from_json(JsonFields(j, "model"), back);
+  EXPECT_EQ(to_json(back), j);
+  json older = j;  // schema_minor 1: neither key
+  older.erase("family");
+  older.erase("n_kv_head");
+  from_json(JsonFields(older, "model"), back);
+  EXPECT_FALSE(back.family.has_value());
+  EXPECT_EQ(to_json(back), older);
 }
 
 TEST(ReportJson, ErrorReportsHaveTheHeaderOnly) {

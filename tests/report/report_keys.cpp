@@ -32,6 +32,8 @@ SummarizationResults full_summarization() {
   s.quality = QualityScores{};
   s.decode = DecodeInfo{};
   s.memory.weights_bytes = s.memory.kv_cache_bytes = s.memory.resident_at_start_bytes = 0;
+  s.model.family = "";
+  s.model.n_kv_head = 0;
   return s;
 }
 
@@ -52,6 +54,8 @@ json run_example(bool perplexity) {
 json train_example() {
   TrainReport r;
   TrainResults& t = r.results.emplace();
+  t.model.shape.family = "";
+  t.model.shape.n_kv_head = 0;
   t.training.deterministic = true;
   t.training.evaluations.push_back({});
   t.rouge_eval = RougeEval{"validation", 0, QualityScores{}};

@@ -10,19 +10,19 @@
 #include "gptbench/sweep/sweep_merge.h"    // merge_sweep_files
 #include "gptbench/sweep/sweep_summary.h"  // summary_markdown, summary_csv
 #include "gptbench/util/error.h"           // Error
-#include "sweep_test_support.h"            // TempDir, tiny_config, flags
+#include "sweep_test_support.h"            // TempDir, tiny_shape, flags
 
 namespace gptbench::sweep {
 namespace {
 
 using testing::flags;
 using testing::TempDir;
-using testing::tiny_config;
+using testing::tiny_shape;
 
 struct Fixture {
   SweepSpec spec = build_spec(flags({{"batch-sizes", "1-8*2"}, {"variants", "standard,sdpa"}}));
   nlohmann::json definition = definition_json(spec);
-  std::vector<Cell> plan = plan_cells(spec, tiny_config(), c10::Device(c10::kCPU));
+  std::vector<Cell> plan = plan_cells(spec, tiny_shape(), c10::Device(c10::kCPU));
 
   nlohmann::json line(int64_t index, const std::string& status) const {
     const Cell& c = plan.at(index);

@@ -7,14 +7,14 @@
 #include "gptbench/sweep/sweep_plan.h"  // plan_cells, cell_key, cell_run_config, parse_shard
 #include "gptbench/sweep/sweep_spec.h"  // build_spec, read_sweep_config, definition_json
 #include "gptbench/util/error.h"        // UsageError
-#include "sweep_test_support.h"         // TempDir, tiny_config, flags
+#include "sweep_test_support.h"         // TempDir, tiny_shape, flags
 
 namespace gptbench::sweep {
 namespace {
 
 using testing::flags;
 using testing::TempDir;
-using testing::tiny_config;
+using testing::tiny_shape;
 
 std::string message_of(const std::function<void()>& f) { return testing::message_of<UsageError>(f); }
 
@@ -87,7 +87,7 @@ TEST(SweepSpec, ConfigRoundTripKeepsTheDefinition) {
 TEST(SweepPlan, CrossProductOrderAndSkipReasons) {
   const SweepSpec spec = build_spec(flags({{"variants", "standard,flash,sparse,alibi"}, {"windows", "none,256"},
                                            {"batch-sizes", "1,4"}, {"prompt-tokens", "64,100"}, {"new-tokens", "8,28"}}));
-  const auto cells = plan_cells(spec, tiny_config(), c10::Device(c10::kCPU));
+  const auto cells = plan_cells(spec, tiny_shape(), c10::Device(c10::kCPU));
   // 4 variants x 2 windows x 2 x 2 x 2 = 64, less the 8 sparse cells whose "none" window is the default 256.
   ASSERT_EQ(cells.size(), 56u);
   std::set<std::string> keys;
@@ -117,13 +117,13 @@ TEST(SweepPlan, CrossProductOrderAndSkipReasons) {
                                        "max_new_tokens": 28, "dtype": "fp32", "window": 256})"));
 
   const SweepSpec longer = build_spec(flags({{"variants", "standard,alibi"}, {"prompt-tokens", "120"}, {"new-tokens", "9"}}));
-  const auto over = plan_cells(longer, tiny_config(), c10::Device(c10::kCPU));
+  const auto over = plan_cells(longer, tiny_shape(), c10::Device(c10::kCPU));
   ASSERT_EQ(over.size(), 2u);
   EXPECT_NE(over[0].skip_reason.find("exceeds the context of 128"), std::string::npos) << over[0].skip_reason;
   EXPECT_EQ(over[1].skip_reason, "");  // ALiBi has no position table
 
   const SweepSpec min_new = build_spec(flags({{"new-tokens", "4,8"}, {"min-new-tokens", "6"}, {"prompt-tokens", "16"}}));
-  const auto m = plan_cells(min_new, tiny_config(), c10::Device(c10::kCPU));
+  const auto m = plan_cells(min_new, tiny_shape(), c10::Device(c10::kCPU));
   EXPECT_NE(m[0].skip_reason.find("--min-new-tokens 6"), std::string::npos);
   EXPECT_EQ(m[1].skip_reason, "");
 }
@@ -131,7 +131,7 @@ TEST(SweepPlan, CrossProductOrderAndSkipReasons) {
 TEST(SweepPlan, CellRunConfig) {
   const SweepSpec spec = build_spec(flags({{"variants", "sparse,sdpa"}, {"windows", "16"}, {"batches", "3"},
                                            {"global-tokens", "2"}, {"batch-sizes", "4"}, {"prompt-tokens", "40"}}));
-  const auto cells = plan_cells(spec, tiny_config(), c10::Device(c10::kCPU));
+  const auto cells = plan_cells(spec, tiny_shape(), c10::Device(c10::kCPU));
   ASSERT_EQ(cells.size(), 2u);
   const run::RunConfig sparse = cell_run_config(spec, cells[0]);
   EXPECT_EQ(sparse.model.flags.variant, "standard+sparse");
@@ -148,7 +148,7 @@ TEST(SweepPlan, CellRunConfig) {
   EXPECT_NE(cells[1].skip_reason.find("no 'sparse' modifier"), std::string::npos);
 
   const SweepSpec dataset = build_spec(flags({{"dataset", "news_summary"}, {"prompt-tokens", "40"}}));
-  const run::RunConfig d = cell_run_config(dataset, plan_cells(dataset, tiny_config(), c10::Device(c10::kCPU))[0]);
+  const run::RunConfig d = cell_run_config(dataset, plan_cells(dataset, tiny_shape(), c10::Device(c10::kCPU))[0]);
   EXPECT_EQ(d.max_prompt_tokens, 40);  // a dataset: the prompt budget
 }
 

@@ -1,4 +1,4 @@
-// Shared by the sweep unit tests: a temp folder per test, a small model config, settings from flags.
+// Shared by the sweep unit tests: a temp folder per test, a small model shape, settings from flags.
 #pragma once
 
 #include <ftw.h>     // nftw, FTW_DEPTH, FTW_PHYS
@@ -14,7 +14,7 @@
 #include <utility>     // std::pair
 #include <vector>      // std::vector
 
-#include "gptbench/model/gpt2_config.h"  // Gpt2Config
+#include "gptbench/model/gpt2_config.h"  // Gpt2Config, ModelShape, ModelShape
 #include "gptbench/sweep/sweep_spec.h"   // SweepSettings
 
 namespace gptbench::sweep::testing {
@@ -57,13 +57,13 @@ std::string message_of(const std::function<void()>& f) {
 }
 
 // 2 layers, 4 heads of 16, 128 positions (tests/model/configs/tiny.json).
-inline model::Gpt2Config tiny_config() {
+inline model::ModelShape tiny_shape() {
   model::Gpt2Config c;
   c.n_layer = 2;
   c.n_head = 4;
   c.n_embd = 64;
   c.n_positions = 128;
-  return c;
+  return c.shape();
 }
 
 // Settings as if given as flags: {"batch-sizes", "1,2"} -> --batch-sizes 1,2; a model is always set.

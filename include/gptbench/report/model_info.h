@@ -3,17 +3,22 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include <cstdint>  // int64_t
-#include <string>   // std::string
+#include <cstdint>   // int64_t
+#include <optional>  // std::optional
+#include <string>    // std::string
 
 #include "gptbench/report/json_fields.h"  // JsonFields
 
 namespace gptbench::report {
 
 struct ModelInfo {
+  // Schema minor 2: the family (config.json's model_type: "gpt2", "llama", "mistral") and key/value heads
+  // (n_head unless grouped-query). Absent in older reports, which are all GPT-2.
+  std::optional<std::string> family;
   std::string config_name;
-  int64_t n_layer = 0, n_head = 0, n_embd = 0, n_positions = 0;
-  int64_t parameters = 0;  // lm_head tied to wte, counted once
+  int64_t n_layer = 0, n_head = 0, n_embd = 0, n_positions = 0;  // n_embd: the hidden size; n_positions: the context
+  std::optional<int64_t> n_kv_head;
+  int64_t parameters = 0;  // a tied lm_head counted once
 };
 
 nlohmann::json to_json(const ModelInfo& model);

@@ -19,8 +19,9 @@ struct SchemaVersion {
 };
 
 // Minor 1: one attention block for run, perplexity and train (fields that do not apply are null).
-inline constexpr SchemaVersion kRunSchemaVersion{1, 1};
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 1};
+// Minor 2: the model block names the family (model.family) and the key/value heads (model.n_kv_head).
+inline constexpr SchemaVersion kRunSchemaVersion{1, 2};
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 2};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes

@@ -11,7 +11,7 @@
 #include <string>     // std::string
 
 #include "gptbench/attention/attention.h"      // AttentionSpec
-#include "gptbench/model/gpt2_config.h"        // Gpt2Config
+#include "gptbench/model/model_config.h"       // ModelShape
 #include "gptbench/report/run_report.h"        // RunReport, ReportHeader, AttentionInfo, SchemaVersion
 #include "gptbench/run/run_config.h"           // RunConfig
 
@@ -28,8 +28,8 @@ report::ReportHeader report_header(const nlohmann::json& config, c10::Device dev
 // The attention block of a variant that ran `kernel`; the caller adds the kernels of its phases.
 report::AttentionInfo attention_info(const attention::AttentionSpec& spec, const std::string& kernel);
 
-// The model block: the shape and parameter count of `config`.
-report::ModelInfo model_info(const model::Gpt2Config& config);
+// The model block: the family, shape and parameter count of a model.
+report::ModelInfo model_info(const model::ModelShape& shape);
 
 // The one-line message of a failed run: a gptbench::Error's own message; for anything else (c10
 // errors carry a backtrace) the first line, and a CUDA out-of-memory error suggests a smaller batch.

@@ -12,7 +12,7 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
-#include "gptbench/model/gpt2_config.h"  // Gpt2Config
+#include "gptbench/model/model_config.h"  // ModelShape
 #include "gptbench/run/run_config.h"     // RunConfig
 #include "gptbench/sweep/sweep_spec.h"   // SweepSpec
 
@@ -39,8 +39,8 @@ nlohmann::json cell_json(const Cell& cell);
 // varies fastest). A cell equal to an earlier one (a sparse variant's "none" window is the default
 // window) is listed once. Skip reasons come from the same checks `run` makes: parse_variant (a
 // window for a variant without 'sparse'), attention::check_supported (flash on the CPU, a build
-// without our kernels, an unsupported dtype) and model::check_fits_context, on `config` and `device`.
-std::vector<Cell> plan_cells(const SweepSpec& spec, const model::Gpt2Config& config, c10::Device device);
+// without our kernels, an unsupported dtype) and model::check_fits_context, on `shape` and `device`.
+std::vector<Cell> plan_cells(const SweepSpec& spec, const model::ModelShape& shape, c10::Device device);
 
 // The run of one cell that runs (no skip reason): the spec's fixed options with the cell's axis
 // values, its model selection resolved through run::resolve_selection as `run`'s flags are.
