@@ -6,7 +6,8 @@
 #include <cmath>   // std::isfinite
 #include <string>  // std::string
 
-#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/kernels/grouped_query.h"  // check_grouped_heads
+#include "gptbench/util/check.h"              // GPTBENCH_CHECK
 
 namespace gptbench::kernels::detail {
 namespace {
@@ -51,7 +52,7 @@ AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, 
   GPTBENCH_CHECK(q.defined() && k.defined() && v.defined() && key_start.defined(),
                  "{}: q, k, v and key_start must be defined tensors", kOp);
   GPTBENCH_CHECK(q.dim() == 4, "{}: q must be 4-D (B, H, Tq, D), got {}", kOp, sizes_of(q));
-  GPTBENCH_CHECK(k.dim() == 4, "{}: k must be 4-D (B, H, Tk, D), got {}", kOp, sizes_of(k));
+  GPTBENCH_CHECK(k.dim() == 4, "{}: k must be 4-D (B, Hkv, Tk, D), got {}", kOp, sizes_of(k));
   GPTBENCH_CHECK(v.sizes() == k.sizes(), "{}: v must have k's shape {}, got {}", kOp, sizes_of(k), sizes_of(v));
   AttentionShape shape;
   AttentionSizes& s = shape.sizes;
@@ -60,8 +61,10 @@ AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, 
   s.q_len = q.size(2);
   s.head_dim = q.size(3);
   s.k_len = k.size(2);
-  GPTBENCH_CHECK(k.size(0) == s.batch && k.size(1) == s.heads && k.size(3) == s.head_dim,
-                 "{}: k {} does not match q {} in B, H or D", kOp, sizes_of(k), sizes_of(q));
+  s.kv_heads = k.size(1);
+  GPTBENCH_CHECK(k.size(0) == s.batch && k.size(3) == s.head_dim, "{}: k {} does not match q {} in B or D", kOp,
+                 sizes_of(k), sizes_of(q));
+  check_grouped_heads(kOp, s.heads, s.kv_heads);
   GPTBENCH_CHECK(q.scalar_type() == k.scalar_type() && q.scalar_type() == v.scalar_type(),
                  "{}: q, k, v must share one dtype, got {}, {}, {}", kOp, c10::toString(q.scalar_type()),
                  c10::toString(k.scalar_type()), c10::toString(v.scalar_type()));

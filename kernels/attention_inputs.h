@@ -31,7 +31,7 @@ bool has_tensor(const std::optional<at::Tensor>& t);
 int64_t resolved_q_pos0(const AttentionSizes& sizes, const AttentionOptions& options);
 
 // Throws gptbench::Error naming the argument when anything is off.
-// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start (B,); key_pos (B, Tk); alibi_slopes (H,);
+// q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D) with H % Hkv == 0; key_start (B,); key_pos (B, Tk); alibi_slopes (H,);
 // q_pos (1,) int64 (decode only, instead of q_pos0).
 AttentionShape check_attention_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const at::Tensor& key_start, const AttentionOptions& options);

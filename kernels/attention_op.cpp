@@ -79,6 +79,7 @@ AttentionProblem make_attention_problem(c10::Device device, c10::ScalarType dtyp
   pr.q_len = sizes.q_len;
   pr.k_len = sizes.k_len;
   pr.head_dim = sizes.head_dim;
+  pr.kv_heads = sizes.kv_heads == 0 ? sizes.heads : sizes.kv_heads;
   pr.q_pos0 = detail::resolved_q_pos0(sizes, options);
   pr.key_layout = detail::has_tensor(options.key_pos) ? KeyLayout::kRolling : KeyLayout::kContiguous;
   pr.bias = detail::has_tensor(options.alibi_slopes) ? ScoreBias::kAlibi : ScoreBias::kNone;

@@ -74,6 +74,11 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
     return unsupported(fmt::format("CUDA device {} is sm_{}; the flash kernels need sm_80 or newer", pr.device_index,
                                    pr.sm_version));
   }
+  if (pr.kv_heads != pr.heads) {
+    return unsupported(fmt::format("grouped-query attention ({} query heads over {} key/value heads) is not in the "
+                                   "flash kernels yet",
+                                   pr.heads, pr.kv_heads));
+  }
   const char* dtype = element_type_name(*element);
   if (pr.q_len == 1) {
     return KernelChoice{true,

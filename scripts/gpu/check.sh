@@ -37,7 +37,7 @@ gpu_tests() {
   local t0=$(date +%s)
   (cd "$BUILD" && timeout 420 ctest -L gpu -E "parity_hf_gpu|beam_search_hf_gpu|flash_vs_standard_gpu" --output-on-failure -j 1) >"$OUT/ctest_gpu.log" 2>&1 || status=1
   grep -E "tests passed|Failed|Not Run|\*\*\*" "$OUT/ctest_gpu.log" | head -20
-  "$BUILD/tests/model/attention_memory_gpu_test" 2>&1 | grep -E "memory \]|OK|FAILED" | tee "$OUT/memory.txt"
+  "$BUILD/tests/attention/attention_memory_gpu_test" 2>&1 | grep -E "memory \]|OK|FAILED" | tee "$OUT/memory.txt"
   timeout 300 python3 tests/model/parity_hf.py --device cuda --shape gpt2 --new-tokens 32 \
     --precision-report "$OUT/precision.json" >"$OUT/parity_gpu.log" 2>&1 || status=1
   grep -E "FAIL|info|passed|failed" "$OUT/parity_gpu.log" | tail -12

@@ -6,10 +6,12 @@
 #include <ATen/ops/cat.h>          // at::cat
 #include <ATen/ops/full_like.h>    // at::full_like
 #include <ATen/ops/where.h>        // at::where
+#include <c10/util/StringUtil.h>   // c10::str for sizes in messages
 
 #include <algorithm>  // std::max, std::min
 
-#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/kernels/grouped_query.h"  // check_grouped_heads
+#include "gptbench/util/check.h"              // GPTBENCH_CHECK
 
 namespace gptbench::attention {
 namespace {
@@ -26,7 +28,10 @@ at::Tensor run_blocked(const at::Tensor& q, const at::Tensor& k, const at::Tenso
                        const AttentionPositions& positions, const AttentionSpec& spec, Blocking blocking,
                        const std::function<at::Tensor(const AttentionBlock&)>& attend) {
   GPTBENCH_CHECK(!positions.q_pos.defined(), "a device query position (CUDA-graph decode) needs the flash kernel");
-  const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
+  const int64_t b = q.size(0), kv_heads = k.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
+  kernels::check_grouped_heads("attention", q.size(1), kv_heads);
+  GPTBENCH_CHECK(v.sizes() == k.sizes(), "attention: v {} must have k's shape {}", c10::str(v.sizes()),
+                 c10::str(k.sizes()));
   const int64_t chunk = chunk_length(spec.window);
   const bool banded = blocking == Blocking::kAuto && spec.window > 0 && !positions.key_pos.defined() &&
                       tk > spec.window + chunk;
@@ -47,7 +52,7 @@ at::Tensor run_blocked(const at::Tensor& q, const at::Tensor& k, const at::Tenso
       // Sink keys of each row: positions key_start[b] + g. Those inside the band are already there,
       // so their copies get position -1 (invisible) instead of being counted twice.
       at::Tensor sink_pos = positions.key_start.view({b, 1}) + at::arange(spec.global_tokens, long_options).view({1, -1});
-      at::Tensor index = sink_pos.clamp(0, tk - 1).view({b, 1, -1, 1}).expand({b, h, spec.global_tokens, d});
+      at::Tensor index = sink_pos.clamp(0, tk - 1).view({b, 1, -1, 1}).expand({b, kv_heads, spec.global_tokens, d});
       at::Tensor usable = sink_pos < lo;
       block.k = at::cat({k.gather(2, index), k.narrow(2, lo, hi - lo)}, 2);
       block.v = at::cat({v.gather(2, index), v.narrow(2, lo, hi - lo)}, 2);

@@ -15,7 +15,7 @@ namespace gptbench::attention {
 
 struct AttentionBlock {
   at::Tensor q;          // (B, H, Tq_blk, D)
-  at::Tensor k, v;       // (B, H, Tk_blk, D)
+  at::Tensor k, v;       // (B, Hkv, Tk_blk, D)
   QueryKeyPositions qk;  // positions of those queries and keys
 };
 
@@ -23,6 +23,7 @@ struct AttentionBlock {
 // brute-force reference (one block, full Tq x Tk mask).
 enum class Blocking { kAuto, kDense };
 
+// q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D), H % Hkv == 0 (checked here, for every implementation).
 // Calls `attend` once per block and concatenates the outputs along Tq: (B, H, Tq, D).
 at::Tensor run_blocked(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                        const AttentionPositions& positions, const AttentionSpec& spec, Blocking blocking,

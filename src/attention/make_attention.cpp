@@ -7,6 +7,7 @@
 #include "gptbench/attention/flash_op_options.h"  // flash_op_options
 #include "gptbench/attention/variant.h"           // variant_name
 #include "gptbench/kernels/attention_op.h"        // make_attention_problem, select_attention_kernel, flash_kernels_compiled
+#include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
 #include "gptbench/util/error.h"                  // Error, UsageError
 #include "sdpa_attention.h"                       // SdpaAttention
 #include "standard_attention.h"                   // StandardAttention
@@ -26,7 +27,12 @@ std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec) {
 }
 
 void check_supported(const AttentionSpec& spec, int64_t n_head, int64_t head_dim, c10::ScalarType dtype,
-                     c10::Device device) {
+                     c10::Device device, std::optional<int64_t> n_kv_head) {
+  const int64_t kv_heads = n_kv_head.value_or(n_head);
+  if (!kernels::grouped_heads_valid(n_head, kv_heads))
+    throw UsageError(fmt::format("{} attention heads cannot share {} key/value heads: grouped-query attention needs "
+                                 "the head count to be a multiple of the key/value head count",
+                                 n_head, kv_heads));
   if (spec.kernel != Kernel::kFlash) return;
   if (!kernels::flash_kernels_compiled())
     throw UsageError("--variant flash: this build has no CUDA kernels (it was configured without nvcc)");
@@ -42,7 +48,7 @@ void check_supported(const AttentionSpec& spec, int64_t n_head, int64_t head_dim
     positions.q_pos0 = kKeys - q_len;
     if (spec.sparse() && q_len == 1) positions.key_pos = at::empty({1, kKeys}, at::kLong);
     const kernels::AttentionProblem problem = kernels::make_attention_problem(
-        device, dtype, {1, n_head, q_len, kKeys, head_dim}, flash_op_options(spec, positions, slopes));
+        device, dtype, {1, n_head, q_len, kKeys, head_dim, kv_heads}, flash_op_options(spec, positions, slopes));
     const kernels::KernelChoice choice = kernels::select_attention_kernel(problem);
     if (!choice.supported)
       throw UsageError(fmt::format("--variant {} with --dtype {}: {}", variant_name(spec), c10::toString(dtype),

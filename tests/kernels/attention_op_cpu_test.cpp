@@ -26,6 +26,7 @@ using testing::Policy;
 
 struct CpuCase {
   int64_t batch = 2, heads = 3, q_len = 1, k_len = 1, head_dim = 8;
+  int64_t kv_heads = 0;  // 0: = heads; query head h reads kv head h / (heads / kv_heads)
   Policy policy = Policy::kCausal;
   int64_t window = 0, global_tokens = 0;
   std::vector<int32_t> key_start;       // (B)
@@ -33,8 +34,18 @@ struct CpuCase {
   std::optional<int64_t> q_pos0;        // default Tk - Tq
 };
 
+// The policy with its window W and sinks G where it has them (0 otherwise).
+void set_policy(CpuCase& c, Policy policy, int64_t window, int64_t sinks) {
+  c.policy = policy;
+  c.window = testing::policy_window(policy) ? window : 0;
+  c.global_tokens = policy == Policy::kWindowSinks ? sinks : 0;
+}
+
+int64_t kv_heads_of(const CpuCase& c) { return c.kv_heads == 0 ? c.heads : c.kv_heads; }
+
 std::string describe(const CpuCase& c) {
-  return "B=" + std::to_string(c.batch) + " H=" + std::to_string(c.heads) + " Tq=" + std::to_string(c.q_len) +
+  return "B=" + std::to_string(c.batch) + " H=" + std::to_string(c.heads) + " Hkv=" + std::to_string(kv_heads_of(c)) +
+         " Tq=" + std::to_string(c.q_len) +
          " Tk=" + std::to_string(c.k_len) + " policy=" + testing::policy_label(c.policy) +
          " W=" + std::to_string(c.window) + " G=" + std::to_string(c.global_tokens) +
          (c.key_pos.empty() ? "" : " rolling") + (c.q_pos0 ? " q_pos0=" + std::to_string(*c.q_pos0) : "");
@@ -47,9 +58,11 @@ std::vector<double> brute_force(const CpuCase& c, const at::Tensor& q, const at:
   auto ka = k.accessor<double, 4>();
   auto va = v.accessor<double, 4>();
   const int64_t q_pos0 = c.q_pos0.value_or(c.k_len - c.q_len);
+  const int64_t group = c.heads / kv_heads_of(c);
   std::vector<double> out(c.batch * c.heads * c.q_len * c.head_dim, 0.0);
   for (int64_t b = 0; b < c.batch; ++b) {
     for (int64_t h = 0; h < c.heads; ++h) {
+      const int64_t hk = h / group;  // the key/value head this query head reads
       for (int64_t i = 0; i < c.q_len; ++i) {
         const int64_t qpos = q_pos0 + i;
         const int64_t ks = c.key_start[b];
@@ -62,7 +75,7 @@ std::vector<double> brute_force(const CpuCase& c, const at::Tensor& q, const at:
           if (c.window > 0) vis = vis && (qpos - kpos < c.window || kpos - ks < c.global_tokens);
           if (!vis) continue;
           double dot = 0.0;
-          for (int64_t d = 0; d < c.head_dim; ++d) dot += qa[b][h][i][d] * ka[b][h][j][d];
+          for (int64_t d = 0; d < c.head_dim; ++d) dot += qa[b][h][i][d] * ka[b][hk][j][d];
           double s = dot * scale;
           if (testing::policy_alibi(c.policy)) s -= static_cast<double>(slopes[h]) * static_cast<double>(qpos - kpos);
           score[j] = s;
@@ -74,7 +87,7 @@ std::vector<double> brute_force(const CpuCase& c, const at::Tensor& q, const at:
         for (int64_t j = 0; j < c.k_len; ++j) sum += std::exp(score[j] - mx);
         for (int64_t d = 0; d < c.head_dim; ++d) {
           double acc = 0.0;
-          for (int64_t j = 0; j < c.k_len; ++j) acc += std::exp(score[j] - mx) * va[b][h][j][d];
+          for (int64_t j = 0; j < c.k_len; ++j) acc += std::exp(score[j] - mx) * va[b][hk][j][d];
           out[((b * c.heads + h) * c.q_len + i) * c.head_dim + d] = acc / sum;
         }
       }
@@ -88,8 +101,8 @@ double check_case(const CpuCase& c, at::ScalarType dtype = at::kDouble) {
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
   // Rounded through `dtype` first so that both sides see the same input values.
   const at::Tensor q = at::randn({c.batch, c.heads, c.q_len, c.head_dim}, f64).to(dtype).to(at::kDouble);
-  const at::Tensor k = at::randn({c.batch, c.heads, c.k_len, c.head_dim}, f64).to(dtype).to(at::kDouble);
-  const at::Tensor v = at::randn({c.batch, c.heads, c.k_len, c.head_dim}, f64).to(dtype).to(at::kDouble);
+  const at::Tensor k = at::randn({c.batch, kv_heads_of(c), c.k_len, c.head_dim}, f64).to(dtype).to(at::kDouble);
+  const at::Tensor v = at::randn({c.batch, kv_heads_of(c), c.k_len, c.head_dim}, f64).to(dtype).to(at::kDouble);
   const std::vector<float> slopes = testing::test_alibi_slopes(c.heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
 
@@ -158,9 +171,7 @@ TEST(AttentionOpCpu, RollingCacheAndExplicitQueryPosition) {
       CpuCase c;
       c.k_len = 12;
       c.q_len = q_len;
-      c.policy = policy;
-      c.window = testing::policy_window(policy) ? 5 : 0;
-      c.global_tokens = policy == Policy::kWindowSinks ? 2 : 0;
+      set_policy(c, policy, 5, 2);
       const int64_t q_pos0 = 20;
       c.q_pos0 = q_pos0;
       // Slots hold the last 9 positions before the queries in shuffled order, 3 slots empty,
@@ -176,6 +187,46 @@ TEST(AttentionOpCpu, RollingCacheAndExplicitQueryPosition) {
       }
       EXPECT_LT(check_case(c), 1e-12) << describe(c);
     }
+  }
+}
+
+// Grouped-query attention (Hkv in {H, H/4, 1}) for every policy, prefill and decode, padding,
+// and a rolling cache, against the loop in which query head h reads kv head h / (H / Hkv).
+TEST(AttentionOpCpu, GroupedQueryAttentionMatchesBruteForce) {
+  for (int64_t kv_heads : {8, 2, 1}) {
+    for (Policy policy : testing::all_policies()) {
+      for (int64_t q_len : {1, 7}) {
+        CpuCase c;
+        c.heads = 8;
+        c.kv_heads = kv_heads;
+        c.q_len = q_len;
+        c.k_len = 13;
+        set_policy(c, policy, 4, 2);
+        c.key_start = padded_starts(c.batch, 3);
+        EXPECT_LT(check_case(c), 1e-12) << describe(c);
+      }
+      CpuCase rolling;
+      rolling.heads = 8;
+      rolling.kv_heads = kv_heads;
+      rolling.k_len = 6;
+      set_policy(rolling, policy, 3, 1);
+      rolling.q_pos0 = 9;
+      rolling.key_start = std::vector<int32_t>{0, 6};
+      rolling.key_pos = std::vector<int32_t>{9, 5, -1, 7, 8, 6, 6, 9, 8, -1, 7, 5};
+      EXPECT_LT(check_case(rolling), 1e-12) << describe(rolling);
+    }
+  }
+}
+
+TEST(AttentionOpCpu, GroupedQueryAttentionNeedsADivisibleHeadCount) {
+  const at::Tensor q = at::randn({1, 6, 4, 8}), k = at::randn({1, 4, 4, 8});
+  try {
+    attention_op(q, k, k, at::zeros({1}, at::kInt));
+    ADD_FAILURE() << "6 query heads over 4 key/value heads was accepted";
+  } catch (const gptbench::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gptbench::attention: 6 query heads cannot share 4 key/value heads"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -285,6 +336,7 @@ AttentionProblem cuda_problem(int64_t q_len, int64_t k_len) {
   pr.dtype = c10::ScalarType::Half;
   pr.batch = 2;
   pr.heads = 12;
+  pr.kv_heads = 12;
   pr.q_len = q_len;
   pr.k_len = k_len;
   pr.head_dim = 64;
@@ -386,6 +438,7 @@ TEST(AttentionOpCpu, ProblemFromSizesAndOptions) {
   EXPECT_EQ(pr.q_len, 16);
   EXPECT_EQ(pr.k_len, 40);
   EXPECT_EQ(pr.head_dim, 64);
+  EXPECT_EQ(pr.kv_heads, 12);  // sizes gave 0: not grouped
   EXPECT_EQ(pr.q_pos0, 24);  // Tk - Tq
   EXPECT_EQ(pr.key_layout, KeyLayout::kContiguous);
   EXPECT_EQ(pr.bias, ScoreBias::kNone);
@@ -400,6 +453,9 @@ TEST(AttentionOpCpu, ProblemFromSizesAndOptions) {
   EXPECT_EQ(pr.global_tokens, 2);
   EXPECT_EQ(pr.bias, ScoreBias::kAlibi);
   EXPECT_EQ(pr.key_layout, KeyLayout::kRolling);
+  AttentionSizes grouped = sizes;
+  grouped.kv_heads = 3;
+  EXPECT_EQ(make_attention_problem(c10::Device(c10::kCPU), c10::ScalarType::Float, grouped, opt).kv_heads, 3);
   opt.q_pos0.reset();
   opt.q_pos = at::zeros({1}, at::kLong);
   EXPECT_EQ(make_attention_problem(c10::Device(c10::kCPU), c10::ScalarType::Float, sizes, opt).q_pos0, 39);  // Tk - 1

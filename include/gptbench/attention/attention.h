@@ -17,6 +17,7 @@
 
 #include <cstdint>  // int64_t
 #include <memory>   // std::unique_ptr
+#include <optional>  // std::optional
 #include <string>   // std::string
 
 namespace gptbench::attention {
@@ -51,7 +52,9 @@ struct AttentionPositions {
 class AttentionImpl {
  public:
   virtual ~AttentionImpl() = default;
-  // q: (B, H, Tq, D); k, v: (B, H, Tk, D); slopes: (H,) fp32 or undefined. Returns (B, H, Tq, D).
+  // q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D) with H % Hkv == 0 (grouped-query attention: query head
+  // h reads key/value head h / (H / Hkv); Hkv == H is multi-head attention; no implementation copies
+  // K or V to serve a group); slopes: (H,) fp32 or undefined. Returns (B, H, Tq, D).
   virtual at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const AttentionPositions& positions, const at::Tensor& slopes) = 0;
   // The kernel that actually ran in the last forward, e.g. "standard", "sdpa:flash", "flash:fwd_hd64_causal".
@@ -61,9 +64,10 @@ class AttentionImpl {
 std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec);
 
 // Throws UsageError when the variant cannot run with this head count, head dim, dtype and device
-// (for flash: asks the kernel selection function). Called before a model is loaded.
+// (for flash: asks the kernel selection function), or when n_head is not a multiple of n_kv_head
+// (the key/value heads; n_head when not given). Called before a model is loaded.
 void check_supported(const AttentionSpec& spec, int64_t n_head, int64_t head_dim, c10::ScalarType dtype,
-                     c10::Device device);
+                     c10::Device device, std::optional<int64_t> n_kv_head = std::nullopt);
 // The brute-force reference used by tests: explicit fp32 attention with one full Tq x Tk mask.
 std::unique_ptr<AttentionImpl> make_reference_attention(const AttentionSpec& spec);
 

@@ -1,7 +1,8 @@
 // The gptbench::attention torch op (our fused flash kernels on CUDA, a readable ATen
 // reference on CPU) and the one function that says which kernel runs for a problem.
 // Semantics are those of gptbench/attention/attention.h; shapes q (B, H, Tq, D),
-// k and v (B, H, Tk, D), out (B, H, Tq, D).
+// k and v (B, Hkv, Tk, D) with H % Hkv == 0 (grouped-query attention: query head h reads
+// key/value head h / (H / Hkv), gptbench/kernels/grouped_query.h), out (B, H, Tq, D).
 //
 // Schema (TORCH_LIBRARY(gptbench)):
 //   gptbench::attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos,
@@ -49,9 +50,11 @@ struct AttentionOptions {
 enum class KeyLayout { kContiguous, kRolling };  // kRolling: key_pos gives each slot's position
 enum class ScoreBias { kNone, kAlibi };
 
-// Sizes of one call: q (B, H, Tq, D), k and v (B, H, Tk, D).
+// Sizes of one call: q (B, H, Tq, D), k and v (B, Hkv, Tk, D). kv_heads 0 means Hkv = H (kept
+// last so that the five-size form {B, H, Tq, Tk, D} still reads as before).
 struct AttentionSizes {
   int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int64_t kv_heads = 0;
 };
 
 // Everything the kernel choice depends on, and nothing else (no data).
@@ -61,6 +64,7 @@ struct AttentionProblem {
   int sm_version = 0;  // CUDA compute capability as 10 * major + minor (90 = H100); 0 = unknown
   c10::ScalarType dtype = c10::ScalarType::Float;
   int64_t batch = 0, heads = 0, q_len = 0, k_len = 0, head_dim = 0;
+  int64_t kv_heads = 0;  // resolved: H when the sizes gave 0; query head h reads kv head h / (H / kv_heads)
   int64_t q_pos0 = 0;  // resolved: Tk - Tq when the caller gave none, Tk - 1 (an upper bound) with a device q_pos
   KeyLayout key_layout = KeyLayout::kContiguous;
   ScoreBias bias = ScoreBias::kNone;
@@ -89,7 +93,7 @@ KernelChoice select_attention_kernel(const AttentionProblem& problem);
 bool flash_kernels_compiled();
 
 // Calls gptbench::attention through the dispatcher (CPU or CUDA by the inputs' device).
-// q: (B, H, Tq, D); k, v: (B, H, Tk, D); key_start: (B,). Returns (B, H, Tq, D), q's dtype.
+// q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D), H % Hkv == 0; key_start: (B,). Returns (B, H, Tq, D), q's dtype.
 // When `kernel` is not null it receives the name of the kernel this call ran (the op's own
 // selection, e.g. "flash_decode_splitkv_fp16_d64_causal" or "cpu_reference_fp32_alibi").
 at::Tensor attention_op(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
