@@ -209,27 +209,27 @@ std::string early_stopping_name(EarlyStopping mode) {
   return "false";
 }
 
-std::vector<GeneratedSequence> generate_beam(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
+std::vector<GeneratedSequence> generate_beam(CausalLm& model, const std::vector<std::vector<int32_t>>& prompts,
                                              const BeamSearchOptions& options) {
   validate(options);
   c10::InferenceMode inference_mode;
-  const Gpt2Config& config = model->config();
-  const c10::Device device = model->wte->weight.device();
-  const int64_t eos = config.eos_token_id;
+  const ModelShape& shape = model.shape();
+  const c10::Device device = model.device();
+  const int64_t eos = shape.eos_token_id;
   PaddedBatch batch = left_pad(prompts, kPadId, device);
-  check_fits_context(config, model->spec(), batch.length, options.max_new_tokens);
+  check_fits_context(shape, model.spec(), batch.length, options.max_new_tokens);
   // transformers runs with pad_token_id = EOS: its padding is part of what the n-gram ban sees.
   const int64_t history_pad = eos >= 0 ? eos : kPadId;
   const PaddedBatch history = left_pad(prompts, history_pad, device);
 
-  const Dims d{batch.ids.size(0), options.num_beams, config.vocab_size, batch.length,
+  const Dims d{batch.ids.size(0), options.num_beams, shape.vocab_size, batch.length,
                batch.length + options.max_new_tokens};
   BeamState state = initial_state(history.ids, d, history_pad);
 
   // One prefill per prompt, then fanned out to its K beams (rows b*K .. b*K+K-1).
-  std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, d.max_len);
+  std::unique_ptr<KvCache> cache = model.make_cache(batch.key_start, d.max_len);
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
-  at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition).select(1, 0);
+  at::Tensor logits = model.forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition).select(1, 0);
   const at::Tensor fan_out = at::arange(d.batch, batch.key_start.options()).repeat_interleave(d.beams);
   logits = logits.index_select(0, fan_out);  // (B*K, V)
   cache->reorder(fan_out);
@@ -247,7 +247,7 @@ std::vector<GeneratedSequence> generate_beam(Gpt2Model& model, const std::vector
     cache->reorder(rows);
     positions.q_pos0 = cur_len - 1;
     const at::Tensor next = state.running_sequences.select(2, cur_len - 1).reshape({d.batch * d.beams, 1});
-    logits = model->forward(next, positions, cache.get(), LogitsMode::kLastPosition).select(1, 0);
+    logits = model.forward(next, positions, cache.get(), LogitsMode::kLastPosition).select(1, 0);
   }
   return best_hypotheses(state, d, eos);
 }

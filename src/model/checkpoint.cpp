@@ -1,14 +1,12 @@
-// Loading, initialising and saving GPT-2 checkpoints in Hugging Face layout.
+// Loading and saving checkpoints of any family in Hugging Face layout, through the family table.
 #include "gptbench/model/checkpoint.h"
 
-#include <ATen/CPUGeneratorImpl.h>  // at::CPUGeneratorImpl, at::make_generator
 #include <ATen/ops/from_blob.h>     // at::from_blob
 #include <c10/core/GradMode.h>      // c10::AutoGradMode
 #include <fmt/format.h>             // fmt::format
 #include <fmt/ranges.h>             // fmt::join
 #include <torch/cuda.h>             // torch::cuda::device_count, torch::cuda::is_available
 
-#include <cmath>          // std::sqrt
 #include <map>            // std::map
 #include <set>            // std::set
 #include <string>         // std::string
@@ -19,7 +17,7 @@
 #include "gptbench/io/atomic_file.h"   // write_file_atomic, read_file
 #include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
-#include "gptbench/model/weight_map.h" // gpt2_weight_map, kHfPrefix, is_ignored_checkpoint_key
+#include "gptbench/model/model_family.h"  // ModelFamily, family_of, find_family, read_model_config, build_model
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
 #include "gptbench/util/error.h"       // Error, UsageError
 
@@ -48,35 +46,37 @@ io::DType to_io_dtype(c10::ScalarType dtype) {
 
 std::string shape_string(at::IntArrayRef shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
-std::unordered_map<std::string, at::Tensor> parameters_by_name(Gpt2Model& model) {
+std::unordered_map<std::string, at::Tensor> parameters_by_name(const CausalLm& model) {
   std::unordered_map<std::string, at::Tensor> params;
-  for (const auto& item : model->named_parameters(/*recurse=*/true)) params.emplace(item.key(), item.value());
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) params.emplace(item.key(), item.value());
   return params;
 }
 
-// The checkpoint tensor of each expected key, accepting both "transformer.x" and "x". Errors on
-// missing, duplicated and unexpected tensors, listing the first few names.
+// The checkpoint tensor of each expected key, accepting keys with and without the family's prefix
+// ("transformer.x" and "x"). Errors on missing, duplicated and unexpected tensors, naming the first.
 std::map<std::string, const io::TensorView*> match_tensors(const io::SafetensorsCheckpoint& ckpt,
+                                                           const ModelFamily& family,
                                                            const std::vector<WeightEntry>& entries,
                                                            const std::string& dir) {
+  const std::string_view prefix = family.checkpoint_prefix;
   std::map<std::string, const io::TensorView*> by_key;
   std::vector<std::string> unexpected;
   std::set<std::string> expected;
   for (const auto& e : entries) expected.insert(e.hf_name);
   for (const io::TensorView* t : ckpt.tensors()) {
     std::string key = t->name;
-    if (key.compare(0, kHfPrefix.size(), kHfPrefix) == 0) key = key.substr(kHfPrefix.size());
+    if (!prefix.empty() && key.compare(0, prefix.size(), prefix) == 0) key = key.substr(prefix.size());
     if (!expected.count(key)) {
-      if (!is_ignored_checkpoint_key(t->name)) unexpected.push_back(t->name);
+      if (!family.ignored_checkpoint_key(t->name)) unexpected.push_back(t->name);
       continue;
     }
     GPTBENCH_CHECK(!by_key.count(key), "{}: tensor {} appears twice (with and without the \"{}\" prefix)", dir, key,
-                   kHfPrefix);
+                   prefix);
     by_key[key] = t;
   }
   if (!unexpected.empty()) {
-    throw Error(fmt::format("{}: {} unexpected tensor(s) for a GPT-2 with this config.json, first: {}", dir,
-                            unexpected.size(), unexpected.front()));
+    throw Error(fmt::format("{}: {} unexpected tensor(s) for a {} with this config.json, first: {}", dir,
+                            unexpected.size(), family.model_type, unexpected.front()));
   }
   std::vector<std::string> missing;
   for (const auto& e : entries)
@@ -98,16 +98,17 @@ void check_is_directory(const fs::path& dir) {
 LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec, c10::ScalarType dtype,
                        c10::Device device) {
   check_is_directory(dir);
-  const Gpt2Config config = read_config_json(dir / "config.json");
-  attention::check_supported(spec, config.n_head, config.head_dim(), dtype, device);
+  const std::unique_ptr<ModelConfig> config = read_model_config(dir / "config.json");
+  check_attention_supported(config->shape(), spec, dtype, device);
+  const ModelFamily& family = find_family(config->shape().family, (dir / "config.json").string());
   const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);
-  const std::vector<WeightEntry> entries = gpt2_weight_map(config);
-  const auto tensors = match_tensors(ckpt, entries, dir.string());
+  const std::vector<WeightEntry> entries = family.weight_map(*config);
+  const auto tensors = match_tensors(ckpt, family, entries, dir.string());
 
   LoadedModel loaded;
-  loaded.model = Gpt2Model(config, spec);
+  loaded.model = build_model(*config, spec);
   loaded.model->to(device, dtype);
-  auto params = parameters_by_name(loaded.model);
+  auto params = parameters_by_name(*loaded.model);
   c10::AutoGradMode no_grad(false);
   for (const auto& e : entries) {
     const io::TensorView& view = *tensors.at(e.hf_name);
@@ -124,54 +125,29 @@ LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec
     loaded.checkpoint_bytes += static_cast<int64_t>(view.nbytes);
   }
   loaded.model->eval();
-  loaded.weight_bytes = parameter_bytes(loaded.model);
+  loaded.weight_bytes = parameter_bytes(*loaded.model);
   return loaded;
 }
 
-Gpt2Model init_model(const Gpt2Config& config, uint64_t seed) {
-  Gpt2Model model(config, attention::AttentionSpec{});
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const double std_dev = 0.02;
-  const double residual_std = std_dev / std::sqrt(2.0 * static_cast<double>(config.n_layer));
-  c10::AutoGradMode no_grad(false);
-  auto params = parameters_by_name(model);
-  for (const auto& e : gpt2_weight_map(config)) {  // fixed order: reproducible from the seed
-    at::Tensor p = params.at(e.module_name).detach();
-    const std::string& n = e.module_name;
-    auto ends_with = [&n](std::string_view s) {
-      return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
-    };
-    if (ends_with(".bias")) {
-      p.zero_();
-    } else if (n.find("ln_") != std::string::npos) {
-      p.fill_(1.0);
-    } else if (ends_with("c_proj.weight")) {
-      p.normal_(0.0, residual_std, gen);
-    } else {
-      p.normal_(0.0, std_dev, gen);
-    }
-  }
-  return model;
-}
-
-void save_model(Gpt2Model& model, const fs::path& dir) {
+void save_model(const CausalLm& model, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   GPTBENCH_CHECK(!ec && fs::is_directory(dir), "{}: cannot create directory: {}", dir.string(), ec.message());
+  const ModelFamily& family = family_of(model);
   auto params = parameters_by_name(model);
   std::vector<at::Tensor> keep_alive;
   std::vector<io::TensorToWrite> out;
-  for (const auto& e : gpt2_weight_map(model->config())) {
+  for (const auto& e : family.weight_map(model.config())) {
     at::Tensor t = params.at(e.module_name).detach().to(at::kCPU);
     if (e.layout == WeightLayout::kConv1D) t = t.t();
     t = t.contiguous();
     keep_alive.push_back(t);
-    out.push_back({std::string(kHfPrefix) + e.hf_name, to_io_dtype(t.scalar_type()),
+    out.push_back({std::string(family.checkpoint_prefix) + e.hf_name, to_io_dtype(t.scalar_type()),
                    std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
                    static_cast<size_t>(t.nbytes())});
   }
   io::write_safetensors(dir / "model.safetensors", out, {{"format", "pt"}});
-  io::write_json_atomic(dir / "config.json", config_to_json(model->config()));
+  io::write_json_atomic(dir / "config.json", model.config().to_json());
 }
 
 namespace {
@@ -199,15 +175,15 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   for (const auto& [src, name] : tokenizer_files(from)) io::write_file_atomic(to / name, io::read_file(src));
 }
 
-void copy_parameters(Gpt2Model& from, Gpt2Model& to) {
+void copy_parameters(const CausalLm& from, CausalLm& to) {
   auto source = parameters_by_name(from);
   c10::AutoGradMode no_grad(false);
   for (auto& [name, param] : parameters_by_name(to)) param.detach().copy_(source.at(name));
 }
 
-int64_t parameter_bytes(Gpt2Model& model) {
+int64_t parameter_bytes(const CausalLm& model) {
   int64_t total = 0;
-  for (const auto& p : model->parameters()) total += static_cast<int64_t>(p.nbytes());
+  for (const auto& p : model.parameters()) total += static_cast<int64_t>(p.nbytes());
   return total;
 }
 

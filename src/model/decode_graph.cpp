@@ -27,24 +27,34 @@
 #include "gptbench/util/error.h"  // Error
 
 namespace gptbench::model {
+namespace {
 
-std::string decode_graph_unsupported_reason(const Gpt2Model& model) {
+// The graph keeps the model it replays alive: models are always held by a shared_ptr.
+std::shared_ptr<CausalLm> shared_model(CausalLm& model) {
+  return std::static_pointer_cast<CausalLm>(model.shared_from_this());
+}
+
+}  // namespace
+
+std::string decode_graph_unsupported_reason(const CausalLm& model) {
 #ifndef GPTBENCH_HAVE_CUDA
   (void)model;
   return "this build has no CUDA support";
 #else
-  if (!model->wte->weight.is_cuda()) return "the model is not on a CUDA device";
-  if (model->spec().kernel != attention::Kernel::kFlash)
+  if (!model.device().is_cuda()) return "the model is not on a CUDA device";
+  if (model.spec().kernel != attention::Kernel::kFlash)
     return "only the flash kernel reads the query position on the device";
+  const std::string family_reason = model.device_position_unsupported_reason();
+  if (!family_reason.empty()) return fmt::format("{}: {}", model.shape().family, family_reason);
   // Sliding-window variants decode from a dense cache in the graph (their rolling cache places keys
   // by host positions); the flash kernel's window policy still reads only the sinks and the window.
   return "";
 #endif
 }
 
-std::string decode_graph_declined_reason(const Gpt2Model& model, int64_t max_len) {
+std::string decode_graph_declined_reason(const CausalLm& model, int64_t max_len) {
   std::string why_not = decode_graph_unsupported_reason(model);
-  const attention::AttentionSpec& spec = model->spec();
+  const attention::AttentionSpec& spec = model.spec();
   if (why_not.empty() && spec.sparse() && max_len > kMaxDenseOverRollingCache * (spec.global_tokens + spec.window))
     why_not = fmt::format(
         "a graph decodes from a dense cache of {} positions, over {}x the rolling cache's {} (sinks + window): "
@@ -95,17 +105,18 @@ double capture_graph(at::cuda::CUDAGraph& graph, c10::cuda::CUDAStream stream, i
 
 }  // namespace
 
-DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats)
-    : model_(model), batch_(batch), stats_(stats) {
+DecodeGraph::DecodeGraph(CausalLm& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats)
+    : model_(shared_model(model)),
+      eos_token_id_(model.shape().eos_token_id),
+      vocab_size_(model.shape().vocab_size),
+      batch_(batch),
+      stats_(stats) {
   const std::string why_not = decode_graph_unsupported_reason(model);
   GPTBENCH_CHECK(why_not.empty(), "decode graph: {}", why_not);
   c10::InferenceMode inference_mode;
-  const at::Tensor& w = model->wte->weight;
-  const c10::cuda::CUDAGuard device_guard(w.device());
-  const Gpt2Config& config = model->config();
-  const CacheShape shape{config.n_layer, batch, config.n_head, config.head_dim(), w.scalar_type(), w.device()};
-  cache_ = std::make_unique<DenseKvCache>(shape, capacity);
-  const auto longs = at::TensorOptions().dtype(at::kLong).device(w.device());
+  const c10::cuda::CUDAGuard device_guard(model.device());
+  cache_ = std::make_unique<DenseKvCache>(model.cache_shape(batch), capacity);
+  const auto longs = at::TensorOptions().dtype(at::kLong).device(model.device());
   ids_ = at::zeros({batch, 1}, longs);
   q_pos_ = at::zeros({1}, longs);
   key_start_ = at::zeros({batch}, longs.dtype(at::kInt));
@@ -117,7 +128,7 @@ DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, Grap
   capture_ = std::make_unique<Capture>(c10::cuda::getStreamFromPool());
   stats_->ms += capture_graph(capture_->graph, capture_->stream, /*warmups=*/2, [this] { step(); });
   ++stats_->decode;
-  step_kernels_ = model->last_kernels();
+  step_kernels_ = model.last_kernels();
 }
 
 DecodeGraph::~DecodeGraph() = default;
@@ -128,8 +139,7 @@ void DecodeGraph::step() {
   positions.q_pos = q_pos_;
   positions.left_padded = true;  // the flash kernel masks by key_start either way
   at::Tensor logits = model_->forward(ids_, positions, cache_.get(), LogitsMode::kLastPosition);  // (B, 1, V)
-  const int64_t eos = model_->config().eos_token_id;
-  if (eos >= 0 && eos < model_->config().vocab_size) logits.select(2, eos).add_(eos_bias_);
+  if (eos_token_id_ >= 0 && eos_token_id_ < vocab_size_) logits.select(2, eos_token_id_).add_(eos_bias_);
   next_.copy_(at::argmax(logits.select(1, 0), /*dim=*/-1));
   ids_.copy_(next_.view({batch_, 1}));
   q_pos_.add_(1);
@@ -215,8 +225,8 @@ const int64_t* StepTokens::wait(int64_t step) {
 
 struct DecodeGraph::Capture {};
 at::Tensor DecodeGraph::prefill(const at::Tensor&, const at::Tensor&) { return {}; }
-DecodeGraph::DecodeGraph(Gpt2Model& model, int64_t batch, int64_t, GraphCaptureStats* stats)
-    : model_(model), batch_(batch), stats_(stats) {
+DecodeGraph::DecodeGraph(CausalLm& model, int64_t batch, int64_t, GraphCaptureStats* stats)
+    : model_(shared_model(model)), eos_token_id_(-1), vocab_size_(0), batch_(batch), stats_(stats) {
   throw Error("decode graph: this build has no CUDA support");
 }
 DecodeGraph::~DecodeGraph() = default;
@@ -234,11 +244,10 @@ const int64_t* StepTokens::wait(int64_t) { return nullptr; }
 
 StepTokens::~StepTokens() = default;
 
-DecodeGraph& DecodeGraphs::get(Gpt2Model& model, int64_t batch, int64_t min_capacity) {
-  // Round capacities up to 64 positions, within the context when positions are learned.
+DecodeGraph& DecodeGraphs::get(CausalLm& model, int64_t batch, int64_t min_capacity) {
+  // Round capacities up to 64 positions, within the context.
   int64_t capacity = (min_capacity + 63) / 64 * 64;
-  if (model->spec().uses_learned_positions())
-    capacity = std::max(min_capacity, std::min(capacity, model->config().n_positions));
+  capacity = std::max(min_capacity, std::min(capacity, context_limit(model.shape(), model.spec())));
   for (auto it = graphs_.begin(); it != graphs_.end(); ++it) {
     if ((*it)->batch() == batch && (*it)->capacity() == capacity) {
       graphs_.splice(graphs_.begin(), graphs_, it);

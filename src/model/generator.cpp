@@ -38,15 +38,13 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
   return batch;
 }
 
-void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,
+void check_fits_context(const ModelShape& shape, const attention::AttentionSpec& spec, int64_t prompt_tokens,
                         int64_t max_new_tokens) {
-  // ALiBi has no position table; its bound is what a KV cache can hold (the largest n_positions a
-  // config.json may declare). Both comparisons subtract, so a huge --max-new-tokens cannot wrap past them.
-  constexpr int64_t kMaxAlibiTokens = int64_t{1} << 20;
-  const bool learned = spec.uses_learned_positions();
-  const int64_t context = learned ? config.n_positions : kMaxAlibiTokens;
-  const std::string limit = learned ? fmt::format("the context of {} (n_positions)", context)
-                                    : fmt::format("the ALiBi limit of {} tokens", context);
+  // Both comparisons subtract, so a huge --max-new-tokens cannot wrap past them.
+  const int64_t context = context_limit(shape, spec);
+  const std::string limit = context == shape.max_positions
+                                ? fmt::format("the context of {} ({})", context, shape.max_positions_key)
+                                : fmt::format("the ALiBi limit of {} tokens", context);
   if (prompt_tokens > context) throw UsageError(fmt::format("prompt is {} tokens, longer than {}", prompt_tokens, limit));
   if (max_new_tokens > context - prompt_tokens)
     throw UsageError(fmt::format("prompt of {} tokens + --max-new-tokens {} exceeds {}", prompt_tokens,
@@ -84,9 +82,9 @@ class RowStops {
 };
 
 // Before min_new_tokens, EOS may not be chosen: its logit (B, 1, V) becomes -inf (HF semantics).
-void suppress_eos(const Gpt2Config& config, at::Tensor& logits) {
-  const int64_t eos = config.eos_token_id;
-  if (eos >= 0 && eos < config.vocab_size) logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
+void suppress_eos(const ModelShape& shape, at::Tensor& logits) {
+  const int64_t eos = shape.eos_token_id;
+  if (eos >= 0 && eos < shape.vocab_size) logits.select(2, eos).fill_(-std::numeric_limits<float>::infinity());
 }
 
 // The first token, from the prefill's logits (B, 1, V): EOS suppressed when min_new_tokens > 0.
@@ -97,23 +95,23 @@ struct FirstToken {
   at::Tensor any_nan;  // () bool
 };
 
-FirstToken first_token(const Gpt2Model& model, at::Tensor logits, const GenerationOptions& options) {
+FirstToken first_token(const CausalLm& model, at::Tensor logits, const GenerationOptions& options) {
   FirstToken first;
   first.any_nan = logits.isnan().any();
-  if (options.min_new_tokens > 0) suppress_eos(model->config(), logits);
+  if (options.min_new_tokens > 0) suppress_eos(model.shape(), logits);
   first.next = at::argmax(logits.select(1, 0), /*dim=*/-1);
   return first;
 }
 
-void check_no_nan(const Gpt2Model& model, const FirstToken& first) {
+void check_no_nan(const CausalLm& model, const FirstToken& first) {
   GPTBENCH_CHECK(!first.any_nan.item<bool>(),
                  "the model produced NaN logits (variant {}, dtype {}): check the checkpoint and --dtype",
-                 attention::variant_name(model->spec()), c10::toString(model->wte->weight.scalar_type()));
+                 attention::variant_name(model.spec()), c10::toString(model.dtype()));
 }
 
 // Decode steps 1.. replayed from a CUDA graph. The host reads step s - 1's tokens while step s
 // runs, so stopping at EOS costs at most one wasted step and the GPU never waits for the host.
-std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedBatch& batch,
+std::vector<GeneratedSequence> decode_with_graph(CausalLm& model, const PaddedBatch& batch,
                                                  const GenerationOptions& options, DecodeGraph& graph,
                                                  const std::function<void()>& on_token, GenerationStats* stats) {
   const int64_t b = batch.ids.size(0);
@@ -127,7 +125,7 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
   if (on_token) on_token();
   check_no_nan(model, first);
   const at::Tensor& next = first.next;
-  RowStops rows(b, model->config().eos_token_id);
+  RowStops rows(b, model.shape().eos_token_id);
   const at::Tensor first_cpu = next.to(at::kCPU);
   if (rows.accept(first_cpu.data_ptr<int64_t>())) return rows.take();  // (the caller ensured max_new_tokens > 1)
 
@@ -155,7 +153,7 @@ std::vector<GeneratedSequence> decode_with_graph(Gpt2Model& model, const PaddedB
 
 }  // namespace
 
-std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
+std::vector<GeneratedSequence> generate_greedy(CausalLm& model, const std::vector<std::vector<int32_t>>& prompts,
                                                const GenerationOptions& options,
                                                const std::function<void()>& on_token, GenerationStats* stats) {
   GPTBENCH_CHECK(options.max_new_tokens >= 1, "--max-new-tokens must be at least 1, got {}", options.max_new_tokens);
@@ -164,10 +162,9 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
                  options.max_new_tokens);
   c10::InferenceMode inference_mode;
   if (on_token) on_token();  // the request starts with moving its ids to the device
-  const Gpt2Config& config = model->config();
-  const c10::Device device = model->wte->weight.device();
-  PaddedBatch batch = left_pad(prompts, kPadId, device);
-  check_fits_context(config, model->spec(), batch.length, options.max_new_tokens);
+  const ModelShape& shape = model.shape();
+  PaddedBatch batch = left_pad(prompts, kPadId, model.device());
+  check_fits_context(shape, model.spec(), batch.length, options.max_new_tokens);
   const int64_t b = batch.ids.size(0);
   const int64_t max_len = batch.length + options.max_new_tokens;
 
@@ -186,32 +183,32 @@ std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vect
     return decode_with_graph(model, batch, options, graph, on_token, stats);
   }
 
-  std::unique_ptr<KvCache> cache = model->make_cache(batch.key_start, max_len);
+  std::unique_ptr<KvCache> cache = model.make_cache(batch.key_start, max_len);
   if (stats != nullptr) {
     stats->kv_cache_bytes = cache->bytes();
     stats->kv_cache = cache->kind();
   }
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
-  at::Tensor logits = model->forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
+  at::Tensor logits = model.forward(batch.ids, positions, cache.get(), LogitsMode::kLastPosition);  // (B, 1, V)
   if (stats != nullptr) {
-    const KernelsRan ran = model->last_kernels();
+    const KernelsRan ran = model.last_kernels();
     stats->prefill_kernel = ran.attention;
     stats->prefill_linear = ran.linear;
   }
   const FirstToken first = first_token(model, logits, options);
   at::Tensor next = first.next;
-  RowStops rows(b, config.eos_token_id);
+  RowStops rows(b, shape.eos_token_id);
   for (int64_t step = 0;; ++step) {
     if (on_token) on_token();
     if (step == 0) check_no_nan(model, first);
     const at::Tensor next_cpu = next.to(at::kCPU);
     if (rows.accept(next_cpu.data_ptr<int64_t>()) || step + 1 == options.max_new_tokens) break;
     positions.q_pos0 = batch.length + step;
-    logits = model->forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
-    if (step + 1 < options.min_new_tokens) suppress_eos(config, logits);
+    logits = model.forward(next.view({b, 1}), positions, cache.get(), LogitsMode::kLastPosition);
+    if (step + 1 < options.min_new_tokens) suppress_eos(shape, logits);
     next = at::argmax(logits.select(1, 0), /*dim=*/-1);
     if (stats != nullptr) {
-      const KernelsRan ran = model->last_kernels();
+      const KernelsRan ran = model.last_kernels();
       stats->decode_kernel = ran.attention;
       stats->decode_linear = ran.linear;
     }

@@ -6,7 +6,7 @@
 #include "gptbench/io/json_input.h"    // read_json_file, json_excerpt
 #include "gptbench/io/json_integer.h"  // json_integer
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
-#include "gptbench/util/error.h"      // Error, UsageError
+#include "gptbench/util/error.h"      // Error
 
 namespace gptbench::model {
 namespace {
@@ -61,6 +61,36 @@ int64_t Gpt2Config::parameter_count() const {
   return vocab_size * c + n_positions * c + n_layer * per_layer + 2 * c;
 }
 
+ModelShape Gpt2Config::shape() const {
+  ModelShape s;
+  s.family = kGpt2ModelType;
+  s.name = name;
+  s.n_layer = n_layer;
+  s.n_head = n_head;
+  s.n_kv_head = n_head;
+  s.head_dim = head_dim();
+  s.hidden_size = n_embd;
+  s.mlp_width = mlp_width();
+  s.vocab_size = vocab_size;
+  s.max_positions = n_positions;
+  s.max_positions_key = "n_positions";
+  s.position_table = true;
+  s.bos_token_id = eos_token_id;  // GPT-2 uses <|endoftext|> for both
+  s.eos_token_id = eos_token_id;
+  s.tied_lm_head = true;
+  s.parameter_count = parameter_count();
+  s.lookup_parameters = n_positions * n_embd;  // wpe; wte is also the lm_head matmul
+  return s;
+}
+
+nlohmann::json Gpt2Config::to_json() const { return config_to_json(*this); }
+
+nlohmann::json Gpt2Config::details() const {
+  return {{"activation_function", activation_name}, {"layer_norm_epsilon", layer_norm_epsilon}};
+}
+
+std::unique_ptr<ModelConfig> Gpt2Config::clone() const { return std::make_unique<Gpt2Config>(*this); }
+
 const std::vector<Gpt2Config>& named_configs() {
   static const std::vector<Gpt2Config> table = {
       make_named("gpt2", 12, 12, 768),         make_named("distilgpt2", 6, 12, 768),
@@ -68,20 +98,6 @@ const std::vector<Gpt2Config>& named_configs() {
       make_named("gpt2-xl", 48, 25, 1600),
   };
   return table;
-}
-
-Gpt2Config resolve_config(const std::string& name_or_path) {
-  for (const auto& c : named_configs())
-    if (c.name == name_or_path) return c;
-  const bool json_suffix =
-      name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0;
-  if (name_or_path.find('/') != std::string::npos || json_suffix) {
-    return read_config_json(name_or_path);
-  }
-  std::string names;
-  for (const auto& c : named_configs()) names += (names.empty() ? "" : ", ") + c.name;
-  throw UsageError(fmt::format("--config: unknown config name \"{}\" (known: {}; or a path to a config.json)",
-                               name_or_path, names));
 }
 
 Gpt2Config read_config_json(const std::filesystem::path& path) {
@@ -92,7 +108,7 @@ Gpt2Config read_config_json(const std::filesystem::path& path) {
 
 Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) {
   if (j.contains("model_type")) {
-    GPTBENCH_CHECK(j.at("model_type") == "gpt2", "{}: model_type {} is not supported (only \"gpt2\")", source,
+    GPTBENCH_CHECK(j.at("model_type") == kGpt2ModelType, "{}: model_type {} is not supported (only \"gpt2\")", source,
                    io::json_excerpt(j.at("model_type")));
   }
   refuse_unsupported(j, source);
@@ -151,7 +167,7 @@ nlohmann::json config_to_json(const Gpt2Config& c) {
       {"eos_token_id", c.eos_token_id},
       {"initializer_range", 0.02},
       {"layer_norm_epsilon", c.layer_norm_epsilon},
-      {"model_type", "gpt2"},
+      {"model_type", kGpt2ModelType},
       {"n_ctx", c.n_positions},
       {"n_embd", c.n_embd},
       {"n_head", c.n_head},

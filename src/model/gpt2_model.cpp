@@ -5,12 +5,11 @@
 #include <ATen/ops/arange.h>   // at::arange
 #include <ATen/ops/tensor.h>   // at::tensor
 
-#include <algorithm>  // std::find
 #include <string>     // std::string
 #include <utility>    // std::move
 
 #include "gptbench/attention/alibi.h"      // alibi_slopes
-#include "gptbench/kernels/fused_linear.h"  // fused_linear
+#include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
 namespace gptbench::model {
@@ -29,26 +28,7 @@ FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
   return o;
 }
 
-// A projection through fused_linear as `dispatch` allows, its implementation recorded there.
-at::Tensor project(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight, FusedLinearOptions o) {
-  o.gemv_max_rows = dispatch.gemv_max_rows;
-  std::string path;
-  at::Tensor y = kernels::fused_linear(x, weight, o, &path);
-  dispatch.add(path);
-  return y;
-}
-
 }  // namespace
-
-void LinearDispatch::add(const std::string& path) {
-  if (std::find(paths_.begin(), paths_.end(), path) == paths_.end()) paths_.push_back(path);
-}
-
-std::string LinearDispatch::joined() const {
-  std::string out;
-  for (const std::string& p : paths_) out += (out.empty() ? "" : "+") + p;
-  return out;
-}
 
 SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
                                      std::shared_ptr<LinearDispatch> paths)
@@ -129,7 +109,7 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
 
 Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
                              std::shared_ptr<attention::AttentionImpl> kernel)
-    : config_(config), spec_(spec), kernel_(std::move(kernel)) {
+    : config_(config), shape_(config.shape()), spec_(spec), kernel_(std::move(kernel)) {
   wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
   h = register_module("h", torch::nn::ModuleList());
@@ -163,10 +143,9 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
   return project(*linear_, x, wte->weight, after_layer_norm(ln_f));  // tied lm_head: (B, T', V)
 }
 
-std::unique_ptr<KvCache> Gpt2ModelImpl::make_cache(const at::Tensor& key_start, int64_t max_len) const {
-  const CacheShape shape{config_.n_layer, key_start.size(0), config_.n_head, config_.head_dim(),
-                         wte->weight.scalar_type(), wte->weight.device()};
-  return make_kv_cache(shape, spec_, max_len, key_start);
+std::vector<std::string> Gpt2ModelImpl::unused_parameters() const {
+  if (spec_.uses_learned_positions()) return {};
+  return {"wpe.weight"};
 }
 
 }  // namespace gptbench::model

@@ -26,8 +26,8 @@ std::vector<at::Tensor> allocate(const CacheShape& s, int64_t slots, Fill fill) 
   std::vector<at::Tensor> buffers;
   const auto options = at::TensorOptions().dtype(s.dtype).device(s.device);
   for (int64_t l = 0; l < s.n_layer; ++l) {
-    buffers.push_back(fill == Fill::kZero ? at::zeros({s.batch, s.n_head, slots, s.head_dim}, options)
-                                          : at::empty({s.batch, s.n_head, slots, s.head_dim}, options));
+    buffers.push_back(fill == Fill::kZero ? at::zeros({s.batch, s.n_kv_head, slots, s.head_dim}, options)
+                                          : at::empty({s.batch, s.n_kv_head, slots, s.head_dim}, options));
   }
   return buffers;
 }
@@ -54,7 +54,7 @@ DenseKvCache::DenseKvCache(const CacheShape& shape, int64_t capacity) : capacity
   const auto options = at::TensorOptions().dtype(shape.dtype).device(shape.device);
   for (int64_t l = 0; l < shape.n_layer; ++l) {
     // Uninitialised: read only up to the last written position.
-    kv_.push_back(at::empty({2, shape.batch, shape.n_head, capacity, shape.head_dim}, options));
+    kv_.push_back(at::empty({2, shape.batch, shape.n_kv_head, capacity, shape.head_dim}, options));
     k_.push_back(kv_.back()[0]);
     v_.push_back(kv_.back()[1]);
   }
@@ -156,11 +156,10 @@ CacheView RollingKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& 
 
 bool uses_rolling_cache(const attention::AttentionSpec& spec) { return spec.sparse(); }
 
-int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,
-                       int64_t max_len, c10::ScalarType dtype) {
+int64_t kv_cache_bytes(const CacheShape& shape, const attention::AttentionSpec& spec, int64_t max_len) {
   const int64_t slots = uses_rolling_cache(spec) ? spec.global_tokens + spec.window : max_len;
-  return 2 * config.n_layer * batch * config.n_head * slots * config.head_dim() *
-         static_cast<int64_t>(c10::elementSize(dtype));
+  return 2 * shape.n_layer * shape.batch * shape.n_kv_head * slots * shape.head_dim *
+         static_cast<int64_t>(c10::elementSize(shape.dtype));
 }
 
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,

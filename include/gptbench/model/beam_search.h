@@ -8,7 +8,7 @@
 #include <vector>   // std::vector
 
 #include "gptbench/model/generator.h"   // GeneratedSequence
-#include "gptbench/model/gpt2_model.h"  // Gpt2Model
+#include "gptbench/model/causal_lm.h"   // CausalLm
 
 namespace gptbench::model {
 
@@ -35,7 +35,7 @@ struct BeamSearchOptions {
 // generate_greedy returns. All prompts run as one left-padded batch of B * num_beams rows with a
 // KV cache that follows the beams; a prompt's result does not depend on its batch mates.
 // Runs under inference mode. Throws UsageError for options transformers would reject.
-std::vector<GeneratedSequence> generate_beam(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
+std::vector<GeneratedSequence> generate_beam(CausalLm& model, const std::vector<std::vector<int32_t>>& prompts,
                                              const BeamSearchOptions& options);
 
 }  // namespace gptbench::model

@@ -11,7 +11,8 @@
 // (batch size, cache capacity). The prefill that fills the cache is captured too, per prompt
 // length, once a length has been seen twice: lengths that never repeat (a dataset's varied
 // prompts) run eagerly rather than paying a capture each. Only the flash kernel reads a device position, so only flash
-// variants are captured; others decode eagerly, and reports say which ran. Sliding-window variants
+// variants are captured, of families whose forward takes a device position
+// (CausalLm::device_position_unsupported_reason); others decode eagerly, and reports say which ran. Sliding-window variants
 // keep a dense cache here (memory O(prompt + new tokens) instead of the rolling cache's O(G + W):
 // the ring's slots follow host positions), while the kernel's window policy still attends to the
 // sinks and the last W keys only, so the cost per token stays O(G + W); reports name the cache.
@@ -21,17 +22,17 @@
 
 #include <cstdint>  // int64_t
 #include <list>     // std::list
-#include <memory>   // std::unique_ptr
+#include <memory>   // std::shared_ptr, std::unique_ptr
 #include <string>   // std::string
 #include <vector>   // std::vector
 
-#include "gptbench/model/gpt2_model.h"  // Gpt2Model
+#include "gptbench/model/causal_lm.h"    // CausalLm, KernelsRan
 #include "gptbench/model/kv_cache.h"    // DenseKvCache
 
 namespace gptbench::model {
 
 // Empty when this model can decode from a graph on its device, else why not (for the report).
-std::string decode_graph_unsupported_reason(const Gpt2Model& model);
+std::string decode_graph_unsupported_reason(const CausalLm& model);
 
 // A sliding-window model decodes from a graph by choice (--decode auto) only while the dense cache
 // the graph needs, max_len positions, is at most this many times its rolling cache (G + W slots):
@@ -40,7 +41,7 @@ inline constexpr int64_t kMaxDenseOverRollingCache = 4;
 
 // Empty when --decode auto should replay a graph for a batch of max_len positions (prompt + new
 // tokens), else why not: the model's reason, or the cache rule above.
-std::string decode_graph_declined_reason(const Gpt2Model& model, int64_t max_len);
+std::string decode_graph_declined_reason(const CausalLm& model, int64_t max_len);
 
 // What capturing cost a run: decode-step graphs (captured before a batch's prefill) and prefill
 // graphs (captured inside the batch that repeats a prompt length), and their host time in total.
@@ -53,8 +54,8 @@ class DecodeGraph {
  public:
   // Allocates the static buffers and captures the step (a few eager warm-up steps first, on a
   // side stream, so lazy cuBLAS and allocator set-up stays out of the capture).
-  // Counts its captures in *stats (which outlives it).
-  DecodeGraph(Gpt2Model& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats);
+  // Counts its captures in *stats (which outlives it). Keeps `model` alive (it is held by a shared_ptr).
+  DecodeGraph(CausalLm& model, int64_t batch, int64_t capacity, GraphCaptureStats* stats);
   ~DecodeGraph();
   DecodeGraph(const DecodeGraph&) = delete;
   DecodeGraph& operator=(const DecodeGraph&) = delete;
@@ -86,7 +87,8 @@ class DecodeGraph {
  private:
   void step();  // the captured body
 
-  Gpt2Model model_;
+  std::shared_ptr<CausalLm> model_;
+  int64_t eos_token_id_, vocab_size_;
   int64_t batch_;
   GraphCaptureStats* stats_;
   std::unique_ptr<DenseKvCache> cache_;
@@ -125,7 +127,7 @@ class DecodeGraphs {
  public:
   explicit DecodeGraphs(size_t max_graphs = 4) : max_graphs_(max_graphs) {}
   // The graph for this batch, capturing one if needed; `min_capacity` = prompt + new tokens.
-  DecodeGraph& get(Gpt2Model& model, int64_t batch, int64_t min_capacity);
+  DecodeGraph& get(CausalLm& model, int64_t batch, int64_t min_capacity);
   const GraphCaptureStats& stats() const { return stats_; }
 
  private:

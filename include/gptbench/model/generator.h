@@ -7,7 +7,8 @@
 #include <string>      // std::string
 #include <vector>      // std::vector
 
-#include "gptbench/model/gpt2_model.h"  // Gpt2Model
+#include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/model/causal_lm.h"      // CausalLm, ModelShape
 
 namespace gptbench::model {
 
@@ -34,7 +35,7 @@ struct GenerationStats {
   int64_t wasted_steps = 0;    // steps run after every row had stopped (graph decode looks one step behind)
   std::string prefill_kernel;  // the attention kernels that ran (AttentionImpl::last_kernel)
   std::string decode_kernel;   // empty when no decode step ran
-  std::string prefill_linear;  // the projections' implementations (Gpt2Model::last_kernels().linear)
+  std::string prefill_linear;  // the projections' implementations (CausalLm::last_kernels().linear)
   std::string decode_linear;   // empty when no decode step ran
 };
 
@@ -59,13 +60,13 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts, int64_t p
 // stops when every row has stopped or max_new_tokens is reached. Runs under inference mode.
 // on_token, when set, is called once before the prefill and once after each token is chosen
 // (for the whole batch), with no synchronisation: timers record device events there.
-std::vector<GeneratedSequence> generate_greedy(Gpt2Model& model, const std::vector<std::vector<int32_t>>& prompts,
+std::vector<GeneratedSequence> generate_greedy(CausalLm& model, const std::vector<std::vector<int32_t>>& prompts,
                                                const GenerationOptions& options,
                                                const std::function<void()>& on_token = {},
                                                GenerationStats* stats = nullptr);
 
-// Checks a prompt fits the context with room for the new tokens; throws UsageError otherwise.
-void check_fits_context(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t prompt_tokens,
+// Checks a prompt fits the context (context_limit) with room for the new tokens; throws UsageError otherwise.
+void check_fits_context(const ModelShape& shape, const attention::AttentionSpec& spec, int64_t prompt_tokens,
                         int64_t max_new_tokens);
 
 }  // namespace gptbench::model

@@ -1,18 +1,22 @@
-// GPT-2 hyper-parameters: the named shape table and Hugging Face config.json reading/writing.
+// GPT-2 hyper-parameters (the GPT-2 family's ModelConfig): the named shape table and Hugging Face
+// config.json reading/writing.
 #pragma once
 
 #include <cstdint>     // int64_t
 #include <filesystem>  // std::filesystem::path
+#include <memory>      // std::unique_ptr
 #include <string>      // std::string
 #include <vector>      // std::vector
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include "gptbench/model/model_config.h"  // ModelConfig, ModelShape
+
 namespace gptbench::model {
 
 enum class Activation { kGeluTanh, kGeluErf };  // HF "gelu_new"/"gelu_pytorch_tanh"/"gelu_fast", and "gelu"
 
-struct Gpt2Config {
+struct Gpt2Config final : ModelConfig {
   std::string name = "custom";  // table name, or "custom" for a config.json that matches none
   int64_t n_layer = 12;
   int64_t n_head = 12;
@@ -24,19 +28,22 @@ struct Gpt2Config {
   Activation activation = Activation::kGeluTanh;
   std::string activation_name = "gelu_new";  // as written in config.json
   int64_t eos_token_id = 50256;
-  // The attention variant a checkpoint was trained with (`gptbench train`), written to and read from
-  // config.json as {"gptbench": {"variant": "..."}}; empty when not recorded (e.g. OpenAI's GPT-2).
-  std::string trained_variant;
+  // trained_variant (ModelConfig): empty for OpenAI's GPT-2.
 
   int64_t head_dim() const { return n_embd / n_head; }
   int64_t mlp_width() const { return n_inner > 0 ? n_inner : 4 * n_embd; }
   int64_t parameter_count() const;  // with the tied lm_head counted once
+
+  ModelShape shape() const override;
+  nlohmann::json to_json() const override;         // config_to_json
+  nlohmann::json details() const override;         // activation_function, layer_norm_epsilon
+  std::unique_ptr<ModelConfig> clone() const override;
 };
+
+inline constexpr const char* kGpt2ModelType = "gpt2";  // config.json's model_type
 
 // The named GPT-2 shapes: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl.
 const std::vector<Gpt2Config>& named_configs();
-// A table name, or a path to a config.json file. Throws UsageError listing the names otherwise.
-Gpt2Config resolve_config(const std::string& name_or_path);
 
 // Reads and validates a Hugging Face GPT-2 config.json; unsupported settings are refused
 // with an error naming the file and the key.

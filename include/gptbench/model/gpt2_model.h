@@ -14,26 +14,12 @@
 #include <vector>  // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec, AttentionImpl, AttentionPositions
-#include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows
+#include "gptbench/model/causal_lm.h"      // CausalLm, LogitsMode, KernelsRan, ModelShape
 #include "gptbench/model/gpt2_config.h"    // Gpt2Config
 #include "gptbench/model/kv_cache.h"       // KvCache
+#include "gptbench/model/linear_dispatch.h"  // LinearDispatch
 
 namespace gptbench::model {
-
-// How a model's projections run, shared by its modules: up to how many rows they may take
-// gptbench's GEMV kernel (FusedLinearOptions::gemv_max_rows), and which implementation each one of
-// the last forward ran (kernels::fused_linear_path: "gemv_fp16_rows1", "aten", ...), distinct names
-// in call order.
-class LinearDispatch {
- public:
-  int64_t gemv_max_rows = kernels::kGemvDefaultMaxRows;
-  void clear() { paths_.clear(); }
-  void add(const std::string& path);
-  std::string joined() const;  // e.g. "gemv_fp16_rows8+aten"; "" before any forward
-
- private:
-  std::vector<std::string> paths_;
-};
 
 class SelfAttentionImpl : public torch::nn::Module {
  public:
@@ -80,17 +66,9 @@ class BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-// What forward returns: logits at every position, at the last one, or no logits at all: the final
-// hidden states ln_f(x) (B, T, C), for losses that apply the tied lm_head themselves in chunks.
-// The implementations the last forward ran: attention (AttentionImpl::last_kernel) and the
-// projections (LinearDispatch::joined).
-struct KernelsRan {
-  std::string attention, linear;
-};
-
-enum class LogitsMode { kAllPositions, kLastPosition, kHidden };
-
-class Gpt2ModelImpl : public torch::nn::Module {
+// GPT-2 behind the model interface (causal_lm.h). Built through the family table (model_family.h) or
+// directly (tests).
+class Gpt2ModelImpl : public CausalLm {
  public:
   Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec);
   // With an explicit attention implementation (tests use the dense reference).
@@ -98,20 +76,19 @@ class Gpt2ModelImpl : public torch::nn::Module {
                 std::shared_ptr<attention::AttentionImpl> kernel);
 
   // ids: (B, T) int64. Returns logits (B, T, V), (B, 1, V) with kLastPosition, or ln_f(x) (B, T, C)
-  // with kHidden.
-  // With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
+  // with kHidden. With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
   at::Tensor forward(const at::Tensor& ids, const attention::AttentionPositions& positions, KvCache* cache,
-                     LogitsMode mode);
+                     LogitsMode mode) override;
 
-  const Gpt2Config& config() const { return config_; }
-  const attention::AttentionSpec& spec() const { return spec_; }
-  std::string last_kernel() const { return kernel_->last_kernel(); }  // the attention kernel
-  // Up to how many rows projections take the GEMV: 0 runs every one on ATen ops (cuBLAS),
-  // kernels::kGemvKernelMaxRows every one the kernel can serve (A/B runs).
-  void set_gemv_max_rows(int64_t rows) { linear_->gemv_max_rows = rows; }
-  KernelsRan last_kernels() const { return {kernel_->last_kernel(), linear_->joined()}; }
-  // The cache this model's variant needs: rolling for sliding windows, dense (max_len) otherwise.
-  std::unique_ptr<KvCache> make_cache(const at::Tensor& key_start, int64_t max_len) const;
+  const Gpt2Config& config() const override { return config_; }
+  const ModelShape& shape() const override { return shape_; }
+  const attention::AttentionSpec& spec() const override { return spec_; }
+  at::Tensor lm_head_weight() const override { return wte->weight; }  // tied: (V, C)
+  KernelsRan last_kernels() const override { return {kernel_->last_kernel(), linear_->joined()}; }
+  void set_gemv_max_rows(int64_t rows) override { linear_->gemv_max_rows = rows; }
+  // The fused qkv projection stores a device-position token's key and value itself.
+  std::string device_position_unsupported_reason() const override { return ""; }
+  std::vector<std::string> unused_parameters() const override;  // wpe.weight under ALiBi
 
   torch::nn::Embedding wte{nullptr}, wpe{nullptr};
   torch::nn::ModuleList h{nullptr};
@@ -119,6 +96,7 @@ class Gpt2ModelImpl : public torch::nn::Module {
 
  private:
   Gpt2Config config_;
+  ModelShape shape_;
   attention::AttentionSpec spec_;
   std::shared_ptr<attention::AttentionImpl> kernel_;
   std::shared_ptr<LinearDispatch> linear_ = std::make_shared<LinearDispatch>();

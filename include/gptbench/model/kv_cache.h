@@ -13,18 +13,18 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
-#include "gptbench/model/gpt2_config.h"    // Gpt2Config
 
 namespace gptbench::model {
 
-// What the new queries attend to: keys/values (B, H, Tk, D) and, for a rolling cache, the
+// What the new queries attend to: keys/values (B, Hkv, Tk, D) and, for a rolling cache, the
 // position of each slot (B, Tk) int64 (-1 = empty); undefined key_pos means contiguous 0..Tk-1.
 struct CacheView {
   at::Tensor k, v, key_pos;
 };
 
+// A cache stores the model's key/value heads only (n_kv_head < n_head under grouped-query attention).
 struct CacheShape {
-  int64_t n_layer, batch, n_head, head_dim;
+  int64_t n_layer, batch, n_kv_head, head_dim;
   c10::ScalarType dtype;
   c10::Device device;
 };
@@ -32,11 +32,11 @@ struct CacheShape {
 class KvCache {
  public:
   virtual ~KvCache() = default;
-  // Stores k_new/v_new (B, H, T, D), the tokens at positions [pos0, pos0 + T), in `layer`, and
+  // Stores k_new/v_new (B, Hkv, T, D), the tokens at positions [pos0, pos0 + T), in `layer`, and
   // returns what those T queries attend to. Layers are updated in order 0..L-1 for each step.
   virtual CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) = 0;
   // Decode of one token whose position lives on the device (a (1,) int64 tensor), so that a CUDA
-  // graph can replay the step at advancing positions: the layer's whole (2, B, H, capacity, D)
+  // graph can replay the step at advancing positions: the layer's whole (2, B, Hkv, capacity, D)
   // buffer, keys then values. The caller stores the token's key and value at that position (the
   // fused qkv projection does it in its epilogue) and attends to all of it; the attention kernel
   // bounds the keys by the query position. Undefined when the cache cannot (the rolling cache).
@@ -59,8 +59,8 @@ class DenseKvCache final : public KvCache {
   int64_t capacity() const { return capacity_; }
 
  private:
-  std::vector<at::Tensor> kv_;     // per layer (2, B, H, capacity, D): keys then values
-  std::vector<at::Tensor> k_, v_;  // per layer (B, H, capacity, D) views of kv_
+  std::vector<at::Tensor> kv_;     // per layer (2, B, Hkv, capacity, D): keys then values
+  std::vector<at::Tensor> k_, v_;  // per layer (B, Hkv, capacity, D) views of kv_
   int64_t capacity_;
 };
 
@@ -77,7 +77,7 @@ class RollingKvCache final : public KvCache {
  private:
   void plan_step(int64_t pos0, int64_t t);  // once per step, at layer 0: slots, sink moves, key_pos
 
-  std::vector<at::Tensor> k_, v_;  // per layer (B, H, G + W, D)
+  std::vector<at::Tensor> k_, v_;  // per layer (B, Hkv, G + W, D)
   int64_t window_, sinks_;
   at::Tensor key_start_;  // (B,)
   at::Tensor key_pos_;    // (B, G + W), positions after the current step
@@ -93,9 +93,8 @@ class RollingKvCache final : public KvCache {
 // Whether make_kv_cache builds a rolling cache for `spec` (a sliding window) or a dense one.
 bool uses_rolling_cache(const attention::AttentionSpec& spec);
 
-// Bytes of the cache make_kv_cache builds for this batch (both buffers, every layer).
-int64_t kv_cache_bytes(const Gpt2Config& config, const attention::AttentionSpec& spec, int64_t batch,
-                       int64_t max_len, c10::ScalarType dtype);
+// Bytes of the cache make_kv_cache builds for `shape` (both buffers, every layer).
+int64_t kv_cache_bytes(const CacheShape& shape, const attention::AttentionSpec& spec, int64_t max_len);
 
 // A cache for `spec`: rolling when the spec has a window, dense (capacity max_len) otherwise.
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,

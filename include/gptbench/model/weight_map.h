@@ -1,22 +1,13 @@
 // The one table from our module parameter names to Hugging Face GPT-2 checkpoint keys.
 #pragma once
 
-#include <string>       // std::string
 #include <string_view>  // std::string_view
 #include <vector>       // std::vector
 
-#include "gptbench/model/gpt2_config.h"  // Gpt2Config
+#include "gptbench/model/gpt2_config.h"   // Gpt2Config
+#include "gptbench/model/weight_entry.h"  // WeightEntry, WeightLayout
 
 namespace gptbench::model {
-
-// kConv1D: HF stores (in, out) for its Conv1D layers; our Linear holds (out, in): transposed once at load.
-enum class WeightLayout { kSame, kConv1D };
-
-struct WeightEntry {
-  std::string module_name;  // e.g. "h.3.attn.c_attn.weight", as named_parameters() reports it
-  std::string hf_name;      // checkpoint key without the optional "transformer." prefix
-  WeightLayout layout;
-};
 
 // Every parameter of a GPT-2 of this config, in checkpoint order.
 std::vector<WeightEntry> gpt2_weight_map(const Gpt2Config& config);

@@ -1,0 +1,18 @@
+// One row of a family's weight table: a module parameter and its checkpoint key and layout.
+#pragma once
+
+#include <string>  // std::string
+
+namespace gptbench::model {
+
+// kConv1D: HF GPT-2 stores (in, out) for its Conv1D layers; our Linear holds (out, in): transposed once
+// at load and back at save. kSame: stored as the parameter is.
+enum class WeightLayout { kSame, kConv1D };
+
+struct WeightEntry {
+  std::string module_name;  // e.g. "h.3.attn.c_attn.weight", as named_parameters() reports it
+  std::string hf_name;      // the checkpoint key without the family's optional prefix (ModelFamily::checkpoint_prefix)
+  WeightLayout layout;
+};
+
+}  // namespace gptbench::model

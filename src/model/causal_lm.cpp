@@ -1,0 +1,24 @@
+// The family-neutral parts of the model interface (causal_lm.h, model_config.h).
+#include "gptbench/model/causal_lm.h"
+
+namespace gptbench::model {
+
+int64_t context_limit(const ModelShape& shape, const attention::AttentionSpec& spec) {
+  return shape.position_table && !spec.uses_learned_positions() ? kMaxAlibiTokens : shape.max_positions;
+}
+
+void check_attention_supported(const ModelShape& shape, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+                               c10::Device device) {
+  attention::check_supported(spec, shape.n_head, shape.head_dim, dtype, device);
+}
+
+CacheShape CausalLm::cache_shape(int64_t batch) const {
+  const ModelShape& s = shape();
+  return {s.n_layer, batch, s.n_kv_head, s.head_dim, dtype(), device()};
+}
+
+std::unique_ptr<KvCache> CausalLm::make_cache(const at::Tensor& key_start, int64_t max_len) const {
+  return make_kv_cache(cache_shape(key_start.size(0)), spec(), max_len, key_start);
+}
+
+}  // namespace gptbench::model
