@@ -135,6 +135,37 @@ int64_t LlamaConfig::parameter_count() const {
   return embeddings + num_hidden_layers * per_layer + c;
 }
 
+ModelShape LlamaConfig::shape() const {
+  ModelShape s;
+  s.family = model_type;
+  s.name = name;
+  s.n_layer = num_hidden_layers;
+  s.n_head = num_attention_heads;
+  s.n_kv_head = num_key_value_heads;
+  s.head_dim = head_dim();
+  s.hidden_size = hidden_size;
+  s.mlp_width = intermediate_size;
+  s.vocab_size = vocab_size;
+  s.max_positions = max_position_embeddings;
+  s.max_positions_key = "max_position_embeddings";
+  s.position_table = false;
+  s.bos_token_id = bos_token_id;
+  s.eos_token_id = eos_token_id;
+  s.tied_lm_head = tie_word_embeddings;
+  s.parameter_count = parameter_count();
+  s.lookup_parameters = tie_word_embeddings ? 0 : vocab_size * hidden_size;  // embed_tokens, when untied
+  return s;
+}
+
+nlohmann::json LlamaConfig::to_json() const { return llama_config_to_json(*this); }
+
+nlohmann::json LlamaConfig::details() const {
+  const nlohmann::json j = llama_config_to_json(*this);
+  return {{"rms_norm_eps", rms_norm_eps},
+          {"rope_parameters", j.at("rope_parameters")},
+          {"sliding_window", j.value("sliding_window", nlohmann::json())}};
+}
+
 const std::vector<LlamaConfig>& named_llama_configs() {
   // name, model_type, hidden, mlp, layers, heads, kv heads, vocab, positions, window, rms eps, tied
   static const std::vector<LlamaConfig> table = {
@@ -206,6 +237,12 @@ LlamaConfig llama_config_from_json(const nlohmann::json& j, const std::string& s
   c.eos_token_id = get_token_id(j, "eos_token_id", c.eos_token_id, source);
   if (c.model_type == "mistral" && has_value(j, "sliding_window"))
     c.sliding_window = get_int(j, "sliding_window", 1, kMaxPositions, source);
+  if (j.contains("gptbench")) {  // {"gptbench": {"variant": ...}}: the variant `gptbench train` trained with
+    const nlohmann::json& g = j.at("gptbench");
+    GPTBENCH_CHECK(g.is_object() && g.contains("variant") && g.at("variant").is_string(),
+                   "{}: \"gptbench\" must be an object whose \"variant\" is a string", source);
+    c.trained_variant = g.at("variant").get<std::string>();
+  }
   c.name = "custom";
   for (const auto& named : named_llama_configs()) {
     if (named.model_type == c.model_type && named.hidden_size == c.hidden_size &&
@@ -261,6 +298,7 @@ nlohmann::json llama_config_to_json(const LlamaConfig& c) {
   } else {
     j["sliding_window"] = c.sliding_window > 0 ? nlohmann::json(c.sliding_window) : nlohmann::json(nullptr);
   }
+  if (!c.trained_variant.empty()) j["gptbench"] = {{"variant", c.trained_variant}};
   return j;
 }
 

@@ -1,13 +1,11 @@
 // Llama/Mistral forward pass. Attention math lives behind attention::AttentionImpl, the rotation in
-// rotate_qkv below.
+// kernels/rope_op.h.
 #include "gptbench/model/llama_model.h"
 
 #include <ATen/TensorOperators.h>  // Tensor operators (+, *)
-#include <ATen/ops/cat.h>          // at::cat
 #include <ATen/ops/rsqrt.h>        // at::rsqrt
 #include <ATen/ops/silu.h>         // at::silu
 #include <ATen/ops/tensor.h>       // at::tensor
-#include <ATen/ops/arange.h>       // at::arange
 #include <ATen/ops/ones.h>         // at::ones
 
 #include <string>   // std::string
@@ -15,7 +13,8 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/alibi.h"       // alibi_slopes
-#include "gptbench/kernels/fused_linear.h"  // fused_linear, FusedLinearOptions
+#include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
+#include "gptbench/kernels/rope_op.h"      // rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/model/llama_rope.h"      // rope_inv_freq
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
@@ -26,51 +25,12 @@ using kernels::FusedLinearOptions;
 
 namespace {
 
-// y = x @ weight^T (+ residual) through fused_linear as `dispatch` allows, its implementation recorded there.
-at::Tensor project(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight,
-                   const at::Tensor& residual = {}) {
+// y = x @ weight^T (+ residual) through fused_linear as `dispatch` allows.
+at::Tensor project_add(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight,
+                       const at::Tensor& residual = {}) {
   FusedLinearOptions o;
   o.residual = residual;
-  o.gemv_max_rows = dispatch.gemv_max_rows;
-  std::string path;
-  at::Tensor y = kernels::fused_linear(x, weight, o, &path);
-  dispatch.add(path);
-  return y;
-}
-
-// HF's rotate_half: (x1, x2) -> (-x2, x1) over the two halves of the last dim.
-at::Tensor rotate_half(const at::Tensor& x) {
-  const int64_t half = x.size(-1) / 2;
-  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-// x: (B, H, T, D) rotated for positions pos0 .. pos0 + T - 1 (angles in fp32, result in x's dtype).
-at::Tensor rope(const at::Tensor& x, const at::Tensor& inv_freq, int64_t pos0) {
-  const int64_t t = x.size(2);
-  const at::Tensor pos = at::arange(pos0, pos0 + t, inv_freq.options());           // (T,)
-  const at::Tensor freqs = pos.unsqueeze(1) * inv_freq.unsqueeze(0);                // (T, D/2)
-  const at::Tensor angles = at::cat({freqs, freqs}, -1);                           // (T, D)
-  const at::Tensor cos = angles.cos().to(x.scalar_type()), sin = angles.sin().to(x.scalar_type());
-  return x * cos + rotate_half(x) * sin;
-}
-
-struct Qkv {
-  at::Tensor q, k, v;  // q (B, H, T, D); k, v (B, Hkv, T, D)
-};
-
-// qkv: (B, T, (H + 2 Hkv) D), q heads then k heads then v heads -> q and k rotated, v as is.
-Qkv rotate_qkv(const at::Tensor& qkv, const at::Tensor& inv_freq, int64_t n_head, int64_t n_kv_head, int64_t pos0) {
-  const int64_t b = qkv.size(0), t = qkv.size(1);
-  const int64_t d = qkv.size(2) / (n_head + 2 * n_kv_head);
-  const at::Tensor heads = qkv.view({b, t, n_head + 2 * n_kv_head, d}).transpose(1, 2);  // (B, H + 2Hkv, T, D)
-  return {rope(heads.narrow(1, 0, n_head), inv_freq, pos0), rope(heads.narrow(1, n_head, n_kv_head), inv_freq, pos0),
-          heads.narrow(1, n_head + n_kv_head, n_kv_head)};
-}
-
-// k/v (B, Hkv, T, D) -> (B, H, T, D), head h reading kv head h / (H / Hkv).
-at::Tensor expand_kv_heads(const at::Tensor& x, int64_t n_head) {
-  const int64_t group = n_head / x.size(1);
-  return group == 1 ? x : x.repeat_interleave(group, 1);
+  return project(dispatch, x, weight, std::move(o));
 }
 
 }  // namespace
@@ -100,23 +60,27 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, std::shared_pt
 at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm, const at::Tensor& inv_freq,
                                        const AttentionPositions& positions, KvCache* cache, int64_t layer,
                                        const at::Tensor& slopes) {
-  GPTBENCH_CHECK(!positions.q_pos.defined(),
-                 "Llama/Mistral decode takes host positions only: decode it without CUDA graphs");
   const int64_t b = x.size(0), t = x.size(1);
-  const at::Tensor qkv = project(*paths_, norm->forward(x), qkv_proj->weight);  // (B, T, (H + 2Hkv) D)
-  const Qkv heads = rotate_qkv(qkv, inv_freq, n_head_, n_kv_head_, positions.q_pos0);
+  const at::Tensor qkv = project_add(*paths_, norm->forward(x), qkv_proj->weight);  // (B, T, (H + 2Hkv) D)
   at::Tensor y;  // (B, H, T, D)
-  if (cache != nullptr) {
-    const CacheView view = cache->update(layer, positions.q_pos0, heads.k, heads.v);
-    AttentionPositions with_slots = positions;
-    with_slots.key_pos = view.key_pos;
-    y = kernel_->forward(heads.q, expand_kv_heads(view.k, n_head_), expand_kv_heads(view.v, n_head_), with_slots,
-                         slopes);
+  if (cache != nullptr && positions.q_pos.defined()) {
+    at::Tensor kv_buffer = cache->device_position_buffer(layer);  // (2, B, Hkv, capacity, D)
+    GPTBENCH_CHECK(kv_buffer.defined(), "this KV cache takes host positions only: decode it without CUDA graphs");
+    const at::Tensor q =
+        kernels::rope_split_qkv_into_cache(qkv, inv_freq, n_head_, n_kv_head_, positions.q_pos, kv_buffer);
+    y = kernel_->forward(q, kv_buffer[0], kv_buffer[1], positions, slopes);
   } else {
-    y = kernel_->forward(heads.q, expand_kv_heads(heads.k, n_head_), expand_kv_heads(heads.v, n_head_), positions,
-                         slopes);
+    const kernels::RotatedQkv heads = kernels::rope_split_qkv(qkv, inv_freq, n_head_, n_kv_head_, positions.q_pos0);
+    if (cache != nullptr) {
+      const CacheView view = cache->update(layer, positions.q_pos0, heads.k, heads.v);
+      AttentionPositions with_slots = positions;
+      with_slots.key_pos = view.key_pos;
+      y = kernel_->forward(heads.q, view.k, view.v, with_slots, slopes);
+    } else {
+      y = kernel_->forward(heads.q, heads.k, heads.v, positions, slopes);
+    }
   }
-  return project(*paths_, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), o_proj->weight, x);
+  return project_add(*paths_, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), o_proj->weight, x);
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, std::shared_ptr<LinearDispatch> paths)
@@ -127,9 +91,9 @@ LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, std::shared_ptr<LinearDisp
 }
 
 at::Tensor LlamaMlpImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm) {
-  const at::Tensor gate_up = project(*paths_, norm->forward(x), gate_up_proj->weight);  // (B, T, 2F)
+  const at::Tensor gate_up = project_add(*paths_, norm->forward(x), gate_up_proj->weight);  // (B, T, 2F)
   const at::Tensor act = at::silu(gate_up.narrow(-1, 0, width_)) * gate_up.narrow(-1, width_, width_);
-  return project(*paths_, act, down_proj->weight, x);
+  return project_add(*paths_, act, down_proj->weight, x);
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config,
@@ -161,7 +125,11 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::Atten
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
                                std::shared_ptr<attention::AttentionImpl> kernel)
-    : config_(config), spec_(spec), kernel_(std::move(kernel)), inv_freq_(rope_inv_freq(config)) {
+    : config_(config),
+      shape_(config.shape()),
+      spec_(spec),
+      kernel_(std::move(kernel)),
+      inv_freq_(rope_inv_freq(config)) {
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, config.hidden_size));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t l = 0; l < config.num_hidden_layers; ++l) layers->push_back(LlamaDecoderLayer(config, kernel_, linear_));
@@ -182,8 +150,6 @@ const at::Tensor& LlamaModelImpl::inv_freq_on(const c10::Device& device) {
   return inv_freq_;
 }
 
-at::Tensor LlamaModelImpl::output_weight() const { return lm_head ? lm_head->weight : embed_tokens->weight; }
-
 at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const AttentionPositions& positions, KvCache* cache,
                                    LogitsMode mode) {
   const int64_t t = ids.size(1);
@@ -196,14 +162,7 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const AttentionPositio
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
   x = norm->forward(x);
   if (mode == LogitsMode::kHidden) return x;  // (B, T, C)
-  return project(*linear_, x, output_weight());  // (B, T', V)
-}
-
-std::unique_ptr<KvCache> LlamaModelImpl::make_cache(const at::Tensor& key_start, int64_t max_len) const {
-  // The cache holds the Hkv key/value heads (CacheShape's head count is the stored one).
-  const CacheShape shape{config_.num_hidden_layers, key_start.size(0), config_.num_key_value_heads,
-                         config_.head_dim(), embed_tokens->weight.scalar_type(), embed_tokens->weight.device()};
-  return make_kv_cache(shape, spec_, max_len, key_start);
+  return project_add(*linear_, x, lm_head_weight());  // (B, T', V)
 }
 
 }  // namespace gptbench::model

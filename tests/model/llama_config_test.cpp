@@ -11,6 +11,8 @@
 #include <cmath>   // M_PI
 #include <string>  // std::string
 
+#include <fmt/format.h>  // fmt::format
+
 #include "gptbench/model/llama_config.h"      // llama_config_from_json, named_llama_configs
 #include "gptbench/model/llama_rope.h"        // rope_inv_freq
 #include "gptbench/model/llama_weight_map.h"  // llama_weight_map
@@ -209,22 +211,44 @@ TEST(LlamaRope, Llama3KeepsHighFrequenciesAndDividesLowOnes) {
 TEST(LlamaWeightMap, FusesQkvAndGateUpAndOmitsTiedHead) {
   LlamaConfig c = *gptbench::model::find_named_llama_config("llama-tiny");
   auto map = gptbench::model::llama_weight_map(c);
-  ASSERT_EQ(map.size(), 1 + 6 * 2 + 1 + 1);
-  const auto& qkv = map[2];
-  EXPECT_EQ(qkv.module_name, "layers.0.self_attn.qkv_proj.weight");
-  ASSERT_EQ(qkv.parts.size(), 3u);
-  EXPECT_EQ(qkv.parts[0].hf_name, "model.layers.0.self_attn.q_proj.weight");
-  EXPECT_EQ(qkv.parts[0].rows, 64);
-  EXPECT_EQ(qkv.parts[1].hf_name, "model.layers.0.self_attn.k_proj.weight");
-  EXPECT_EQ(qkv.parts[1].rows, 16);
-  EXPECT_EQ(qkv.parts[2].rows, 16);
-  EXPECT_EQ(map[5].module_name, "layers.0.mlp.gate_up_proj.weight");
-  EXPECT_EQ(map[5].parts[1].hf_name, "model.layers.0.mlp.up_proj.weight");
+  ASSERT_EQ(map.size(), 1 + 9 * 2 + 1 + 1);  // embed, 9 HF tensors per layer, norm, lm_head
+  const std::pair<const char*, int64_t> qkv[] = {{"q_proj", 0}, {"k_proj", 64}, {"v_proj", 80}};
+  for (int i = 0; i < 3; ++i) {
+    const auto& e = map[2 + i];
+    EXPECT_EQ(e.module_name, "layers.0.self_attn.qkv_proj.weight");
+    EXPECT_EQ(e.hf_name, fmt::format("model.layers.0.self_attn.{}.weight", qkv[i].first));
+    EXPECT_EQ(e.row0, qkv[i].second);
+    EXPECT_EQ(e.rows, i == 0 ? 64 : 16);
+  }
+  EXPECT_EQ(map[1].rows, 0);  // input_layernorm: the whole parameter
+  EXPECT_EQ(map[8].module_name, "layers.0.mlp.gate_up_proj.weight");
+  EXPECT_EQ(map[8].hf_name, "model.layers.0.mlp.up_proj.weight");
+  EXPECT_EQ(map[8].row0, 176);
   EXPECT_EQ(map.back().module_name, "lm_head.weight");
-  EXPECT_FALSE(gptbench::model::is_ignored_llama_checkpoint_key("lm_head.weight", c));
-  EXPECT_TRUE(gptbench::model::is_ignored_llama_checkpoint_key("model.layers.0.self_attn.rotary_emb.inv_freq", c));
+  EXPECT_TRUE(gptbench::model::is_ignored_llama_checkpoint_key("model.layers.0.self_attn.rotary_emb.inv_freq"));
+  EXPECT_FALSE(gptbench::model::is_ignored_llama_checkpoint_key("model.layers.0.self_attn.q_proj.weight"));
   c.tie_word_embeddings = true;
   map = gptbench::model::llama_weight_map(c);
   EXPECT_EQ(map.back().module_name, "norm.weight");
-  EXPECT_TRUE(gptbench::model::is_ignored_llama_checkpoint_key("lm_head.weight", c));
+}
+
+TEST(LlamaConfig, ShapeForTheModelInterface) {
+  const LlamaConfig& c = *gptbench::model::find_named_llama_config("mistral-7b");
+  const gptbench::model::ModelShape s = c.shape();
+  EXPECT_EQ(s.family, "mistral");
+  EXPECT_EQ(s.name, "mistral-7b");
+  EXPECT_EQ(s.n_head, 32);
+  EXPECT_EQ(s.n_kv_head, 8);
+  EXPECT_EQ(s.head_dim, 128);
+  EXPECT_EQ(s.mlp_width, 14336);
+  EXPECT_EQ(s.max_positions, 32768);
+  EXPECT_FALSE(s.position_table);
+  EXPECT_FALSE(s.tied_lm_head);
+  EXPECT_EQ(s.parameter_count, 7241732096);
+  EXPECT_EQ(s.lookup_parameters, 32000 * 4096);
+  EXPECT_EQ(s.eos_token_id, 2);
+  EXPECT_EQ(c.details().at("sliding_window"), 4096);
+  LlamaConfig trained = c;
+  trained.trained_variant = "flash+sparse";
+  EXPECT_EQ(llama_config_from_json(trained.to_json(), "c").trained_variant, "flash+sparse");
 }

@@ -1,4 +1,4 @@
-// LlamaModel on the CPU: grouped-query attention equals multi-head attention with the K/V heads repeated,
+// Llama/Mistral models on the CPU: grouped-query attention equals multi-head attention with the K/V heads repeated,
 // cached decode and left-padded batches equal the cache-free forward (dense and Mistral's rolling window),
 // checkpoints round-trip through save/load, and bad checkpoints are refused naming the tensor.
 #include <gtest/gtest.h>  // TEST, EXPECT_*
@@ -20,31 +20,31 @@
 #include "gptbench/io/json_input.h"            // read_json_file
 #include "gptbench/io/json_output.h"           // write_json_atomic
 #include "gptbench/model/generator.h"          // left_pad, kPadId
-#include "gptbench/model/llama_checkpoint.h"   // init_llama_model, save_llama_model, load_llama_model
+#include "gptbench/model/checkpoint.h"         // load_model, save_model
+#include "gptbench/model/llama_config.h"       // find_named_llama_config
+#include "gptbench/model/model_family.h"       // init_model, with_attention
 #include "gptbench/util/error.h"               // Error
 
 namespace fs = std::filesystem;
 using gptbench::attention::AttentionPositions;
 using gptbench::attention::AttentionSpec;
 using gptbench::model::LlamaConfig;
-using gptbench::model::LlamaModel;
 using gptbench::model::LogitsMode;
+using Model = std::shared_ptr<gptbench::model::CausalLm>;
 
 namespace {
 
 LlamaConfig tiny(const char* name) { return *gptbench::model::find_named_llama_config(name); }
 
+Model init(const LlamaConfig& config, uint64_t seed) { return gptbench::model::init_model(config, seed); }
+
 // `from`'s weights in a model of the same config whose attention is the dense-mask reference.
-LlamaModel with_reference(LlamaModel& from) {
+Model with_reference(const Model& from) {
   const AttentionSpec spec = from->spec();
-  LlamaModel to(from->config(), spec, gptbench::attention::make_reference_attention(spec));
-  c10::InferenceMode guard;
-  auto params = to->named_parameters();
-  for (const auto& item : from->named_parameters()) params[item.key()].detach().copy_(item.value());
-  return to;
+  return gptbench::model::with_attention(*from, spec, gptbench::attention::make_reference_attention(spec));
 }
 
-at::Tensor full_logits(LlamaModel& m, const at::Tensor& ids) {  // ids (B, T) -> (B, T, V)
+at::Tensor full_logits(const Model& m, const at::Tensor& ids) {  // ids (B, T) -> (B, T, V)
   const at::Tensor start = at::zeros({ids.size(0)}, at::kLong);
   return m->forward(ids, AttentionPositions{start, 0, {}, false}, nullptr, LogitsMode::kAllPositions);
 }
@@ -72,8 +72,8 @@ TEST(LlamaModel, GroupedQueryAttentionEqualsRepeatedKvHeads) {
     gqa.num_key_value_heads = kv_heads;
     LlamaConfig mha = gqa;
     mha.num_key_value_heads = gqa.num_attention_heads;
-    LlamaModel small = gptbench::model::init_llama_model(gqa, 3);
-    LlamaModel big = gptbench::model::init_llama_model(mha, 4);
+    Model small = init(gqa, 3);
+    Model big = init(mha, 4);
     const int64_t d = gqa.head_dim(), group = gqa.num_attention_heads / kv_heads;
     auto big_params = big->named_parameters();
     for (const auto& item : small->named_parameters()) {
@@ -101,9 +101,9 @@ TEST(LlamaModel, CachedDecodeAndLeftPaddedBatchEqualTheFullForward) {
   // mistral-tiny has window 16: 40 tokens run its rolling cache far past the window.
   for (const char* name : {"llama-tiny", "mistral-tiny"}) {
     const LlamaConfig config = tiny(name);
-    LlamaModel model = gptbench::model::init_llama_model(config, 11);
-    LlamaModel reference = with_reference(model);
-    EXPECT_EQ(model->spec().window, config.sliding_window) << name;
+    Model model = init(config, 11);
+    Model reference = with_reference(model);
+    EXPECT_EQ(model->spec().window, config.sliding_window) << name;  // Mistral's window joins the spec
     const std::vector<std::vector<int32_t>> prompts = {
         std::vector<int32_t>(40, 0), std::vector<int32_t>(23, 0), std::vector<int32_t>(5, 0)};
     auto filled = prompts;
@@ -133,12 +133,12 @@ TEST(LlamaCheckpoint, SaveThenLoadGivesTheSameWeightsTiedOrNot) {
   for (bool tied : {false, true}) {
     LlamaConfig config = tiny("mistral-tiny");
     config.tie_word_embeddings = tied;
-    LlamaModel model = gptbench::model::init_llama_model(config, 5);
+    Model model = init(config, 5);
     const fs::path dir = temp_dir(tied ? "tied" : "untied");
-    gptbench::model::save_llama_model(model, dir);
-    auto loaded = gptbench::model::load_llama_model(dir, AttentionSpec{}, at::kFloat, c10::Device(c10::kCPU));
-    EXPECT_EQ(loaded.model->config().tie_word_embeddings, tied);
-    EXPECT_EQ(loaded.model->config().sliding_window, 16);
+    gptbench::model::save_model(*model, dir);
+    auto loaded = gptbench::model::load_model(dir, AttentionSpec{}, at::kFloat, c10::Device(c10::kCPU));
+    EXPECT_EQ(loaded.model->shape().tied_lm_head, tied);
+    EXPECT_EQ(loaded.model->spec().window, 16);
     EXPECT_EQ(loaded.checkpoint_bytes, config.parameter_count() * 4);
     auto params = loaded.model->named_parameters();
     EXPECT_EQ(params.size(), model->named_parameters().size());
@@ -148,12 +148,12 @@ TEST(LlamaCheckpoint, SaveThenLoadGivesTheSameWeightsTiedOrNot) {
 }
 
 TEST(LlamaCheckpoint, RefusesMismatchedOrIncompleteCheckpointsNamingTheTensor) {
-  LlamaModel model = gptbench::model::init_llama_model(tiny("llama-tiny"), 5);
+  Model model = init(tiny("llama-tiny"), 5);
   const fs::path dir = temp_dir("bad");
-  gptbench::model::save_llama_model(model, dir);
+  gptbench::model::save_model(*model, dir);
   auto load_error = [&dir]() -> std::string {
     try {
-      gptbench::model::load_llama_model(dir, AttentionSpec{}, at::kFloat, c10::Device(c10::kCPU));
+      gptbench::model::load_model(dir, AttentionSpec{}, at::kFloat, c10::Device(c10::kCPU));
     } catch (const gptbench::Error& e) {
       return e.what();
     }

@@ -4,7 +4,8 @@
 For each random checkpoint written by transformers' save_pretrained (GQA ratios 1, 4, 8; tied and untied
 lm_head; linear and llama3 rope scaling; Mistral with a window shorter than the prompts; one sharded):
   * fp32 logits of a left-padded batch equal transformers' logits of each prompt run alone:
-    max |diff| <= 1e-4 over every real position (standard and sdpa attention);
+    max |diff| <= 1e-4 over every real position (standard and sdpa attention; --variants);
+  * Mistral: transformers' window W is our window W exactly (W + 1 gives other logits);
   * greedy continuations equal transformers' generate, for each prompt alone and for the left-padded batch,
     which also equals transformers' own left-padded batch (position_ids from the attention mask);
 then:
@@ -15,7 +16,7 @@ then:
 --shape 1b (GPU): a TinyLlama-1.1B-shaped and a Mistral-shaped 1B-class model, fp32 as above and bf16
 (logits max |diff| and argmax agreement with transformers' bf16, reported and bounded).
 
-Usage: llama_parity_hf.py [--device cpu|cuda] [--shape tiny|1b] [--new-tokens 12]
+Usage: llama_parity_hf.py [--device cpu|cuda] [--shape tiny|1b] [--new-tokens 12] [--variants standard,sdpa,...]
 Env: GPTBENCH_LLAMA_TOOL (the tests/model/llama_tool binary).
 """
 import argparse
@@ -112,9 +113,22 @@ def max_logit_diff(ours, refs, prompts):
     return max((ours[b, t - len(p):] - refs[b]).abs().max().item() for b, p in enumerate(prompts))
 
 
+def check_window_off_by_one(label, model_dir, hf, prompts, args, tmp):
+    """The test can fail: the same Mistral weights with a window one wider no longer match transformers."""
+    wider = tmp / "window_plus_one"
+    wider.mkdir(exist_ok=True)
+    config = json.loads((model_dir / "config.json").read_text())
+    config["sliding_window"] += 1
+    (wider / "config.json").write_text(json.dumps(config))
+    (wider / "model.safetensors").write_bytes((model_dir / "model.safetensors").read_bytes())
+    worst = max_logit_diff(our_logits(wider, prompts, args.device, tmp), hf_logits_alone(hf, prompts, args.device),
+                           prompts)
+    check(worst > 100 * LOGIT_TOL, f"{label}: window W+1 differs from transformers' window W (max |diff| {worst:.2e})")
+
+
 def check_checkpoint(label, model_dir, hf, prompts, args, tmp):
     refs = hf_logits_alone(hf, prompts, args.device)
-    for variant in ("standard", "sdpa"):
+    for variant in args.variants.split(","):
         worst = max_logit_diff(our_logits(model_dir, prompts, args.device, tmp, variant), refs, prompts)
         check(worst <= LOGIT_TOL, f"{label}: fp32 logits ({variant}) of a left-padded batch vs transformers alone, "
               f"max |diff| {worst:.2e} <= {LOGIT_TOL:.0e}")
@@ -169,6 +183,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--shape", default="tiny", choices=["tiny", "1b"])
     ap.add_argument("--new-tokens", type=int, default=12)
+    ap.add_argument("--variants", default="standard,sdpa", help="attention variants of the logits checks")
     args = ap.parse_args()
     if not os.environ.get("GPTBENCH_LLAMA_TOOL"):
         sys.exit("GPTBENCH_LLAMA_TOOL is not set")
@@ -192,6 +207,8 @@ def main():
                 check_round_trip(label, model_dir, tmp)
             hf = hf.to(args.device)
             check_checkpoint(label, model_dir, hf, prompts, args, tmp)
+            if config.model_type == "mistral":
+                check_window_off_by_one(label, model_dir, hf, prompts, args, tmp)
             if args.device == "cuda":
                 check_bf16(label, model_dir, hf, prompts, args, tmp)
             del hf

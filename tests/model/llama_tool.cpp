@@ -1,5 +1,5 @@
 // The test driver of the Llama/Mistral parity proof (llama_parity_hf.py): runs LlamaModel on token ids
-// directly, independent of the command line's model interface.
+// directly through the model interface (causal_lm.h, model_family.h), independent of the command line.
 //   llama_tool init --config NAME|config.json --seed S --out DIR
 //   llama_tool save --model DIR --out DIR2                       (load, then save: the HF layout round trip)
 //   llama_tool logits --model DIR --ids IDS.json --out F.safetensors [--variant V] [--dtype D] [--device X]
@@ -22,15 +22,16 @@
 #include "gptbench/io/json_input.h"            // read_json_file
 #include "gptbench/io/json_output.h"           // write_json_atomic
 #include "gptbench/io/safetensors.h"           // write_safetensors
-#include "gptbench/model/checkpoint.h"         // parse_dtype, parse_device
+#include "gptbench/model/checkpoint.h"         // load_model, save_model, parse_dtype, parse_device
 #include "gptbench/model/generator.h"          // left_pad, kPadId
-#include "gptbench/model/llama_checkpoint.h"   // load_llama_model, init_llama_model, save_llama_model
-#include "gptbench/model/llama_config.h"       // find_named_llama_config, read_llama_config_json
+#include "gptbench/model/llama_config.h"       // LlamaConfig
+#include "gptbench/model/llama_model.h"        // llama_attention_spec
+#include "gptbench/model/model_family.h"       // resolve_model_config, init_model, with_attention
 
 namespace {
 
 using namespace gptbench;
-using model::LlamaModel;
+using Model = std::shared_ptr<model::CausalLm>;
 
 struct Options {
   std::string model, ids, out, config, variant = "standard", dtype = "fp32", device = "cpu";
@@ -42,25 +43,21 @@ std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
   return io::read_json_file(path).get<std::vector<std::vector<int32_t>>>();
 }
 
-LlamaModel load(const Options& o) {
-  const model::LlamaConfig config = model::read_llama_config_json(std::string(o.model) + "/config.json");
+// The checkpoint through the family table, with the reference attention when --variant reference.
+Model load(const Options& o) {
   const bool reference = o.variant == "reference";
-  attention::AttentionSpec spec = reference ? attention::AttentionSpec{} : attention::parse_variant(o.variant);
-  LlamaModel m = model::load_llama_model(o.model, spec, model::parse_dtype(o.dtype), model::parse_device(o.device)).model;
+  const attention::AttentionSpec spec = reference ? attention::AttentionSpec{} : attention::parse_variant(o.variant);
+  Model m = model::load_model(o.model, spec, model::parse_dtype(o.dtype), model::parse_device(o.device)).model;
   if (!reference) return m;
-  spec = model::llama_attention_spec(config, spec);
-  LlamaModel with_reference(config, spec, attention::make_reference_attention(spec));
-  with_reference->to(m->embed_tokens->weight.device(), m->embed_tokens->weight.scalar_type());
-  c10::InferenceMode guard;
-  auto from = m->named_parameters(), to = with_reference->named_parameters();
-  for (const auto& item : from) to[item.key()].detach().copy_(item.value());
-  return with_reference;
+  const auto& config = model::config_as<model::LlamaConfig>(m->config(), "llama or mistral");
+  const attention::AttentionSpec with_window = model::llama_attention_spec(config, spec);
+  return model::with_attention(*m, with_window, attention::make_reference_attention(with_window));
 }
 
 void logits(const Options& o) {
-  LlamaModel m = load(o);
+  Model m = load(o);
   c10::InferenceMode guard;
-  const model::PaddedBatch batch = model::left_pad(read_ids(o.ids), model::kPadId, m->embed_tokens->weight.device());
+  const model::PaddedBatch batch = model::left_pad(read_ids(o.ids), model::kPadId, m->device());
   const attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
   const at::Tensor out = m->forward(batch.ids, positions, nullptr, model::LogitsMode::kAllPositions)
                              .to(at::kCPU, at::kFloat)
@@ -70,10 +67,10 @@ void logits(const Options& o) {
 }
 
 void generate(const Options& o) {
-  LlamaModel m = load(o);
+  Model m = load(o);
   c10::InferenceMode guard;
-  const model::PaddedBatch batch = model::left_pad(read_ids(o.ids), model::kPadId, m->embed_tokens->weight.device());
-  const int64_t rows = batch.ids.size(0), eos = m->config().eos_token_id;
+  const model::PaddedBatch batch = model::left_pad(read_ids(o.ids), model::kPadId, m->device());
+  const int64_t rows = batch.ids.size(0), eos = m->shape().eos_token_id;
   auto cache = m->make_cache(batch.key_start, batch.length + o.new_tokens);
   attention::AttentionPositions positions{batch.key_start, 0, {}, batch.left_padded};
   at::Tensor step_logits = m->forward(batch.ids, positions, cache.get(), model::LogitsMode::kLastPosition);
@@ -97,15 +94,13 @@ void generate(const Options& o) {
 }
 
 void init(const Options& o) {
-  const model::LlamaConfig* named = model::find_named_llama_config(o.config);
-  const model::LlamaConfig config = named ? *named : model::read_llama_config_json(o.config);
-  LlamaModel m = model::init_llama_model(config, o.seed);
-  model::save_llama_model(m, o.out);
+  const Model m = model::init_model(*model::resolve_model_config(o.config), o.seed);
+  model::save_model(*m, o.out);
 }
 
 void save(const Options& o) {
-  LlamaModel m = load(o);
-  model::save_llama_model(m, o.out);
+  Model m = load(o);
+  model::save_model(*m, o.out);
 }
 
 }  // namespace

@@ -4,10 +4,13 @@
 
 #include <cstdint>     // int64_t
 #include <filesystem>  // std::filesystem::path
+#include <memory>      // std::unique_ptr
 #include <string>      // std::string
 #include <vector>      // std::vector
 
 #include <nlohmann/json.hpp>  // nlohmann::json
+
+#include "gptbench/model/model_config.h"  // ModelConfig, ModelShape
 
 namespace gptbench::model {
 
@@ -23,7 +26,8 @@ struct RopeScaling {
   int64_t original_max_position_embeddings = 0;  // llama3 (0: max_position_embeddings)
 };
 
-struct LlamaConfig {
+// The Llama and Mistral families' ModelConfig (one config type, two model_type values).
+struct LlamaConfig final : ModelConfig {
   std::string name = "custom";       // table name, or "custom"
   std::string model_type = "llama";  // "llama" or "mistral"
   int64_t hidden_size = 4096;
@@ -46,6 +50,11 @@ struct LlamaConfig {
   int64_t q_width() const { return num_attention_heads * head_dim(); }
   int64_t kv_width() const { return num_key_value_heads * head_dim(); }
   int64_t parameter_count() const;  // lm_head counted once when tied
+
+  ModelShape shape() const override;
+  nlohmann::json to_json() const override;  // llama_config_to_json
+  nlohmann::json details() const override;  // rms_norm_eps, rope_theta, rope_scaling, sliding_window
+  std::unique_ptr<ModelConfig> clone() const override { return std::make_unique<LlamaConfig>(*this); }
 };
 
 // The named shapes: llama-tiny, mistral-tiny (tests: few layers, GQA), tinyllama-1.1b, llama-2-7b, mistral-7b.

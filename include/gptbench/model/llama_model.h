@@ -11,11 +11,13 @@
 
 #include <memory>  // std::shared_ptr, std::unique_ptr
 #include <string>  // std::string
+#include <vector>  // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec, AttentionImpl, AttentionPositions
-#include "gptbench/model/gpt2_model.h"     // LinearDispatch, LogitsMode, KernelsRan
-#include "gptbench/model/kv_cache.h"       // KvCache
-#include "gptbench/model/llama_config.h"   // LlamaConfig
+#include "gptbench/model/causal_lm.h"        // CausalLm, LogitsMode, KernelsRan, ModelShape
+#include "gptbench/model/kv_cache.h"         // KvCache
+#include "gptbench/model/linear_dispatch.h"  // LinearDispatch
+#include "gptbench/model/llama_config.h"     // LlamaConfig
 
 namespace gptbench::model {
 
@@ -36,7 +38,8 @@ class LlamaAttentionImpl : public torch::nn::Module {
   LlamaAttentionImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
                      std::shared_ptr<LinearDispatch> paths);
   // x: (B, T, C) -> x + attention(norm(x)): the residual branch and its add. inv_freq: (D/2,) fp32 on x's
-  // device. With a cache, new keys/values (Hkv heads) are stored at positions.q_pos0.
+  // device. With a cache, new keys/values (Hkv heads) are stored at positions.q_pos0, or at the device
+  // position positions.q_pos (then by kernels::rope_split_qkv_into_cache, into device_position_buffer).
   at::Tensor forward(const at::Tensor& x, const LlamaRmsNorm& norm, const at::Tensor& inv_freq,
                      const attention::AttentionPositions& positions, KvCache* cache, int64_t layer,
                      const at::Tensor& slopes);
@@ -79,7 +82,9 @@ TORCH_MODULE(LlamaDecoderLayer);
 // names none (transformers' mask keeps key k for query q iff q - W < k <= q: our window W exactly).
 attention::AttentionSpec llama_attention_spec(const LlamaConfig& config, const attention::AttentionSpec& spec);
 
-class LlamaModelImpl : public torch::nn::Module {
+// Llama/Mistral behind the model interface (causal_lm.h). Built through the family table (llama_family.h)
+// or directly (tests).
+class LlamaModelImpl : public CausalLm {
  public:
   LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec);
   // With an explicit attention implementation (tests use the dense reference); `spec` is used as given.
@@ -89,16 +94,17 @@ class LlamaModelImpl : public torch::nn::Module {
   // ids: (B, T) int64. Returns logits (B, T, V), (B, 1, V) with kLastPosition, or norm(x) (B, T, C) with
   // kHidden. With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
   at::Tensor forward(const at::Tensor& ids, const attention::AttentionPositions& positions, KvCache* cache,
-                     LogitsMode mode);
+                     LogitsMode mode) override;
 
-  const LlamaConfig& config() const { return config_; }
-  const attention::AttentionSpec& spec() const { return spec_; }
-  void set_gemv_max_rows(int64_t rows) { linear_->gemv_max_rows = rows; }
-  KernelsRan last_kernels() const { return {kernel_->last_kernel(), linear_->joined()}; }
-  // The cache this model's variant needs (Hkv heads): rolling for sliding windows, dense (max_len) otherwise.
-  std::unique_ptr<KvCache> make_cache(const at::Tensor& key_start, int64_t max_len) const;
-  // The output projection's weight (V, C): lm_head, or embed_tokens when tied.
-  at::Tensor output_weight() const;
+  const LlamaConfig& config() const override { return config_; }
+  const ModelShape& shape() const override { return shape_; }
+  const attention::AttentionSpec& spec() const override { return spec_; }
+  at::Tensor lm_head_weight() const override { return lm_head ? lm_head->weight : embed_tokens->weight; }
+  KernelsRan last_kernels() const override { return {kernel_->last_kernel(), linear_->joined()}; }
+  void set_gemv_max_rows(int64_t rows) override { linear_->gemv_max_rows = rows; }
+  // kernels::rope_split_qkv_into_cache rotates and stores a device-position token's key and value.
+  std::string device_position_unsupported_reason() const override { return ""; }
+  std::vector<std::string> unused_parameters() const override { return {}; }
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -106,13 +112,15 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::Linear lm_head{nullptr};  // nullptr when tie_word_embeddings
 
  private:
+  // (D/2,) fp32 on `device`; the ALiBi slopes follow it there.
   const at::Tensor& inv_freq_on(const c10::Device& device);
 
   LlamaConfig config_;
+  ModelShape shape_;
   attention::AttentionSpec spec_;
   std::shared_ptr<attention::AttentionImpl> kernel_;
   std::shared_ptr<LinearDispatch> linear_ = std::make_shared<LinearDispatch>();
-  at::Tensor inv_freq_;  // (D/2,) fp32, not a parameter or buffer: module->to(dtype) leaves it fp32
+  at::Tensor inv_freq_;      // (D/2,) fp32, not a parameter or buffer: module->to(dtype) leaves it fp32
   at::Tensor alibi_slopes_;  // (H,) fp32, undefined without ALiBi
 };
 TORCH_MODULE(LlamaModel);
