@@ -9,7 +9,7 @@ int64_t context_limit(const ModelShape& shape, const attention::AttentionSpec& s
 
 void check_attention_supported(const ModelShape& shape, const attention::AttentionSpec& spec, c10::ScalarType dtype,
                                c10::Device device) {
-  attention::check_supported(spec, shape.n_head, shape.head_dim, dtype, device);
+  attention::check_supported(spec, shape.n_head, shape.head_dim, dtype, device, shape.n_kv_head);
 }
 
 CacheShape CausalLm::cache_shape(int64_t batch) const {

@@ -89,6 +89,11 @@ std::map<std::string, const io::TensorView*> match_tensors(const io::Safetensors
   return by_key;
 }
 
+// The part of a parameter that one checkpoint tensor holds: all of it, or its rows of a fused parameter.
+at::Tensor rows_of(const at::Tensor& param, const WeightEntry& e) {
+  return e.rows > 0 ? param.narrow(0, e.row0, e.rows) : param;
+}
+
 void check_is_directory(const fs::path& dir) {
   GPTBENCH_CHECK(fs::exists(dir), "{}: no such directory", dir.string());
   GPTBENCH_CHECK(fs::is_directory(dir), "{}: not a directory", dir.string());
@@ -113,7 +118,7 @@ LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec
   c10::AutoGradMode no_grad(false);
   for (const auto& e : entries) {
     const io::TensorView& view = *tensors.at(e.hf_name);
-    at::Tensor& param = params.at(e.module_name);
+    at::Tensor param = rows_of(params.at(e.module_name), e);
     std::vector<int64_t> expected(param.sizes().begin(), param.sizes().end());
     if (e.layout == WeightLayout::kConv1D) std::swap(expected[0], expected[1]);
     GPTBENCH_CHECK(view.shape == expected,
@@ -139,7 +144,7 @@ void save_model(const CausalLm& model, const fs::path& dir) {
   std::vector<at::Tensor> keep_alive;
   std::vector<io::TensorToWrite> out;
   for (const auto& e : family.weight_map(model.config())) {
-    at::Tensor t = params.at(e.module_name).detach().to(at::kCPU);
+    at::Tensor t = rows_of(params.at(e.module_name), e).detach().to(at::kCPU);
     if (e.layout == WeightLayout::kConv1D) t = t.t();
     t = t.contiguous();
     keep_alive.push_back(t);

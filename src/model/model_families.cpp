@@ -6,6 +6,7 @@
 #include "gptbench/io/json_input.h"       // read_json_file, json_excerpt
 #include "gptbench/model/checkpoint.h"   // copy_parameters
 #include "gptbench/model/gpt2_family.h"   // gpt2_family
+#include "gptbench/model/llama_family.h"  // llama_family, mistral_family
 #include "gptbench/util/check.h"          // GPTBENCH_CHECK
 #include "gptbench/util/error.h"          // Error, UsageError
 
@@ -23,7 +24,8 @@ std::string known_model_types() {
 const std::vector<ModelFamily>& model_families() {
   static const std::vector<ModelFamily> table = {
       gpt2_family(),
-      // Llama and Mistral (helper wt-llama): their rows go here, e.g. llama_family(), mistral_family().
+      llama_family(),
+      mistral_family(),
   };
   return table;
 }

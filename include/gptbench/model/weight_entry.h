@@ -1,7 +1,8 @@
 // One row of a family's weight table: a module parameter and its checkpoint key and layout.
 #pragma once
 
-#include <string>  // std::string
+#include <cstdint>  // int64_t
+#include <string>   // std::string
 
 namespace gptbench::model {
 
@@ -13,6 +14,10 @@ struct WeightEntry {
   std::string module_name;  // e.g. "h.3.attn.c_attn.weight", as named_parameters() reports it
   std::string hf_name;      // the checkpoint key without the family's optional prefix (ModelFamily::checkpoint_prefix)
   WeightLayout layout;
+  // A fused parameter (Llama's q/k/v -> qkv_proj, gate/up -> gate_up_proj) holds several checkpoint
+  // tensors along dim 0: this key is its rows [row0, row0 + rows). rows 0: the whole parameter.
+  int64_t row0 = 0;
+  int64_t rows = 0;
 };
 
 }  // namespace gptbench::model

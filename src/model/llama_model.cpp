@@ -1,0 +1,168 @@
+// Llama/Mistral forward pass. Attention math lives behind attention::AttentionImpl, the rotation in
+// kernels/rope_op.h.
+#include "gptbench/model/llama_model.h"
+
+#include <ATen/TensorOperators.h>  // Tensor operators (+, *)
+#include <ATen/ops/rsqrt.h>        // at::rsqrt
+#include <ATen/ops/silu.h>         // at::silu
+#include <ATen/ops/tensor.h>       // at::tensor
+#include <ATen/ops/ones.h>         // at::ones
+
+#include <string>   // std::string
+#include <utility>  // std::move
+#include <vector>   // std::vector
+
+#include "gptbench/attention/alibi.h"       // alibi_slopes
+#include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
+#include "gptbench/kernels/rope_op.h"      // rope_split_qkv, rope_split_qkv_into_cache
+#include "gptbench/model/llama_rope.h"      // rope_inv_freq
+#include "gptbench/util/check.h"            // GPTBENCH_CHECK
+
+namespace gptbench::model {
+
+using attention::AttentionPositions;
+using kernels::FusedLinearOptions;
+
+namespace {
+
+// y = x @ weight^T (+ residual) through fused_linear as `dispatch` allows.
+at::Tensor project_add(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight,
+                       const at::Tensor& residual = {}) {
+  FusedLinearOptions o;
+  o.residual = residual;
+  return project(dispatch, x, weight, std::move(o));
+}
+
+}  // namespace
+
+LlamaRmsNormImpl::LlamaRmsNormImpl(int64_t width, double eps) : eps_(eps) {
+  weight = register_parameter("weight", at::ones({width}));
+}
+
+at::Tensor LlamaRmsNormImpl::forward(const at::Tensor& x) const {
+  const at::Tensor x32 = x.to(at::kFloat);
+  const at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * normed.to(x.scalar_type());
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
+                                       std::shared_ptr<LinearDispatch> paths)
+    : n_head_(config.num_attention_heads),
+      n_kv_head_(config.num_key_value_heads),
+      head_dim_(config.head_dim()),
+      kernel_(std::move(kernel)),
+      paths_(std::move(paths)) {
+  const int64_t c = config.hidden_size, qkv_width = config.q_width() + 2 * config.kv_width();
+  qkv_proj = register_module("qkv_proj", torch::nn::Linear(torch::nn::LinearOptions(c, qkv_width).bias(false)));
+  o_proj = register_module("o_proj", torch::nn::Linear(torch::nn::LinearOptions(config.q_width(), c).bias(false)));
+}
+
+at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm, const at::Tensor& inv_freq,
+                                       const AttentionPositions& positions, KvCache* cache, int64_t layer,
+                                       const at::Tensor& slopes) {
+  const int64_t b = x.size(0), t = x.size(1);
+  const at::Tensor qkv = project_add(*paths_, norm->forward(x), qkv_proj->weight);  // (B, T, (H + 2Hkv) D)
+  at::Tensor y;  // (B, H, T, D)
+  if (cache != nullptr && positions.q_pos.defined()) {
+    at::Tensor kv_buffer = cache->device_position_buffer(layer);  // (2, B, Hkv, capacity, D)
+    GPTBENCH_CHECK(kv_buffer.defined(), "this KV cache takes host positions only: decode it without CUDA graphs");
+    const at::Tensor q =
+        kernels::rope_split_qkv_into_cache(qkv, inv_freq, n_head_, n_kv_head_, positions.q_pos, kv_buffer);
+    y = kernel_->forward(q, kv_buffer[0], kv_buffer[1], positions, slopes);
+  } else {
+    const kernels::RotatedQkv heads = kernels::rope_split_qkv(qkv, inv_freq, n_head_, n_kv_head_, positions.q_pos0);
+    if (cache != nullptr) {
+      const CacheView view = cache->update(layer, positions.q_pos0, heads.k, heads.v);
+      AttentionPositions with_slots = positions;
+      with_slots.key_pos = view.key_pos;
+      y = kernel_->forward(heads.q, view.k, view.v, with_slots, slopes);
+    } else {
+      y = kernel_->forward(heads.q, heads.k, heads.v, positions, slopes);
+    }
+  }
+  return project_add(*paths_, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), o_proj->weight, x);
+}
+
+LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, std::shared_ptr<LinearDispatch> paths)
+    : width_(config.intermediate_size), paths_(std::move(paths)) {
+  const int64_t c = config.hidden_size, f = config.intermediate_size;
+  gate_up_proj = register_module("gate_up_proj", torch::nn::Linear(torch::nn::LinearOptions(c, 2 * f).bias(false)));
+  down_proj = register_module("down_proj", torch::nn::Linear(torch::nn::LinearOptions(f, c).bias(false)));
+}
+
+at::Tensor LlamaMlpImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm) {
+  const at::Tensor gate_up = project_add(*paths_, norm->forward(x), gate_up_proj->weight);  // (B, T, 2F)
+  const at::Tensor act = at::silu(gate_up.narrow(-1, 0, width_)) * gate_up.narrow(-1, width_, width_);
+  return project_add(*paths_, act, down_proj->weight, x);
+}
+
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config,
+                                             std::shared_ptr<attention::AttentionImpl> kernel,
+                                             std::shared_ptr<LinearDispatch> paths) {
+  input_layernorm = register_module("input_layernorm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
+  self_attn = register_module("self_attn", LlamaAttention(config, std::move(kernel), paths));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
+  mlp = register_module("mlp", LlamaMlp(config, std::move(paths)));
+}
+
+at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& inv_freq,
+                                          const AttentionPositions& positions, KvCache* cache, int64_t layer,
+                                          const at::Tensor& slopes) {
+  return mlp->forward(self_attn->forward(x, input_layernorm, inv_freq, positions, cache, layer, slopes),
+                      post_attention_layernorm);
+}
+
+attention::AttentionSpec llama_attention_spec(const LlamaConfig& config, const attention::AttentionSpec& spec) {
+  attention::AttentionSpec out = spec;
+  if (out.window == 0) out.window = config.sliding_window;
+  return out;
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec)
+    : LlamaModelImpl(config, llama_attention_spec(config, spec),
+                     attention::make_attention(llama_attention_spec(config, spec))) {}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
+                               std::shared_ptr<attention::AttentionImpl> kernel)
+    : config_(config),
+      shape_(config.shape()),
+      spec_(spec),
+      kernel_(std::move(kernel)),
+      inv_freq_(rope_inv_freq(config)) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t l = 0; l < config.num_hidden_layers; ++l) layers->push_back(LlamaDecoderLayer(config, kernel_, linear_));
+  norm = register_module("norm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
+  if (!config.tie_word_embeddings) {
+    lm_head = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, config.vocab_size).bias(false)));
+  }
+  if (spec_.alibi()) {
+    std::vector<double> slopes = attention::alibi_slopes(config.num_attention_heads);
+    alibi_slopes_ = at::tensor(std::vector<float>(slopes.begin(), slopes.end()));
+  }
+}
+
+const at::Tensor& LlamaModelImpl::inv_freq_on(const c10::Device& device) {
+  if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);
+  if (alibi_slopes_.defined() && alibi_slopes_.device() != device) alibi_slopes_ = alibi_slopes_.to(device);
+  return inv_freq_;
+}
+
+at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const AttentionPositions& positions, KvCache* cache,
+                                   LogitsMode mode) {
+  const int64_t t = ids.size(1);
+  linear_->clear();
+  const at::Tensor& inv_freq = inv_freq_on(ids.device());
+  at::Tensor x = embed_tokens->forward(ids);  // (B, T, C)
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    x = layers[l]->as<LlamaDecoderLayerImpl>()->forward(x, inv_freq, positions, cache, l, alibi_slopes_);
+  }
+  if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
+  x = norm->forward(x);
+  if (mode == LogitsMode::kHidden) return x;  // (B, T, C)
+  return project_add(*linear_, x, lm_head_weight());  // (B, T', V)
+}
+
+}  // namespace gptbench::model
