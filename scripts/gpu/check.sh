@@ -7,6 +7,9 @@
 #   scripts/gpu/check.sh profile where the time goes: --profile of flash graph decode (B1, B8) and of
 #                                sdpa/flash training steps (gpt2 shape, T 1024, bf16); top kernels printed,
 #                                reports (with the top-25 tables) under $OUT, Chrome traces in /tmp/profiles
+#   scripts/gpu/check.sh family  issue 16's target: a Mistral-7B-shaped random checkpoint (bf16, written by
+#                                gptbench init), batch 1, 512-token prompt + 64 tokens, ours against
+#                                transformers (sdpa; FAMILY_HF_IMPLS adds sdpa+compile) and the weight-bytes floor
 #   scripts/gpu/check.sh all     build, test and bench in order
 # The build folder build-gpu stays on the machine between calls while it is warm.
 # Full outputs go under $OUT; a short table is printed last.
@@ -123,7 +126,54 @@ for f in sorted(glob.glob(f"{sys.argv[1]}/profile_*.json")):
 PY
 }
 
+family() {
+  local model=/tmp/mistral-7b t0
+  t0=$(date +%s)
+  if [ ! -f $model/model.safetensors ]; then
+    timeout 300 "$BIN" init --config mistral-7b --dtype bf16 --seed 0 --out $model >"$OUT/init_7b.log" 2>&1 \
+      || { tail -3 "$OUT/init_7b.log"; echo "init mistral-7b failed"; status=1; return; }
+  fi
+  echo "init mistral-7b (bf16, tokenizer.model trained here): $(( $(date +%s) - t0 )) s, $(du -sh $model | cut -f1)"
+  : >"$OUT/run_7b.jsonl"
+  for v in ${FAMILY_VARIANTS:-flash sdpa}; do
+    t0=$(date +%s)
+    timeout 200 "$BIN" run --model $model --variant "$v" --dtype bf16 --device cuda --dataset synthetic \
+      --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size 1 --limit 3 --warmup 1 \
+      --quiet --out /tmp/r7b.json >/dev/null 2>"$OUT/run_7b_err.txt" \
+      || { echo "run $v failed: $(tail -1 "$OUT/run_7b_err.txt")"; status=1; continue; }
+    python3 -c "import json; print(json.dumps(json.load(open('/tmp/r7b.json'))))" >>"$OUT/run_7b.jsonl"
+    echo "run $v: $(( $(date +%s) - t0 )) s"
+  done
+  timeout 240 python3 scripts/bench/hf_generate_peer.py --model $model --prompt-tokens 512 --new-tokens 64 --batch 1 \
+    --dtype bf16 --impls "${FAMILY_HF_IMPLS:-sdpa}" --repeats 3 --out "$OUT/hf_peer_7b.json" 2>"$OUT/hf_peer_7b.err" \
+    || { tail -3 "$OUT/hf_peer_7b.err"; status=1; }
+  python3 - "$OUT" <<'PY'
+import json, sys, torch
+out = sys.argv[1]
+# Bandwidth as a 4 GiB device-to-device copy measures it (read + write), the floor's denominator.
+x = torch.empty(2**31, dtype=torch.float16, device="cuda"); y = torch.empty_like(x)
+for _ in range(3): y.copy_(x)
+s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+s.record(); [y.copy_(x) for _ in range(10)]; e.record(); e.synchronize()
+bw = 2 * x.nbytes * 10 / (s.elapsed_time(e) / 1e3)
+print(f"== Mistral-7B shape, bf16, B1, 512-token prompt + 64 new tokens; copy bandwidth {bw / 1e12:.2f} TB/s")
+for line in open(f"{out}/run_7b.jsonl"):
+    r = json.loads(line); l = r["latency"]; m = r["memory"]
+    floor_ms = m["weights_bytes"] / bw * 1e3
+    print(f"  gptbench {r['attention']['variant']:6s}: ttft p50 {l['ttft']['p50']:7.2f} ms  tpot p50 {l['tpot']['p50']:6.3f} ms "
+          f"= {l['tpot']['p50'] / floor_ms:.3f}x the weight-bytes floor ({m['weights_bytes'] / 1e9:.2f} GB -> {floor_ms:.3f} ms)  "
+          f"[{r['attention']['kernel']} | {(r.get('linear') or {}).get('kernel')} | {r['decode']['mode']}]")
+try:
+    for x in json.load(open(f"{out}/hf_peer_7b.json"))["results"]:
+        print(f"  transformers {x['attn_implementation']:12s}: prefill {x['prefill']['median_ms']:7.2f} ms  "
+              f"decode ~{x['decode_ms_per_token']:.3f} ms/token")
+except FileNotFoundError:
+    print("  (no transformers peer results)")
+PY
+}
+
 case "$STAGE" in
+  family) family ;;
   flashmodel) timeout 300 python3 tests/model/flash_vs_standard_gpu.py --report "$OUT/flash_vs_standard.json" | tail -30 ;;
   build) build || exit 1 ;;
   test) gpu_tests ;;

@@ -1,12 +1,18 @@
 // gptbench init: writes a randomly initialised checkpoint of a named shape (any family) in Hugging Face layout.
-#include <fmt/format.h>  // fmt::print
+#include <c10/core/ScalarType.h>  // c10::ScalarType
+#include <fmt/format.h>           // fmt::print
 
-#include <memory>  // std::shared_ptr, std::unique_ptr
-#include <string>  // std::string
+#include <filesystem>  // std::filesystem::path
+#include <memory>      // std::shared_ptr, std::unique_ptr
+#include <string>      // std::string
+#include <vector>      // std::vector
 
-#include "command.h"                       // register_init_command
-#include "gptbench/model/checkpoint.h"     // save_model, check_tokenizer_files, copy_tokenizer_files
-#include "gptbench/model/model_family.h"   // resolve_model_config, init_model, model_families
+#include "command.h"                          // register_init_command
+#include "gptbench/data/data_dir.h"           // default_data_dir
+#include "gptbench/data/tokenizer_corpus.h"   // news_tokenizer_corpus
+#include "gptbench/model/checkpoint.h"        // save_model, check_tokenizer_files, copy_tokenizer_files
+#include "gptbench/model/model_family.h"      // resolve_model_config, init_model, model_families, find_family
+#include "gptbench/text/sentencepiece_trainer.h"  // train_sentencepiece
 
 namespace gptbench::cli {
 namespace {
@@ -27,23 +33,45 @@ void register_init_command(CLI::App& app) {
     uint64_t seed = 0;
     std::string out;
     std::string tokenizer;
+    std::string data_dir = data::default_data_dir();
+    std::string dtype = "fp32";
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("init", "Write a randomly initialised checkpoint (HF layout)");
   cmd->add_option("--config", options->config, named_shapes() + ", or a config.json path")->capture_default_str();
   cmd->add_option("--seed", options->seed, "random seed")->capture_default_str();
   cmd->add_option("--out", options->out, "output folder")->required();
-  cmd->add_option("--tokenizer", options->tokenizer, "folder with vocab.json + merges.txt to copy alongside");
+  cmd->add_option("--tokenizer", options->tokenizer,
+                  "tokenizer folder to copy alongside (vocab.json + merges.txt, or tokenizer.model); without it, "
+                  "SentencePiece families (llama, mistral) get a tokenizer.model trained on the news text of --data-dir");
+  cmd->add_option("--dtype", options->dtype, "dtype of the written weights: fp32 | fp16 | bf16 (initialised in fp32)")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", options->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
   cmd->callback([options] {
     const std::unique_ptr<model::ModelConfig> config = model::resolve_model_config(options->config);
     const model::ModelShape shape = config->shape();
     fmt::print(stderr, "gptbench init: {} ({} layers, {} heads, width {}, {:.1f}M parameters), seed {}\n",
                shape.name, shape.n_layer, shape.n_head, shape.hidden_size, shape.parameter_count / 1e6,
                options->seed);
-    if (!options->tokenizer.empty()) model::check_tokenizer_files(options->tokenizer);  // before anything is written
+    // Inputs are checked before anything is written.
+    const c10::ScalarType dtype = model::parse_dtype(options->dtype);
+    if (!options->tokenizer.empty()) model::check_tokenizer_files(options->tokenizer);
+    const bool train_tokenizer =
+        options->tokenizer.empty() && model::find_family(shape.family, options->config).tokenizer_kind == "sentencepiece";
+    std::vector<std::string> corpus;
+    if (train_tokenizer) corpus = data::news_tokenizer_corpus(options->data_dir);
     const std::shared_ptr<model::CausalLm> model = model::init_model(*config, options->seed);
+    if (dtype != c10::kFloat) model->to(dtype);  // rounded once from the fp32 initialisation
     model::save_model(*model, options->out);
     if (!options->tokenizer.empty()) model::copy_tokenizer_files(options->tokenizer, options->out);
+    if (train_tokenizer) {
+      // Deterministic: the same tokenizer.model bytes on every machine (text/sentencepiece_trainer.h).
+      fmt::print(stderr, "gptbench init: training a SentencePiece tokenizer ({} pieces) on {} news texts\n",
+                 shape.vocab_size, corpus.size());
+      text::SentencePieceTrainOptions train;
+      train.vocab_size = static_cast<int32_t>(shape.vocab_size);
+      text::train_sentencepiece(corpus, train, std::filesystem::path(options->out) / "tokenizer.model");
+    }
     fmt::print(stderr, "gptbench init: wrote {}\n", options->out);
   });
 }

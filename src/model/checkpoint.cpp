@@ -18,6 +18,7 @@
 #include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
 #include "gptbench/model/model_family.h"  // ModelFamily, family_of, find_family, read_model_config, build_model
+#include "gptbench/text/tokenizer.h"   // tokenizer_files
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
 #include "gptbench/util/error.h"       // Error, UsageError
 
@@ -156,29 +157,14 @@ void save_model(const CausalLm& model, const fs::path& dir) {
   io::write_json_atomic(dir / "config.json", model.config().to_json());
 }
 
-namespace {
-
-// The tokenizer files in `from` and the names they get in a checkpoint: vocab.json (or OpenAI's
-// encoder.json) and merges.txt (or vocab.bpe). Throws naming the folder when one is missing.
-std::vector<std::pair<fs::path, std::string>> tokenizer_files(const fs::path& from) {
+void check_tokenizer_files(const fs::path& from) {
   check_is_directory(from);
-  const std::pair<const char*, const char*> names[] = {{"vocab.json", "encoder.json"}, {"merges.txt", "vocab.bpe"}};
-  std::vector<std::pair<fs::path, std::string>> files;
-  for (const auto& [hf_name, openai_name] : names) {
-    fs::path src = from / hf_name;
-    if (!fs::exists(src)) src = from / openai_name;
-    GPTBENCH_CHECK(fs::exists(src), "{}: neither {} nor {} found", from.string(), hf_name, openai_name);
-    files.emplace_back(src, hf_name);
-  }
-  return files;
+  text::tokenizer_files(from);
 }
 
-}  // namespace
-
-void check_tokenizer_files(const fs::path& from) { tokenizer_files(from); }
-
 void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
-  for (const auto& [src, name] : tokenizer_files(from)) io::write_file_atomic(to / name, io::read_file(src));
+  check_is_directory(from);
+  for (const auto& [src, name] : text::tokenizer_files(from)) io::write_file_atomic(to / name, io::read_file(src));
 }
 
 void copy_parameters(const CausalLm& from, CausalLm& to) {

@@ -69,7 +69,8 @@ void init_gpt2_weights(CausalLm& model, uint64_t seed) {
 
 ModelFamily gpt2_family() {
   return {kGpt2ModelType, read_gpt2_config,   gpt2_named_configs,        build_gpt2,
-          gpt2_weights,   kHfPrefix,          is_ignored_checkpoint_key, init_gpt2_weights};
+          gpt2_weights,   kHfPrefix,          is_ignored_checkpoint_key, init_gpt2_weights,
+          "gpt2-bpe"};
 }
 
 }  // namespace gptbench::model

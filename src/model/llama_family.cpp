@@ -64,12 +64,14 @@ constexpr char kMistral[] = "mistral";
 
 ModelFamily llama_family() {
   return {kLlama,         read_llama_config, named_of_type<kLlama>,           build_llama,
-          llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights};
+          llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights,
+          "sentencepiece"};
 }
 
 ModelFamily mistral_family() {
   return {kMistral,       read_llama_config, named_of_type<kMistral>,         build_llama,
-          llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights};
+          llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights,
+          "sentencepiece"};
 }
 
 }  // namespace gptbench::model

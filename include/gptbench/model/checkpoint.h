@@ -33,11 +33,13 @@ LoadedModel load_model(const std::filesystem::path& dir, const attention::Attent
 // lm_head tied and omitted).
 void save_model(const CausalLm& model, const std::filesystem::path& dir);
 
-// Throws gptbench::Error naming `from` when it is not a folder holding vocab.json (or encoder.json)
-// and merges.txt (or vocab.bpe): checked before a checkpoint is written, so none lacks them.
+// Throws gptbench::Error naming `from` when it is not a folder holding a tokenizer (tokenizer.model,
+// or vocab.json + merges.txt: text::tokenizer_files): checked before a checkpoint is written, so
+// none lacks one.
 void check_tokenizer_files(const std::filesystem::path& from);
 
-// Copies vocab.json + merges.txt (from those names, or OpenAI's encoder.json + vocab.bpe) into `to`.
+// Copies the tokenizer files of `from` into `to` under their checkpoint names (text::tokenizer_files:
+// tokenizer.model [+ tokenizer_config.json], or vocab.json + merges.txt from either naming).
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 
 int64_t parameter_bytes(const CausalLm& model);

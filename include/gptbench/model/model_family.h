@@ -41,6 +41,10 @@ struct ModelFamily {
   // The family's initialisation (e.g. GPT-2's normal(0, 0.02)), in weight_map order, reproducible
   // from `seed` on any machine. `model` is on the CPU in fp32.
   void (*init_weights)(CausalLm& model, uint64_t seed);
+  // The tokenizer its checkpoints ship, as text::Tokenizer::kind() names it: "gpt2-bpe"
+  // (vocab.json + merges.txt) or "sentencepiece" (tokenizer.model; `gptbench init` trains one on the
+  // news text when no --tokenizer is given).
+  std::string_view tokenizer_kind;
 };
 
 // Every registered family, GPT-2 first.
