@@ -21,6 +21,7 @@
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/check.h"           // GPTBENCH_CHECK
 #include "gptbench/util/error.h"           // gptbench::UsageError
+#include "gptbench/util/tool_main.h"  // tool_main
 
 namespace {
 
@@ -98,14 +99,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const gptbench::UsageError& e) {
-    fmt::print(stderr, "bench_tokenizer: {}\n", e.what());
-    return gptbench::kExitUsageError;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "bench_tokenizer: {}\n", e.what());
-    return gptbench::kExitRuntimeError;
-  }
-}
+int main(int argc, char** argv) { return gptbench::tool_main("bench_tokenizer", argc, argv, run); }

@@ -45,7 +45,7 @@ void register_train_command(CLI::App& app) {
   add_device_option(cmd, *selection);
   add_enum_option(cmd, "--precision", train::kPrecisionNames, c->precision,
                   "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)");
-  cmd->add_option("--dataset", c->dataset, "news_summary | cnn_dailymail | jsonl | text")->capture_default_str();
+  add_enum_option(cmd, "--dataset", train::kTrainDatasetNames, c->dataset, "training data");
   cmd->add_option("--data-path", c->data_path, "dataset file (required for text)");
   add_data_dir_option(cmd, *selection);
   cmd->add_option("--split-seed", c->split_seed, "seed of the train/validation/test split hash")->capture_default_str();

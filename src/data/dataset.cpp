@@ -3,8 +3,6 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include <algorithm>   // std::find
-#include <array>       // std::array
 #include <cctype>      // std::tolower
 #include <filesystem>  // std::filesystem
 #include <optional>    // std::optional
@@ -18,8 +16,6 @@ namespace gptbench::data {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::array<const char*, 3> kDatasetNames = {"news_summary", "cnn_dailymail", "jsonl"};
 
 void usage_check(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
@@ -65,39 +61,41 @@ fs::path cnn_file_in_folder(const fs::path& folder, Split split) {
 }
 
 fs::path resolve_path(const DatasetOptions& options) {
+  const std::string name = enum_name(kDatasetNames, options.kind);
+  const bool jsonl = options.kind == DatasetKind::kJsonl, news = options.kind == DatasetKind::kNewsSummary;
   fs::path path = options.path;
   if (path.empty()) {
-    usage_check(options.name != "jsonl", "--dataset jsonl needs a file: pass it with --data");
+    usage_check(!jsonl, "--dataset jsonl needs a file: pass it with --data");
     usage_check(!options.data_dir.empty(),
                 fmt::format("--dataset {}: no --data file and no data folder (pass --data-dir or set GPTBENCH_DATA_DIR)",
-                            options.name));
+                            name));
     GPTBENCH_CHECK(is_folder(options.data_dir), "data folder {} does not exist (--data-dir or GPTBENCH_DATA_DIR)",
                    options.data_dir);
     path = fs::path(options.data_dir) /
-           (options.name == "news_summary" ? fs::path("news_summary") : fs::path("cnn_dailymail") / "see2017_tok_lower");
+           (news ? fs::path("news_summary") : fs::path("cnn_dailymail") / "see2017_tok_lower");
   }
   if (is_folder(path)) {
-    GPTBENCH_CHECK(options.name != "jsonl", "{}: is a folder; --dataset jsonl needs a file", path.string());
-    path = options.name == "news_summary" ? path / "news_summary.csv" : cnn_file_in_folder(path, options.split);
+    GPTBENCH_CHECK(!jsonl, "{}: is a folder; --dataset jsonl needs a file", path.string());
+    path = news ? path / "news_summary.csv" : cnn_file_in_folder(path, options.split);
   }
-  GPTBENCH_CHECK(path_exists(path), "{}: no such file (dataset {})", path.string(), options.name);
+  GPTBENCH_CHECK(path_exists(path), "{}: no such file (dataset {})", path.string(), name);
   return path;
 }
 
-RowSet read_rows(const std::string& name, const fs::path& path) {
+RowSet read_rows(DatasetKind kind, const fs::path& path) {
   const std::string file = path.string();
   const std::string content = read_file_bytes(path);
-  if (name == "news_summary") return read_news_summary(content, file);
-  if (name == "cnn_dailymail") return read_cnn_dailymail(content, file, content_name(path));
+  switch (kind) {
+    case DatasetKind::kNewsSummary: return read_news_summary(content, file);
+    case DatasetKind::kCnnDailymail: return read_cnn_dailymail(content, file, content_name(path));
+    case DatasetKind::kJsonl: break;
+  }
   return read_jsonl_dataset(content, file);
 }
 
 }  // namespace
 
 Dataset load_dataset(const DatasetOptions& options) {
-  usage_check(std::find(kDatasetNames.begin(), kDatasetNames.end(), options.name) != kDatasetNames.end(),
-              fmt::format("--dataset: unknown dataset '{}' (expected news_summary, cnn_dailymail or jsonl)",
-                          options.name));
   usage_check(!options.limit || *options.limit >= 1,
               fmt::format("--limit must be at least 1, got {}", options.limit.value_or(0)));
   const fs::path path = resolve_path(options);
@@ -111,9 +109,9 @@ Dataset load_dataset(const DatasetOptions& options) {
                             split_name(*file_split)));
   }
 
-  RowSet rows = read_rows(options.name, path);
+  RowSet rows = read_rows(options.kind, path);
   Dataset dataset;
-  dataset.name = options.name;
+  dataset.name = enum_name(kDatasetNames, options.kind);
   dataset.path = path.string();
   DatasetStats& stats = dataset.stats;
   stats.rows_read = rows.rows_read;

@@ -7,7 +7,7 @@ namespace gptbench::data {
 
 std::vector<std::string> news_tokenizer_corpus(const std::string& data_dir) {
   DatasetOptions options;
-  options.name = "news_summary";
+  options.kind = DatasetKind::kNewsSummary;
   options.data_dir = data_dir;
   options.split = Split::kAll;
   const Dataset dataset = load_dataset(options);

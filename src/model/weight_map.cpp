@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>  // fmt::format
 
+#include <utility>  // std::pair
+
 namespace gptbench::model {
 namespace {
 
@@ -17,20 +19,16 @@ std::vector<WeightEntry> gpt2_weight_map(const Gpt2Config& config) {
   auto add = [&map](std::string name, WeightLayout layout) { map.push_back({name, name, layout}); };
   add("wte.weight", WeightLayout::kSame);
   add("wpe.weight", WeightLayout::kSame);
+  // Each block's modules in checkpoint order, with the layout of their weight (biases are kSame).
+  constexpr std::pair<const char*, WeightLayout> kBlockModules[] = {
+      {"ln_1", WeightLayout::kSame},        {"attn.c_attn", WeightLayout::kConv1D}, {"attn.c_proj", WeightLayout::kConv1D},
+      {"ln_2", WeightLayout::kSame},        {"mlp.c_fc", WeightLayout::kConv1D},    {"mlp.c_proj", WeightLayout::kConv1D}};
   for (int64_t l = 0; l < config.n_layer; ++l) {
-    const std::string p = fmt::format("h.{}.", l);
-    add(p + "ln_1.weight", WeightLayout::kSame);
-    add(p + "ln_1.bias", WeightLayout::kSame);
-    add(p + "attn.c_attn.weight", WeightLayout::kConv1D);
-    add(p + "attn.c_attn.bias", WeightLayout::kSame);
-    add(p + "attn.c_proj.weight", WeightLayout::kConv1D);
-    add(p + "attn.c_proj.bias", WeightLayout::kSame);
-    add(p + "ln_2.weight", WeightLayout::kSame);
-    add(p + "ln_2.bias", WeightLayout::kSame);
-    add(p + "mlp.c_fc.weight", WeightLayout::kConv1D);
-    add(p + "mlp.c_fc.bias", WeightLayout::kSame);
-    add(p + "mlp.c_proj.weight", WeightLayout::kConv1D);
-    add(p + "mlp.c_proj.bias", WeightLayout::kSame);
+    for (const auto& [module, layout] : kBlockModules) {
+      const std::string p = fmt::format("h.{}.{}.", l, module);
+      add(p + "weight", layout);
+      add(p + "bias", WeightLayout::kSame);
+    }
   }
   add("ln_f.weight", WeightLayout::kSame);
   add("ln_f.bias", WeightLayout::kSame);

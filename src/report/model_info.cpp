@@ -8,7 +8,7 @@ namespace gptbench::report {
 constexpr auto kModelFields = [](auto& io, auto& m) {
   io.if_present("family", m.family).if_present("n_kv_head", m.n_kv_head);
   io("config_name", m.config_name)("n_layer", m.n_layer)("n_head", m.n_head)("n_embd", m.n_embd);
-  io("n_positions", m.n_positions)("parameters", m.parameters);
+  io("n_positions", m.n_positions)("parameters", m.parameters).if_present("tokenizer", m.tokenizer);
 };
 
 nlohmann::json to_json(const ModelInfo& m) { return write_fields(m, kModelFields); }

@@ -1,7 +1,19 @@
-// RunConfig -> JSON.
+// RunConfig -> JSON, and the data module's dataset behind a --dataset.
 #include "gptbench/run/run_config.h"
 
+#include "gptbench/util/error.h"  // gptbench::Error
+
 namespace gptbench::run {
+
+data::DatasetKind file_dataset(DatasetKind kind) {
+  switch (kind) {
+    case DatasetKind::kNewsSummary: return data::DatasetKind::kNewsSummary;
+    case DatasetKind::kCnnDailymail: return data::DatasetKind::kCnnDailymail;
+    case DatasetKind::kJsonl: return data::DatasetKind::kJsonl;
+    case DatasetKind::kSynthetic: break;
+  }
+  throw Error("--dataset synthetic has no file (a bug: the caller asked for its data set)");
+}
 
 std::string task_name(Task task) { return enum_name(kTaskNames, task); }
 

@@ -30,6 +30,7 @@
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes
+#include "gptbench/model/model_family.h"    // find_family (the tokenizer kind)
 #include "gptbench/text/tokenizer.h"        // Tokenizer, load_tokenizer
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 #include "gptbench/util/error.h"            // Error, UsageError
@@ -100,7 +101,7 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   Workload w;
   auto t0 = Clock::now();
   data::DatasetOptions options;
-  options.name = enum_name(kDatasetNames, c.dataset);
+  options.kind = file_dataset(c.dataset);
   options.path = c.data_path;
   options.data_dir = c.model.flags.data_dir;
   options.split = c.split;
@@ -400,6 +401,7 @@ report::ModelInfo model_info(const model::ModelShape& shape) {
   info.n_embd = shape.hidden_size;
   info.n_positions = shape.max_positions;
   info.parameters = shape.parameter_count;
+  info.tokenizer = std::string(model::find_family(shape.family, "the model").tokenizer_kind);
   return info;
 }
 

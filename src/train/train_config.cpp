@@ -11,6 +11,16 @@ namespace gptbench::train {
 
 std::string precision_name(Precision p) { return enum_name(kPrecisionNames, p); }
 
+std::optional<data::DatasetKind> summarization_dataset(TrainDataset dataset) {
+  switch (dataset) {
+    case TrainDataset::kNewsSummary: return data::DatasetKind::kNewsSummary;
+    case TrainDataset::kCnnDailymail: return data::DatasetKind::kCnnDailymail;
+    case TrainDataset::kJsonl: return data::DatasetKind::kJsonl;
+    case TrainDataset::kText: break;
+  }
+  return std::nullopt;
+}
+
 void validate(const TrainConfig& c) {
   auto positive = [](int64_t v, const char* flag) {
     if (v < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", flag, v));
@@ -45,7 +55,7 @@ void validate(const TrainConfig& c) {
   if (c.peak_tflops < 0) throw UsageError(fmt::format("--peak-tflops must be >= 0, got {}", c.peak_tflops));
   if (c.out_dir.empty()) throw UsageError("--out is required (the checkpoint and report folder)");
   if (c.model.flags.model_dir.empty() && !c.resume) throw UsageError("--model is required (or --resume with --out)");
-  if (c.dataset == "text" && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
+  if (c.dataset == TrainDataset::kText && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
 }
 
 nlohmann::json resume_identity(const TrainConfig& c) {
@@ -54,7 +64,7 @@ nlohmann::json resume_identity(const TrainConfig& c) {
           {"window", optional(c.model.flags.window)},
           {"global_tokens", optional(c.model.flags.global_tokens)},
           {"precision", precision_name(c.precision)},
-          {"dataset", c.dataset},
+          {"dataset", enum_name(kTrainDatasetNames, c.dataset)},
           {"data_path", c.data_path},
           {"split_seed", c.split_seed},
           {"prompt_template", c.prompt_template},

@@ -43,7 +43,7 @@ nlohmann::json token_counts(const std::vector<Example>& examples) {
 
 TrainData summarization_data(const TrainConfig& c, const text::Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
   data::DatasetOptions options;
-  options.name = c.dataset;
+  options.kind = *summarization_dataset(c.dataset);
   options.path = c.data_path;
   options.data_dir = c.model.flags.data_dir;
   options.split_seed = c.split_seed;
@@ -120,15 +120,15 @@ Example summary_example(const std::string& source, const std::string& reference,
 }
 
 TrainData load_train_data(const TrainConfig& c, const text::Tokenizer& tokenizer, int64_t seq_len, int32_t eos) {
-  TrainData d = c.dataset == "text" ? text_data(c, tokenizer, seq_len) : summarization_data(c, tokenizer, seq_len, eos);
+  TrainData d = c.dataset == TrainDataset::kText ? text_data(c, tokenizer, seq_len) : summarization_data(c, tokenizer, seq_len, eos);
   d.description["train"] = token_counts(d.train);
   d.description["validation"] = token_counts(d.validation);
   d.description["order"] = "per-epoch Fisher-Yates shuffle, splitmix64 stream seeded with (--seed, epoch)";
   const int64_t per_step = c.batch_size * c.grad_accum;
   if (static_cast<int64_t>(d.train.size()) < per_step)
     throw Error(fmt::format("dataset {}: {} training example(s), fewer than one step needs (--batch-size {} x --grad-accum {})",
-                            d.description.value("path", c.dataset), d.train.size(), c.batch_size, c.grad_accum));
-  GPTBENCH_CHECK(!d.validation.empty(), "dataset {}: no validation examples", d.description.value("path", c.dataset));
+                            d.description.value("path", enum_name(kTrainDatasetNames, c.dataset)), d.train.size(), c.batch_size, c.grad_accum));
+  GPTBENCH_CHECK(!d.validation.empty(), "dataset {}: no validation examples", d.description.value("path", enum_name(kTrainDatasetNames, c.dataset)));
   return d;
 }
 

@@ -467,7 +467,7 @@ report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Dev
   trained.dtype = precision_name(precision);
   trained.device = device.str();
   rc.model = run::resolve_selection(trained);
-  rc.dataset = parse_enum(run::kDatasetNames, "--dataset", c.dataset);
+  rc.dataset = parse_enum(run::kDatasetNames, "--dataset", enum_name(kTrainDatasetNames, c.dataset));
   rc.data_path = c.data_path;
   rc.split = data::Split::kValidation;
   rc.limit = c.eval_rouge;
@@ -497,7 +497,7 @@ report::TrainReport run_training(const TrainConfig& c) {
   const c10::Device device = c.model.device;
   if (precision != Precision::kFp32 && !device.is_cuda())
     throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", precision_name(precision)));
-  if (c.eval_rouge > 0 && c.dataset == "text")
+  if (c.eval_rouge > 0 && c.dataset == TrainDataset::kText)
     throw UsageError("--eval-rouge needs a summarization dataset (--dataset text has no references)");
   // --profile: an unwritable trace fails here, and CUPTI is set up before any CUDA work.
   std::optional<bench::Profiler> profiler;

@@ -9,22 +9,16 @@ stays as `gptbench run` wrote it. Env: GPTBENCH_BIN.
 """
 import copy
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from checklist import Checklist  # Checklist (beside this file)
 
-BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
-TINY = Path(__file__).resolve().parent.parent / "model" / "configs" / "tiny.json"
+from tiny_runs import gptbench, init_tiny  # (beside this file)
+
 checks = Checklist()
 check = checks.check
-
-
-def gptbench(*args):
-    return subprocess.run([BIN, *map(str, args)], capture_output=True, text=True)
 
 
 def verdicts(stdout):
@@ -87,7 +81,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model = tmp / "tiny"
-        subprocess.run([BIN, "init", "--config", TINY, "--out", model], check=True, capture_output=True)
+        init_tiny(model)
         run = gptbench("run", "--model", model, "--dataset", "synthetic", "--prompt-tokens", 8, "--max-new-tokens", 4,
                        "--min-new-tokens", 4, "--limit", 6, "--device", "cpu", "--quiet", "--out", tmp / "real.json")
         if run.returncode != 0:

@@ -1,7 +1,7 @@
 // Reading BASE and NEW: run report or sweep by content, errors naming file and line.
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
-#include "../data/temp_dir.h"                // TempDir
+#include "../support/temp_dir.h"             // TempDir
 #include "gptbench/compare/compare_input.h"  // load_compare_input
 #include "gptbench/util/error.h"             // Error
 #include "report_fixture.h"                  // make_report, make_cell_line, sweep_text
@@ -9,7 +9,7 @@
 namespace gptbench::compare {
 namespace {
 
-using data::testing_support::TempDir;
+using test_support::TempDir;
 using nlohmann::json;
 using testing::make_cell_line;
 using testing::make_report;

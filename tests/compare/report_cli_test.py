@@ -7,22 +7,15 @@ file, a bad --format. Env: GPTBENCH_BIN.
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from checklist import Checklist  # Checklist (beside this file)
+from tiny_runs import RUN_FLAGS, gptbench, init_tiny, run_variants  # (beside this file)
 
-BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
-TINY = Path(__file__).resolve().parent.parent / "model" / "configs" / "tiny.json"
 checks = Checklist()
 check = checks.check
-
-
-def gptbench(*args):
-    return subprocess.run([BIN, *map(str, args)], capture_output=True, text=True)
 
 
 def one_error_line(res, code, *needles):
@@ -35,15 +28,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model = tmp / "tiny"
-        subprocess.run([BIN, "init", "--config", TINY, "--out", model], check=True, capture_output=True)
-        common = ["--model", model, "--dataset", "synthetic", "--prompt-tokens", 8, "--max-new-tokens", 4,
-                  "--min-new-tokens", 4, "--limit", 4, "--batch-size", 2, "--device", "cpu", "--quiet"]
-        for variant in ("standard", "sdpa"):
-            res = gptbench("run", *common, "--variant", variant, "--out", tmp / f"{variant}.json")
-            if res.returncode != 0:
-                sys.exit(f"gptbench run failed: {res.stderr}")
-        gptbench("run", *common, "--variant", "flash", "--out", tmp / "error.json")  # flash refuses the CPU
-        std, sdpa = (json.loads((tmp / f"{v}.json").read_text()) for v in ("standard", "sdpa"))
+        init_tiny(model)
+        reports = run_variants(model, tmp)
+        std, sdpa = reports["standard"], reports["sdpa"]
+        # flash refuses the CPU: an error report
+        gptbench("run", "--model", model, *RUN_FLAGS, "--variant", "flash", "--out", tmp / "error.json")
 
         res = gptbench("report", tmp / "standard.json", tmp / "sdpa.json", tmp / "error.json")
         rows = [l for l in res.stdout.splitlines() if l.startswith("| ")]

@@ -20,6 +20,7 @@
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/check.h"           // GPTBENCH_CHECK
 #include "gptbench/util/error.h"           // Error, UsageError, exit codes
+#include "gptbench/util/tool_main.h"  // tool_main
 
 namespace {
 
@@ -39,7 +40,7 @@ int run(int argc, char** argv) {
   GPTBENCH_CHECK(flags.count("out") && flags.count("dataset"), "dataset_dump: --dataset and --out are required");
 
   data::DatasetOptions options;
-  options.name = flags["dataset"];
+  options.kind = parse_enum(data::kDatasetNames, "--dataset", flags["dataset"]);
   options.path = get("data", "");
   options.data_dir = get("data-dir", "");
   options.split = data::parse_split(get("split", "test"));
@@ -78,14 +79,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const gptbench::UsageError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return gptbench::kExitUsageError;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return gptbench::kExitRuntimeError;
-  }
-}
+int main(int argc, char** argv) { return gptbench::tool_main("dataset_dump", argc, argv, run); }

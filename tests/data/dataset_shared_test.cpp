@@ -22,7 +22,7 @@ using testing::HasSubstr;
 
 DatasetOptions shared(const std::string& name, Split split) {
   DatasetOptions o;
-  o.name = name;
+  o.kind = parse_enum(kDatasetNames, "--dataset", name);
   o.data_dir = GPTBENCH_DATA_DIR;
   o.split = split;
   return o;

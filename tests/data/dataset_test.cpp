@@ -16,13 +16,13 @@
 #include "gptbench/data/file_bytes.h"  // read_file_bytes, XzDecoder
 #include "gptbench/text/utf8.h"        // is_valid_utf8
 #include "gptbench/util/error.h"       // Error, UsageError
-#include "temp_dir.h"                  // TempDir
+#include "../support/temp_dir.h"     // TempDir
 
 namespace gptbench::data {
 namespace {
 
 using testing::HasSubstr;
-using testing_support::TempDir;
+using test_support::TempDir;
 
 // The message of the gptbench::Error that f throws, and whether it was a UsageError.
 template <typename F>
@@ -41,7 +41,7 @@ std::string error_of(F&& f, bool* usage = nullptr) {
 
 DatasetOptions options_for(const std::string& name, const std::filesystem::path& path, Split split = Split::kAll) {
   DatasetOptions o;
-  o.name = name;
+  o.kind = parse_enum(kDatasetNames, "--dataset", name);
   o.path = path.string();
   o.split = split;
   return o;
@@ -187,10 +187,10 @@ TEST(DatasetOptionsCheck, NameLimitAndPathErrors) {
   TempDir dir;
   const auto file = dir.write("test.jsonl", kJsonl);
   bool usage = false;
-  auto o = options_for("xsum", file);
-  EXPECT_THAT(error_of([&] { load_dataset(o); }, &usage), HasSubstr("--dataset: unknown dataset 'xsum'"));
+  EXPECT_THAT(error_of([&] { options_for("xsum", file); }, &usage),
+              HasSubstr("--dataset: unknown value \"xsum\" (news_summary, cnn_dailymail, jsonl)"));
   EXPECT_TRUE(usage);
-  o = options_for("jsonl", file);
+  auto o = options_for("jsonl", file);
   o.limit = 0;
   EXPECT_THAT(error_of([&] { load_dataset(o); }, &usage), HasSubstr("--limit must be at least 1, got 0"));
   EXPECT_TRUE(usage);

@@ -12,13 +12,13 @@
 #include "gptbench/data/dataset.h"  // load_dataset
 #include "gptbench/data/split.h"    // fnv1a64, split_bucket, hash_split
 #include "gptbench/util/error.h"    // gptbench::UsageError
-#include "temp_dir.h"               // TempDir
+#include "../support/temp_dir.h"  // TempDir
 
 namespace gptbench::data {
 namespace {
 
 using testing::HasSubstr;
-using testing_support::TempDir;
+using test_support::TempDir;
 
 TEST(Split, ParseAndName) {
   for (const Split s : {Split::kTrain, Split::kValidation, Split::kTest, Split::kAll}) {
@@ -86,7 +86,7 @@ std::string jsonl_of(const std::vector<int>& numbers) {
 
 std::vector<std::string> ids_of(const std::filesystem::path& file, Split split) {
   DatasetOptions options;
-  options.name = "jsonl";
+  options.kind = DatasetKind::kJsonl;
   options.path = file.string();
   options.split = split;
   std::vector<std::string> ids;

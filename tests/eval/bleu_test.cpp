@@ -14,10 +14,7 @@ namespace gptbench::eval {
 namespace {
 
 TEST(Tokenize13a, MatchesSacrebleuOnEdgeCases) {
-  const nlohmann::json fixture = testing::run_oracle_fixture("tok13a");
-  ASSERT_TRUE(fixture.is_object());
-  ASSERT_GT(fixture["cases"].size(), 40u);
-  for (const auto& c : fixture["cases"]) {
+  for (const auto& c : testing::oracle_cases("tok13a", "cases", 40)) {
     const std::string text = c["text"].get<std::string>();
     EXPECT_EQ(tokenize_13a(python_rstrip(text)), c["tokens"].get<std::vector<std::string>>())
         << c["text"].dump();

@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>  // ADD_FAILURE
 
-#include <cstdio>  // popen, pclose, fread
+#include <cstddef>  // std::size_t
+#include <cstdio>   // popen, pclose, fread
 #include <string>  // std::string
 
 #include <nlohmann/json.hpp>  // nlohmann::json
@@ -30,6 +31,22 @@ inline nlohmann::json run_oracle_fixture(const std::string& mode) {
     return nullptr;
   }
   return nlohmann::json::parse(out);
+}
+
+// The array `key` of `mode`'s fixture, holding more than `more_than` cases; a test failure (and an
+// empty array) when the script fails, the key is missing or the array is shorter.
+inline nlohmann::json oracle_cases(const std::string& mode, const std::string& key, std::size_t more_than) {
+  const nlohmann::json fixture = run_oracle_fixture(mode);
+  if (!fixture.is_object() || !fixture.contains(key) || !fixture[key].is_array()) {
+    ADD_FAILURE() << "oracle fixture " << mode << ": no array \"" << key << "\"";
+    return nlohmann::json::array();
+  }
+  if (fixture[key].size() <= more_than) {
+    ADD_FAILURE() << "oracle fixture " << mode << ": " << fixture[key].size() << " cases in \"" << key
+                  << "\", expected more than " << more_than;
+    return nlohmann::json::array();
+  }
+  return fixture[key];
 }
 
 }  // namespace gptbench::eval::testing

@@ -18,10 +18,7 @@ std::string from_hex(const std::string& hex) {
 }
 
 TEST(PythonText, SplitAndRstripMatchPython) {
-  const nlohmann::json fixture = testing::run_oracle_fixture("python_text");
-  ASSERT_TRUE(fixture.is_object());
-  ASSERT_GT(fixture["cases"].size(), 40u);
-  for (const auto& c : fixture["cases"]) {
+  for (const auto& c : testing::oracle_cases("python_text", "cases", 40)) {
     const std::string text = c["text"].get<std::string>();
     EXPECT_EQ(python_split(text), c["split"].get<std::vector<std::string>>()) << c["text"].dump();
     EXPECT_EQ(std::string(python_rstrip(text)), c["rstrip"].get<std::string>()) << c["text"].dump();
@@ -29,10 +26,7 @@ TEST(PythonText, SplitAndRstripMatchPython) {
 }
 
 TEST(PythonText, Utf8ValidityAndReplacementMatchPythonDecoder) {
-  const nlohmann::json fixture = testing::run_oracle_fixture("python_text");
-  ASSERT_TRUE(fixture.is_object());
-  ASSERT_GT(fixture["utf8"].size(), 20u);
-  for (const auto& c : fixture["utf8"]) {
+  for (const auto& c : testing::oracle_cases("python_text", "utf8", 20)) {
     const std::string bytes = from_hex(c["hex"].get<std::string>());
     EXPECT_EQ(find_invalid_utf8(bytes) == std::string_view::npos, c["valid"].get<bool>())
         << "bytes " << c["hex"].get<std::string>();

@@ -12,10 +12,7 @@ namespace gptbench::eval {
 namespace {
 
 TEST(RougeTokenize, MatchesRougeScoreOnEdgeCases) {
-  const nlohmann::json fixture = testing::run_oracle_fixture("rouge_tokens");
-  ASSERT_TRUE(fixture.is_object());
-  ASSERT_GT(fixture["cases"].size(), 40u);
-  for (const auto& c : fixture["cases"]) {
+  for (const auto& c : testing::oracle_cases("rouge_tokens", "cases", 40)) {
     const std::string text = c["text"].get<std::string>();
     EXPECT_EQ(rouge_tokenize(text, Stemming::kPorter), c["stemmed"].get<std::vector<std::string>>())
         << c["text"].dump();
@@ -38,10 +35,7 @@ TEST(RougeTokenize, PythonLowercaseQuirks) {
 }
 
 TEST(Lcs, MatchesRougeScoreBacktracking) {
-  const nlohmann::json fixture = testing::run_oracle_fixture("lcs");
-  ASSERT_TRUE(fixture.is_object());
-  ASSERT_GT(fixture["cases"].size(), 1000u);
-  for (const auto& c : fixture["cases"]) {
+  for (const auto& c : testing::oracle_cases("lcs", "cases", 1000)) {
     const auto ref = c["ref"].get<std::vector<std::int32_t>>();
     const auto can = c["can"].get<std::vector<std::int32_t>>();
     EXPECT_EQ(lcs_length(ref, can), c["length"].get<std::size_t>()) << c.dump();

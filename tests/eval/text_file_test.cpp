@@ -1,10 +1,11 @@
 // read_texts: both layouts, their edge cases, and one-line errors that name file and line.
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
-#include <filesystem>  // std::filesystem::temp_directory_path
+#include <filesystem>  // std::filesystem::path
 #include <fstream>     // std::ofstream
 #include <string>      // std::string
 
+#include "../support/temp_dir.h"  // test_support::TempDir
 #include "gptbench/eval/text_file.h"  // read_texts, text_file_format
 #include "gptbench/util/error.h"      // gptbench::Error
 
@@ -15,14 +16,8 @@ namespace fs = std::filesystem;
 
 class TextFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gptbench_eval_text_file_" +
-            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  test_support::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
 
   fs::path write(const std::string& name, const std::string& bytes) {
     const fs::path path = dir_ / name;
@@ -40,7 +35,6 @@ class TextFileTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
 };
 
 using Texts = std::vector<std::string>;

@@ -94,13 +94,13 @@ TEST(ReportJson, EveryCommittedReportParses) {
 }
 
 TEST(ReportJson, NewReportsHaveTheUnifiedAttentionBlockWithNulls) {
-  RunReport run;  // schema 1.2
+  RunReport run;  // schema 1.3
   run.header.config = {{"task", "perplexity"}};  // RunConfig's to_json names the task
   run.attention = AttentionInfo{"flash", "flash:k", std::nullopt, std::nullopt, std::nullopt, false, true, 0, 0};
   run.results = PerplexityResults{};
   const json j = to_json(run);
   EXPECT_EQ(j.at("schema_version"), 1);
-  EXPECT_EQ(j.at("schema_minor"), 2);
+  EXPECT_EQ(j.at("schema_minor"), 3);
   for (const char* key : {"prefill_kernel", "decode_kernel", "backward"}) EXPECT_TRUE(j["attention"].at(key).is_null());
   EXPECT_EQ(j["attention"].size(), 9u);
   EXPECT_EQ(j["attention"].at("learned_positions"), true);
@@ -120,17 +120,21 @@ TEST(ReportJson, TheModelBlockNamesItsFamilyAndOlderBlocksReadBackUnchanged) {
   llama.config_name = "llama-tiny";
   llama.n_head = 8;
   llama.n_kv_head = 2;
+  llama.tokenizer = "sentencepiece";
   const json j = to_json(llama);
   EXPECT_EQ(j.at("family"), "llama");
   EXPECT_EQ(j.at("n_kv_head"), 2);
+  EXPECT_EQ(j.at("tokenizer"), "sentencepiece");
   ModelInfo back;
   from_json(JsonFields(j, "model"), back);
   EXPECT_EQ(to_json(back), j);
-  json older = j;  // schema_minor 1: neither key
+  json older = j;  // schema_minor 1: none of the three keys
   older.erase("family");
   older.erase("n_kv_head");
+  older.erase("tokenizer");
   from_json(JsonFields(older, "model"), back);
   EXPECT_FALSE(back.family.has_value());
+  EXPECT_FALSE(back.tokenizer.has_value());
   EXPECT_EQ(to_json(back), older);
 }
 

@@ -18,19 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests" / "compare")]
 import gptbench_reports  # noqa: E402  (the module under test, from scripts/)
 from checklist import Checklist  # noqa: E402  (tests/compare/checklist.py)
+from tiny_runs import RUN_FLAGS, gptbench, init_tiny, run_variants  # noqa: E402  (tests/compare/tiny_runs.py)
 import pandas as pd  # noqa: E402
 
-BIN = os.environ.get("GPTBENCH_BIN") or sys.exit("GPTBENCH_BIN is not set")
-TINY = ROOT / "tests" / "model" / "configs" / "tiny.json"
 READER = ROOT / "scripts" / "gptbench_reports.py"
 DATA = Path(os.environ.get("GPTBENCH_DATA_DIR") or ROOT.parent / "shared" / "data")
 checks = Checklist()
 check = checks.check
-
-
-def gptbench(*args):
-    res = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True)
-    return res
 
 
 def main():
@@ -38,21 +32,15 @@ def main():
         tmp = Path(tmp)
         model = tmp / "tiny"
         # The GPT-2 tokenizer beside the weights: the perplexity run tokenizes text.
-        subprocess.run([BIN, "init", "--config", TINY, "--out", model, "--tokenizer", DATA / "gpt2_tokenizer"], check=True,
-                       capture_output=True)
-        common = ["--model", model, "--dataset", "synthetic", "--prompt-tokens", 8, "--max-new-tokens", 4,
-                  "--min-new-tokens", 4, "--limit", 4, "--batch-size", 2, "--device", "cpu", "--quiet"]
-        for variant in ("standard", "sdpa"):
-            res = gptbench("run", *common, "--variant", variant, "--out", tmp / f"{variant}.json")
-            if res.returncode != 0:
-                sys.exit(f"gptbench run {variant} failed: {res.stderr}")
+        init_tiny(model, "--tokenizer", DATA / "gpt2_tokenizer")
+        run_variants(model, tmp)
         text = tmp / "text.txt"
         text.write_text(" ".join(f"word{i % 97}" for i in range(400)) + "\n")
         res = gptbench("run", "--task", "perplexity", "--model", model, "--data", text, "--stride", 16, "--device", "cpu",
                        "--out", tmp / "ppl.json")
         if res.returncode != 0:
             sys.exit(f"gptbench run --task perplexity failed: {res.stderr}")
-        gptbench("run", *common, "--variant", "flash", "--out", tmp / "error.json")  # flash refuses the CPU
+        gptbench("run", "--model", model, *RUN_FLAGS, "--variant", "flash", "--out", tmp / "error.json")  # flash refuses the CPU
         sweep = tmp / "sweep.jsonl"
         res = gptbench("sweep", "--model", model, "--device", "cpu", "--variants", "standard,flash", "--batch-sizes",
                        "1", "--seq-lens", "8", "--new-tokens", "4", "--batches", "1", "--warmup", "0", "--quiet",

@@ -1,49 +1,18 @@
 // Shared by the sweep unit tests: a temp folder per test, a small model shape, settings from flags.
 #pragma once
 
-#include <ftw.h>     // nftw, FTW_DEPTH, FTW_PHYS
-#include <stdlib.h>  // mkdtemp
-
-#include <filesystem>  // std::filesystem
-#include <cstdio>      // std::remove
-#include <cstdlib>     // std::getenv
-#include <fstream>     // std::ofstream
 #include <functional>  // std::function
-#include <stdexcept>   // std::runtime_error
 #include <string>      // std::string
 #include <utility>     // std::pair
 #include <vector>      // std::vector
 
+#include "../support/temp_dir.h"         // test_support::TempDir
 #include "gptbench/model/gpt2_config.h"  // Gpt2Config, ModelShape, ModelShape
 #include "gptbench/sweep/sweep_spec.h"   // SweepSettings
 
 namespace gptbench::sweep::testing {
 
-class TempDir {
- public:
-  // POSIX calls, not std::filesystem's: libtorch.so exports its own copies of those, and its
-  // remove_all jumps through an unresolved weak symbol (a crash in any binary linking LibTorch).
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/gptbench_sweep_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    ::nftw(path_.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
-           FTW_DEPTH | FTW_PHYS);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path_ / name, std::ios::binary) << bytes;
-    return path_ / name;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 // The message of the E that f throws, or "<no exception>".
 template <typename E>

@@ -9,9 +9,9 @@
 #include <random>      // std::mt19937
 #include <string>      // std::string
 #include <thread>      // std::thread
-#include <unistd.h>    // getpid, for unique temp folders
 #include <vector>      // std::vector
 
+#include "../support/temp_dir.h"  // test_support::TempDir
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/error.h"           // gptbench::Error
 
@@ -135,12 +135,8 @@ TEST(Gpt2Tokenizer, DecodeRejectsIdsOutOfRange) {
 
 class MalformedFiles : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gptbench_tok_" + std::to_string(::getpid()) + "_" +
-                                         testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  test_support::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
 
   fs::path write(const std::string& name, const std::string& content) {
     const fs::path p = dir_ / name;
@@ -164,7 +160,6 @@ class MalformedFiles : public testing::Test {
     return load_error(tokenizer_dir() / "vocab.json", write("merges.txt", merges_txt));
   }
 
-  fs::path dir_;
 };
 
 TEST_F(MalformedFiles, VocabErrorsNameTheFile) {

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
 #include <sys/stat.h>  // mkfifo
-#include <unistd.h>    // getpid
 
 #include <algorithm>   // std::count_if, std::equal, std::find
 #include <filesystem>  // std::filesystem
@@ -21,6 +20,7 @@
 #include "gptbench/data/prompt.h"                   // build_prompt, PromptOptions
 #include "gptbench/data/tokenizer_corpus.h"         // news_tokenizer_corpus
 #include "gptbench/text/sentencepiece_tokenizer.h"  // SentencePieceTokenizer
+#include "../support/temp_dir.h"  // test_support::TempDir
 #include "gptbench/text/sentencepiece_trainer.h"    // train_sentencepiece, train_sentencepiece_model
 #include "gptbench/text/tokenizer.h"                // load_tokenizer, tokenizer_files, Tokenizer, SpecialTokens
 #include "gptbench/util/error.h"                    // gptbench::Error
@@ -208,12 +208,8 @@ TEST(SentencePieceTokenizer, ConcurrentEncodesAgree) {
 
 class TokenizerFolder : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gptbench_spm_dir_" + std::to_string(::getpid()) + "_" +
-                                         testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  test_support::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
   void write(const std::string& name, const std::string& content) {
     std::ofstream(dir_ / name, std::ios::binary) << content;
   }
@@ -227,7 +223,6 @@ class TokenizerFolder : public testing::Test {
     }
     return "";
   }
-  fs::path dir_;
 };
 
 TEST_F(TokenizerFolder, PicksTokenizerModelFirstThenGpt2Files) {

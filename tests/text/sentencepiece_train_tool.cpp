@@ -12,6 +12,7 @@
 #include "gptbench/data/tokenizer_corpus.h"        // news_tokenizer_corpus
 #include "gptbench/text/sentencepiece_trainer.h"   // train_sentencepiece, SentencePieceTrainOptions
 #include "gptbench/util/error.h"                   // gptbench::UsageError, exit codes
+#include "gptbench/util/tool_main.h"  // tool_main
 
 namespace {
 
@@ -45,14 +46,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const gptbench::UsageError& e) {
-    std::fprintf(stderr, "sentencepiece_train_tool: %s\n", e.what());
-    return gptbench::kExitUsageError;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sentencepiece_train_tool: %s\n", e.what());
-    return gptbench::kExitRuntimeError;
-  }
-}
+int main(int argc, char** argv) { return gptbench::tool_main("sentencepiece_train_tool", argc, argv, run); }

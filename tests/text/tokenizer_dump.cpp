@@ -29,6 +29,7 @@
 #include "gptbench/text/tokenizer.h"      // load_tokenizer, Tokenizer
 #include "gptbench/text/utf8.h"           // is_valid_utf8
 #include "gptbench/util/check.h"          // GPTBENCH_CHECK
+#include "gptbench/util/tool_main.h"  // tool_main
 
 namespace {
 
@@ -189,14 +190,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const gptbench::UsageError& e) {
-    std::fprintf(stderr, "tokenizer_dump: %s\n", e.what());
-    return gptbench::kExitUsageError;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tokenizer_dump: %s\n", e.what());
-    return gptbench::kExitRuntimeError;
-  }
-}
+int main(int argc, char** argv) { return gptbench::tool_main("tokenizer_dump", argc, argv, run); }

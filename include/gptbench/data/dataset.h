@@ -11,7 +11,8 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
-#include "gptbench/data/split.h"  // Split, parse_split, split_name
+#include "gptbench/data/dataset_kind.h"  // DatasetKind, kDatasetNames
+#include "gptbench/data/split.h"         // Split, parse_split, split_name
 
 namespace gptbench::data {
 
@@ -23,9 +24,9 @@ struct Sample {
 };
 
 struct DatasetOptions {
-  std::string name = "news_summary";  // news_summary | cnn_dailymail | jsonl
-  std::string path;                   // a file; news_summary and cnn_dailymail also take a folder
-  std::string data_dir;               // where the default paths live when path is empty (the CLI's --data-dir)
+  DatasetKind kind = DatasetKind::kNewsSummary;
+  std::string path;      // a file; news_summary and cnn_dailymail also take a folder
+  std::string data_dir;  // where the default paths live when path is empty (the CLI's --data-dir)
   Split split = Split::kTest;
   std::optional<int64_t> limit;       // the first N samples of the split in file order; >= 1
   uint64_t split_seed = 0;            // seed of the split hash
@@ -48,7 +49,7 @@ struct Dataset {
 };
 
 // Throws gptbench::Error naming file and line on bad input (and "no samples in split S of PATH"
-// for an empty selection); UsageError for an unknown dataset name, --limit < 1, or a --split that
+// for an empty selection); UsageError for --limit < 1, a jsonl dataset without a file, or a --split that
 // a per-split file cannot serve.
 Dataset load_dataset(const DatasetOptions& options);
 

@@ -19,6 +19,8 @@ struct ModelInfo {
   // (n_head unless grouped-query). Absent in older reports, which are all GPT-2.
   std::optional<std::string> family;
   std::optional<int64_t> n_kv_head;
+  // Schema minor 3: the family's tokenizer kind ("gpt2-bpe", "sentencepiece").
+  std::optional<std::string> tokenizer;
 };
 
 nlohmann::json to_json(const ModelInfo& model);

@@ -9,6 +9,7 @@
 #include <vector>    // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/data/dataset_kind.h"    // data::DatasetKind, dataset_kind_name
 #include "gptbench/data/split.h"           // Split
 #include "gptbench/model/beam_search.h"    // EarlyStopping
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
@@ -24,10 +25,14 @@ inline constexpr EnumName<Task> kTaskNames[] = {{Task::kSummarization, "summariz
 // --dataset: a file the data module reads (news_summary, cnn_dailymail, jsonl), or random prompts of
 // exactly --prompt-tokens tokens (synthetic: no references, so no quality).
 enum class DatasetKind { kNewsSummary, kCnnDailymail, kJsonl, kSynthetic };
-inline constexpr EnumName<DatasetKind> kDatasetNames[] = {{DatasetKind::kNewsSummary, "news_summary"},
-                                                          {DatasetKind::kCnnDailymail, "cnn_dailymail"},
-                                                          {DatasetKind::kJsonl, "jsonl"},
-                                                          {DatasetKind::kSynthetic, "synthetic"}};
+inline constexpr EnumName<DatasetKind> kDatasetNames[] = {
+    {DatasetKind::kNewsSummary, data::dataset_kind_name(data::DatasetKind::kNewsSummary)},
+    {DatasetKind::kCnnDailymail, data::dataset_kind_name(data::DatasetKind::kCnnDailymail)},
+    {DatasetKind::kJsonl, data::dataset_kind_name(data::DatasetKind::kJsonl)},
+    {DatasetKind::kSynthetic, "synthetic"}};
+
+// The data module's dataset behind a --dataset other than synthetic.
+data::DatasetKind file_dataset(DatasetKind kind);
 
 enum class TimingMode { kGenerate, kForward };  // kForward: one forward pass per padded batch (no generation)
 inline constexpr EnumName<TimingMode> kTimingModeNames[] = {{TimingMode::kGenerate, "generate"},

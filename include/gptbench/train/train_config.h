@@ -9,12 +9,24 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/data/dataset_kind.h"    // data::DatasetKind, dataset_kind_name
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
 #include "gptbench/util/enum_names.h"      // EnumName
 
 namespace gptbench::train {
 
 // One name table per enum-valued flag: it parses the flag and writes the config block.
+// --dataset: a summarization dataset of the data module, or a plain text file (--data-path) of which
+// every token is a target.
+enum class TrainDataset { kNewsSummary, kCnnDailymail, kJsonl, kText };
+inline constexpr EnumName<TrainDataset> kTrainDatasetNames[] = {
+    {TrainDataset::kNewsSummary, data::dataset_kind_name(data::DatasetKind::kNewsSummary)},
+    {TrainDataset::kCnnDailymail, data::dataset_kind_name(data::DatasetKind::kCnnDailymail)},
+    {TrainDataset::kJsonl, data::dataset_kind_name(data::DatasetKind::kJsonl)},
+    {TrainDataset::kText, "text"}};
+// The data module's dataset behind a --dataset; nullopt for text.
+std::optional<data::DatasetKind> summarization_dataset(TrainDataset dataset);
+
 enum class LossOn { kSummary, kAll };  // kSummary: summary tokens + EOS only; kAll: every next token
 inline constexpr EnumName<LossOn> kLossOnNames[] = {{LossOn::kSummary, "summary"}, {LossOn::kAll, "all"}};
 
@@ -41,7 +53,7 @@ struct TrainConfig {
   bool allow_variant_change = false;
   Precision precision = Precision::kFp32;  // fp16: with dynamic loss scaling
   // Data
-  std::string dataset = "news_summary";  // news_summary | cnn_dailymail | jsonl | text
+  TrainDataset dataset = TrainDataset::kNewsSummary;
   std::string data_path;                 // dataset file; for text: the text file (required)
   uint64_t split_seed = 0;
   std::string prompt_template = "{source}\nTL;DR:";
