@@ -10,6 +10,8 @@
 //    and V from shared memory; the softmax of tile i runs while P V of tile i-1 is in flight; a
 //    stage is released (empty barrier) as soon as the wgmma that read it has completed;
 //  - setmaxnreg moves registers from the producer to the consumers.
+// Grouped-query attention: the K/V descriptors span the Hkv heads and query head h loads kv head
+// h / (H / Hkv): the G query heads of a group read the same K/V tiles (no copies).
 // The KV tile grid starts at the row's key_start (TMA boxes need no alignment), so keys before
 // it (padding, possibly NaN) are never loaded; keys past Tk arrive as zeros and are masked.
 // Included only by the per-instantiation .cu files; sm_90a-only bodies are guarded, and the
@@ -26,7 +28,8 @@
 
 #include "attention_params.h"   // AttentionParams, MaskPolicy, policy_has_alibi/window
 #include "flash_prefill.cuh"    // KvTileRange, kv_tile_range, mask_tile (the sm_80 kernel's rule)
-#include "flash_prefill_sm90.h"  // PrefillSm90Config, prefill_sm90_layout_ok, run_flash_prefill_sm90
+#include "flash_prefill_sm90.h"  // run_flash_prefill_sm90 (declaration)
+#include "flash_prefill_sm90_config.h"  // PrefillSm90Config, prefill_sm90_layout_ok
 #include "ptx.cuh"              // smem_addr, ex2, pack2
 #include "sm90_ptx.cuh"         // mbarriers, tma_load_4d, setmaxnreg
 #include "sm90_tensor_map.cuh"  // make_attention_tensor_map
@@ -180,10 +183,12 @@ __global__ void __launch_bounds__(PrefillSm90Config<D, P>::kThreads, PrefillSm90
       sm90::tma_prefetch_map(&maps.k);
       sm90::tma_prefetch_map(&maps.v);
       int kv = 0, round_q = 0;
+      const int group = p.heads / p.kv_heads;  // grouped-query attention: query head h reads kv head h / group
       for (int round = 0; round * static_cast<int>(gridDim.x) < n_items; ++round) {
         const int item = item_of(round);
         if (item >= n_items) continue;
         const Sm90WorkItem w = work_item(item);
+        const int h_kv = w.h / group;
         if (round_q > 0) sm90::mbarrier_wait(q_empty, (round_q - 1) & 1);
         sm90::mbarrier_arrive_expect_tx(q_full, Smem::kQBytes);
 #pragma unroll
@@ -198,13 +203,13 @@ __global__ void __launch_bounds__(PrefillSm90Config<D, P>::kThreads, PrefillSm90
           sm90::mbarrier_arrive_expect_tx(k_full(stage), Smem::kKvBytes);
 #pragma unroll
           for (int c = 0; c < kColumnBlocks; ++c) {
-            sm90::tma_load_4d(s_k(stage) + c * kBlockN * kSw, &maps.k, k_full(stage), c * 64, n0, w.h, w.b);
+            sm90::tma_load_4d(s_k(stage) + c * kBlockN * kSw, &maps.k, k_full(stage), c * 64, n0, h_kv, w.b);
           }
           if (round > 0) sm90::mbarrier_wait(v_empty(stage), (round - 1) & 1);
           sm90::mbarrier_arrive_expect_tx(v_full(stage), Smem::kKvBytes);
 #pragma unroll
           for (int c = 0; c < kColumnBlocks; ++c) {
-            sm90::tma_load_4d(s_v(stage) + c * kBlockN * kSw, &maps.v, v_full(stage), c * 64, n0, w.h, w.b);
+            sm90::tma_load_4d(s_v(stage) + c * kBlockN * kSw, &maps.v, v_full(stage), c * 64, n0, h_kv, w.b);
           }
         }
         ++round_q;
@@ -415,14 +420,15 @@ cudaError_t run_flash_prefill_sm90(const AttentionParams& p, cudaStream_t stream
   if (err == cudaSuccess) err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
   if (err != cudaSuccess) return err;
   if (major != 9) return cudaErrorNotSupported;
-  if (p.head_dim != D || p.k_len < 1 || !prefill_sm90_layout_ok(p, static_cast<int>(sizeof(T)))) {
+  if (p.head_dim != D || p.k_len < 1 || p.kv_heads < 1 || p.heads % p.kv_heads != 0 ||
+      !prefill_sm90_layout_ok(p, static_cast<int>(sizeof(T)))) {
     return cudaErrorInvalidValue;
   }
   constexpr bool kBf16 = std::is_same_v<T, __nv_bfloat16>;
   Sm90TensorMaps maps;
   if (!sm90::make_attention_tensor_map(&maps.q, p.q, kBf16, p.batch, p.heads, p.q_len, D, p.q_strides, Cfg::kBlockM) ||
-      !sm90::make_attention_tensor_map(&maps.k, p.k, kBf16, p.batch, p.heads, p.k_len, D, p.k_strides, Cfg::kBlockN) ||
-      !sm90::make_attention_tensor_map(&maps.v, p.v, kBf16, p.batch, p.heads, p.k_len, D, p.v_strides, Cfg::kBlockN)) {
+      !sm90::make_attention_tensor_map(&maps.k, p.k, kBf16, p.batch, p.kv_heads, p.k_len, D, p.k_strides, Cfg::kBlockN) ||
+      !sm90::make_attention_tensor_map(&maps.v, p.v, kBf16, p.batch, p.kv_heads, p.k_len, D, p.v_strides, Cfg::kBlockN)) {
     return cudaErrorInvalidValue;
   }
   constexpr int kSmemBytes = Sm90SmemLayout<D, P>::kBytes;
