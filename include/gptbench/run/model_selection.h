@@ -23,10 +23,11 @@ struct ModelSelection {
   std::string variant = "standard";      // --variant: see `gptbench variants`
   std::optional<int64_t> window;         // --window: sparse variants (default attention::kDefaultWindow)
   std::optional<int64_t> global_tokens;  // --global-tokens: sparse variants' sink tokens
-  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel
   std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
   std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
   std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())
+  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel (last, so
+                                                              // that brace-initialised selections keep their order)
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
