@@ -29,6 +29,11 @@ at::Tensor vector_friendly(const at::Tensor& t) {
   return is_vector_friendly(t) ? t : t.clone(at::MemoryFormat::Contiguous);
 }
 
+// What vector_friendly(t) gives has positive strides, so TMA descriptors can describe it.
+bool tma_friendly(const at::Tensor& t) {
+  return !is_vector_friendly(t) || (t.stride(0) > 0 && t.stride(1) > 0 && t.stride(2) > 0);
+}
+
 void fill_strides(int64_t (&dst)[3], const at::Tensor& t) {
   dst[0] = t.stride(0);
   dst[1] = t.stride(1);
@@ -40,8 +45,11 @@ void fill_strides(int64_t (&dst)[3], const at::Tensor& t) {
 void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, const AttentionOptions& options,
                         const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in,
                         const at::Tensor& key_start_in) {
-  const KernelChoice choice =
-      detail::choose_kernel(make_attention_problem(q_in.device(), q_in.scalar_type(), s.sizes, options));
+  AttentionProblem problem = make_attention_problem(q_in.device(), q_in.scalar_type(), s.sizes, options);
+  // The tensors the kernel will read (vector_friendly copies what is not) suit TMA unless a stride is 0
+  // (a broadcast view): the sm_90a kernel's descriptors need positive 16-byte strides.
+  problem.tma_layout = tma_friendly(q_in) && tma_friendly(k_in) && tma_friendly(v_in) && tma_friendly(out);
+  const KernelChoice choice = detail::choose_kernel(problem);
   const std::optional<at::Tensor>& key_pos_in = options.key_pos;
   const std::optional<at::Tensor>& alibi_in = options.alibi_slopes;
   const int64_t window = options.window, global_tokens = options.global_tokens;
@@ -105,7 +113,9 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
     }
     err = launch_flash_decode(p, stream);
   } else {
-    err = launch_flash_prefill(p, stream);
+    // Launch what the selection named.
+    err = launch_flash_prefill(p, choice.prefill_arch == FlashArch::kSm90 ? PrefillKernel::kSm90 : PrefillKernel::kSm80,
+                               stream);
   }
   GPTBENCH_CHECK(err == cudaSuccess, "gptbench::attention: {} failed to launch: {}", choice.kernel_name,
                  cudaGetErrorString(err));
@@ -114,8 +124,9 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
 at::Tensor attention_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
                           const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                           const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                          double scale, const std::optional<at::Tensor>& q_pos) {
-  const AttentionOptions options = detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos);
+                          double scale, const std::optional<at::Tensor>& q_pos, int64_t flash_arch) {
+  const AttentionOptions options =
+      detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos, flash_arch);
   const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, options);
   at::Tensor out = at::empty({s.sizes.batch, s.sizes.heads, s.sizes.q_len, s.sizes.head_dim}, q.options());
   run_attention_cuda(out, s, options, q, k, v, key_start);
@@ -126,14 +137,16 @@ at::Tensor& attention_out_cuda(const at::Tensor& q, const at::Tensor& k, const a
                                const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                                std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
                                int64_t window, int64_t global_tokens, double scale,
-                               const std::optional<at::Tensor>& q_pos, at::Tensor& out) {
-  const AttentionOptions options = detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos);
+                               const std::optional<at::Tensor>& q_pos, int64_t flash_arch, at::Tensor& out) {
+  const AttentionOptions options =
+      detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos, flash_arch);
   const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, options);
   detail::check_attention_out(out, q);
   if (is_vector_friendly(out)) {
     run_attention_cuda(out, s, options, q, k, v, key_start);
   } else {
-    out.copy_(attention_cuda(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos));
+    out.copy_(attention_cuda(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos,
+                             flash_arch));
   }
   return out;
 }

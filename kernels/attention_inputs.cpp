@@ -6,6 +6,7 @@
 #include <cmath>   // std::isfinite
 #include <string>  // std::string
 
+#include "gptbench/kernels/flash_arch.h"     // FlashArch, kFlashArchNames
 #include "gptbench/kernels/grouped_query.h"  // check_grouped_heads
 #include "gptbench/util/check.h"              // GPTBENCH_CHECK
 
@@ -22,7 +23,7 @@ bool is_index_dtype(const at::Tensor& t) {
 
 AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                             const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                            double scale, const std::optional<at::Tensor>& q_pos) {
+                            double scale, const std::optional<at::Tensor>& q_pos, int64_t flash_arch) {
   AttentionOptions o;
   o.key_pos = key_pos;
   o.q_pos0 = q_pos0;
@@ -31,6 +32,10 @@ AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optio
   o.global_tokens = global_tokens;
   o.scale = scale;
   o.q_pos = q_pos;
+  o.flash_arch = static_cast<FlashArch>(flash_arch);
+  bool known = false;
+  for (const auto& row : kFlashArchNames) known = known || row.value == o.flash_arch;
+  GPTBENCH_CHECK(known, "gptbench::attention: flash_arch {} is not one of 0 (auto), 80 (sm80), 90 (sm90)", flash_arch);
   return o;
 }
 

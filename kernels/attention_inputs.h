@@ -22,7 +22,7 @@ struct AttentionShape {
 // The op's arguments as AttentionOptions (scale always set).
 AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                             const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                            double scale, const std::optional<at::Tensor>& q_pos);
+                            double scale, const std::optional<at::Tensor>& q_pos, int64_t flash_arch);
 
 bool has_tensor(const std::optional<at::Tensor>& t);
 

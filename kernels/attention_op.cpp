@@ -37,8 +37,9 @@ int cuda_sm_version(int device_index) {
 at::Tensor attention_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_start,
                          const std::optional<at::Tensor>& key_pos, std::optional<int64_t> q_pos0,
                          const std::optional<at::Tensor>& alibi_slopes, int64_t window, int64_t global_tokens,
-                         double scale, const std::optional<at::Tensor>& q_pos) {
-  const AttentionOptions options = detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos);
+                         double scale, const std::optional<at::Tensor>& q_pos, int64_t flash_arch) {
+  const AttentionOptions options =
+      detail::options_of(key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos, flash_arch);
   const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, options);
   detail::choose_kernel(make_attention_problem(q.device(), q.scalar_type(), s.sizes, options));
   const int64_t qpos = s.device_q_pos ? q_pos->item<int64_t>() : s.q_pos0;
@@ -49,10 +50,10 @@ at::Tensor& attention_out_cpu(const at::Tensor& q, const at::Tensor& k, const at
                               const at::Tensor& key_start, const std::optional<at::Tensor>& key_pos,
                               std::optional<int64_t> q_pos0, const std::optional<at::Tensor>& alibi_slopes,
                               int64_t window, int64_t global_tokens, double scale,
-                              const std::optional<at::Tensor>& q_pos, at::Tensor& out) {
+                              const std::optional<at::Tensor>& q_pos, int64_t flash_arch, at::Tensor& out) {
   detail::check_attention_out(out, q);
-  return out.copy_(
-      attention_cpu(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale, q_pos));
+  return out.copy_(attention_cpu(q, k, v, key_start, key_pos, q_pos0, alibi_slopes, window, global_tokens, scale,
+                                 q_pos, flash_arch));
 }
 
 double default_scale(const at::Tensor& q) {
@@ -85,6 +86,7 @@ AttentionProblem make_attention_problem(c10::Device device, c10::ScalarType dtyp
   pr.bias = detail::has_tensor(options.alibi_slopes) ? ScoreBias::kAlibi : ScoreBias::kNone;
   pr.window = options.window;
   pr.global_tokens = options.global_tokens;
+  pr.flash_arch = options.flash_arch;
   return pr;
 }
 
@@ -96,9 +98,10 @@ at::Tensor attention_op(const at::Tensor& q, const at::Tensor& k, const at::Tens
           .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                             const std::optional<at::Tensor>&, std::optional<int64_t>,
                             const std::optional<at::Tensor>&, int64_t, int64_t, double,
-                            const std::optional<at::Tensor>&)>();
+                            const std::optional<at::Tensor>&, int64_t)>();
   at::Tensor out = op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                           options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos);
+                           options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos,
+                           static_cast<int64_t>(options.flash_arch));
   hand_back_kernel(kernel);
   return out;
 }
@@ -111,9 +114,10 @@ at::Tensor& attention_op_out(at::Tensor& out, const at::Tensor& q, const at::Ten
           .typed<at::Tensor&(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                              const std::optional<at::Tensor>&, std::optional<int64_t>,
                              const std::optional<at::Tensor>&, int64_t, int64_t, double,
-                             const std::optional<at::Tensor>&, at::Tensor&)>();
+                             const std::optional<at::Tensor>&, int64_t, at::Tensor&)>();
   op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-          options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos, out);
+          options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos,
+          static_cast<int64_t>(options.flash_arch), out);
   hand_back_kernel(kernel);
   return out;
 }
@@ -123,11 +127,12 @@ at::Tensor& attention_op_out(at::Tensor& out, const at::Tensor& q, const at::Ten
 TORCH_LIBRARY(gptbench, m) {
   m.def(
       "attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos, int? q_pos0, "
-      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None) -> Tensor");
+      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None, int flash_arch=0) "
+      "-> Tensor");
   m.def(
       "attention.out(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos, int? q_pos0, "
-      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None, *, Tensor(a!) out) "
-      "-> Tensor(a!)");
+      "Tensor? alibi_slopes, int window, int global_tokens, float scale, Tensor? q_pos=None, int flash_arch=0, "
+      "*, Tensor(a!) out) -> Tensor(a!)");
 }
 
 TORCH_LIBRARY_IMPL(gptbench, CPU, m) {

@@ -9,6 +9,7 @@
 #include "flash_instances.h"  // run_flash_prefill, run_flash_decode, flash_decode_ctas_per_sm
 #include "flash_launch.h"     // the entry points defined here
 #include "flash_policies.h"   // visit_flash_instance, kFlashInstancesPerStage
+#include "flash_prefill_sm90.h"  // run_flash_prefill_sm90
 
 // kernels/CMakeLists.txt generates one file per instantiation from the table; it counted these.
 static_assert(gptbench::kernels::kFlashInstancesPerStage == GPTBENCH_FLASH_INSTANCES_PER_STAGE,
@@ -28,9 +29,19 @@ bool valid_heads(const AttentionParams& p) { return p.kv_heads > 0 && p.heads % 
 
 }  // namespace
 
-cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream) {
+cudaError_t launch_flash_prefill(const AttentionParams& p, PrefillKernel kernel, cudaStream_t stream) {
   if (p.key_pos != nullptr || !valid_heads(p)) return cudaErrorInvalidValue;
   if (p.batch == 0 || p.heads == 0 || p.q_len == 0) return cudaSuccess;
+  if (kernel == PrefillKernel::kSm90) {
+#ifdef GPTBENCH_HAVE_FLASH_SM90_KERNELS
+    return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
+      return run_flash_prefill_sm90<DeviceElement<decltype(type)::value>, decltype(dim)::value,
+                                    decltype(policy)::value>(p, stream);
+    });
+#else
+    return cudaErrorNotSupported;  // the selection never names it in such a build
+#endif
+  }
   return dispatch(p, cudaErrorInvalidValue, [&](auto type, auto dim, auto policy) {
     return run_flash_prefill<DeviceElement<decltype(type)::value>, decltype(dim)::value, decltype(policy)::value>(
         p, stream);

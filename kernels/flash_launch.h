@@ -8,8 +8,12 @@
 
 namespace gptbench::kernels {
 
-// Fused prefill (any Tq >= 1, contiguous keys, key_pos must be null).
-cudaError_t launch_flash_prefill(const AttentionParams& p, cudaStream_t stream);
+// The prefill kernels: sm_80 (mma.sync, any sm_80+ device) and sm_90a (wgmma + TMA; compiled only when
+// the build's architectures hold 90a). The caller passes the one its kernel choice named.
+enum class PrefillKernel { kSm80, kSm90 };
+
+// Fused prefill (any Tq >= 1, contiguous keys, key_pos must be null) with `kernel`.
+cudaError_t launch_flash_prefill(const AttentionParams& p, PrefillKernel kernel, cudaStream_t stream);
 
 // Split-KV decode (Tq == 1): writes out directly when p.num_splits == 1, otherwise
 // partial (out, lse) per split and then the log-sum-exp combine into out.

@@ -10,7 +10,10 @@
 #include "attention_inputs.h"               // window_active, mask_policy, element_type_of
 #include "flash_config.h"                   // PrefillConfig (tile sizes in the kernel name)
 #include "flash_policies.h"                 // the kernel table, policy_name, visit_head_dim_and_policy
-#include "gptbench/kernels/attention_op.h"  // AttentionProblem, KernelChoice
+#include "flash_prefill_sm90_config.h"      // PrefillSm90Config (its tile sizes in the kernel name)
+#include "gptbench/kernels/attention_op.h"  // AttentionProblem, KernelChoice, flash_sm90_kernels_compiled
+#include "gptbench/kernels/flash_arch.h"    // FlashArch, kFlashArchNames
+#include "gptbench/util/enum_names.h"       // enum_name
 
 namespace gptbench::kernels {
 namespace {
@@ -29,11 +32,42 @@ struct PrefillTiles {
   int block_m = 0, block_n = 0;
 };
 
-PrefillTiles prefill_tiles(int head_dim, MaskPolicy policy) {
-  return visit_head_dim_and_policy(head_dim, policy, PrefillTiles{}, [](auto dim, auto pol) {
-    using Config = PrefillConfig<decltype(dim)::value, decltype(pol)::value>;
-    return PrefillTiles{Config::kBlockM, Config::kBlockN};
+PrefillTiles prefill_tiles(int head_dim, MaskPolicy policy, FlashArch arch) {
+  return visit_head_dim_and_policy(head_dim, policy, PrefillTiles{}, [arch](auto dim, auto pol) {
+    using Sm80 = PrefillConfig<decltype(dim)::value, decltype(pol)::value>;
+    using Sm90 = PrefillSm90Config<decltype(dim)::value, decltype(pol)::value>;
+    return arch == FlashArch::kSm90 ? PrefillTiles{Sm90::kBlockM, Sm90::kBlockN}
+                                    : PrefillTiles{Sm80::kBlockM, Sm80::kBlockN};
   });
+}
+
+// Why the sm_90a prefill kernel cannot run this problem; "" when it can.
+std::string sm90_obstacle(const AttentionProblem& pr) {
+  if (!flash_sm90_kernels_compiled()) return "this build has no sm_90a instances (CMAKE_CUDA_ARCHITECTURES lacks 90a)";
+  if (pr.sm_version / 10 != 9) {
+    return fmt::format("CUDA device {} is sm_{}; the sm_90a kernel needs sm_90", pr.device_index, pr.sm_version);
+  }
+  if (!pr.tma_layout) return "an input has a zero stride (a broadcast view), which TMA descriptors cannot describe";
+  return "";
+}
+
+// The prefill kernel for pr: the caller's explicit choice, else sm_90a where it can run, else sm_80.
+// An explicit sm90 that cannot run is unsupported, with the reason (never a silent fallback).
+KernelChoice choose_prefill(const AttentionProblem& pr, MaskPolicy policy, const char* dtype, const std::string& gqa) {
+  const std::string obstacle = sm90_obstacle(pr);
+  if (pr.flash_arch == FlashArch::kSm90 && !obstacle.empty()) {
+    return unsupported(fmt::format("flash_arch sm90 cannot run here: {}", obstacle));
+  }
+  const bool sm90 = pr.flash_arch != FlashArch::kSm80 && obstacle.empty();
+  const FlashArch arch = sm90 ? FlashArch::kSm90 : FlashArch::kSm80;
+  const PrefillTiles tiles = prefill_tiles(static_cast<int>(pr.head_dim), policy, arch);
+  KernelChoice choice{true,
+                      fmt::format("flash_prefill_{}{}_d{}_bm{}_bn{}_{}{}", sm90 ? "sm90_" : "", dtype, pr.head_dim,
+                                  tiles.block_m, tiles.block_n, policy_name(policy), gqa),
+                      sm90 ? "fused prefill (sm_90a: wgmma, TMA, warp-specialised persistent CTAs)"
+                           : "fused prefill (mma.sync m16n8k16, cp.async double buffering)"};
+  choice.prefill_arch = arch;
+  return choice;
 }
 
 }  // namespace
@@ -46,10 +80,22 @@ bool flash_kernels_compiled() {
 #endif
 }
 
+bool flash_sm90_kernels_compiled() {
+#ifdef GPTBENCH_HAVE_FLASH_SM90_KERNELS
+  return true;
+#else
+  return false;
+#endif
+}
+
 KernelChoice select_attention_kernel(const AttentionProblem& pr) {
   const bool window = detail::window_active(pr.window, pr.q_pos0, pr.q_len);
   const MaskPolicy policy = detail::mask_policy(pr.bias == ScoreBias::kAlibi, window);
 
+  if (pr.device != c10::DeviceType::CUDA && pr.flash_arch != FlashArch::kAuto) {
+    return unsupported(fmt::format("flash_arch {} needs a CUDA device (got {})", enum_name(kFlashArchNames, pr.flash_arch),
+                                   c10::DeviceTypeName(pr.device)));
+  }
   if (pr.device == c10::DeviceType::CPU) {
     const char* compute = pr.dtype == c10::ScalarType::Double ? "fp64" : "fp32";
     return KernelChoice{true, fmt::format("cpu_reference_{}_{}", compute, policy_name(policy)),
@@ -90,11 +136,7 @@ KernelChoice select_attention_kernel(const AttentionProblem& pr) {
                                    "prefill takes contiguous keys",
                                    pr.q_len));
   }
-  const PrefillTiles tiles = prefill_tiles(static_cast<int>(pr.head_dim), policy);
-  return KernelChoice{true,
-                      fmt::format("flash_prefill_{}_d{}_bm{}_bn{}_{}{}", dtype, pr.head_dim, tiles.block_m,
-                                  tiles.block_n, policy_name(policy), gqa),
-                      "fused prefill (mma.sync m16n8k16, cp.async double buffering)"};
+  return choose_prefill(pr, policy, dtype, gqa);
 }
 
 }  // namespace gptbench::kernels

@@ -80,14 +80,16 @@ struct Case {
   int window = 0, sinks = 0;
   std::vector<int> key_start;  // (B); empty = all 0
   bool bthd = false;           // (B, T, H, D) memory layout instead of (B, H, T, D)
+  int hkv = 0;                 // key/value heads (grouped-query attention); 0 = h
+  int kv_heads() const { return hkv > 0 ? hkv : h; }
 };
 
-// Element strides {batch, head, row} of a (B, H, T, D) tensor stored as (B, H, T, D) or (B, T, H, D).
-void strides_of(const Case& c, int t, int d, int64_t (&s)[3]) {
+// Element strides {batch, head, row} of a (B, heads, T, D) tensor stored as (B, heads, T, D) or (B, T, heads, D).
+void strides_of(const Case& c, int heads, int t, int d, int64_t (&s)[3]) {
   if (c.bthd) {
-    s[0] = int64_t(t) * c.h * d, s[1] = d, s[2] = int64_t(c.h) * d;
+    s[0] = int64_t(t) * heads * d, s[1] = d, s[2] = int64_t(heads) * d;
   } else {
-    s[0] = int64_t(c.h) * t * d, s[1] = int64_t(t) * d, s[2] = d;
+    s[0] = int64_t(heads) * t * d, s[1] = int64_t(t) * d, s[2] = d;
   }
 }
 int64_t offset(const int64_t (&s)[3], int b, int h, int t) { return b * s[0] + h * s[1] + t * s[2]; }
@@ -118,9 +120,10 @@ CheckResult compare(const std::vector<uint16_t>& got, const std::vector<double>&
 
 bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
   int64_t qs[3], ks[3];
-  strides_of(c, c.tq, d, qs);
-  strides_of(c, c.tk, d, ks);
-  const size_t nq = size_t(c.b) * c.h * c.tq * d, nk = size_t(c.b) * c.h * c.tk * d;
+  const int hkv = c.kv_heads(), group = c.h / hkv;  // query head h reads kv head h / group
+  strides_of(c, c.h, c.tq, d, qs);
+  strides_of(c, hkv, c.tk, d, ks);
+  const size_t nq = size_t(c.b) * c.h * c.tq * d, nk = size_t(c.b) * hkv * c.tk * d;
   std::vector<int> key_start = c.key_start.empty() ? std::vector<int>(c.b, 0) : c.key_start;
   std::normal_distribution<float> normal(0.f, 1.f);
   std::vector<uint16_t> hq(nq), hk(nk), hv(nk);
@@ -128,7 +131,7 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
   for (auto& x : hk) x = from_float(normal(rng), bf16);
   for (auto& x : hv) x = from_float(normal(rng), bf16);
   for (int b = 0; b < c.b; ++b)  // padding slots: NaN, never to be read
-    for (int h = 0; h < c.h; ++h)
+    for (int h = 0; h < hkv; ++h)
       for (int j = 0; j < key_start[b]; ++j)
         for (int x = 0; x < d; ++x) hk[offset(ks, b, h, j) + x] = hv[offset(ks, b, h, j) + x] = kNaNBits;
   std::vector<float> slopes(c.h);
@@ -155,7 +158,7 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
           }
           double dot = 0;
           for (int x = 0; x < d; ++x)
-            dot += double(to_float(hq[offset(qs, b, h, i) + x], bf16)) * to_float(hk[offset(ks, b, h, j) + x], bf16);
+            dot += double(to_float(hq[offset(qs, b, h, i) + x], bf16)) * to_float(hk[offset(ks, b, h / group, j) + x], bf16);
           w[j] = dot * scale + (alibi ? double(slopes[h]) * (j - qpos) : 0.0);
           mx = std::max(mx, w[j]);
         }
@@ -168,7 +171,7 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
         double* o = &ref[((int64_t(b) * c.h + h) * c.tq + i) * d];
         for (int j = 0; j < c.tk; ++j) {
           if (w[j] == 0.0) continue;
-          for (int x = 0; x < d; ++x) o[x] += w[j] / sum * to_float(hv[offset(ks, b, h, j) + x], bf16);
+          for (int x = 0; x < d; ++x) o[x] += w[j] / sum * to_float(hv[offset(ks, b, h / group, j) + x], bf16);
         }
       }
     }
@@ -193,7 +196,7 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
   for (int i = 0; i < 3; ++i) p.q_strides[i] = p.out_strides[i] = qs[i], p.k_strides[i] = p.v_strides[i] = ks[i];
   p.key_start = dks;
   p.alibi_slopes = alibi ? dslopes : nullptr;
-  p.batch = c.b, p.heads = p.kv_heads = c.h, p.q_len = c.tq, p.k_len = c.tk, p.head_dim = d;
+  p.batch = c.b, p.heads = c.h, p.kv_heads = hkv, p.q_len = c.tq, p.k_len = c.tk, p.head_dim = d;
   p.q_pos0 = q_pos0;
   p.window = c.window, p.global_tokens = c.sinks;
   p.scale = float(scale);
@@ -217,10 +220,10 @@ bool run_case(const Case& c, bool bf16, int d, std::mt19937& rng) {
   std::string ks_text;
   for (int x : key_start) ks_text += std::to_string(x) + ",";
   std::printf(
-      "check %-4s D%-3d %-12s B%d H%d Tq%-4d Tk%-4d W%-3d G%-2d ks[%s]%s  sm90 max %.2e rel %.2e  sm80 max %.2e rel "
+      "check %-4s D%-3d %-12s B%d H%d Tq%-4d Tk%-4d W%-3d S%-2d Hkv%-2d ks[%s]%s  sm90 max %.2e rel %.2e  sm80 max %.2e rel "
       "%.2e  %s\n",
       bf16 ? "bf16" : "fp16", d, kPolicyNames[static_cast<int>(c.policy)], c.b, c.h, c.tq, c.tk, c.window, c.sinks,
-      ks_text.c_str(), c.bthd ? " bthd" : "", n.max_abs, n.rel_l2, a.max_abs, a.rel_l2, ok ? "ok" : "FAIL");
+      hkv, ks_text.c_str(), c.bthd ? " bthd" : "", n.max_abs, n.rel_l2, a.max_abs, a.rel_l2, ok ? "ok" : "FAIL");
   return ok;
 }
 
@@ -246,6 +249,11 @@ int check_all() {
       {MaskPolicy::kCausal, 4, 16, 600, 600, 0, 0, {0, 500, 599, 200}},
       {MaskPolicy::kAlibi, 2, 40, 300, 300, 0, 0, {0, 290}},
       {MaskPolicy::kWindow, 4, 16, 600, 600, 96, 3, {0, 300, 599, 17}},
+      // Grouped-query attention: H query heads over Hkv key/value heads (G = 4, 3, multi-query).
+      {MaskPolicy::kCausal, 2, 8, 300, 300, 0, 0, {0, 45}, false, 2},
+      {MaskPolicy::kCausal, 2, 6, 333, 333, 0, 0, {7, 0}, true, 2},
+      {MaskPolicy::kAlibi, 1, 4, 129, 700, 0, 0, {}, false, 1},
+      {MaskPolicy::kWindow, 2, 8, 600, 600, 64, 3, {0, 70}, false, 2},
   };
   int failed = 0, total = 0;
   for (bool bf16 : {false, true})

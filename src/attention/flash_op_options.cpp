@@ -15,6 +15,7 @@ kernels::AttentionOptions flash_op_options(const AttentionSpec& spec, const Atte
   if (spec.alibi()) options.alibi_slopes = slopes;
   options.window = spec.window;
   options.global_tokens = spec.window > 0 ? spec.global_tokens : 0;
+  options.flash_arch = spec.flash_arch;
   return options;
 }
 

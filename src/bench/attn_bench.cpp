@@ -34,9 +34,11 @@
 #include "gptbench/bench/stats.h"                 // summarize
 #include "gptbench/io/atomic_file.h"              // write_file_atomic
 #include "gptbench/kernels/attention_op.h"        // attention_op
+#include "gptbench/kernels/flash_arch.h"          // kFlashArchNames
 #include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
 #include "gptbench/kernels/rope_op.h"             // rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/model/checkpoint.h"            // parse_dtype
+#include "gptbench/util/enum_names.h"             // enum_name
 #include "gptbench/util/error.h"                  // Error, UsageError
 
 namespace gptbench::bench {
@@ -295,6 +297,7 @@ std::vector<Cell> make_cells(const AttnBenchConfig& cfg, const std::vector<AttnV
                 attention::AttentionSpec spec = variant.spec;
                 spec.window = w;
                 spec.global_tokens = sparse ? cfg.global_tokens : 0;
+                spec.flash_arch = cfg.flash_arch;
                 cells.push_back(Cell{&variant, spec, dtype_name, dtype, b, h, cfg.decode ? 1 : t, t, d, hkv, cfg.rope});
               }
             }
@@ -313,6 +316,7 @@ nlohmann::json config_json(const AttnBenchConfig& cfg, c10::Device device, bool 
           {"seq", cfg.seq},           {"kv_len", cfg.kv_len},
           {"head_dim", cfg.head_dim}, {"window", cfg.window},
           {"global_tokens", cfg.global_tokens}, {"dtype", cfg.dtype},
+          {"flash_arch", enum_name(kernels::kFlashArchNames, cfg.flash_arch)},
           {"variants", cfg.variants}, {"decode", cfg.decode},
           {"device", device.str()},   {"min_runs", cfg.min_runs},
           {"min_time_ms", cfg.min_time_ms}, {"max_runs", cfg.max_runs},

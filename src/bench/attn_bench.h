@@ -15,6 +15,7 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/attention.h"          // AttentionSpec
+#include "gptbench/kernels/flash_arch.h"           // FlashArch
 #include "gptbench/report/attn_bench_report.h"  // AttnBenchReport, AttnBenchRow
 
 namespace gptbench::bench {
@@ -30,6 +31,7 @@ struct AttnBenchConfig {
   std::vector<std::string> dtype = {"fp16"};
   std::vector<std::string> variants = {"flash", "sdpa-flash"};
   int64_t global_tokens = 0;  // sinks of the +sparse variants
+  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // the flash variants' prefill kernel
   // Every timed call starts from the qkv projection output (B, T, (H + 2 Hkv) D) and applies RoPE with
   // our fused kernel (rope_split_qkv; decode: rope_split_qkv_into_cache into a KV cache), the same
   // kernel for every implementation, so its cost is included once in each row.

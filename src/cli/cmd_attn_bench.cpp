@@ -5,6 +5,8 @@
 #include <memory>  // std::make_shared
 
 #include "attn_bench.h"                // AttnBenchConfig, run_attn_bench
+#include "enum_option.h"               // add_enum_option
+#include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
 #include "gptbench/io/output_path.h"  // check_output_path
 #include "command.h"     // register_attn_bench_command
 
@@ -35,6 +37,8 @@ void register_attn_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   sub->add_option("--window", cfg->window, "Windows W of the +sparse variants")->delimiter(',')->capture_default_str();
+  add_enum_option(sub, "--flash-arch", kernels::kFlashArchNames, cfg->flash_arch,
+                  "Prefill kernel of the flash variants: sm90, sm80, auto (sm90 where it runs)");
   sub->add_option("--global-tokens", cfg->global_tokens, "Sink tokens of the +sparse variants")
       ->capture_default_str();
   sub->add_option("--device", cfg->device,

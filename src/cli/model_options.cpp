@@ -1,7 +1,9 @@
 // The model flags, each declared here once.
 #include "model_options.h"
 
-#include "gptbench/data/data_dir.h"  // default_data_dir
+#include "enum_option.h"                  // add_enum_option
+#include "gptbench/data/data_dir.h"       // default_data_dir
+#include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
 
 namespace gptbench::cli {
 
@@ -15,6 +17,8 @@ void add_variant_options(CLI::App* cmd, run::ModelSelection& s) {
       ->capture_default_str();
   cmd->add_option("--window", s.window, "sliding window W for 'sparse' variants (default 256)");
   cmd->add_option("--global-tokens", s.global_tokens, "sink tokens every query sees, for 'sparse' variants");
+  add_enum_option(cmd, "--flash-arch", kernels::kFlashArchNames, s.flash_arch,
+                  "flash's prefill kernel: sm90 (wgmma + TMA, H100/H200), sm80 (mma.sync), auto = sm90 where it runs");
 }
 
 void add_dtype_option(CLI::App* cmd, run::ModelSelection& s) {

@@ -9,6 +9,7 @@ ResolvedSelection resolve_selection(const ModelSelection& flags) {
   ResolvedSelection r;
   r.flags = flags;
   r.attention = attention::parse_variant(flags.variant, {flags.window, flags.global_tokens});
+  r.attention.flash_arch = flags.flash_arch;
   r.dtype = model::parse_dtype(flags.dtype);
   r.device = model::resolve_device(flags.device);
   return r;

@@ -13,6 +13,7 @@
 #include "gptbench/data/data_dir.h"      // default_data_dir
 #include "gptbench/data/split.h"         // kSplitNames, split_name
 #include "gptbench/io/json_input.h"      // read_json_file
+#include "gptbench/kernels/flash_arch.h"  // FlashArch, kFlashArchNames
 #include "gptbench/model/checkpoint.h"   // parse_dtype, dtype_flag_name
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames, kDatasetNames
@@ -114,6 +115,7 @@ const std::vector<SettingInfo>& sweep_settings() {
       {"warmup", "", SettingKind::kFixed, "untimed warm-up runs of the first batch"},
       {"min-new-tokens", "", SettingKind::kFixed, "N, or max (default: = each cell's new tokens, fixed lengths)"},
       {"global-tokens", "", SettingKind::kFixed, "sink tokens of the sparse variants"},
+      {"flash-arch", "", SettingKind::kFixed, "flash's prefill kernel: auto | sm80 | sm90"},
       {"prompt-template", "", SettingKind::kFixed, "dataset prompts: template with {source}"},
       {"timing", "", SettingKind::kFixed, "generate | forward"},
       {"data-dir", "", SettingKind::kLocal, "shared data folder (env GPTBENCH_DATA_DIR)"},
@@ -189,6 +191,8 @@ SweepSpec build_spec(const SweepSettings& settings) {
   spec.min_new_tokens_is_max = min_new.text == kMinNewTokensMax;
   if (!spec.min_new_tokens_is_max) c.min_new_tokens = parse_integer(min_new, 0);
   selection.global_tokens = optional_integer(settings, "global-tokens", 0);
+  if (const Setting* arch = find_setting(settings, "flash-arch"))
+    selection.flash_arch = parse_enum(kernels::kFlashArchNames, arch->origin, arch->text);
   c.prompt_template = setting_or(settings, "prompt-template", c.prompt_template).text;
   const Setting timing = setting_or(settings, "timing", run::timing_mode_name(c.timing));
   c.timing = parse_enum(run::kTimingModeNames, timing.origin, timing.text);
@@ -210,7 +214,7 @@ nlohmann::json definition_json(const SweepSpec& spec) {
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json windows = nlohmann::json::array();
   for (const auto& w : spec.axes.windows) windows.push_back(optional(w));
-  return {{"axes",
+  nlohmann::json definition = {{"axes",
            {{"variant", spec.axes.variants},
             {"dtype", spec.axes.dtypes},
             {"window", windows},
@@ -232,6 +236,10 @@ nlohmann::json definition_json(const SweepSpec& spec) {
             {"global_tokens", optional(c.model.flags.global_tokens)},
             {"prompt_template", c.prompt_template},
             {"timing", run::timing_mode_name(c.timing)}}}};
+  // Only a non-default prefill kernel enters the definition, so that older sweeps keep their ids.
+  if (c.model.flags.flash_arch != kernels::FlashArch::kAuto)
+    definition["fixed"]["flash_arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);
+  return definition;
 }
 
 std::string definition_id(const nlohmann::json& definition) {
@@ -284,6 +292,8 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
   if (c.limit) j["limit"] = *c.limit;
   if (spec.batches) j["batches"] = *spec.batches;
   if (c.model.flags.global_tokens) j["global-tokens"] = *c.model.flags.global_tokens;
+  if (c.model.flags.flash_arch != kernels::FlashArch::kAuto)
+    j["flash-arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);
   return j;
 }
 

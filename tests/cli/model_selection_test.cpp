@@ -11,6 +11,7 @@
 
 #include "gptbench/data/data_dir.h"        // default_data_dir
 #include "gptbench/data/split.h"           // kSplitNames
+#include "gptbench/kernels/flash_arch.h"    // FlashArch, kFlashArchNames
 #include "gptbench/model/beam_search.h"    // kEarlyStoppingNames
 #include "gptbench/model/checkpoint.h"     // resolve_device
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
@@ -38,11 +39,13 @@ TEST(ModelSelection, ResolvesEveryFlagOnce) {
   flags.global_tokens = 2;
   flags.dtype = "bf16";
   flags.device = "cpu";
+  flags.flash_arch = kernels::FlashArch::kSm90;
   const run::ResolvedSelection r = run::resolve_selection(flags);
   EXPECT_EQ(r.attention.kernel, attention::Kernel::kStandard);
   EXPECT_EQ(r.attention.positions, attention::PositionMode::kAlibi);
   EXPECT_EQ(r.attention.window, 16);
   EXPECT_EQ(r.attention.global_tokens, 2);
+  EXPECT_EQ(r.attention.flash_arch, kernels::FlashArch::kSm90);  // --flash-arch travels in the spec
   EXPECT_EQ(r.dtype, at::kBFloat16);
   EXPECT_EQ(r.device, c10::Device(c10::kCPU));
   EXPECT_EQ(r.flags.variant, "alibi+sparse");  // as given, for the report
@@ -51,6 +54,7 @@ TEST(ModelSelection, ResolvesEveryFlagOnce) {
   EXPECT_FALSE(defaults.attention.sparse());
   EXPECT_EQ(defaults.dtype, at::kFloat);
   EXPECT_EQ(defaults.device, model::resolve_device("auto"));
+  EXPECT_EQ(defaults.attention.flash_arch, kernels::FlashArch::kAuto);
 }
 
 TEST(ModelSelection, ErrorsNameTheFlag) {
@@ -105,6 +109,7 @@ TEST(EnumNames, OneTablePerFlag) {
   expect_round_trip(train::kPrecisionNames, "--precision");
   expect_round_trip(train::kLossOnNames, "--loss-on");
   expect_round_trip(train::kLossImplNames, "--loss");
+  expect_round_trip(kernels::kFlashArchNames, "--flash-arch");
   EXPECT_EQ(enum_names(run::kLinearModeNames), "auto, aten, gemv");
 }
 

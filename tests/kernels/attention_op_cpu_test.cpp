@@ -322,10 +322,12 @@ TEST(AttentionOpCpu, RejectsBadArgumentsNamingThem) {
   EXPECT_NE(message_of([&] { attention_op(q, k, k, ks, bad_scale); }).find("scale"), std::string::npos);
 }
 
+// An sm_90 device; the sm_80 prefill kernel asked for explicitly (FlashArchSelection covers the sm90 one).
 AttentionProblem cuda_problem(int64_t q_len, int64_t k_len) {
   AttentionProblem pr;
   pr.device = c10::DeviceType::CUDA;
   pr.sm_version = 90;
+  pr.flash_arch = FlashArch::kSm80;
   pr.dtype = c10::ScalarType::Half;
   pr.batch = 2;
   pr.heads = 12;
@@ -341,6 +343,7 @@ TEST(AttentionOpCpu, SelectionFunctionAnswers) {
   AttentionProblem cpu = cuda_problem(16, 16);
   cpu.device = c10::DeviceType::CPU;
   cpu.sm_version = 0;
+  cpu.flash_arch = FlashArch::kAuto;
   const KernelChoice on_cpu = select_attention_kernel(cpu);
   EXPECT_TRUE(on_cpu.supported);
   EXPECT_EQ(on_cpu.kernel_name, "cpu_reference_fp32_causal");
@@ -395,6 +398,69 @@ TEST(AttentionOpCpu, SelectionFunctionAnswers) {
   AttentionProblem turing = cuda_problem(64, 64);
   turing.sm_version = 75;
   EXPECT_FALSE(select_attention_kernel(turing).supported);
+}
+
+// --flash-arch: auto takes the sm_90a prefill kernel on sm_90 when this build has it (its name says
+// so), else the sm_80 one; an explicit sm90 that cannot run is refused with the reason; decode and
+// the CPU reference have one kernel each.
+TEST(AttentionOpCpu, FlashArchSelection) {
+  if (!flash_kernels_compiled()) GTEST_SKIP() << "built without nvcc: no CUDA kernel is selectable";
+  AttentionProblem pr = cuda_problem(1024, 1024);
+  pr.flash_arch = FlashArch::kAuto;
+  pr.kv_heads = 3;  // G = 4
+  const KernelChoice automatic = select_attention_kernel(pr);
+  ASSERT_TRUE(automatic.supported) << automatic.reason;
+  pr.flash_arch = FlashArch::kSm90;
+  const KernelChoice sm90 = select_attention_kernel(pr);
+  if (flash_sm90_kernels_compiled()) {
+    EXPECT_EQ(automatic.kernel_name, "flash_prefill_sm90_fp16_d64_bm128_bn128_causal_gqa4");
+    EXPECT_EQ(automatic.prefill_arch, FlashArch::kSm90);
+    EXPECT_EQ(sm90.kernel_name, automatic.kernel_name);
+    pr.window = 256;  // D 64 window: 64-row CTAs
+    EXPECT_EQ(select_attention_kernel(pr).kernel_name, "flash_prefill_sm90_fp16_d64_bm64_bn128_window_gqa4");
+    pr.window = 0;
+  } else {
+    EXPECT_EQ(automatic.prefill_arch, FlashArch::kSm80);
+    EXPECT_FALSE(sm90.supported);
+    EXPECT_NE(sm90.reason.find("lacks 90a"), std::string::npos) << sm90.reason;
+  }
+  pr.flash_arch = FlashArch::kSm80;
+  const KernelChoice sm80 = select_attention_kernel(pr);
+  EXPECT_EQ(sm80.kernel_name.rfind("flash_prefill_fp16_d64_", 0), 0u) << sm80.kernel_name;
+  EXPECT_EQ(sm80.prefill_arch, FlashArch::kSm80);
+
+  // An sm_80 device, or inputs TMA cannot describe: auto takes sm80, an explicit sm90 is an error.
+  for (int case_index = 0; case_index < 2; ++case_index) {
+    AttentionProblem other = cuda_problem(1024, 1024);
+    if (case_index == 0) other.sm_version = 80;
+    if (case_index == 1) other.tma_layout = false;
+    other.flash_arch = FlashArch::kAuto;
+    EXPECT_EQ(select_attention_kernel(other).prefill_arch, FlashArch::kSm80);
+    other.flash_arch = FlashArch::kSm90;
+    const KernelChoice refused = select_attention_kernel(other);
+    EXPECT_FALSE(refused.supported);
+    EXPECT_NE(refused.reason.find("flash_arch sm90 cannot run here"), std::string::npos) << refused.reason;
+  }
+
+  AttentionProblem decode = cuda_problem(1, 4096);
+  decode.flash_arch = FlashArch::kSm90;
+  EXPECT_EQ(select_attention_kernel(decode).kernel_name, "flash_decode_splitkv_fp16_d64_causal");
+  EXPECT_EQ(select_attention_kernel(decode).prefill_arch, FlashArch::kAuto);
+
+  AttentionProblem cpu = cuda_problem(16, 16);
+  cpu.device = c10::DeviceType::CPU;
+  const KernelChoice on_cpu = select_attention_kernel(cpu);
+  EXPECT_FALSE(on_cpu.supported);
+  EXPECT_NE(on_cpu.reason.find("flash_arch sm80 needs a CUDA device"), std::string::npos) << on_cpu.reason;
+}
+
+// The op's flash_arch argument: a value outside FlashArch is refused, naming it.
+TEST(AttentionOpCpu, FlashArchArgumentIsChecked) {
+  const at::Tensor q = at::randn({1, 2, 4, 8}), ks = at::zeros({1}, at::kInt);
+  AttentionOptions odd;
+  odd.flash_arch = static_cast<FlashArch>(70);
+  EXPECT_NE(testing::error_message_of([&] { attention_op(q, q, q, ks, odd); }).find("flash_arch 70"),
+            std::string::npos);
 }
 
 // The op's C++ entry points hand back the kernel their own call chose (no second selection).
@@ -486,6 +552,18 @@ TEST(AttentionOpCpu, SelectionReadsTheKernelTable) {
     }
   }
   EXPECT_EQ(named, static_cast<int>(2 * kFlashInstancesPerStage));
+  if (flash_sm90_kernels_compiled()) {  // the sm_90a prefill kernel: the same table, its own name
+    for (const FlashPolicy& p : kFlashPolicies) {
+      AttentionProblem pr = cuda_problem(1024, 1024);
+      pr.flash_arch = FlashArch::kSm90;
+      pr.head_dim = 128;
+      pr.bias = policy_has_alibi(p.policy) ? ScoreBias::kAlibi : ScoreBias::kNone;
+      pr.window = policy_has_window(p.policy) ? 256 : 0;
+      const KernelChoice c = select_attention_kernel(pr);
+      ASSERT_TRUE(c.supported) << c.reason;
+      EXPECT_EQ(c.kernel_name, std::string("flash_prefill_sm90_fp16_d128_bm128_bn128_") + p.name);
+    }
+  }
   AttentionProblem other = cuda_problem(64, 64);
   for (int d = 1; d <= 256; ++d) {
     other.head_dim = d;

@@ -20,6 +20,7 @@
 #include <vector>     // std::vector
 
 #include "attention_test_support.h"       // Policy, test_alibi_slopes
+#include "flash_arch_test_support.h"        // prefill_archs_on_this_device, prefill_kernel_is
 #include "gptbench/kernels/attention_op.h"  // attention_op, select_attention_kernel
 #include "gptbench/util/error.h"          // gptbench::Error
 
@@ -42,6 +43,7 @@ struct GpuCase {
   int64_t window = 0, global_tokens = 0;
   Padding padding = Padding::kNone;
   KeyLayout layout = KeyLayout::kContiguous;
+  FlashArch arch = FlashArch::kAuto;  // the prefill kernel asked for (decode has one kernel)
   // Mutations given to our kernel only, to show that the rule catches a wrong answer.
   double ours_scale_factor = 1.0;
   int64_t ours_window_delta = 0;
@@ -51,7 +53,8 @@ std::string describe(const GpuCase& c) {
   return "B=" + std::to_string(c.batch) + " H=" + std::to_string(c.heads) + " Tq=" + std::to_string(c.q_len) +
          " Tk=" + std::to_string(c.k_len) + " D=" + std::to_string(c.head_dim) + " " + c10::toString(c.dtype) + " " +
          testing::policy_label(c.policy) + " W=" + std::to_string(c.window) + " G=" + std::to_string(c.global_tokens) +
-         (c.padding == Padding::kLeft ? " left-padded" : "") + (c.layout == KeyLayout::kRolling ? " rolling" : "");
+         (c.padding == Padding::kLeft ? " left-padded" : "") + (c.layout == KeyLayout::kRolling ? " rolling" : "") +
+         " arch=" + testing::arch_label(c.arch);
 }
 
 std::mt19937_64& rng() {
@@ -138,6 +141,7 @@ Outcome run_case(const GpuCase& c) {
   opt.window = testing::policy_window(c.policy) ? c.window : 0;
   opt.global_tokens = c.global_tokens;
   opt.scale = scale;
+  opt.flash_arch = c.arch;
 
   AttentionOptions ours_opt = opt;
   ours_opt.scale = scale * c.ours_scale_factor;
@@ -193,6 +197,9 @@ void expect_ok(const GpuCase& c) {
   EXPECT_TRUE(r.finite) << what << ": NaN/Inf in the output (an element not written, or a masked NaN leaked)";
   EXPECT_TRUE(r.same_as_functional) << what << ": gptbench::attention and its .out overload differ";
   EXPECT_TRUE(r.padding_zero) << what << ": a query with no visible key is not exactly 0";
+  if (c.q_len > 1) {
+    EXPECT_TRUE(testing::prefill_kernel_is(r.kernel, c.arch)) << what << ": another kernel ran";
+  }
   EXPECT_LE(r.ours, 2.0 * r.sdpa + r.floor)
       << what << ": max abs err " << r.ours << " (rel " << r.ours_rel << ") vs SDPA " << r.sdpa;
 }
@@ -208,6 +215,7 @@ const std::vector<Sizes>& prefill_sizes() {
 }
 
 void run_prefill_grid(Policy policy) {
+  for (FlashArch arch : testing::prefill_archs_on_this_device())
   for (at::ScalarType dt : {at::kHalf, at::kBFloat16}) {
     for (int64_t d : {64, 128}) {
       for (const Sizes& s : prefill_sizes()) {
@@ -228,6 +236,7 @@ void run_prefill_grid(Policy policy) {
             c.window = w;
             c.global_tokens = policy == Policy::kWindowSinks ? (w == 37 ? 70 : 3) : 0;
             c.padding = pad;
+            c.arch = arch;
             expect_ok(c);
           }
         }
@@ -313,27 +322,59 @@ TEST(FlashAttentionGpu, DecodeManySplitsGpt2Shape) {
 // q, k, v as views of a (B, T, 3, H, D) projection (the model's layout) and a misaligned view.
 TEST(FlashAttentionGpu, StridedAndMisalignedInputs) {
   SKIP_WITHOUT_CUDA();
+  for (FlashArch arch : testing::prefill_archs_on_this_device()) {
+  SCOPED_TRACE(testing::arch_label(arch));
+  AttentionOptions o;
+  o.flash_arch = arch;
   const int64_t B = 2, T = 300, H = 4, D = 64;
   const auto opts = at::TensorOptions().device(at::kCUDA).dtype(at::kHalf);
   const at::Tensor qkv = at::randn({B, T, 3, H, D}, opts);
   const at::Tensor q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2),
                    v = qkv.select(2, 2).transpose(1, 2);
   const at::Tensor ks = at::tensor(std::vector<int32_t>{0, 40}, at::kInt).to(at::kCUDA);
-  const at::Tensor got = attention_op(q, k, v, ks);
-  const at::Tensor want = attention_op(q.contiguous(), k.contiguous(), v.contiguous(), ks);
+  std::string kernel;
+  const at::Tensor got = attention_op(q, k, v, ks, o, &kernel);
+  EXPECT_TRUE(testing::prefill_kernel_is(kernel, arch)) << kernel;
+  const at::Tensor want = attention_op(q.contiguous(), k.contiguous(), v.contiguous(), ks, o);
   EXPECT_TRUE(at::equal(got, want)) << "strided views must give the same bits as contiguous copies";
 
   // .out into a (B, H, T, D) view of a (B, T, H, D) buffer: the layout the output projection wants.
   at::Tensor buffer = at::full({B, T, H, D}, std::numeric_limits<float>::quiet_NaN(), opts);
   at::Tensor out_view = buffer.transpose(1, 2);
-  attention_op_out(out_view, q, k, v, ks);
+  attention_op_out(out_view, q, k, v, ks, o);
   EXPECT_TRUE(at::equal(buffer.transpose(1, 2), want));
 
   const at::Tensor flat = at::randn({B * H * T * D + 1}, opts);
   const at::Tensor odd = flat.narrow(0, 1, B * H * T * D).view({B, H, T, D});  // 2-byte aligned
-  const at::Tensor got_odd = attention_op(odd, odd, odd, ks);
-  const at::Tensor want_odd = attention_op(odd.clone(), odd.clone(), odd.clone(), ks);
+  const at::Tensor got_odd = attention_op(odd, odd, odd, ks, o);
+  const at::Tensor want_odd = attention_op(odd.clone(), odd.clone(), odd.clone(), ks, o);
   EXPECT_TRUE(at::equal(got_odd, want_odd));
+  }
+}
+
+// The prefill kernel is the one asked for or a clear error: sm90 off sm_90 devices, or over a
+// broadcast (zero-stride) key view that TMA cannot describe, throws; auto then takes sm80 and says so.
+TEST(FlashAttentionGpu, FlashArchIsHonouredOrRefused) {
+  SKIP_WITHOUT_CUDA();
+  const auto opts = at::TensorOptions().device(at::kCUDA).dtype(at::kHalf);
+  const at::Tensor q = at::randn({1, 4, 64, 64}, opts);
+  const at::Tensor k = at::randn({1, 1, 64, 64}, opts).expand({1, 4, 64, 64});  // head stride 0
+  const at::Tensor ks = at::zeros({1}, opts.dtype(at::kInt));
+  AttentionOptions sm90;
+  sm90.flash_arch = FlashArch::kSm90;
+  AttentionOptions automatic, sm80;
+  sm80.flash_arch = FlashArch::kSm80;
+  std::string kernel;
+  const at::Tensor got = attention_op(q, k, k, ks, automatic, &kernel);
+  EXPECT_TRUE(testing::prefill_kernel_is(kernel, FlashArch::kSm80)) << kernel;
+  EXPECT_TRUE(at::equal(got, attention_op(q, k.contiguous(), k.contiguous(), ks, sm80)));
+  const bool hopper = at::cuda::getCurrentDeviceProperties()->major == 9;
+  const std::string why = testing::error_message_of([&] { attention_op(q, k, k, ks, sm90); });
+  EXPECT_NE(why.find(hopper ? "zero stride" : "needs sm_90"), std::string::npos) << why;
+  if (hopper) {
+    attention_op(q, k.contiguous(), k.contiguous(), ks, automatic, &kernel);
+    EXPECT_TRUE(testing::prefill_kernel_is(kernel, FlashArch::kSm90)) << "auto on sm_90 must take sm90: " << kernel;
+  }
 }
 
 // The rule has teeth: a 2% scale error, or a window one key too wide, must fail it.

@@ -16,6 +16,7 @@
 #include <vector>   // std::vector
 
 #include "attention_test_support.h"         // Policy, test_alibi_slopes
+#include "flash_arch_test_support.h"        // prefill_archs_on_this_device, prefill_kernel_is
 #include "gptbench/kernels/attention_op.h"  // attention_op, attention_reference
 #include "gptbench/kernels/rope_op.h"       // rope_split_qkv, rope_split_qkv_into_cache, rope_reference
 
@@ -31,13 +32,14 @@ struct GqaCase {
   int64_t window = 0;
   bool rope = false, decode = false;
   double rope_theta = 1e4;
+  FlashArch arch = FlashArch::kAuto;  // the prefill kernel asked for (decode has one kernel)
 };
 
 std::string describe(const GqaCase& c) {
   return std::string(c.decode ? "decode" : "prefill") + " B=" + std::to_string(c.batch) + " H=" +
          std::to_string(c.heads) + " Hkv=" + std::to_string(c.kv_heads) + " T=" + std::to_string(c.len) +
          " D=" + std::to_string(c.head_dim) + " " + c10::toString(c.dtype) + " " + testing::policy_label(c.policy) +
-         " W=" + std::to_string(c.window) + (c.rope ? " rope" : "");
+         " W=" + std::to_string(c.window) + (c.rope ? " rope" : "") + " arch=" + testing::arch_label(c.arch);
 }
 
 at::Tensor inv_freq_of(int64_t head_dim, double theta) {
@@ -116,10 +118,14 @@ void expect_ok(const GqaCase& c) {
   opt.scale = scale;
   if (testing::policy_alibi(c.policy)) opt.alibi_slopes = slopes;
   opt.window = testing::policy_window(c.policy) ? c.window : 0;
+  opt.flash_arch = c.arch;
 
   std::string kernel;
   const at::Tensor got = ours(c, qkv, inv_freq, ks, opt, &kernel);
   const std::string what = describe(c) + " kernel=" + kernel;
+  if (!c.decode) {
+    EXPECT_TRUE(testing::prefill_kernel_is(kernel, c.arch)) << what << ": another kernel ran";
+  }
   if (G > 1) {
     EXPECT_NE(kernel.find("_gqa" + std::to_string(G)), std::string::npos) << what;
   }
@@ -168,6 +174,8 @@ void expect_ok(const GqaCase& c) {
 
 void run_grid(bool decode) {
   const std::vector<int64_t> lens = decode ? std::vector<int64_t>{1, 700, 5000} : std::vector<int64_t>{17, 300, 1000};
+  const std::vector<FlashArch> archs = decode ? std::vector<FlashArch>{FlashArch::kAuto} : testing::prefill_archs_on_this_device();
+  for (FlashArch arch : archs)
   for (at::ScalarType dt : {at::kHalf, at::kBFloat16}) {
     for (int64_t d : {64, 128}) {
       for (int64_t kv_heads : {8, 2, 1}) {  // G = 1, 4, 8 with H = 8
@@ -183,6 +191,7 @@ void run_grid(bool decode) {
               c.window = 37;
               c.rope = rope;
               c.decode = decode;
+              c.arch = arch;
               expect_ok(c);
             }
           }
@@ -207,7 +216,9 @@ TEST(FlashGqaRopeGpu, MistralShapes) {
   SKIP_WITHOUT_CUDA();
   for (int64_t kv_heads : {8, 4}) {
     for (bool decode : {false, true}) {
+     for (FlashArch arch : decode ? std::vector<FlashArch>{FlashArch::kAuto} : testing::prefill_archs_on_this_device()) {
       GqaCase c;
+      c.arch = arch;
       c.heads = 32;
       c.kv_heads = kv_heads;
       c.head_dim = 128;
@@ -217,6 +228,7 @@ TEST(FlashGqaRopeGpu, MistralShapes) {
       c.decode = decode;
       c.len = decode ? 8192 : 2048;
       expect_ok(c);
+     }
     }
   }
 }

@@ -5,7 +5,8 @@ by near-tied logits: at the first differing step, both variants' top-2 logits ar
 the largest logit difference between the two variants on that same prefix.
 
 Pairs: flash/standard, flash+alibi/alibi, flash+sparse/sparse (W=32, so decode goes far past the
-window), each for single prompts and a left-padded batch. Writes a JSON report with --report.
+window), each for single prompts and a left-padded batch, with each prefill kernel the device runs
+(--flash-arch sm80, and sm90 on an sm_90 device). Writes a JSON report with --report.
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
 """
 import argparse
@@ -65,18 +66,20 @@ def main():
         if not model:
             model = str(Path(tmp) / "gpt2")
             run(["init", "--config", "gpt2", "--seed", "3", "--out", model, "--tokenizer", DATA / "gpt2_tokenizer"])
-        for flash, ref, extra in PAIRS:
+        archs = ["sm80", "sm90"] if torch.cuda.get_device_capability()[0] == 9 else ["sm80"]
+        for (flash, ref, extra), arch in ((p, a) for p in PAIRS for a in archs):
+            flash_extra = extra + ["--flash-arch", arch]
             for batch in ([p] for p in PROMPTS), [PROMPTS]:
                 for prompts in batch:
-                    pids, got, kernel = generate(model, flash, extra, prompts, args.new_tokens)
+                    pids, got, kernel = generate(model, flash, flash_extra, prompts, args.new_tokens)
                     _, want, _ = generate(model, ref, extra, prompts, args.new_tokens)
                     for i, (g, w) in enumerate(zip(got, want)):
-                        row = {"flash": flash, "reference": ref, "batch": len(prompts), "prompt": i,
+                        row = {"flash": flash, "flash_arch": arch, "reference": ref, "batch": len(prompts), "prompt": i,
                                "kernel": kernel, "identical": g == w}
                         if g != w:
                             k = next(j for j, (a, b) in enumerate(zip(g, w)) if a != b)
                             prefix = pids[i] + w[:k]
-                            lf = last_logits(model, flash, extra, prefix, tmp)
+                            lf = last_logits(model, flash, flash_extra, prefix, tmp)
                             lr = last_logits(model, ref, extra, prefix, tmp)
                             noise = (lf - lr).abs().max().item()
                             top = torch.topk(lr, 2).values
@@ -84,13 +87,13 @@ def main():
                             row.update({"first_divergence": k, "top2_gap": gap, "max_logit_diff": noise,
                                         "explained_by_near_tie": gap <= 2 * noise})
                             if gap > 2 * noise:
-                                failures.append(f"{flash} vs {ref}, batch {len(prompts)}, prompt {i}")
+                                failures.append(f"{flash} ({arch}) vs {ref}, batch {len(prompts)}, prompt {i}")
                         report.append(row)
                         status = "identical" if g == w else (
                             f"diverge at {row['first_divergence']}: top-2 gap {row['top2_gap']:.2e}, "
                             f"logit noise {row['max_logit_diff']:.2e} -> "
                             f"{'near tie' if row['explained_by_near_tie'] else 'UNEXPLAINED'}")
-                        print(f"{'ok  ' if row.get('explained_by_near_tie', True) else 'FAIL'} {flash:13s} vs "
+                        print(f"{'ok  ' if row.get('explained_by_near_tie', True) else 'FAIL'} {flash:13s} {arch} vs "
                               f"{ref:9s} B{len(prompts)} prompt {i}: {status}", flush=True)
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=2) + "\n")

@@ -20,6 +20,8 @@
 #include <optional>  // std::optional
 #include <string>   // std::string
 
+#include "gptbench/kernels/flash_arch.h"  // FlashArch
+
 namespace gptbench::attention {
 
 enum class Kernel { kStandard, kSdpa, kFlash };
@@ -31,6 +33,7 @@ struct AttentionSpec {
   PositionMode positions = PositionMode::kLearned;
   int64_t window = 0;         // 0 = dense causal; W = query sees itself and the W-1 keys before it
   int64_t global_tokens = 0;  // sink tokens (only with a window)
+  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // flash only: which prefill kernel (--flash-arch)
 
   bool alibi() const { return positions != PositionMode::kLearned; }
   bool uses_learned_positions() const { return positions != PositionMode::kAlibi; }

@@ -7,10 +7,12 @@
 // Schema (TORCH_LIBRARY(gptbench)):
 //   gptbench::attention(Tensor q, Tensor k, Tensor v, Tensor key_start, Tensor? key_pos,
 //                       int? q_pos0, Tensor? alibi_slopes, int window, int global_tokens,
-//                       float scale, Tensor? q_pos=None) -> Tensor
+//                       float scale, Tensor? q_pos=None, int flash_arch=0) -> Tensor
 //   q_pos0 = None means Tk - Tq (bottom-right alignment: prefill after a cached prefix).
 //   q_pos (1,) int64 on q's device: query 0's position, read by the kernel instead of q_pos0
 //   (decode only, Tq == 1). It lets a CUDA graph replay one decode step at advancing positions.
+//   flash_arch: FlashArch's value (0 auto, 80 the sm_80 prefill kernel, 90 the sm_90a one; flash_arch.h);
+//   an explicit one the device or build cannot run is an error, never a fallback.
 //   key_start (B,) and key_pos (B, Tk) are int32 (int64 is accepted and converted).
 //   alibi_slopes (H,) fp32. window 0 = dense causal; global_tokens only with a window.
 //   gptbench::attention.out(<same arguments>, *, Tensor(a!) out) -> Tensor(a!)
@@ -31,6 +33,8 @@
 #include <optional>  // std::optional
 #include <string>    // std::string
 
+#include "gptbench/kernels/flash_arch.h"  // FlashArch
+
 namespace gptbench::kernels {
 
 inline constexpr const char* kAttentionOpName = "gptbench::attention";
@@ -45,6 +49,7 @@ struct AttentionOptions {
   int64_t global_tokens = 0;
   std::optional<double> scale;  // default 1 / sqrt(D)
   std::optional<at::Tensor> q_pos;  // (1,) int64 on the device, instead of q_pos0 (decode only)
+  FlashArch flash_arch = FlashArch::kAuto;  // which prefill kernel (flash_arch.h)
 };
 
 enum class KeyLayout { kContiguous, kRolling };  // kRolling: key_pos gives each slot's position
@@ -70,6 +75,10 @@ struct AttentionProblem {
   ScoreBias bias = ScoreBias::kNone;
   int64_t window = 0;
   int64_t global_tokens = 0;
+  FlashArch flash_arch = FlashArch::kAuto;  // the caller's preference for the prefill kernel
+  // q, k, v and out as the kernel will see them suit TMA (prefill_sm90_layout_ok): the CUDA op sets it
+  // from its prepared tensors; before any data exists (check_supported) the op's copies make it so.
+  bool tma_layout = true;
 };
 
 // The one builder of AttentionProblem: the op calls it with its checked inputs, and
@@ -83,6 +92,7 @@ struct KernelChoice {
   bool supported = false;
   std::string kernel_name;  // e.g. "flash_prefill_fp16_d64_bm64_bn64_causal"; recorded in reports
   std::string reason;       // why unsupported, or a short note on the choice
+  FlashArch prefill_arch = FlashArch::kAuto;  // the prefill kernel chosen (kSm80 / kSm90); kAuto otherwise
 };
 
 // Answers both "is it supported?" and "which kernel will run?"; the op calls this same
@@ -91,6 +101,9 @@ KernelChoice select_attention_kernel(const AttentionProblem& problem);
 
 // True when this build compiled the CUDA flash kernels (configured with nvcc).
 bool flash_kernels_compiled();
+
+// True when this build also compiled the sm_90a prefill instances (CMAKE_CUDA_ARCHITECTURES holds 90a).
+bool flash_sm90_kernels_compiled();
 
 // Calls gptbench::attention through the dispatcher (CPU or CUDA by the inputs' device).
 // q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D), H % Hkv == 0; key_start: (B,). Returns (B, H, Tq, D), q's dtype.

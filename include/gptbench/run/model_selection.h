@@ -1,5 +1,5 @@
 // The flags that pick a model and where it runs (--model, --variant, --window, --global-tokens,
-// --dtype, --device, --data-dir): declared once for every command (src/cli/model_options.h), read
+// --flash-arch, --dtype, --device, --data-dir): declared once for every command (src/cli/model_options.h), read
 // from sweep settings for each cell, and resolved once, at the edge, into the attention spec, dtype
 // and device the code runs on. Nothing past the edge parses these strings again.
 #pragma once
@@ -12,6 +12,7 @@
 #include <string>    // std::string
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/kernels/flash_arch.h"   // FlashArch
 #include "gptbench/model/checkpoint.h"     // LoadedModel
 
 namespace gptbench::run {
@@ -25,12 +26,14 @@ struct ModelSelection {
   std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
   std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
   std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())
+  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel (last, so
+                                                              // that brace-initialised selections keep their order)
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
 struct ResolvedSelection {
   ModelSelection flags;                       // as given, for reports and messages
-  attention::AttentionSpec attention;         // --variant, --window, --global-tokens
+  attention::AttentionSpec attention;         // --variant, --window, --global-tokens, --flash-arch
   c10::ScalarType dtype = c10::ScalarType::Float;  // --dtype
   c10::Device device{c10::kCPU};              // --device, "auto" resolved to this machine's device
 };
