@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdlib>     // setenv, unsetenv, getenv
-#include <functional>  // std::function
 #include <string>      // std::string
 
+#include "../support/error_message.h"  // message_of
 #include "gptbench/data/data_dir.h"        // default_data_dir
 #include "gptbench/data/split.h"           // kSplitNames
 #include "gptbench/kernels/flash_arch.h"    // FlashArch, kFlashArchNames
@@ -23,14 +23,7 @@
 namespace gptbench {
 namespace {
 
-std::string usage_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "<no UsageError>";
-}
+using test_support::message_of;
 
 TEST(ModelSelection, ResolvesEveryFlagOnce) {
   run::ModelSelection flags;
@@ -62,7 +55,7 @@ TEST(ModelSelection, ErrorsNameTheFlag) {
     run::ModelSelection flags;
     flags.device = "cpu";
     change(flags);
-    return usage_message([&] { run::resolve_selection(flags); });
+    return message_of<UsageError>([&] { run::resolve_selection(flags); });
   };
   EXPECT_NE(with([](auto& f) { f.variant = "flsh"; }).find("--variant flsh"), std::string::npos);
   EXPECT_NE(with([](auto& f) { f.window = 8; }).find("--window"), std::string::npos);
@@ -75,7 +68,7 @@ TEST(ModelSelection, ResolveDeviceAuto) {
   EXPECT_EQ(model::resolve_device("cpu"), c10::Device(c10::kCPU));
   const c10::Device automatic = model::resolve_device("auto");
   EXPECT_TRUE(automatic.is_cpu() || (automatic.is_cuda() && automatic.index() == 0)) << automatic.str();
-  EXPECT_NE(usage_message([] { model::resolve_device("Auto"); }).find("--device"), std::string::npos);
+  EXPECT_NE(message_of<UsageError>([] { model::resolve_device("Auto"); }).find("--device"), std::string::npos);
 }
 
 TEST(DataDir, HonoursTheEnvironment) {
@@ -94,7 +87,7 @@ TEST(DataDir, HonoursTheEnvironment) {
 template <typename Enum, size_t N>
 void expect_round_trip(const EnumName<Enum> (&table)[N], const std::string& flag) {
   for (const auto& row : table) EXPECT_EQ(parse_enum(table, flag, enum_name(table, row.value)), row.value) << row.name;
-  const std::string m = usage_message([&] { parse_enum(table, flag, "bogus"); });
+  const std::string m = message_of<UsageError>([&] { parse_enum(table, flag, "bogus"); });
   EXPECT_NE(m.find(flag + ": unknown value \"bogus\" (" + enum_names(table) + ")"), std::string::npos) << m;
 }
 

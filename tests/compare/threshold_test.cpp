@@ -3,22 +3,14 @@
 
 #include <string>  // std::string
 
+#include "../support/error_message.h"  // message_of
 #include "gptbench/compare/threshold.h"  // parse_relative_threshold, parse_absolute_drop, parse_metric_list
 #include "gptbench/util/error.h"         // UsageError
 
 namespace gptbench::compare {
 namespace {
 
-// The UsageError message of `f`, or "" when it did not throw one.
-template <typename F>
-std::string usage_error(F f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::message_of;
 
 TEST(CompareThreshold, RelativePercentAndFraction) {
   EXPECT_DOUBLE_EQ(parse_relative_threshold("--x", "10%"), 0.10);
@@ -31,12 +23,12 @@ TEST(CompareThreshold, RelativePercentAndFraction) {
 
 TEST(CompareThreshold, RelativeNonsenseIsRefusedNamingTheFlag) {
   for (const char* bad : {"-5%", "-0.1", "abc%", "abc", "", "%", "1e-1", "nan", "inf", " 10%", "10 %", "1.2.3", "0x10"}) {
-    const std::string message = usage_error([&] { parse_relative_threshold("--max-latency-regression", bad); });
+    const std::string message = message_of<UsageError>([&] { parse_relative_threshold("--max-latency-regression", bad); });
     EXPECT_NE(message.find("--max-latency-regression"), std::string::npos) << "value \"" << bad << "\": " << message;
   }
-  EXPECT_NE(usage_error([] { parse_relative_threshold("--m", "-5%"); }).find("negative"), std::string::npos);
+  EXPECT_NE(message_of<UsageError>([] { parse_relative_threshold("--m", "-5%"); }).find("negative"), std::string::npos);
   // A bare number above 1 could mean percent or a fraction: refused, with both spellings offered.
-  const std::string ambiguous = usage_error([] { parse_relative_threshold("--m", "10"); });
+  const std::string ambiguous = message_of<UsageError>([] { parse_relative_threshold("--m", "10"); });
   EXPECT_NE(ambiguous.find("ambiguous"), std::string::npos) << ambiguous;
   EXPECT_NE(ambiguous.find("10%"), std::string::npos) << ambiguous;
 }
@@ -44,12 +36,12 @@ TEST(CompareThreshold, RelativeNonsenseIsRefusedNamingTheFlag) {
 TEST(CompareThreshold, QualityDropIsAbsolute) {
   EXPECT_DOUBLE_EQ(parse_absolute_drop("--q", "0.005"), 0.005);
   EXPECT_DOUBLE_EQ(parse_absolute_drop("--q", "0"), 0.0);
-  EXPECT_NE(usage_error([] { parse_absolute_drop("--max-quality-drop", "0.5%"); }).find("absolute"),
+  EXPECT_NE(message_of<UsageError>([] { parse_absolute_drop("--max-quality-drop", "0.5%"); }).find("absolute"),
             std::string::npos);
-  EXPECT_NE(usage_error([] { parse_absolute_drop("--max-quality-drop", "2"); }).find("0-1 scale"), std::string::npos);
-  EXPECT_NE(usage_error([] { parse_absolute_drop("--max-quality-drop", "-0.01"); }).find("negative"),
+  EXPECT_NE(message_of<UsageError>([] { parse_absolute_drop("--max-quality-drop", "2"); }).find("0-1 scale"), std::string::npos);
+  EXPECT_NE(message_of<UsageError>([] { parse_absolute_drop("--max-quality-drop", "-0.01"); }).find("negative"),
             std::string::npos);
-  EXPECT_NE(usage_error([] { parse_absolute_drop("--max-quality-drop", "x"); }).find("--max-quality-drop"),
+  EXPECT_NE(message_of<UsageError>([] { parse_absolute_drop("--max-quality-drop", "x"); }).find("--max-quality-drop"),
             std::string::npos);
 }
 
@@ -58,13 +50,13 @@ TEST(CompareThreshold, MetricLists) {
   EXPECT_TRUE(parse_metric_list("--l", "none", kLatencyMetricNames).empty());
   EXPECT_EQ(parse_metric_list("--q", "rougeLsum,bleu", kQualityMetricNames),
             (std::vector<std::string>{"rougeLsum", "bleu"}));
-  const std::string unknown = usage_error([] { parse_metric_list("--latency-metrics", "ttft,p99", kLatencyMetricNames); });
+  const std::string unknown = message_of<UsageError>([] { parse_metric_list("--latency-metrics", "ttft,p99", kLatencyMetricNames); });
   EXPECT_NE(unknown.find("--latency-metrics"), std::string::npos);
   EXPECT_NE(unknown.find("\"p99\""), std::string::npos);
-  EXPECT_NE(usage_error([] { parse_metric_list("--l", "ttft,ttft", kLatencyMetricNames); }).find("twice"),
+  EXPECT_NE(message_of<UsageError>([] { parse_metric_list("--l", "ttft,ttft", kLatencyMetricNames); }).find("twice"),
             std::string::npos);
-  EXPECT_NE(usage_error([] { parse_metric_list("--l", "", kLatencyMetricNames); }), "");
-  EXPECT_NE(usage_error([] { parse_metric_list("--l", "ttft,", kLatencyMetricNames); }), "");
+  EXPECT_NE(message_of<UsageError>([] { parse_metric_list("--l", "", kLatencyMetricNames); }), "");
+  EXPECT_NE(message_of<UsageError>([] { parse_metric_list("--l", "ttft,", kLatencyMetricNames); }), "");
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
 #include <filesystem>  // std::filesystem::path
-#include <fstream>     // std::ofstream
 #include <string>      // std::string
 
 #include "../support/temp_dir.h"  // test_support::TempDir
@@ -19,11 +18,7 @@ class TextFileTest : public ::testing::Test {
   test_support::TempDir tmp_;
   const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
 
-  fs::path write(const std::string& name, const std::string& bytes) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
+  fs::path write(const std::string& name, const std::string& bytes) { return tmp_.write(name, bytes); }
 
   // The message of the gptbench::Error that read_texts throws, or "" when it throws none.
   static std::string error_of(const fs::path& path) {

@@ -7,16 +7,13 @@
 #include <ATen/ops/zeros.h>          // at::zeros
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 #include <gtest/gtest.h>             // TEST, EXPECT_*
-#include <stdlib.h>                  // mkdtemp
-#include <unistd.h>                  // rmdir
 
-#include <cstdio>   // std::remove
-#include <fstream>  // std::ofstream
 #include <memory>   // std::shared_ptr
-#include <stdexcept>  // std::runtime_error
 #include <string>   // std::string
 #include <vector>   // std::vector
 
+#include "../support/error_message.h"  // message_of
+#include "../support/temp_dir.h"       // test_support::TempDir
 #include "gptbench/attention/variant.h"   // parse_variant
 #include "gptbench/model/checkpoint.h"    // save_model, load_model
 #include "gptbench/model/gpt2_config.h"   // Gpt2Config
@@ -31,37 +28,14 @@ using gptbench::testing::tiny_config;
 
 namespace {
 
-// A folder under /tmp holding the files a test writes; removed (files, then the folder) at the end.
-class Scratch {
+// A scratch folder holding the files a test writes (a config.json, a checkpoint).
+class Scratch : public test_support::TempDir {
  public:
-  Scratch() {
-    std::string pattern = "/tmp/gptbench_family_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~Scratch() {
-    for (const char* f : {"config.json", "model.safetensors"}) std::remove((dir_ + "/" + f).c_str());
-    ::rmdir(dir_.c_str());
-  }
-  const std::string& dir() const { return dir_; }
-  std::string write_config(const std::string& text) const {
-    std::ofstream(dir_ + "/config.json") << text;
-    return dir_ + "/config.json";
-  }
-
- private:
-  std::string dir_;
+  std::string dir() const { return path().string(); }
+  std::string write_config(const std::string& text) const { return write("config.json", text).string(); }
 };
 
-template <typename E, typename F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
+using test_support::message_of;
 
 // A config of a family nobody registered.
 struct UnregisteredConfig final : model::ModelConfig {

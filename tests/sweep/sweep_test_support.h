@@ -1,11 +1,11 @@
 // Shared by the sweep unit tests: a temp folder per test, a small model shape, settings from flags.
 #pragma once
 
-#include <functional>  // std::function
 #include <string>      // std::string
 #include <utility>     // std::pair
 #include <vector>      // std::vector
 
+#include "../support/error_message.h"    // test_support::message_of
 #include "../support/temp_dir.h"         // test_support::TempDir
 #include "gptbench/model/gpt2_config.h"  // Gpt2Config, ModelShape, ModelShape
 #include "gptbench/sweep/sweep_spec.h"   // SweepSettings
@@ -14,16 +14,7 @@ namespace gptbench::sweep::testing {
 
 using test_support::TempDir;
 
-// The message of the E that f throws, or "<no exception>".
-template <typename E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
+using test_support::message_of;
 
 // 2 layers, 4 heads of 16, 128 positions (tests/model/configs/tiny.json).
 inline model::ModelShape tiny_shape() {

@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
 #include <filesystem>  // std::filesystem
-#include <fstream>     // std::ofstream
 #include <random>      // std::mt19937
 #include <string>      // std::string
-#include <thread>      // std::thread
 #include <vector>      // std::vector
 
 #include "../support/temp_dir.h"  // test_support::TempDir
+#include "concurrent_encodes.h"    // concurrent_encode_mismatches
 #include "gptbench/text/gpt2_tokenizer.h"  // Gpt2Tokenizer
 #include "gptbench/util/error.h"           // gptbench::Error
 
@@ -107,22 +106,9 @@ TEST(Gpt2Tokenizer, LongPiecesRoundTripAndAgreeAcrossPaths) {
 }
 
 TEST(Gpt2Tokenizer, ConcurrentEncodesAgree) {
-  const auto& t = tokenizer();
   std::vector<std::string> texts;
   for (int i = 0; i < 200; ++i) texts.push_back("Sentence number " + std::to_string(i) + " says hello to the world's cache.");
-  std::vector<Ids> expected;
-  for (const auto& s : texts) expected.push_back(t.encode(s));
-  std::vector<int> failures(4, 0);
-  std::vector<std::thread> threads;
-  for (int k = 0; k < 4; ++k) {
-    threads.emplace_back([&, k] {
-      for (int rep = 0; rep < 20; ++rep) {
-        for (std::size_t i = 0; i < texts.size(); ++i) failures[k] += t.encode(texts[i]) != expected[i];
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (int f : failures) EXPECT_EQ(f, 0);
+  for (int f : testing_support::concurrent_encode_mismatches(tokenizer(), texts, 4, 20)) EXPECT_EQ(f, 0);
 }
 
 TEST(Gpt2Tokenizer, DecodeRejectsIdsOutOfRange) {
@@ -138,11 +124,7 @@ class MalformedFiles : public testing::Test {
   test_support::TempDir tmp_;
   const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
 
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
+  fs::path write(const std::string& name, const std::string& content) { return tmp_.write(name, content); }
   // The message of the Error thrown by loading these files (empty when nothing is thrown).
   static std::string load_error(const fs::path& vocab, const fs::path& merges) {
     try {

@@ -13,7 +13,6 @@
 #include <fstream>     // std::ofstream, std::ifstream
 #include <iterator>    // std::istreambuf_iterator
 #include <string>      // std::string
-#include <thread>      // std::thread
 #include <utility>     // std::pair
 #include <vector>      // std::vector
 
@@ -21,6 +20,7 @@
 #include "gptbench/data/tokenizer_corpus.h"         // news_tokenizer_corpus
 #include "gptbench/text/sentencepiece_tokenizer.h"  // SentencePieceTokenizer
 #include "../support/temp_dir.h"  // test_support::TempDir
+#include "concurrent_encodes.h"    // concurrent_encode_mismatches
 #include "gptbench/text/sentencepiece_trainer.h"    // train_sentencepiece, train_sentencepiece_model
 #include "gptbench/text/tokenizer.h"                // load_tokenizer, tokenizer_files, Tokenizer, SpecialTokens
 #include "gptbench/util/error.h"                    // gptbench::Error
@@ -189,19 +189,8 @@ TEST(SentencePieceTokenizer, DecodeRejectsIdsOutOfRange) {
 }
 
 TEST(SentencePieceTokenizer, ConcurrentEncodesAgree) {
-  const auto& t = tokenizer();
-  std::vector<std::string> texts(corpus().begin(), corpus().begin() + 100);
-  std::vector<Ids> expected;
-  for (const auto& s : texts) expected.push_back(t.encode(s));
-  std::vector<int> failures(4, 0);
-  std::vector<std::thread> threads;
-  for (int k = 0; k < 4; ++k) {
-    threads.emplace_back([&, k] {
-      for (std::size_t i = 0; i < texts.size(); ++i) failures[k] += t.encode(texts[i]) != expected[i];
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (int f : failures) EXPECT_EQ(f, 0);
+  const std::vector<std::string> texts(corpus().begin(), corpus().begin() + 100);
+  for (int f : testing_support::concurrent_encode_mismatches(tokenizer(), texts)) EXPECT_EQ(f, 0);
 }
 
 // --- Folders and bad files: each error is one line naming the file.
@@ -210,9 +199,7 @@ class TokenizerFolder : public testing::Test {
  protected:
   test_support::TempDir tmp_;
   const fs::path dir_ = tmp_.path();  // removed with everything in it after the test
-  void write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
+  void write(const std::string& name, const std::string& content) { tmp_.write(name, content); }
   void copy_model() { fs::copy_file(model_dir(true) / "tokenizer.model", dir_ / "tokenizer.model"); }
   std::string load_error() {
     try {
