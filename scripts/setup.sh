@@ -94,4 +94,15 @@ fi
 log "building with $JOBS jobs"
 cmake --build "$BUILD_DIR" -j "$JOBS"
 log "done: $BUILD_DIR/gptbench"
+# Whether the CUDA kernels are in it: nvcc found at configure time, and GPTBENCH_CUDA not OFF.
+nvcc_path=$(sed -n 's/^CMAKE_CUDA_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
+cuda_option=$(sed -n 's/^GPTBENCH_CUDA:BOOL=//p' "$BUILD_DIR/CMakeCache.txt")
+if [ -n "$nvcc_path" ] && [[ $nvcc_path != *NOTFOUND ]] && [ "$cuda_option" != OFF ]; then
+  log "CUDA kernels: built (nvcc $nvcc_path, architectures $(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt"))"
+else
+  log "CUDA kernels: NOT built (no nvcc found, or GPTBENCH_CUDA=OFF): the flash variants are unavailable. To get them," \
+      "install the CUDA toolkit (nvcc on PATH, or CUDACXX=/usr/local/cuda/bin/nvcc), remove $BUILD_DIR/CMakeCache.txt" \
+      "and run this script again"
+fi
+log "install a relocatable copy: cmake --install $BUILD_DIR --prefix DIR (DIR/bin/gptbench; README, Install)"
 echo "$PY" > "$BUILD_DIR/.gptbench-python"

@@ -1,7 +1,7 @@
 // attn-bench: see attn_bench.h. Timing is DeviceTimer marks around each call (CUDA events on the
 // current stream, or a steady clock on the CPU), warm-up excluded, on CUDA an L2-sized buffer
-// rewritten between runs (outside the timed region), and the median of at least min_runs runs and
-// min_time_ms of timed work.
+// rewritten between runs (outside the timed region), and the median of the runs the stopping rule
+// (bench/stopping_rule.h: --min-runs, --min-time-ms, --max-noise, --max-time, --max-runs) took.
 #include "attn_bench.h"
 
 #include <ATen/ATen.h>           // at::randn, at::zeros, at::scaled_dot_product_attention, at::_fused_sdp_choice
@@ -13,8 +13,9 @@
 #endif
 
 #include <algorithm>   // std::min
+#include <chrono>      // std::chrono::steady_clock
 #include <cmath>       // std::sqrt, std::pow
-#include <cstdio>      // stdout, stderr
+#include <cstdio>      // stdout
 #include <exception>   // std::exception
 #include <functional>  // std::function
 #include <map>         // std::map
@@ -22,6 +23,7 @@
 #include <optional>    // std::optional
 #include <string>      // std::string
 #include <tuple>       // std::tuple
+#include <utility>     // std::move
 #include <vector>      // std::vector
 
 #include "attn_bench_variant.h"                   // AttnVariant, parse_attn_variant, SdpaBackendScope
@@ -31,6 +33,8 @@
 #include "gptbench/attention/sdpa_backend.h"      // sdpa_backend_name
 #include "gptbench/bench/device_timer.h"          // DeviceTimer, synchronize_device
 #include "gptbench/bench/environment.h"           // environment_json, tool_json
+#include "gptbench/bench/progress.h"              // ProgressReporter
+#include "gptbench/bench/stopping_rule.h"         // StoppingRule, stop_reason, relative_noise, check_stopping_rule
 #include "gptbench/bench/stats.h"                 // summarize
 #include "gptbench/io/atomic_file.h"              // write_file_atomic
 #include "gptbench/kernels/attention_op.h"        // attention_op
@@ -71,17 +75,32 @@ c10::Device parse_device(const std::string& name) {
   return *device;
 }
 
-// Median-of-runs timing of fn on `device`, each run preceded by an L2 flush outside the timing.
-std::vector<double> time_runs(const std::function<void()>& fn, const AttnBenchConfig& cfg, c10::Device device,
-                              at::Tensor& flush) {
+StoppingRule stopping_rule(const AttnBenchConfig& cfg) {
+  return {cfg.min_runs, cfg.min_time_ms, cfg.max_noise, cfg.max_time_s, cfg.max_runs};
+}
+
+struct TimedRuns {
+  std::vector<double> samples_ms;
+  std::string stopped_by;
+};
+
+// Timing of fn on `device` under the stopping rule, each run preceded by an L2 flush outside the timing.
+TimedRuns time_runs(const std::function<void()>& fn, const AttnBenchConfig& cfg, c10::Device device,
+                    at::Tensor& flush) {
+  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < cfg.warmup_runs; ++i) fn();
   synchronize_device(device);
   DeviceTimer timer(device);
-  std::vector<double> samples;
-  double total = 0;
-  constexpr int kBatch = 10;  // runs queued between host syncs
-  while (static_cast<int>(samples.size()) < cfg.max_runs &&
-         (static_cast<int>(samples.size()) < cfg.min_runs || total < cfg.min_time_ms)) {
+  const StoppingRule rule = stopping_rule(cfg);
+  TimedRuns timed;
+  std::vector<double>& samples = timed.samples_ms;
+  constexpr int kBatch = 10;  // runs queued between host syncs (the rule is checked between batches)
+  for (;;) {
+    const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (auto reason = stop_reason(rule, samples, elapsed_s)) {
+      timed.stopped_by = *reason;
+      return timed;
+    }
     const int runs = std::min(kBatch, cfg.max_runs - static_cast<int>(samples.size()));
     timer.clear();
     for (int i = 0; i < runs; ++i) {
@@ -91,13 +110,8 @@ std::vector<double> time_runs(const std::function<void()>& fn, const AttnBenchCo
       timer.mark();
     }
     timer.synchronize();
-    for (int i = 0; i < runs; ++i) {
-      const double ms = timer.elapsed_ms(2 * i, 2 * i + 1);
-      samples.push_back(ms);
-      total += ms;
-    }
+    for (int i = 0; i < runs; ++i) samples.push_back(timer.elapsed_ms(2 * i, 2 * i + 1));
   }
-  return samples;
 }
 
 // Median, extremes and the rates of a timed row.
@@ -263,7 +277,10 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, c10::Device dev
     if (!call) return row;
   }
   try {
-    row.samples_ms = time_runs(call, cfg, device, flush);
+    TimedRuns timed = time_runs(call, cfg, device, flush);
+    row.samples_ms = std::move(timed.samples_ms);
+    row.stopped_by = timed.stopped_by;
+    row.noise = relative_noise(row.samples_ms);
   } catch (const c10::Error& e) {
     return skip("failed: " + first_line(e.what_without_backtrace()));
   }
@@ -320,6 +337,7 @@ nlohmann::json config_json(const AttnBenchConfig& cfg, c10::Device device, bool 
           {"variants", cfg.variants}, {"decode", cfg.decode},
           {"device", device.str()},   {"min_runs", cfg.min_runs},
           {"min_time_ms", cfg.min_time_ms}, {"max_runs", cfg.max_runs},
+          {"max_noise", cfg.max_noise}, {"max_time_s", cfg.max_time_s},
           {"warmup_runs", cfg.warmup_runs}, {"flush_l2", flushed}};
 }
 
@@ -381,9 +399,9 @@ std::string attn_bench_markdown(const std::vector<AttnBenchRow>& rows) {
 report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
   std::vector<AttnVariant> variants;
   for (const std::string& name : cfg.variants) variants.push_back(parse_attn_variant(name));
-  if (cfg.min_runs < 1 || cfg.max_runs < cfg.min_runs || cfg.warmup_runs < 0) {
-    throw UsageError("attn-bench: need 1 <= --min-runs <= --max-runs and --warmup >= 0");
-  }
+  check_stopping_rule(stopping_rule(cfg));
+  (void)format_attn_bench(report::AttnBenchReport{}, cfg.format);  // a bad --format fails before any timing
+  if (cfg.warmup_runs < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", cfg.warmup_runs));
   const std::vector<Cell> cells = make_cells(cfg, variants);
   const c10::Device device = parse_device(cfg.device);
 
@@ -398,12 +416,15 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
 #endif
 
   std::vector<AttnBenchRow> rows;
+  ProgressReporter progress("attn-bench", "shapes", cfg.progress);
+  progress.start(static_cast<int64_t>(cells.size()));
   for (const Cell& c : cells) {
     rows.push_back(run_cell(c, cfg, device, flush));
     const AttnBenchRow& r = rows.back();
-    fmt::print(stderr, "attn-bench: {} {} B={} H={} Hkv={} T={} D={} W={}{}: {}\n", r.variant, r.dtype, r.batch,
-               r.heads, r.kv_heads, r.k_len, r.head_dim, r.window, r.rope ? " rope" : "",
-               r.ok() ? fmt::format("{:.4f} ms", r.median_ms) : r.reason);
+    progress.announce(fmt::format("{} {} B={} H={} Hkv={} T={} D={} W={}{}: {}", r.variant, r.dtype, r.batch, r.heads,
+                                  r.kv_heads, r.k_len, r.head_dim, r.window, r.rope ? " rope" : "",
+                                  r.ok() ? fmt::format("{:.4f} ms", r.median_ms) : r.reason));
+    progress.update(static_cast<int64_t>(rows.size()));
   }
   set_flash_ratios(rows, cells);
 
@@ -417,7 +438,7 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
       "TFLOP/s = 4*B*H*Tq*Tk*D/2 (causal prefill, windows counted as dense causal) or 4*B*H*Tk*D (decode) / median; "
       "K/V GB/s = 2*B*Hkv*Tk*D*bytes / median; with rope the median includes our fused RoPE kernel";
   report.results = rows;
-  std::fputs(attn_bench_markdown(rows).c_str(), stdout);
+  std::fputs(format_attn_bench(report, cfg.format).c_str(), stdout);
   if (!cfg.out_path.empty()) io::write_file_atomic(cfg.out_path, to_json(report).dump(2) + "\n");
   return report;
 }

@@ -15,6 +15,7 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/attention.h"          // AttentionSpec
+#include "gptbench/bench/progress.h"             // ProgressOptions
 #include "gptbench/kernels/flash_arch.h"           // FlashArch
 #include "gptbench/report/attn_bench_report.h"  // AttnBenchReport, AttnBenchRow
 
@@ -38,12 +39,16 @@ struct AttnBenchConfig {
   bool rope = false;
   bool decode = false;
   std::string device = "cuda";  // cuda[:i] times the kernels; cpu runs the op's CPU reference and SDPA on the CPU
-  int min_runs = 20;          // stop when both min_runs and min_time_ms are reached
+  int min_runs = 20;          // the stopping rule (bench/stopping_rule.h) with max_noise and max_time_s
   double min_time_ms = 200.0;
   int max_runs = 2000;
   int warmup_runs = 3;
   bool flush_l2 = true;       // CUDA: write a buffer larger than L2 between timed runs
   std::string out_path;       // JSON report; empty = none
+  ProgressOptions progress;   // a line per shape on stderr, a bar or timed lines with the ETA
+  double max_noise = 0;       // go on past the minimums until std/mean <= this (0: off)
+  double max_time_s = 0;      // wall-clock bound per shape (0: none)
+  std::string format = "md";  // stdout: md | csv | json (the report) | jsonl (one row per line)
 };
 
 // Runs every cell, prints a markdown table to stdout, writes the JSON report (atomically)
@@ -51,6 +56,9 @@ struct AttnBenchConfig {
 report::AttnBenchReport run_attn_bench(const AttnBenchConfig& config);
 
 std::string attn_bench_markdown(const std::vector<report::AttnBenchRow>& rows);
+std::string attn_bench_csv(const std::vector<report::AttnBenchRow>& rows);  // one row per shape, every column
+// The report as `format` says (AttnBenchConfig::format); UsageError naming --format for another.
+std::string format_attn_bench(const report::AttnBenchReport& report, const std::string& format);
 
 // The (H,) fp32 ALiBi slopes of every +alibi cell: Press et al.'s (attention::alibi_slopes).
 at::Tensor attn_bench_slopes(int64_t heads, c10::Device device);

@@ -5,10 +5,12 @@
 #include <memory>  // std::make_shared
 
 #include "attn_bench.h"                // AttnBenchConfig, run_attn_bench
+#include "command.h"                   // register_attn_bench_command
 #include "enum_option.h"               // add_enum_option
+#include "gptbench/io/output_path.h"   // check_output_path
 #include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
-#include "gptbench/io/output_path.h"  // check_output_path
-#include "command.h"     // register_attn_bench_command
+#include "progress_options.h"          // add_progress_options
+#include "written_files.h"             // print_written_files
 
 namespace gptbench::cli {
 
@@ -49,12 +51,23 @@ void register_attn_bench_command(CLI::App& app) {
   sub->add_option("--min-runs", cfg->min_runs, "Timed runs at least")->capture_default_str();
   sub->add_option("--min-time-ms", cfg->min_time_ms, "Timed milliseconds at least")->capture_default_str();
   sub->add_option("--max-runs", cfg->max_runs, "Timed runs at most")->capture_default_str();
+  sub->add_option("--max-noise", cfg->max_noise,
+                  "After the minimums, go on until the runs' relative std dev (std/mean) is at most this, e.g. 0.01; "
+                  "0: off (nvbench's stopping rule; the report's stopped_by says which criterion ended a row)")
+      ->capture_default_str();
+  sub->add_option("--max-time", cfg->max_time_s, "Seconds of wall time per shape at most (0: no bound)")
+      ->capture_default_str();
   sub->add_option("--warmup", cfg->warmup_runs, "Untimed warm-up runs")->capture_default_str();
   sub->add_flag("!--no-l2-flush", cfg->flush_l2, "Do not rewrite an L2-sized buffer between runs");
   sub->add_option("--out", cfg->out_path, "Write the JSON report here (atomically)");
+  sub->add_option("--format", cfg->format, "stdout: md (a table), csv, json (the report), jsonl (one row per line)")
+      ->check(CLI::IsMember({"md", "csv", "json", "jsonl"}))
+      ->capture_default_str();
+  add_progress_options(sub, cfg->progress);
   sub->callback([cfg] {
     io::check_output_path(cfg->out_path, "--out");
     bench::run_attn_bench(*cfg);
+    if (cfg->progress.enabled) print_written_files({{"--out", cfg->out_path}});
   });
 }
 

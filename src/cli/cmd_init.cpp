@@ -2,10 +2,11 @@
 #include <c10/core/ScalarType.h>  // c10::ScalarType
 #include <fmt/format.h>           // fmt::print
 
-#include <filesystem>  // std::filesystem::path
-#include <memory>      // std::shared_ptr, std::unique_ptr
-#include <string>      // std::string
-#include <vector>      // std::vector
+#include <filesystem>    // std::filesystem::path, is_regular_file
+#include <memory>        // std::shared_ptr, std::unique_ptr
+#include <string>        // std::string
+#include <system_error>  // std::error_code
+#include <vector>        // std::vector
 
 #include "command.h"                          // register_init_command
 #include "gptbench/data/data_dir.h"           // default_data_dir
@@ -25,6 +26,15 @@ std::string named_shapes() {
   return names;
 }
 
+// DATA_DIR/gpt2_tokenizer when it holds the GPT-2 pair (data/README.md), else "".
+std::string data_dir_gpt2_tokenizer(const std::string& data_dir) {
+  const std::filesystem::path dir = std::filesystem::path(data_dir) / "gpt2_tokenizer";
+  std::error_code ec;
+  const bool pair = std::filesystem::is_regular_file(dir / "vocab.json", ec) &&
+                    std::filesystem::is_regular_file(dir / "merges.txt", ec);
+  return pair ? dir.string() : "";
+}
+
 }  // namespace
 
 void register_init_command(CLI::App& app) {
@@ -42,8 +52,9 @@ void register_init_command(CLI::App& app) {
   cmd->add_option("--seed", options->seed, "random seed")->capture_default_str();
   cmd->add_option("--out", options->out, "output folder")->required();
   cmd->add_option("--tokenizer", options->tokenizer,
-                  "tokenizer folder to copy alongside (vocab.json + merges.txt, or tokenizer.model); without it, "
-                  "SentencePiece families (llama, mistral) get a tokenizer.model trained on the news text of --data-dir");
+                  "tokenizer folder to copy alongside (vocab.json + merges.txt, or tokenizer.model); without it, GPT-2 "
+                  "gets --data-dir's gpt2_tokenizer (when there) and SentencePiece families (llama, mistral) a "
+                  "tokenizer.model trained on the news text of --data-dir");
   cmd->add_option("--dtype", options->dtype, "dtype of the written weights: fp32 | fp16 | bf16 (initialised in fp32)")
       ->capture_default_str();
   cmd->add_option("--data-dir", options->data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
@@ -55,15 +66,25 @@ void register_init_command(CLI::App& app) {
                options->seed);
     // Inputs are checked before anything is written.
     const c10::ScalarType dtype = model::parse_dtype(options->dtype);
-    if (!options->tokenizer.empty()) model::check_tokenizer_files(options->tokenizer);
     const bool train_tokenizer =
         options->tokenizer.empty() && model::find_family(shape.family, options->config).tokenizer_kind == "sentencepiece";
+    // GPT-2 BPE families without --tokenizer: the GPT-2 tokenizer of the data folder, when it is there.
+    std::string tokenizer = options->tokenizer;
+    if (tokenizer.empty() && !train_tokenizer) tokenizer = data_dir_gpt2_tokenizer(options->data_dir);
+    if (!tokenizer.empty()) model::check_tokenizer_files(tokenizer);
     std::vector<std::string> corpus;
     if (train_tokenizer) corpus = data::news_tokenizer_corpus(options->data_dir);
     const std::shared_ptr<model::CausalLm> model = model::init_model(*config, options->seed);
     if (dtype != c10::kFloat) model->to(dtype);  // rounded once from the fp32 initialisation
     model::save_model(*model, options->out);
-    if (!options->tokenizer.empty()) model::copy_tokenizer_files(options->tokenizer, options->out);
+    if (!tokenizer.empty()) {
+      model::copy_tokenizer_files(tokenizer, options->out);
+      fmt::print(stderr, "gptbench init: copied the tokenizer of {}\n", tokenizer);
+    } else if (!train_tokenizer) {
+      fmt::print(stderr, "gptbench init: no tokenizer copied: {}/gpt2_tokenizer has no vocab.json + merges.txt "
+                         "(scripts/get_data.sh --only gpt2_tokenizer fetches them, or give --tokenizer DIR); until then "
+                         "`gptbench run` on text needs --tokenizer DIR\n", options->data_dir);
+    }
     if (train_tokenizer) {
       // Deterministic: the same tokenizer.model bytes on every machine (text/sentencepiece_trainer.h).
       fmt::print(stderr, "gptbench init: training a SentencePiece tokenizer ({} pieces) on {} news texts\n",

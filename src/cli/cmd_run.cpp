@@ -5,8 +5,10 @@
 #include <optional>  // std::optional
 #include <variant>   // std::get_if
 
+#include "command_line.h"                  // command_line
 #include "command.h"                       // register_run_command
 #include "enum_option.h"                   // add_enum_option
+#include "gptbench/compare/report_table.h"  // make_report_table, format_report_markdown, format_report_csv
 #include "gptbench/attention/variant.h"    // parse_variant
 #include "gptbench/io/json_output.h"       // write_json_atomic
 #include "gptbench/io/output_path.h"       // check_output_path
@@ -16,6 +18,8 @@
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
 #include "gptbench/util/error.h"           // Error, UsageError
 #include "model_options.h"                 // add_model_options, add_data_dir_option
+#include "progress_options.h"              // add_progress_options
+#include "written_files.h"                 // print_written_files
 
 namespace gptbench::cli {
 namespace {
@@ -48,6 +52,23 @@ void print_perplexity(const report::RunReport& r, const report::PerplexityResult
     fmt::print("mean KL against {}: {:.3e} nats/token\n", kl_against->name, p.quality.kl_against->mean_kl);
 }
 
+// The finished report on stdout as --format asks: text (the lines above), json (the report), jsonl (the
+// report on one line), md or csv (`gptbench report`'s one-row table).
+void print_result(const report::RunReport& r, const std::string& format, const std::string& out_path,
+                  const std::optional<run::KlAgainstVariant>& kl_against) {
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;  // the text may hold invalid UTF-8
+  if (format == "json" || format == "jsonl") {
+    fmt::print("{}\n", report::to_json(r).dump(format == "json" ? 2 : -1, ' ', false, kReplace));
+  } else if (format == "md" || format == "csv") {
+    const compare::ReportTable table = compare::make_report_table({{out_path.empty() ? "-" : out_path, r}});
+    fmt::print("{}", format == "md" ? compare::format_report_markdown(table) : compare::format_report_csv(table));
+  } else if (const auto* p = std::get_if<report::PerplexityResults>(&r.results)) {
+    print_perplexity(r, *p, kl_against);
+  } else if (const auto* s = std::get_if<report::SummarizationResults>(&r.results)) {
+    print_summarization(r, *s);
+  }
+}
+
 // --kl-against's variant, parsed as --variant is (without --window and --global-tokens).
 run::KlAgainstVariant parse_kl_against(const std::string& name) {
   try {
@@ -64,6 +85,7 @@ void register_run_command(CLI::App& app) {
   auto c = std::make_shared<run::RunConfig>();
   auto selection = std::make_shared<run::ModelSelection>();
   auto no_stemmer = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>("text");
   CLI::App* cmd = app.add_subcommand("run", "Summarization benchmark: ROUGE/BLEU, latency, peak memory as JSON");
   add_enum_option(cmd, "--task", run::kTaskNames, c->task, "summarization | perplexity");
   cmd->add_option("--stride", c->stride, "perplexity: sliding-window stride in tokens")->capture_default_str();
@@ -105,13 +127,20 @@ void register_run_command(CLI::App& app) {
                   "(the student projects' 'inference time')");
   cmd->add_flag("--no-stemmer", *no_stemmer, "ROUGE without the Porter stemmer");
   cmd->add_option("--out", c->out_path, "JSON report (written atomically)");
+  cmd->add_option("--format", *format,
+                  "stdout: text (a summary), json (the report), jsonl (the report on one line), md or csv (a one-row "
+                  "table as `gptbench report` writes it)")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "md", "csv"}))
+      ->capture_default_str();
   cmd->add_option("--predictions", c->predictions_path, "JSONL: id, prompt length, generated text, scores per sample");
   cmd->add_option("--profile", c->profile_path,
                   "Chrome trace of the timed batches (Kineto: CUDA kernels, or CPU ops on the CPU); the report "
                   "gets the top kernels/ops in `profile`");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
-  cmd->callback([c, selection, no_stemmer] {
+  add_progress_options(cmd, c->progress);
+  cmd->callback([c, selection, no_stemmer, format] {
     c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
+    c->argv = command_line();
     c->stemmer = !*no_stemmer;
     if (c->kl_against && c->task != run::Task::kPerplexity)
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
@@ -120,6 +149,7 @@ void register_run_command(CLI::App& app) {
     const std::vector<std::filesystem::path> inputs = {c->data_path, selection->model_dir + "/model.safetensors", selection->model_dir + "/config.json"};
     io::check_output_path(c->out_path, "--out", inputs);
     io::check_output_path(c->predictions_path, "--predictions", inputs);
+    io::check_output_path(c->profile_path, "--profile", inputs);
     auto write_report = [&](const report::RunReport& r) {
       if (!c->out_path.empty()) io::write_json_atomic(c->out_path, report::to_json(r));
     };
@@ -136,8 +166,9 @@ void register_run_command(CLI::App& app) {
       throw Error(message);
     }
     write_report(result);
-    if (const auto* p = std::get_if<report::PerplexityResults>(&result.results)) print_perplexity(result, *p, c->kl_against);
-    if (const auto* s = std::get_if<report::SummarizationResults>(&result.results)) print_summarization(result, *s);
+    if (!c->quiet)
+      print_written_files({{"--out", c->out_path}, {"--predictions", c->predictions_path}, {"--profile", c->profile_path}});
+    print_result(result, *format, c->out_path, c->kl_against);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <optional>  // std::optional
 
 #include "command.h"                          // register_sweep_command
+#include "progress_options.h"                 // add_progress_options
 #include "gptbench/io/atomic_file.h"          // write_file_atomic
 #include "gptbench/io/output_path.h"          // check_output_path
 #include "gptbench/sweep/sweep_plan.h"        // parse_shard
@@ -23,6 +24,7 @@ struct SweepFlags {
   std::map<std::string, std::optional<std::string>> settings;  // sweep_settings() key -> flag value
   std::string config, out, shard, devices, summary_md, summary_csv;
   bool retry_failed = false, force_new = false, no_summary = false, quiet = false;
+  bench::ProgressOptions progress;
 };
 
 void write_summaries(const SweepFlags& f, const std::vector<nlohmann::json>& cells) {
@@ -64,7 +66,8 @@ void run(const SweepFlags& f) {
   if (!f.shard.empty()) options.shard = sweep::parse_shard("--shard", f.shard);
   options.failed = failed;
   options.existing = existing;
-  options.progress = !f.quiet;
+  options.progress = f.progress;
+  options.progress.enabled = f.progress.enabled && !f.quiet;
   const sweep::SweepOutcome outcome = sweep::run_sweep(spec, options);
   fmt::print("{}: {} (shard {}/{}; {} run now, {} already done)\n", f.out, sweep::status_counts(outcome.cells),
              options.shard.index, options.shard.count, outcome.ran, outcome.already_done);
@@ -94,6 +97,7 @@ void register_sweep_command(CLI::App& app) {
   cmd->add_option("--summary-csv", f->summary_csv, "CSV table (default: --out with .csv)");
   cmd->add_flag("--no-summary", f->no_summary, "write no markdown or CSV summary");
   cmd->add_flag("--quiet", f->quiet, "no progress lines on stderr");
+  add_progress_options(cmd, f->progress);
   cmd->callback([f] {
     io::check_output_path(f->out, "--out", {f->config});
     io::check_output_path(f->summary_md, "--summary-md", {f->config, f->out});

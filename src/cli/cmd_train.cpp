@@ -4,13 +4,17 @@
 
 #include <filesystem>  // std::filesystem::create_directories
 
+#include "command_line.h"                 // command_line
 #include "command.h"                      // register_train_command
 #include "enum_option.h"                  // add_enum_option
 #include "gptbench/report/train_report.h"  // TrainReport, to_json
 #include "gptbench/io/json_output.h"      // write_json_atomic
+#include "gptbench/io/output_path.h"      // check_output_path
 #include "gptbench/train/trainer.h"       // run_training, train_error_report
 #include "gptbench/util/error.h"          // Error, UsageError
 #include "model_options.h"                // add_model_dir_option, add_variant_options, add_device_option, ...
+#include "progress_options.h"             // add_progress_options
+#include "written_files.h"                // print_written_files
 
 namespace gptbench::cli {
 namespace {
@@ -96,9 +100,13 @@ void register_train_command(CLI::App& app) {
                 "CUDA: deterministic algorithms only, so that repeated and resumed runs give bitwise the same "
                 "loss curve (slower; the report's attention.backward names the backend that remains)");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
+  add_progress_options(cmd, c->progress);
   cmd->callback([c, selection, report_path] {
     c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
+    c->argv = command_line();
     const std::string path = report_path->empty() ? c->out_dir + "/train_report.json" : *report_path;
+    io::check_output_path(*report_path, "--report");  // the default one lands in --out, created below
+    io::check_output_path(c->profile_path, "--profile");
     auto write_error = [&](const std::string& message) {
       // The report says why the run failed; a failure to write it must not hide the original error.
       try {
@@ -125,7 +133,10 @@ void register_train_command(CLI::App& app) {
       throw Error(message);
     }
     io::write_json_atomic(path, report::to_json(result));
-    if (!c->quiet) print_summary(result);
+    if (!c->quiet) {
+      print_summary(result);
+      print_written_files({{"--out", c->out_dir}, {"--report", path}, {"--profile", c->profile_path}});
+    }
   });
 }
 

@@ -10,8 +10,9 @@
 #include <string>     // std::string
 
 #include "command.h"                // register_*_command
+#include "command_line.h"           // record_command_line
 #include "integer_flags.h"          // check_integer_flags
-#include "presets.h"                // expand_presets
+#include "presets.h"                // expand_presets, add_preset_option
 #include "gptbench/util/error.h"    // gptbench::Error, UsageError, exit codes
 #include "gptbench/version.h"       // kVersion, kGitSha
 
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   gptbench::cli::register_report_command(app);
   gptbench::cli::register_train_command(app);
   gptbench::cli::check_integer_flags(app);
+  for (CLI::App* sub : app.get_subcommands({})) gptbench::cli::add_preset_option(sub);
+  gptbench::cli::record_command_line(argc, argv);
   try {
     std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);
     if (!args.empty() && args[0][0] != '-') {

@@ -62,4 +62,10 @@ std::vector<std::string> expand_presets(int argc, char** argv) {
   return args;
 }
 
+void add_preset_option(CLI::App* cmd) {
+  cmd->add_option("--preset", "JSON file of flag values ({\"variant\": \"flash\", \"window\": 256}); flags after it "
+                              "override it")
+      ->type_name("FILE");
+}
+
 }  // namespace gptbench::cli

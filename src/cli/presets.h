@@ -3,6 +3,8 @@
 // written after it on the command line override it (every option takes its last value).
 #pragma once
 
+#include <CLI/CLI.hpp>  // CLI::App
+
 #include <string>  // std::string
 #include <vector>  // std::vector
 
@@ -11,5 +13,8 @@ namespace gptbench::cli {
 // argv without the program name, with every "--preset FILE" replaced by the flags it holds.
 // Throws UsageError naming the file for unreadable files, bad JSON and non-scalar values.
 std::vector<std::string> expand_presets(int argc, char** argv);
+
+// Lists --preset FILE in the command's --help (expand_presets consumes the flag before parsing).
+void add_preset_option(CLI::App* cmd);
 
 }  // namespace gptbench::cli

@@ -36,7 +36,13 @@ void check_output_path(const fs::path& path, const std::string& flag, const std:
       }
     }
   }
-  check_writable(target);
+  try {
+    check_writable(target);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {  // a missing or read-only folder: the user's path, so a usage error naming the flag
+    throw UsageError(flag + ": " + e.what());
+  }
 }
 
 }  // namespace gptbench::io

@@ -18,6 +18,7 @@ constexpr auto kRowFields = [](auto& io, auto& r) {
   }
   io("median_ms", r.median_ms)("min_ms", r.min_ms)("max_ms", r.max_ms)("samples_ms", r.samples_ms);
   io("tflops", r.tflops).if_present("kv_gbps", r.kv_gbps).if_present("flash_over_this", r.flash_over_this);
+  io.if_present("stopped_by", r.stopped_by).if_present("noise", r.noise);
 };
 
 // The first reports had no schema_version and no command; `tool` (a string in them) is written

@@ -11,6 +11,7 @@ namespace gptbench::report {
 constexpr auto kSummarizationFields = [](auto& io, auto& s) {
   io.if_present("linear", s.linear)("model", s.model)("dataset", s.dataset)("quality", s.quality);
   io("latency", s.latency).if_present("decode", s.decode)("memory", s.memory).object_or_null("profile", s.profile);
+  io.if_present("gpu_telemetry", s.gpu_telemetry);
 };
 
 constexpr auto kPerplexityFields = [](auto& io, auto& p) {

@@ -13,6 +13,7 @@
 
 #include "gptbench/attention/variant.h"    // variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
+#include "gptbench/bench/progress.h"       // ProgressReporter
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model
 #include "gptbench/model/model_family.h"   // with_attention
@@ -41,6 +42,9 @@ report::RunReport run_perplexity(const RunConfig& c) {
   const std::string path = c.data_path.empty() ? c.model.flags.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
   const std::string text = io::read_file(path);
 
+  bench::ProgressReporter progress("run", "windows", progress_options(c));
+  progress.announce(fmt::format("loading {} ({}, {}, {})", c.model.flags.model_dir, attention::variant_name(spec),
+                                c.model.flags.dtype, device.str()));
   model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
   model::CausalLm& m = *loaded.model;
   std::shared_ptr<model::CausalLm> other;  // the same weights under --kl-against's variant
@@ -65,6 +69,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
   double nll_sum = 0, kl_sum = 0, kl_max = 0;
   int64_t scored = 0, windows = 0, prev_end = 0;
   const auto t1 = std::chrono::steady_clock::now();
+  progress.start(n <= max_len ? 1 : (n - max_len + stride - 1) / stride + 1);  // the loop's window count
   for (int64_t begin = 0; prev_end < n; begin += stride) {
     const int64_t end = std::min(begin + max_len, n);
     std::vector<int64_t> window(ids.begin() + begin, ids.begin() + end);
@@ -86,7 +91,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
       scored += count;
     }
     prev_end = end;
-    ++windows;
+    progress.update(++windows);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);

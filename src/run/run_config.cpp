@@ -59,4 +59,10 @@ nlohmann::json to_json(const RunConfig& c) {
   };
 }
 
+bench::ProgressOptions progress_options(const RunConfig& c) {
+  bench::ProgressOptions options = c.progress;
+  options.enabled = options.enabled && !c.quiet;
+  return options;
+}
+
 }  // namespace gptbench::run

@@ -4,20 +4,22 @@
 #include <ATen/ops/empty.h>          // at::empty
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 #include <fmt/format.h>              // fmt::format, fmt::print
-#include <unistd.h>                  // isatty
 
 #include <algorithm>  // std::min
 #include <chrono>     // std::chrono::steady_clock
 #include <cstdio>     // stderr
 #include <memory>     // std::shared_ptr
 #include <optional>   // std::optional
+#include <utility>    // std::move
 
 #include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/environment.h"     // environment_json, tool_json
+#include "gptbench/bench/gpu_telemetry.h"   // TelemetryWindow
 #include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
 #include "gptbench/bench/profiler.h"        // Profiler
+#include "gptbench/bench/progress.h"        // ProgressReporter
 #include "gptbench/bench/stats.h"           // summarize
 #include "gptbench/data/dataset.h"          // load_dataset
 #include "gptbench/data/prompt.h"           // build_prompt
@@ -62,24 +64,6 @@ void validate(const RunConfig& c) {
     throw UsageError("--timing forward runs no generation: drop --num-beams");
 }
 
-// A progress line on stderr when it is a terminal.
-class Progress {
- public:
-  Progress(bool enabled, int64_t total) : enabled_(enabled && isatty(fileno(stderr))), total_(total) {}
-  void update(int64_t done) {
-    if (!enabled_) return;
-    const double elapsed = ms_since(start_) / 1000.0;
-    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
-    fmt::print(stderr, "\r[run] {}/{} samples, {:.1f} s elapsed, ETA {:.1f} s   ", done, total_, elapsed, eta);
-    if (done == total_) fmt::print(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
-  int64_t total_;
-  Clock::time_point start_ = Clock::now();
-};
-
 struct BatchTiming {
   double e2e_ms = 0, ttft_ms = 0;
   std::vector<double> step_ms;  // decode steps after the first token
@@ -111,7 +95,12 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   w.load_data_ms = ms_since(t0);
 
   loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
-  w.tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
+  try {
+    w.tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
+  } catch (const Error& e) {
+    if (!c.tokenizer_dir.empty()) throw;
+    throw Error(fmt::format("{} (the model folder holds no tokenizer: give --tokenizer DIR)", e.what()));
+  }
 
   // Tokenisation, timed apart from model latency.
   t0 = Clock::now();
@@ -434,6 +423,9 @@ report::RunReport run_summarization(const RunConfig& c) {
   std::optional<bench::Profiler> profiler;
   if (!c.profile_path.empty()) profiler.emplace(c.profile_path, device);
 
+  bench::ProgressReporter progress("run", "samples", progress_options(c));
+  progress.announce(fmt::format("loading {} ({}, {}, {})", c.model.flags.model_dir, attention::variant_name(spec),
+                                c.model.flags.dtype, device.str()));
   // Data first: a bad dataset fails before the model is loaded.
   model::LoadedModel loaded;
   const Workload work = c.dataset == DatasetKind::kSynthetic ? synthetic_workload(c, spec, dtype, device, loaded)
@@ -449,6 +441,7 @@ report::RunReport run_summarization(const RunConfig& c) {
   };
 
   // Warm-up on the first batch: kernel selection, allocator growth, cuBLAS handles stay out of the numbers.
+  if (c.warmup > 0) progress.announce(fmt::format("warming up: {} run(s) of the first batch", c.warmup));
   for (int64_t w = 0; w < c.warmup; ++w) runner.run(batch_ids(0), nullptr);
   bench::synchronize_device(device);
   bench::reset_peak_memory(device);
@@ -456,7 +449,8 @@ report::RunReport run_summarization(const RunConfig& c) {
   TimedBatches timed;
   timed.predictions.resize(n);
   timed.generated_tokens.assign(n, 0);
-  Progress progress(!c.quiet, n);
+  progress.start(n);
+  bench::TelemetryWindow telemetry(device);  // energy, power, clocks, throttling of the timed batches
   if (profiler) profiler->start();
   for (int64_t first = 0; first < n; first += c.batch_size) {
     const auto ids = batch_ids(first);
@@ -465,6 +459,8 @@ report::RunReport run_summarization(const RunConfig& c) {
     record_batch(c, spec, m, work, runner.stats(), first, ids, timing, out, timed);
     progress.update(std::min(n, first + c.batch_size));
   }
+  bench::synchronize_device(device);
+  report::GpuTelemetry gpu_telemetry = telemetry.stop(timed.total_generated, n);
   std::optional<bench::ProfileSummary> profile;
   if (profiler) {
     profile = profiler->stop();
@@ -487,6 +483,7 @@ report::RunReport run_summarization(const RunConfig& c) {
               device.is_cuda()};
   // Profiled batches ran under the profiler: their latencies include its overhead.
   if (profile) s.profile = bench::to_json(*profile);
+  s.gpu_telemetry = std::move(gpu_telemetry);
   return r;
 }
 

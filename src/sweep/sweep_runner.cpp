@@ -4,7 +4,6 @@
 #include <fmt/format.h>  // fmt::format, fmt::print
 
 #include <chrono>         // std::chrono::steady_clock
-#include <cstdio>         // stderr
 #include <cstdlib>        // std::getenv
 #include <map>            // std::map
 #include <optional>       // std::optional
@@ -15,6 +14,7 @@
 
 #include "gptbench/bench/device_memory.h"  // release_cached_memory, reset_peak_memory
 #include "gptbench/bench/environment.h"    // utc_now_iso8601
+#include "gptbench/bench/progress.h"       // ProgressReporter
 #include "gptbench/model/model_family.h"   // read_model_config
 #include "gptbench/report/run_report.h"    // RunReport, to_json, run_report_from_json
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
@@ -67,7 +67,7 @@ nlohmann::json run_cell(const SweepSpec& spec, const Cell& cell, c10::Device dev
   return record;
 }
 
-std::string progress_line(const nlohmann::json& r) {
+std::string cell_summary(const nlohmann::json& r) {
   const std::string status = r.at("status").get<std::string>();
   if (status == "skipped") return "skipped: " + r.at("reason").get<std::string>();
   if (status == "error") return "error: " + r.at("error").get<std::string>();
@@ -125,17 +125,18 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options) {
     }
     todo.push_back(&cell);
   }
-  if (options.progress && outcome.already_done > 0)
-    fmt::print(stderr, "[sweep {}] {}: {} of {} cells already done, {} to run\n", device.str(), options.out.string(),
-               outcome.already_done, outcome.planned, todo.size());
+  bench::ProgressReporter progress("sweep " + device.str(), "cells", options.progress);
+  if (outcome.already_done > 0)
+    progress.announce(fmt::format("{}: {} of {} cells already done, {} to run", options.out.string(),
+                                  outcome.already_done, outcome.planned, todo.size()));
+  progress.start(static_cast<int64_t>(todo.size()));
   for (const Cell* cell : todo) {
     const nlohmann::json record = run_cell(spec, *cell, device, id);
     writer->append(record);
     lines.push_back(record);
     ++outcome.ran;
-    if (options.progress)
-      fmt::print(stderr, "[sweep {}] {}/{} {}: {}\n", device.str(), outcome.ran, todo.size(), cell_key(*cell),
-                 progress_line(record));
+    progress.announce(fmt::format("{}/{} {}: {}", outcome.ran, todo.size(), cell_key(*cell), cell_summary(record)));
+    progress.update(outcome.ran);
   }
   outcome.cells = best_cells(lines);
   return outcome;

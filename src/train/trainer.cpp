@@ -27,6 +27,7 @@
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
 #include "gptbench/bench/profile_summary.h" // ProfileSummary, to_json, format_profile_table
 #include "gptbench/bench/profiler.h"        // Profiler
+#include "gptbench/bench/progress.h"        // ProgressReporter
 #include "gptbench/bench/stats.h"           // summarize
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
@@ -293,6 +294,7 @@ class TrainLoop {
     c10::Device device;
     const StepRange& steps;
     std::optional<bench::Profiler>& profiler;
+    bench::ProgressReporter& progress;  // the step lines (quiet: none)
   };
 
   TrainLoop(Parts parts, std::ofstream& curve, int64_t consumed)
@@ -307,6 +309,7 @@ class TrainLoop {
     bench::synchronize_device(p_.device);
     bench::reset_peak_memory(p_.device);
     wall0_ = Clock::now();
+    p_.progress.start(p_.steps.last - p_.steps.first);
     for (; r_.step < p_.steps.last; ++r_.step) {
       if (p_.profiler && r_.step == p_.steps.profile_first) p_.profiler->start();
       timer_.mark();
@@ -401,10 +404,11 @@ class TrainLoop {
       }
     }
     curve_.flush();
-    if (!p_.c.quiet && !pending_.empty()) {
+    if (!pending_.empty()) {
       const Pending& p = pending_.back();
-      fmt::print(stderr, "[train] step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} s\n", p.step + 1, p_.c.steps, r_.last_loss,
-                 p.lr, std::chrono::duration<double>(Clock::now() - wall0_).count());
+      p_.progress.announce(fmt::format("step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} s", p.step + 1, p_.c.steps,
+                                       r_.last_loss, p.lr, std::chrono::duration<double>(Clock::now() - wall0_).count()));
+      p_.progress.update(p.step + 1 - p_.steps.first);
     }
     pending_.clear();
     timer_.clear();
@@ -417,7 +421,7 @@ class TrainLoop {
     curve_ << nlohmann::json{{"type", "eval"}, {"step", at_step}, {"val_loss", val}}.dump() << "\n";
     curve_.flush();
     r_.evaluations.push_back({at_step, val});
-    if (!p_.c.quiet) fmt::print(stderr, "[train] step {}  validation loss {:.4f}\n", at_step, val);
+    p_.progress.announce(fmt::format("step {}  validation loss {:.4f}", at_step, val));
   }
 
   Parts p_;
@@ -512,6 +516,11 @@ report::TrainReport run_training(const TrainConfig& c) {
   const ModelSetup setup = check_model_setup(c, spec, precision, device, out);
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
   if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
+  bench::ProgressOptions progress_options = c.progress;
+  progress_options.enabled = progress_options.enabled && !c.quiet;
+  bench::ProgressReporter progress("train", "steps", progress_options);
+  progress.announce(fmt::format("loading {} ({}, {})", setup.weights_dir.string(), attention::variant_name(spec),
+                                device.str()));
   std::shared_ptr<model::CausalLm> m = load_trainable_model(setup, spec, device);
 
   const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : setup.weights_dir;
@@ -530,7 +539,8 @@ report::TrainReport run_training(const TrainConfig& c) {
   truncate_curve(curve_path, c.resume ? resumed.step : -1);
   std::ofstream curve(curve_path, std::ios::app);
   GPTBENCH_CHECK(curve.good(), "{}: cannot open for appending", curve_path.string());
-  TrainLoop loop({c, *m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler}, curve,
+  TrainLoop loop({c, *m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler, progress},
+                 curve,
                  resumed.examples_consumed);
   const LoopResults done = loop.run();
   const bench::MemoryPeaks peaks = bench::read_peak_memory(device);

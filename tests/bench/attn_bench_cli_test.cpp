@@ -89,6 +89,9 @@ TEST_F(AttnBenchCli, PrefillOnTheCpuReportsWhatRan) {
     EXPECT_GT(row.tflops, 0);
     EXPECT_FALSE(row.kv_gbps.has_value());
     ASSERT_TRUE(row.flash_over_this.has_value()) << row.variant;
+    EXPECT_EQ(row.stopped_by.value_or(""), "min_time") << row.variant;  // 2 runs and 0 ms reached, no noise bound
+    ASSERT_TRUE(row.noise.has_value());
+    EXPECT_GE(*row.noise, 0.0);
   }
   EXPECT_DOUBLE_EQ(*r.results[0].flash_over_this, 1.0);
 }
@@ -107,10 +110,19 @@ TEST_F(AttnBenchCli, DecodeOnTheCpuReportsBandwidth) {
   }
 }
 
+TEST_F(AttnBenchCli, ANoiseBoundNoRunMeetsEndsAtTheRunCap) {
+  const AttnBenchReport r = run_and_parse("--seq 16 --heads 2 --head-dim 8 --variants sdpa-math --max-noise 1e-12");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].stopped_by.value_or(""), "max_runs");
+  EXPECT_EQ(r.results[0].samples_ms.size(), 3u);
+  EXPECT_EQ(r.config["max_noise"], 1e-12);
+}
+
 TEST_F(AttnBenchCli, BadInputIsAOneLineUsageError) {
   for (const std::string& args : {std::string("--device cpu --variants sdpa-foo"),
                                   std::string("--device cpu --dtype fp8"), std::string("--device tpu"),
-                                  std::string("--device cpu --seq 0")}) {
+                                  std::string("--device cpu --seq 0"), std::string("--device cpu --max-noise -1"),
+                                  std::string("--device cpu --min-runs 5 --max-runs 4")}) {
     const CommandResult r = attn_bench(args, dir_);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.stderr_text;
     EXPECT_EQ(r.stderr_text.find('\n'), r.stderr_text.size() - 1) << args << ": " << r.stderr_text;

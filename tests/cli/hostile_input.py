@@ -122,8 +122,8 @@ def main():
               "--out through a symlink writes the target and keeps the link")
         expect(failing + ["--out", "/dev/null"], 2, "--out", "/dev/null", "not a regular file")
         check(Path("/dev/null").is_char_device(), "/dev/null is still a character device")
-        expect(failing + ["--out", tmp / "no_such_folder" / "r.json"], 1, "no_such_folder")
-        expect(failing + ["--predictions", tmp / "no_such_folder" / "p.jsonl"], 1, "no_such_folder")
+        expect(failing + ["--out", tmp / "no_such_folder" / "r.json"], 2, "--out", "no_such_folder")
+        expect(failing + ["--predictions", tmp / "no_such_folder" / "p.jsonl"], 2, "--predictions", "no_such_folder")
         expect(failing + ["--out", tmp], 2, "--out", "folder")
 
         # The error report is written even when a flag echoed into it is not valid UTF-8.

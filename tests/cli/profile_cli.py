@@ -4,7 +4,7 @@
 CPU (default): the trace is Chrome-trace JSON with traceEvents; the report's `profile` block is
 kind "cpu-ops" and lists aten ops with positive self times whose percentages add up to 100; the
 top table goes to stderr except under --quiet; nothing but the trace is left beside it; an
-unwritable --profile fails with one line naming the flag before any model is read (the model path
+unwritable --profile fails (exit 2) with one line naming the flag before any model is read (the model path
 given does not exist); --profile-steps and --task perplexity are checked.
 --gpu: the flash variant on CUDA, with the decode steps replayed from a CUDA graph, and a flash
 training run: kind "cuda-kernels", and our flash kernels are among the top kernels.
@@ -121,9 +121,9 @@ def cpu_checks(tmp, tiny):
 
     # Bad input: checked before anything is read (the model folder does not even exist).
     missing = tmp / "no" / "such" / "trace.json"
-    expect_error(["run", "--model", tmp / "nope", "--device", "cpu", "--profile", missing], 1, "--profile",
+    expect_error(["run", "--model", tmp / "nope", "--device", "cpu", "--profile", missing], 2, "--profile",
                  str(missing), label="run: unwritable --profile fails first, naming the flag")
-    expect_error(run + ["--profile", tmp], 1, "--profile", "folder", label="run: --profile naming a folder")
+    expect_error(run + ["--profile", tmp], 2, "--profile", "folder", label="run: --profile naming a folder")
     expect_error(run + ["--task", "perplexity", "--profile", trace], 2, "--profile", "summarization",
                  label="run: --profile needs --task summarization")
 
@@ -145,7 +145,7 @@ def cpu_checks(tmp, tiny):
           json.dumps(profile.get("steps")))
     check(r.get("config", {}).get("profile_steps") == 2, "train: config records --profile-steps")
 
-    expect_error(train + ["--profile", missing, "--out", tmp / "t2"], 1, "--profile", str(missing),
+    expect_error(train + ["--profile", missing, "--out", tmp / "t2"], 2, "--profile", str(missing),
                  label="train: unwritable --profile fails naming the flag")
     expect_error(train + ["--profile", trace, "--profile-steps", 0, "--out", tmp / "t3"], 2, "--profile-steps",
                  label="train: --profile-steps 0")

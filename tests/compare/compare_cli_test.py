@@ -203,7 +203,7 @@ def main():
         expect("bad flag: no --json written", [base, same, "--json", fresh, "--max-latency-regression", "abc%"], 2,
                stderr_has=["--max-latency-regression"])
         check("no --json after a usage error", not fresh.exists())
-        expect("--json into a missing folder", [base, same, "--json", tmp / "nope" / "c.json"], 1,
+        expect("--json into a missing folder", [base, same, "--json", tmp / "nope" / "c.json"], 2,
                stderr_has=["nope"])
 
         # Failed runs: a real error report of `gptbench run` (flash refused on the CPU).

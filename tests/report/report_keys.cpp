@@ -31,6 +31,7 @@ SummarizationResults full_summarization() {
   s.dataset.prompt_tokens = Summary{};
   s.quality = QualityScores{};
   s.decode = DecodeInfo{};
+  s.gpu_telemetry = GpuTelemetry{};
   s.memory.weights_bytes = s.memory.kv_cache_bytes = s.memory.resident_at_start_bytes = 0;
   s.model.family = "";
   s.model.n_kv_head = 0;

@@ -15,7 +15,7 @@ std::filesystem::path resolve_output_path(const std::filesystem::path& path);
 // Checks the output `path` given by `flag` (e.g. "--out") before the work: it must not be a
 // folder, a device, a pipe or a socket (gptbench::UsageError naming the flag), must not be the same
 // file as any of `inputs` by device and inode, also through links (UsageError naming both), and its
-// folder must accept a new file (gptbench::Error). An empty `path` (no output asked for) passes, as
+// folder must accept a new file (UsageError naming the flag: exit 2 before any work). An empty `path` (no output asked for) passes, as
 // do inputs that are empty or do not exist. Leaves nothing behind.
 void check_output_path(const std::filesystem::path& path, const std::string& flag,
                        const std::vector<std::filesystem::path>& inputs = {});

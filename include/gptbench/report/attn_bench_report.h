@@ -27,6 +27,10 @@ struct AttnBenchRow {
   double tflops = 0;                      // nominal causal FLOPs (dense causal even for windows) / median
   std::optional<double> kv_gbps;          // decode only: dense K/V bytes (kv_heads heads) / median
   std::optional<double> flash_over_this;  // median of our dense causal flash, same shape / this median
+  // The stopping rule (bench/stopping_rule.h): what ended the timing ("min_time", "max_noise", "max_time",
+  // "max_runs") and the samples' relative std dev; absent in reports from before the rule.
+  std::optional<std::string> stopped_by;
+  std::optional<double> noise;
 
   bool ok() const { return status == "ok"; }
 };

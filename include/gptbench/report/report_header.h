@@ -20,7 +20,9 @@ struct SchemaVersion {
 
 // Minor 1: one attention block for run, perplexity and train (fields that do not apply are null).
 // Minor 2: the model block names the family (model.family) and the key/value heads (model.n_kv_head).
-// Minor 3: the model block names the tokenizer kind (model.tokenizer: "gpt2-bpe" or "sentencepiece").
+// Minor 3: the model block names the tokenizer kind (model.tokenizer: "gpt2-bpe" or "sentencepiece");
+// (run) env names the CPU, OS, kernel, RAM and NVIDIA driver (env.nvml says why not), and a
+// summarization report has a gpu_telemetry block (energy, power, clocks, throttling while timing).
 inline constexpr SchemaVersion kRunSchemaVersion{1, 3};
 inline constexpr SchemaVersion kTrainSchemaVersion{1, 3};
 

@@ -13,6 +13,7 @@
 #include <variant>   // std::variant, std::monostate
 
 #include "gptbench/report/attention_info.h"        // AttentionInfo
+#include "gptbench/report/gpu_telemetry.h"         // GpuTelemetry
 #include "gptbench/report/json_fields.h"           // JsonFields
 #include "gptbench/report/memory_info.h"           // MemoryInfo
 #include "gptbench/report/model_info.h"            // ModelInfo
@@ -33,6 +34,7 @@ struct SummarizationResults {
   std::optional<DecodeInfo> decode;  // absent only in reports older than CUDA-graph decode
   MemoryInfo memory;
   nlohmann::json profile;  // null without --profile
+  std::optional<GpuTelemetry> gpu_telemetry;  // absent only in reports older than schema minor 3
 };
 
 struct PerplexityResults {

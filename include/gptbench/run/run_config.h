@@ -9,6 +9,7 @@
 #include <vector>    // std::vector
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/bench/progress.h"       // ProgressOptions
 #include "gptbench/data/dataset_kind.h"    // data::DatasetKind, dataset_kind_name
 #include "gptbench/data/split.h"           // Split
 #include "gptbench/model/beam_search.h"    // EarlyStopping
@@ -95,9 +96,11 @@ struct RunConfig {
   std::string predictions_path;  // JSONL, one line per sample (atomic)
   std::string profile_path;      // --profile: Chrome trace of the timed batches (empty: no profiler at all)
   bool quiet = false;
+  bench::ProgressOptions progress;  // --no-progress, --progress-every (off under --quiet too)
 };
 
 nlohmann::json to_json(const RunConfig& config);
+bench::ProgressOptions progress_options(const RunConfig& config);  // config.progress, off under --quiet
 std::string timing_mode_name(TimingMode mode);  // enum_name(kTimingModeNames, mode)
 std::string task_name(Task task);               // enum_name(kTaskNames, task)
 

@@ -11,6 +11,7 @@
 #include <filesystem>  // std::filesystem::path
 #include <vector>      // std::vector
 
+#include "gptbench/bench/progress.h"    // ProgressOptions
 #include "gptbench/sweep/sweep_plan.h"  // Shard
 #include "gptbench/sweep/sweep_spec.h"  // SweepSpec
 
@@ -24,7 +25,7 @@ struct SweepOptions {
   Shard shard;
   FailedCells failed = FailedCells::kKeep;
   ExistingFile existing = ExistingFile::kResume;
-  bool progress = true;  // one line per cell on stderr
+  bench::ProgressOptions progress;  // one line per cell on stderr, a bar or timed lines with the ETA
 };
 
 struct SweepOutcome {

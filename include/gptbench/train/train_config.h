@@ -9,6 +9,7 @@
 #include <string>    // std::string
 #include <vector>    // std::vector
 
+#include "gptbench/bench/progress.h"       // ProgressOptions
 #include "gptbench/data/dataset_kind.h"    // data::DatasetKind, dataset_kind_name
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
 #include "gptbench/util/enum_names.h"      // EnumName
@@ -93,6 +94,7 @@ struct TrainConfig {
   std::string out_dir;
   bool resume = false;
   bool quiet = false;
+  bench::ProgressOptions progress;  // --no-progress, --progress-every (off under --quiet too)
 };
 
 std::string precision_name(Precision p);  // enum_name(kPrecisionNames, p)
