@@ -21,7 +21,8 @@ struct SchemaVersion {
 // Minor 1: one attention block for run, perplexity and train (fields that do not apply are null).
 // Minor 2: the model block names the family (model.family) and the key/value heads (model.n_kv_head).
 inline constexpr SchemaVersion kRunSchemaVersion{1, 2};
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 2};
+// Train minor 3: training.mode, model.frozen_parameters, evaluations' val_kl and the distill block.
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 3};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes
