@@ -3,6 +3,7 @@
 #include <fmt/format.h>  // fmt::print
 
 #include <filesystem>  // std::filesystem::create_directories
+#include <vector>      // std::vector
 
 #include "command_line.h"                 // command_line
 #include "command.h"                      // register_train_command
@@ -40,6 +41,8 @@ void register_train_command(CLI::App& app) {
   auto c = std::make_shared<train::TrainConfig>();
   auto selection = std::make_shared<run::ModelSelection>();
   auto report_path = std::make_shared<std::string>();
+  auto distill = std::make_shared<train::DistillConfig>();
+  auto lora = std::make_shared<model::LoraSettings>();
   CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a GPT-2 checkpoint under any attention variant");
   add_model_dir_option(cmd, *selection, ModelFlag::kOptional);  // --resume reads it from --out
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
@@ -60,6 +63,25 @@ void register_train_command(CLI::App& app) {
                   "fused (chunked lm_head + our classifier kernel) | reference (fp32 logits)");
   cmd->add_option("--loss-chunk-rows", c->loss_chunk_rows, "tokens per chunk of the fused loss")
       ->capture_default_str();
+  CLI::Option* distill_from =
+      cmd->add_option("--distill-from", distill->teacher_dir,
+                      "distil from this teacher checkpoint (same tokenizer): loss = a*T^2*KL(teacher || student at "
+                      "temperature T) + (1-a)*CE");
+  const std::vector<CLI::Option*> distill_settings = {
+      cmd->add_option("--distill-variant", distill->variant,
+                      "the teacher's attention variant (default: its recorded variant, else sdpa)"),
+      cmd->add_option("--distill-temperature", distill->temperature, "distillation temperature T")
+          ->capture_default_str(),
+      cmd->add_option("--distill-alpha", distill->alpha, "weight a of the KL term")->capture_default_str()};
+  CLI::Option* lora_rank =
+      cmd->add_option("--lora-rank", lora->rank, "train LoRA adapters of this rank on the frozen base (PEFT format)");
+  const std::vector<CLI::Option*> lora_settings = {
+      cmd->add_option("--lora-alpha", lora->alpha, "LoRA alpha (scaling alpha / rank)")->capture_default_str(),
+      cmd->add_option("--lora-dropout", lora->dropout, "dropout on the adapters' input")->capture_default_str(),
+      cmd->add_option("--lora-targets", lora->targets,
+                      "modules to adapt, PEFT's target_modules (gpt2: attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj; "
+                      "llama/mistral: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; default all)")
+          ->delimiter(',')};
   cmd->add_option("--seq-len", c->seq_len, "training sequence length T (default: the model's context)");
   cmd->add_option("--max-summary-tokens", c->max_summary_tokens, "summary tokens kept per example")
       ->capture_default_str();
@@ -101,9 +123,15 @@ void register_train_command(CLI::App& app) {
                 "loss curve (slower; the report's attention.backward names the backend that remains)");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
   add_progress_options(cmd, c->progress);
-  cmd->callback([c, selection, report_path] {
+  cmd->callback([c, selection, report_path, distill, distill_from, distill_settings, lora, lora_rank, lora_settings] {
     c->model.flags = *selection;  // the report echoes the flags even when they do not resolve
     c->argv = command_line();
+    if (distill_from->count() > 0) c->distill = *distill;
+    for (const CLI::Option* o : distill_settings)
+      if (o->count() > 0 && !c->distill) throw UsageError(o->get_name() + " needs --distill-from TEACHER_DIR");
+    if (lora_rank->count() > 0) c->lora = *lora;
+    for (const CLI::Option* o : lora_settings)
+      if (o->count() > 0 && !c->lora) throw UsageError(o->get_name() + " needs --lora-rank R");
     const std::string path = report_path->empty() ? c->out_dir + "/train_report.json" : *report_path;
     io::check_output_path(*report_path, "--report");  // the default one lands in --out, created below
     io::check_output_path(c->profile_path, "--profile");

@@ -7,17 +7,24 @@ namespace gptbench::report {
 // The model's shape (ModelInfo's keys) and what training did with it, in one object.
 constexpr auto kTrainModelFields = [](auto& io, auto& m) {
   io("trained_parameters", m.trained_parameters)("weight_decayed_parameters", m.weight_decayed_parameters);
-  io("started_from", m.started_from);
+  io.if_present("frozen_parameters", m.frozen_parameters)("started_from", m.started_from);
 };
 
-constexpr auto kEvaluationFields = [](auto& io, auto& e) { io("step", e.step)("val_loss", e.val_loss); };
+constexpr auto kEvaluationFields = [](auto& io, auto& e) {
+  io("step", e.step)("val_loss", e.val_loss).if_present("val_kl", e.val_kl);
+};
 
 constexpr auto kTrainingFields = [](auto& io, auto& t) {
   io("first_step", t.first_step)("last_step", t.last_step)("total_steps", t.total_steps);
   io("examples_consumed", t.examples_consumed)("epochs", t.epochs)("final_train_loss", t.final_train_loss);
   io("evaluations", t.evaluations)("loss_curve", t.loss_curve)("precision", t.precision)("loss_impl", t.loss_impl);
   io("tf32", t.tf32).if_present("deterministic", t.deterministic)("optimizer", t.optimizer);
-  io("loss_scale", t.loss_scale);
+  io("loss_scale", t.loss_scale).if_present("mode", t.mode);
+};
+
+constexpr auto kDistillFields = [](auto& io, auto& d) {
+  io("teacher", d.teacher)("variant", d.variant)("kernel", d.kernel)("temperature", d.temperature)("alpha", d.alpha);
+  io("objective", d.objective)("final_kl", d.final_kl)("final_cross_entropy", d.final_cross_entropy);
 };
 
 constexpr auto kThroughputFields = [](auto& io, auto& t) {
@@ -42,7 +49,7 @@ constexpr auto kRougeEvalFields = [](auto& io, auto& r) {
 constexpr auto kResultsFields = [](auto& io, auto& t) {
   io("model", t.model)("dataset", t.dataset)("training", t.training)("throughput", t.throughput)("mfu", t.mfu);
   io("memory", t.memory)("checkpoint", t.checkpoint).object_or_null("profile", t.profile);
-  io.if_present("rouge_eval", t.rouge_eval);
+  io.if_present("rouge_eval", t.rouge_eval).if_present("distill", t.distill);
 };
 
 // Found by the field lists through argument-dependent lookup, so in this namespace.
@@ -70,6 +77,8 @@ static nlohmann::json to_json(const MfuInfo& m) { return write_fields(m, kMfuFie
 static void from_json(const JsonFields& in, MfuInfo& m) { read_fields(in, m, kMfuFields); }
 static nlohmann::json to_json(const CheckpointInfo& c) { return write_fields(c, kCheckpointFields); }
 static void from_json(const JsonFields& in, CheckpointInfo& c) { read_fields(in, c, kCheckpointFields); }
+static nlohmann::json to_json(const DistillInfo& d) { return write_fields(d, kDistillFields); }
+static void from_json(const JsonFields& in, DistillInfo& d) { read_fields(in, d, kDistillFields); }
 static nlohmann::json to_json(const RougeEval& r) { return write_fields(r, kRougeEvalFields); }
 static void from_json(const JsonFields& in, RougeEval& r) { read_fields(in, r, kRougeEvalFields); }
 

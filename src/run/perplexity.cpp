@@ -34,6 +34,8 @@ at::Tensor window_log_probs(model::CausalLm& m, const at::Tensor& ids) {
 
 }  // namespace
 
+at::Tensor token_kl(const at::Tensor& log_p, const at::Tensor& log_q) { return (log_p.exp() * (log_p - log_q)).sum(-1); }
+
 report::RunReport run_perplexity(const RunConfig& c) {
   if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
   const attention::AttentionSpec& spec = c.model.attention;
@@ -84,7 +86,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
       nll_sum -= rows.gather(1, targets).sum().item<double>();
       if (other) {
         at::Tensor other_rows = window_log_probs(*other, input)[0].narrow(0, first_target - begin - 1, count);
-        at::Tensor kl = (rows.exp() * (rows - other_rows)).sum(-1);  // KL(this || other) per token
+        at::Tensor kl = token_kl(rows, other_rows);  // KL(this || other) per token
         kl_sum += kl.sum().item<double>();
         kl_max = std::max(kl_max, kl.max().item<double>());
       }

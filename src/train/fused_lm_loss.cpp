@@ -57,9 +57,10 @@ void addmm_into(at::Tensor& acc, const at::Tensor& a, const at::Tensor& b) {
   }
 }
 
-// hidden (B, T, C), weight (V, C), targets (B, T). Loss always; the gradients that are asked for.
+// hidden (B, T, C), weight (V, C), targets (B, T). Loss always; the gradients that are asked for;
+// with a term, of the combined loss.
 LossAndGrads run_chunks(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
-                        const FusedLmLossOptions& o, bool want_grad_hidden, bool want_grad_weight) {
+                        const FusedLmLossOptions& o, bool want_grad_hidden, bool want_grad_weight, ChunkTerm* term) {
   // The dtypes below are chosen explicitly; autocast must not recast the fp32 accumulators.
   const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const int64_t channels = hidden.size(2), vocab = weight.size(0);
@@ -67,14 +68,10 @@ LossAndGrads run_chunks(const at::Tensor& hidden, const at::Tensor& weight, cons
   const at::Tensor t = targets.reshape({-1});                               // (N,)
   const int64_t rows = h.size(0);
   const auto acc = hidden.options().dtype(accumulation_dtype(o.compute_dtype));
-  // The vocabulary padded to kVocabAlign with zero weight rows, so that cuBLAS takes its aligned kernels
-  // (with V = 50257 it ran alignment-1 sm75 kernels: sdpa B 16 took 67.1 ms per step, 47.2 ms padded;
-  // bench/results/train_fused_loss_h100_2026-11-23.md). The padded logits are 0, their dlogits never reach
-  // grad_hidden (zero weight rows) and their grad_weight rows are cut off at the end.
-  const int64_t padded = (vocab + kVocabAlign - 1) / kVocabAlign * kVocabAlign;
-  const at::Tensor w = at::empty({padded, channels}, h.options());  // (Vp, C)
-  w.narrow(0, 0, vocab).copy_(weight);
-  w.narrow(0, vocab, padded - vocab).zero_();
+  // The padded logits are 0, their dlogits never reach grad_hidden (zero weight rows) and their
+  // grad_weight rows are cut off at the end.
+  const at::Tensor w = padded_lm_head(weight, o.compute_dtype);  // (Vp, C)
+  const int64_t padded = w.size(0);
 
   LossAndGrads r;
   r.loss = at::zeros({}, acc);
@@ -90,11 +87,14 @@ LossAndGrads run_chunks(const at::Tensor& hidden, const at::Tensor& weight, cons
     at::Tensor all = scratch.narrow(0, 0, n);             // (n, Vp)
     at::mm_out(all, hc, w.t());
     at::Tensor logits = all.narrow(1, 0, vocab);        // (n, V), row stride Vp
+    if (term != nullptr) term->see_logits(start, logits);
     r.loss += kernels::classifier_loss_grad_(logits, t.narrow(0, start, n), kIgnoreTarget, mode).sum();
     // `all` now holds dlogits (n, V) in the compute dtype, then the padded columns' logits (0).
+    if (term != nullptr && mode == kernels::ClassifierGrad::kWrite) term->mix_gradient(start, logits);
     if (want_grad_hidden) mm_into(grad_h.narrow(0, start, n), all, w);
     if (want_grad_weight) addmm_into(grad_w, all.t(), hc);
   }
+  if (term != nullptr) r.loss = term->combine(r.loss);
   if (want_grad_hidden) r.grad_hidden = grad_h.view(hidden.sizes()).to(hidden.scalar_type());
   if (want_grad_weight) r.grad_weight = grad_w.narrow(0, 0, vocab).to(weight.scalar_type());
   return r;
@@ -104,11 +104,12 @@ class FusedLmLoss : public torch::autograd::Function<FusedLmLoss> {
  public:
   // hidden (B, T, C), weight (V, C), targets (B, T) int64; compute_dtype is a c10::ScalarType.
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& weight,
-                            const at::Tensor& targets, int64_t compute_dtype, int64_t chunk_rows) {
+                            const at::Tensor& targets, int64_t compute_dtype, int64_t chunk_rows, ChunkTerm* term) {
     FusedLmLossOptions options;
     options.compute_dtype = static_cast<c10::ScalarType>(compute_dtype);
     options.chunk_rows = chunk_rows;
-    LossAndGrads r = run_chunks(hidden, weight, targets, options, hidden.requires_grad(), weight.requires_grad());
+    LossAndGrads r = run_chunks(hidden, weight, targets, options, hidden.requires_grad(), weight.requires_grad(),
+                                term);
     // The gradients of the sum, kept until backward scales them (they are not inputs or outputs,
     // so they go in saved_data rather than save_for_backward).
     if (r.grad_hidden.defined()) ctx->saved_data["grad_hidden"] = r.grad_hidden;
@@ -124,7 +125,7 @@ class FusedLmLoss : public torch::autograd::Function<FusedLmLoss> {
       return it == ctx->saved_data.end() ? at::Tensor() : it->second.toTensor() * g;
     };
     // One gradient per forward argument: hidden, weight, then none for the rest.
-    return {scaled("grad_hidden"), scaled("grad_weight"), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {scaled("grad_hidden"), scaled("grad_weight"), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -151,14 +152,27 @@ void check_arguments(const at::Tensor& hidden, const at::Tensor& weight, const a
 
 }  // namespace
 
+at::Tensor padded_lm_head(const at::Tensor& weight, c10::ScalarType dtype) {
+  // The vocabulary padded to kVocabAlign with zero weight rows, so that cuBLAS takes its aligned kernels
+  // (with V = 50257 it ran alignment-1 sm75 kernels: sdpa B 16 took 67.1 ms per step, 47.2 ms padded;
+  // bench/results/train_fused_loss_h100_2026-11-23.md).
+  const int64_t vocab = weight.size(0), channels = weight.size(1);
+  const int64_t padded = (vocab + kVocabAlign - 1) / kVocabAlign * kVocabAlign;
+  at::Tensor w = at::empty({padded, channels}, weight.options().dtype(dtype));  // (Vp, C)
+  w.narrow(0, 0, vocab).copy_(weight);
+  w.narrow(0, vocab, padded - vocab).zero_();
+  return w;
+}
+
 at::Tensor fused_lm_loss(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
-                         const FusedLmLossOptions& options) {
+                         const FusedLmLossOptions& options, ChunkTerm* term) {
   check_arguments(hidden, weight, targets, options);
   if (!c10::GradMode::is_enabled() || !(hidden.requires_grad() || weight.requires_grad())) {
     const c10::NoGradGuard no_grad;
-    return run_chunks(hidden, weight, targets, options, false, false).loss;
+    return run_chunks(hidden, weight, targets, options, false, false, term).loss;
   }
-  return FusedLmLoss::apply(hidden, weight, targets, static_cast<int64_t>(options.compute_dtype), options.chunk_rows);
+  return FusedLmLoss::apply(hidden, weight, targets, static_cast<int64_t>(options.compute_dtype), options.chunk_rows,
+                            term);
 }
 
 std::string fused_lm_loss_name(const FusedLmLossOptions& options, c10::Device device) {

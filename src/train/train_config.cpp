@@ -56,11 +56,44 @@ void validate(const TrainConfig& c) {
   if (c.out_dir.empty()) throw UsageError("--out is required (the checkpoint and report folder)");
   if (c.model.flags.model_dir.empty() && !c.resume) throw UsageError("--model is required (or --resume with --out)");
   if (c.dataset == TrainDataset::kText && c.data_path.empty()) throw UsageError("--dataset text needs --data-path FILE");
+  if (c.distill) {
+    if (c.distill->teacher_dir.empty()) throw UsageError("--distill-from needs the teacher's checkpoint folder");
+    if (!(c.distill->temperature > 0))
+      throw UsageError(fmt::format("--distill-temperature must be > 0, got {}", c.distill->temperature));
+    if (!(c.distill->alpha >= 0 && c.distill->alpha <= 1))
+      throw UsageError(fmt::format("--distill-alpha must be in [0, 1], got {}", c.distill->alpha));
+    if (c.loss != LossImpl::kFused)
+      throw UsageError("--distill-from needs --loss fused (the KL is computed inside the fused loss's chunks)");
+  }
+  if (c.lora) {
+    if (c.lora->rank < 1) throw UsageError(fmt::format("--lora-rank must be at least 1, got {}", c.lora->rank));
+    if (!(c.lora->alpha > 0)) throw UsageError(fmt::format("--lora-alpha must be > 0, got {}", c.lora->alpha));
+    if (!(c.lora->dropout >= 0 && c.lora->dropout < 1))
+      throw UsageError(fmt::format("--lora-dropout must be in [0, 1), got {}", c.lora->dropout));
+    if (c.model.flags.model_dir.empty())
+      throw UsageError("--lora-rank needs --model (the frozen base), also with --resume");
+  }
+}
+
+nlohmann::json to_json(const model::LoraSettings& l) {
+  return {{"rank", l.rank}, {"alpha", l.alpha}, {"dropout", l.dropout}, {"targets", l.targets}};
+}
+
+std::string training_mode(const TrainConfig& c) {
+  if (c.lora && c.distill) return "lora+distill";
+  return c.lora ? "lora" : c.distill ? "distill" : "full";
+}
+
+nlohmann::json to_json(const DistillConfig& d) {
+  return {{"teacher", d.teacher_dir},
+          {"variant", d.variant.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.variant)},
+          {"temperature", d.temperature},
+          {"alpha", d.alpha}};
 }
 
 nlohmann::json resume_identity(const TrainConfig& c) {
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"variant", c.model.flags.variant},
+  nlohmann::json j = {{"variant", c.model.flags.variant},
           {"window", optional(c.model.flags.window)},
           {"global_tokens", optional(c.model.flags.global_tokens)},
           {"precision", precision_name(c.precision)},
@@ -86,6 +119,13 @@ nlohmann::json resume_identity(const TrainConfig& c) {
           {"seed", c.seed},
           {"eval_interval", c.eval_interval},
           {"eval_samples", c.eval_samples}};
+  // Only when distilling, so that the state of a run older than --distill-from still resumes.
+  if (c.distill) j["distill"] = to_json(*c.distill);
+  if (c.lora) {  // the base is part of what is resumed: the adapters are only its difference
+    j["lora"] = to_json(*c.lora);
+    j["lora"]["base"] = c.model.flags.model_dir;
+  }
+  return j;
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
@@ -109,6 +149,8 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["loss"] = enum_name(kLossImplNames, c.loss);
   j["loss_chunk_rows"] = c.loss_chunk_rows;
   j["deterministic"] = c.deterministic;
+  if (!c.distill) j["distill"] = nullptr;
+  if (!c.lora) j["lora"] = nullptr;
   return j;
 }
 

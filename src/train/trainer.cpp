@@ -37,6 +37,7 @@
 #include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
 #include "gptbench/text/tokenizer.h"        // load_tokenizer
 #include "gptbench/train/adamw.h"           // AdamW, LossScaler
+#include "gptbench/train/distill_loss.h"    // distill_lm_loss, DistillOptions
 #include "gptbench/train/flops.h"           // flops_per_token, peak_flops
 #include "gptbench/train/fused_lm_loss.h"   // fused_lm_loss, fused_lm_loss_name
 #include "gptbench/train/lr_schedule.h"     // learning_rate
@@ -82,26 +83,56 @@ attention::AttentionPositions training_positions(int64_t batch, c10::Device devi
   return positions;
 }
 
+// --distill-from's teacher: the checkpoint in inference mode under its own variant.
+struct Teacher {
+  std::shared_ptr<model::CausalLm> model;
+  std::string dir, variant;
+  DistillOptions options;
+};
+
 struct LossSettings {
   LossImpl impl = LossImpl::kFused;
   FusedLmLossOptions fused;
+  std::optional<Teacher> teacher;  // --distill-from
 };
 
-// The batch's summed next-token NLL over its counted targets (fp32, 0-dim), the model's forward
-// included: the fused loss takes the final hidden states and applies the lm_head itself in chunks.
-// Differentiable under grad mode; loss only under NoGradGuard. Call it inside the AutocastScope.
-at::Tensor batch_nll_sum(model::CausalLm& m, const Batch& b, c10::Device device, const LossSettings& loss) {
+// A batch's summed losses over its counted targets (fp32, 0-dim): `loss` is what is trained (the
+// next-token NLL, or distillation's combination), differentiable under grad mode; the parts are
+// detached, kl only when distilling.
+struct BatchLoss {
+  at::Tensor loss, cross_entropy, kl;
+};
+
+// The batch's losses, the models' forwards included: the fused loss takes the final hidden states
+// and applies the lm_head itself in chunks (the teacher's too). Call it inside the AutocastScope.
+BatchLoss batch_loss(model::CausalLm& m, const Batch& b, c10::Device device, const LossSettings& loss) {
   const attention::AttentionPositions positions = training_positions(b.ids.size(0), device);
-  if (loss.impl == LossImpl::kReference)
-    return nll_sum(m.forward(b.ids, positions, nullptr, model::LogitsMode::kAllPositions), b.targets);
+  if (loss.impl == LossImpl::kReference) {
+    const at::Tensor nll = nll_sum(m.forward(b.ids, positions, nullptr, model::LogitsMode::kAllPositions), b.targets);
+    return {nll, nll.detach(), {}};
+  }
   const at::Tensor hidden = m.forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);  // (B, T, C)
-  return fused_lm_loss(hidden, m.lm_head_weight(), b.targets, loss.fused);
+  if (!loss.teacher) {
+    const at::Tensor nll = fused_lm_loss(hidden, m.lm_head_weight(), b.targets, loss.fused);
+    return {nll, nll.detach(), {}};
+  }
+  model::CausalLm& teacher = *loss.teacher->model;
+  at::Tensor teacher_hidden;  // (B, T, C')
+  {
+    const c10::NoGradGuard no_grad;
+    teacher_hidden = teacher.forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);
+  }
+  const DistillLoss d = distill_lm_loss(hidden, m.lm_head_weight(), teacher_hidden, teacher.lm_head_weight(),
+                                        b.targets, loss.fused, loss.teacher->options);
+  return {d.loss, d.cross_entropy, d.kl};
 }
 
-double evaluate(model::CausalLm& m, const std::vector<Example>& examples, int64_t batch_size, c10::Device device,
-                Precision precision, const LossSettings& loss) {
+// The validation loss (the next-token NLL per counted target) and, when distilling, the mean KL to the teacher.
+report::Evaluation evaluate(model::CausalLm& m, const std::vector<Example>& examples, int64_t batch_size,
+                            c10::Device device, Precision precision, const LossSettings& loss) {
   c10::NoGradGuard no_grad;
   at::Tensor total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
+  at::Tensor kl = at::zeros({}, total.options());
   int64_t targets = 0;
   for (size_t first = 0; first < examples.size(); first += static_cast<size_t>(batch_size)) {
     std::vector<const Example*> batch;
@@ -109,10 +140,16 @@ double evaluate(model::CausalLm& m, const std::vector<Example>& examples, int64_
       batch.push_back(&examples[i]);
     const Batch b = make_batch(batch, device);
     AutocastScope autocast(device, precision);
-    total += batch_nll_sum(m, b, device, loss).to(at::kDouble);
+    const BatchLoss l = batch_loss(m, b, device, loss);
+    total += l.cross_entropy.to(at::kDouble);
+    if (l.kl.defined()) kl += l.kl.to(at::kDouble);
     targets += b.target_tokens;
   }
-  return total.item<double>() / static_cast<double>(std::max<int64_t>(1, targets));
+  const double n = static_cast<double>(std::max<int64_t>(1, targets));
+  report::Evaluation e;
+  e.val_loss = total.item<double>() / n;
+  if (loss.teacher) e.val_kl = kl.item<double>() / n;
+  return e;
 }
 
 // The first key whose value differs between two JSON objects (for --resume messages).
@@ -227,6 +264,42 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
   return s;
 }
 
+// --distill-from: the teacher in bf16 on CUDA (fp32 on the CPU), eval mode, under --distill-variant
+// (default: the variant it was trained with, else sdpa). Its vocabulary must be the student's.
+std::optional<Teacher> load_teacher(const TrainConfig& c, const model::ModelShape& student, c10::Device device) {
+  if (!c.distill) return std::nullopt;
+  const DistillConfig& d = *c.distill;
+  const fs::path dir = d.teacher_dir;
+  if (!fs::is_regular_file(dir / "config.json"))
+    throw UsageError(fmt::format("--distill-from {}: no config.json there (a checkpoint folder is expected)", d.teacher_dir));
+  const std::unique_ptr<model::ModelConfig> config = model::read_model_config(dir / "config.json");
+  const model::ModelShape& shape = config->shape();
+  if (shape.vocab_size != student.vocab_size)
+    throw UsageError(fmt::format("--distill-from {}: the teacher's vocabulary has {} tokens, the student's {}: "
+                                 "distillation needs the same tokenizer", d.teacher_dir, shape.vocab_size,
+                                 student.vocab_size));
+  const std::string variant = !d.variant.empty()                 ? d.variant
+                              : !config->trained_variant.empty() ? config->trained_variant
+                                                                 : std::string("sdpa");
+  attention::AttentionSpec spec;
+  try {
+    spec = attention::parse_variant(variant);
+  } catch (const UsageError& e) {
+    const std::string message = e.what();  // "--variant x: ...": the same rule, another flag
+    throw UsageError(message.rfind("--variant", 0) == 0 ? "--distill-variant" + message.substr(9) : message);
+  }
+  const c10::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
+  model::check_attention_supported(shape, spec, dtype, device);
+  Teacher t;
+  t.model = model::load_model(dir, spec, dtype, device).model;
+  t.model->eval();
+  for (const at::Tensor& p : t.model->parameters()) p.set_requires_grad(false);
+  t.dir = d.teacher_dir;
+  t.variant = attention::variant_name(spec);
+  t.options = {d.temperature, d.alpha};
+  return t;
+}
+
 // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
 // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
 std::shared_ptr<model::CausalLm> load_trainable_model(const ModelSetup& s, const attention::AttentionSpec& spec,
@@ -273,6 +346,7 @@ struct LoopResults {
   std::vector<double> step_ms;     // timed steps (after --timing-skip)
   int64_t timed_tokens = 0, timed_samples = 0;
   double timed_ms = 0, last_loss = 0;
+  std::optional<double> last_cross_entropy, last_kl;  // distillation
   std::vector<report::Evaluation> evaluations;
   std::string forward_kernel;
   std::optional<bench::ProfileSummary> profile;
@@ -332,6 +406,7 @@ class TrainLoop {
     double lr;
     int64_t tokens, targets, samples;
     at::Tensor loss, grad_norm;
+    at::Tensor cross_entropy, kl;  // distillation's parts (means per counted target)
   };
 
   // One optimizer step over --grad-accum micro-batches, timed between device-event marks.
@@ -347,16 +422,23 @@ class TrainLoop {
       step_tokens += micro.back().input_tokens;
     }
     const double denominator = static_cast<double>(std::max<int64_t>(1, step_targets));
-    at::Tensor step_loss = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(p_.device));
+    const auto f32 = at::TensorOptions().dtype(at::kFloat).device(p_.device);
+    at::Tensor step_loss = at::zeros({}, f32), step_ce = at::zeros({}, f32), step_kl = at::zeros({}, f32);
     for (const Batch& b : micro) {
       at::Tensor loss;
+      BatchLoss parts;
       {
         AutocastScope autocast(p_.device, p_.precision);
         // the step's mean over all its counted targets
-        loss = batch_nll_sum(p_.m, b, p_.device, p_.loss) / denominator;
+        parts = batch_loss(p_.m, b, p_.device, p_.loss);
+        loss = parts.loss / denominator;
       }
       (p_.scaler.enabled() ? loss * p_.scaler.scale() : loss).backward();
       step_loss += loss.detach().to(at::kFloat);
+      if (parts.kl.defined()) {
+        step_ce += (parts.cross_entropy / denominator).to(at::kFloat);
+        step_kl += (parts.kl / denominator).to(at::kFloat);
+      }
     }
     if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m.last_kernel();
     const at::Tensor found_inf = p_.scaler.enabled() ? p_.scaler.unscale(p_.optimizer.grads()) : at::Tensor();
@@ -369,7 +451,8 @@ class TrainLoop {
       r_.profile = p_.profiler->stop();
       if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*r_.profile, bench::kProfileTableRows));
     }
-    pending_.push_back({r_.step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm});
+    pending_.push_back(
+        {r_.step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm, step_ce, step_kl});
   }
 
   // The pending steps' losses to the host and the loss curve (the loop's only synchronisation).
@@ -377,25 +460,31 @@ class TrainLoop {
     timer_.synchronize();
     std::vector<at::Tensor> losses, norms;
     for (const auto& p : pending_) {
-      losses.push_back(p.loss);
+      losses.push_back(at::stack({p.loss, p.cross_entropy, p.kl}));
       norms.push_back(p.grad_norm);
     }
-    const at::Tensor loss_host = at::stack(losses).to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor loss_host = at::stack(losses).to(at::kCPU, at::kDouble).contiguous();  // (n, 3)
     const at::Tensor norm_host = at::stack(norms).to(at::kCPU, at::kDouble).reshape({-1}).contiguous();
     for (size_t i = 0; i < pending_.size(); ++i) {
       const Pending& p = pending_[i];
       const double ms = timer_.elapsed_ms(static_cast<int>(2 * i), static_cast<int>(2 * i + 1));
-      r_.last_loss = loss_host[static_cast<int64_t>(i)].item<double>();
-      curve_ << nlohmann::json{{"type", "train"},
-                               {"step", p.step + 1},
-                               {"loss", r_.last_loss},
-                               {"lr", p.lr},
-                               {"grad_norm", norm_host[static_cast<int64_t>(i)].item<double>()},
-                               {"tokens", p.tokens},
-                               {"target_tokens", p.targets},
-                               {"step_ms", ms}}
-                    .dump()
-             << "\n";
+      const at::Tensor row = loss_host[static_cast<int64_t>(i)];
+      r_.last_loss = row[0].item<double>();
+      nlohmann::json line{{"type", "train"},
+                          {"step", p.step + 1},
+                          {"loss", r_.last_loss},
+                          {"lr", p.lr},
+                          {"grad_norm", norm_host[static_cast<int64_t>(i)].item<double>()},
+                          {"tokens", p.tokens},
+                          {"target_tokens", p.targets},
+                          {"step_ms", ms}};
+      if (p_.loss.teacher) {  // the objective's parts: the KL curve beside the loss curve
+        r_.last_cross_entropy = row[1].item<double>();
+        r_.last_kl = row[2].item<double>();
+        line["cross_entropy"] = *r_.last_cross_entropy;
+        line["kl"] = *r_.last_kl;
+      }
+      curve_ << line.dump() << "\n";
       if (p.step - p_.steps.first >= p_.c.timing_skip) {
         r_.step_ms.push_back(ms);
         r_.timed_ms += ms;
@@ -416,12 +505,16 @@ class TrainLoop {
 
   void evaluate_at(int64_t at_step) {
     p_.m.eval();
-    const double val = evaluate(p_.m, p_.data.validation, p_.c.batch_size, p_.device, p_.precision, p_.loss);
+    report::Evaluation e = evaluate(p_.m, p_.data.validation, p_.c.batch_size, p_.device, p_.precision, p_.loss);
     p_.m.train();
-    curve_ << nlohmann::json{{"type", "eval"}, {"step", at_step}, {"val_loss", val}}.dump() << "\n";
+    e.step = at_step;
+    nlohmann::json line{{"type", "eval"}, {"step", at_step}, {"val_loss", e.val_loss}};
+    if (e.val_kl) line["val_kl"] = *e.val_kl;
+    curve_ << line.dump() << "\n";
     curve_.flush();
-    r_.evaluations.push_back({at_step, val});
-    p_.progress.announce(fmt::format("step {}  validation loss {:.4f}", at_step, val));
+    r_.evaluations.push_back(e);
+    p_.progress.announce(fmt::format("step {}  validation loss {:.4f}{}", at_step, e.val_loss,
+                                     e.val_kl ? fmt::format("  KL to the teacher {:.4f}", *e.val_kl) : ""));
   }
 
   Parts p_;
@@ -432,6 +525,12 @@ class TrainLoop {
   LoopResults r_;
   Clock::time_point wall0_;
 };
+
+int64_t parameter_count(const model::CausalLm& m) {
+  int64_t n = 0;
+  for (const at::Tensor& p : m.parameters()) n += p.numel();
+  return n;
+}
 
 report::ThroughputInfo throughput(const TrainConfig& c, const LoopResults& l, const StepRange& steps) {
   const double seconds = l.timed_ms / 1000.0;
@@ -496,6 +595,7 @@ report::TrainReport train_error_report(const TrainConfig& config, const std::str
 
 report::TrainReport run_training(const TrainConfig& c) {
   validate(c);
+  if (c.lora) throw UsageError("--lora-rank: LoRA training waits for model::Projection (issue 17), not merged yet");
   const Precision precision = c.precision;
   const attention::AttentionSpec& spec = c.model.attention;
   const c10::Device device = c.model.device;
@@ -513,9 +613,10 @@ report::TrainReport run_training(const TrainConfig& c) {
 
   const TrainState resumed = resume_state(c, out);
   const StepRange steps = step_range(c, resumed, profiler.has_value());
-  const ModelSetup setup = check_model_setup(c, spec, precision, device, out);
+  ModelSetup setup = check_model_setup(c, spec, precision, device, out);
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
   if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
+  setup.loss.teacher = load_teacher(c, setup.config->shape(), device);  // its errors before the student loads
   bench::ProgressOptions progress_options = c.progress;
   progress_options.enabled = progress_options.enabled && !c.quiet;
   bench::ProgressReporter progress("train", "steps", progress_options);
@@ -554,7 +655,7 @@ report::TrainReport run_training(const TrainConfig& c) {
   t.attention = run::attention_info(spec, done.forward_kernel);
   t.attention.backward = flash ? attention::last_flash_backward_kernel() : "autograd:" + done.forward_kernel;
   t.model = {run::model_info(setup.config->shape()), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
-             c.resume ? out.string() : c.model.flags.model_dir};
+             parameter_count(*m) - optimizer.parameter_count(), c.resume ? out.string() : c.model.flags.model_dir};
   t.dataset = data.description;
   t.dataset["load_ms"] = data_ms;
   t.dataset["seq_len"] = setup.seq_len;
@@ -563,7 +664,16 @@ report::TrainReport run_training(const TrainConfig& c) {
                 done.evaluations, curve_path.string(), precision_name(precision), setup.loss_impl,
                 device.is_cuda() && precision == Precision::kFp32, !device.is_cuda() || c.deterministic,
                 "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm",
-                scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt};
+                scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt,
+                setup.loss.teacher ? "distill" : "full"};
+  if (const std::optional<Teacher>& teacher = setup.loss.teacher) {
+    t.distill = report::DistillInfo{teacher->dir, teacher->variant, teacher->model->last_kernel(),
+                                    teacher->options.temperature, teacher->options.alpha,
+                                    "alpha*T^2*KL(softmax(teacher/T) || softmax(student/T)) + (1-alpha)*CE, per "
+                                    "counted target; loss_curve.jsonl: cross_entropy and kl (without T^2) per step, "
+                                    "val_kl per evaluation",
+                                    done.last_kl, done.last_cross_entropy};
+  }
   t.throughput = throughput(c, done, steps);
   t.mfu = mfu(c, setup.config->shape(), spec, precision, t.throughput, r.header.env);
   t.memory = {peaks.peak_allocated, peaks.peak_reserved, std::nullopt, std::nullopt, std::nullopt, device.is_cuda()};

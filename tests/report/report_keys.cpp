@@ -59,7 +59,11 @@ json train_example() {
   t.model.shape.n_kv_head = 0;
   t.training.deterministic = true;
   t.training.evaluations.push_back({});
+  t.training.evaluations.back().val_kl = 0;
+  t.training.mode = "full";
+  t.model.frozen_parameters = 0;
   t.rouge_eval = RougeEval{"validation", 0, QualityScores{}};
+  t.distill = DistillInfo{};
   return to_json(r);
 }
 

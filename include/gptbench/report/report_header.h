@@ -24,6 +24,7 @@ struct SchemaVersion {
 // (run) env names the CPU, OS, kernel, RAM and NVIDIA driver (env.nvml says why not), and a
 // summarization report has a gpu_telemetry block (energy, power, clocks, throttling while timing).
 inline constexpr SchemaVersion kRunSchemaVersion{1, 3};
+// Train minor 3: training.mode, model.frozen_parameters, evaluations' val_kl and the distill block.
 inline constexpr SchemaVersion kTrainSchemaVersion{1, 3};
 
 struct ToolInfo {

@@ -25,12 +25,14 @@ namespace gptbench::report {
 struct TrainModelInfo {
   ModelInfo shape;
   int64_t trained_parameters = 0, weight_decayed_parameters = 0;
+  std::optional<int64_t> frozen_parameters;  // absent in reports of schema_minor < 3
   std::string started_from;
 };
 
 struct Evaluation {
   int64_t step = 0;  // as numbered in the loss curve
   double val_loss = 0;
+  std::optional<double> val_kl;  // distillation: mean KL(teacher || student) per counted target, at T
 };
 
 struct TrainingInfo {
@@ -42,6 +44,15 @@ struct TrainingInfo {
   std::optional<bool> deterministic;  // absent only in reports older than --deterministic
   std::string optimizer;
   std::optional<double> loss_scale;  // fp16 only
+  std::optional<std::string> mode;   // "full" | "distill" (schema_minor >= 3)
+};
+
+// --distill-from: the teacher and the objective (docs/train.md, Distillation).
+struct DistillInfo {
+  std::string teacher, variant, kernel;  // the checkpoint folder, its variant, its forward kernel
+  double temperature = 0, alpha = 0;
+  std::string objective;
+  std::optional<double> final_kl, final_cross_entropy;  // of the last step, per counted target
 };
 
 struct ThroughputInfo {
@@ -82,6 +93,7 @@ struct TrainResults {
   CheckpointInfo checkpoint;
   nlohmann::json profile;  // null without --profile
   std::optional<RougeEval> rouge_eval;
+  std::optional<DistillInfo> distill;  // --distill-from only
 };
 
 struct TrainReport {

@@ -7,6 +7,8 @@
 // but the first is scored exactly once. ppl = exp(sum NLL / scored tokens).
 #pragma once
 
+#include <ATen/core/Tensor.h>  // at::Tensor
+
 #include "gptbench/report/run_report.h"  // RunReport
 #include "gptbench/run/run_config.h"     // RunConfig
 
@@ -14,5 +16,9 @@ namespace gptbench::run {
 
 // The report's results are report::PerplexityResults; its attention block has no phase kernels.
 report::RunReport run_perplexity(const RunConfig& config);
+
+// Per-row KL(p || q) = sum_v p_v (log p_v - log q_v): log_p, log_q (N, V) log-probabilities -> (N,).
+// --kl-against's per-token KL; `gptbench train --distill-from`'s KL to the teacher.
+at::Tensor token_kl(const at::Tensor& log_p, const at::Tensor& log_q);
 
 }  // namespace gptbench::run

@@ -11,6 +11,7 @@
 
 #include "gptbench/bench/progress.h"       // ProgressOptions
 #include "gptbench/data/dataset_kind.h"    // data::DatasetKind, dataset_kind_name
+#include "gptbench/model/lora.h"           // LoraSettings
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
 #include "gptbench/util/enum_names.h"      // EnumName
 
@@ -44,6 +45,15 @@ inline constexpr EnumName<LossImpl> kLossImplNames[] = {{LossImpl::kFused, "fuse
 // Rows (tokens) per chunk of the fused loss: the logits scratch is this many rows of V (8192 x 50304
 // bf16 = 824 MB, against 6.6 GB of fp32 logits at B 32, T 1024 on the reference path).
 inline constexpr int64_t kDefaultLossChunkRows = 8192;
+
+// --distill-from: knowledge distillation from a teacher checkpoint (distill_loss.h). The teacher
+// runs in inference mode on the same batch, under its own variant, bf16 on CUDA / fp32 on the CPU.
+struct DistillConfig {
+  std::string teacher_dir;
+  std::string variant;  // --distill-variant as given; empty: the teacher's recorded variant, else sdpa
+  double temperature = 2.0;
+  double alpha = 0.5;
+};
 
 struct TrainConfig {
   std::vector<std::string> argv;
@@ -81,6 +91,10 @@ struct TrainConfig {
   // atomic adds of some backward kernels (cuDNN's attention backward among them) make CUDA runs differ
   // in the last bits, and the difference grows over the steps. The CPU is deterministic either way.
   bool deterministic = false;
+  std::optional<DistillConfig> distill;  // --distill-from
+  // --lora-rank: the base (--model, also on --resume) frozen, LoRA adapters trained and saved in PEFT's
+  // format in --out (model/lora.h); --lora-dropout draws from a generator seeded with (--seed, step).
+  std::optional<model::LoraSettings> lora;
   // Evaluation, output, measurement
   int64_t eval_interval = 0;   // 0: only at the end
   int64_t eval_samples = 64;   // validation examples for the loss
@@ -103,6 +117,10 @@ std::string precision_name(Precision p);  // enum_name(kPrecisionNames, p)
 void validate(const TrainConfig& config);
 
 nlohmann::json to_json(const TrainConfig& config);
+nlohmann::json to_json(const DistillConfig& distill);
+nlohmann::json to_json(const model::LoraSettings& lora);
+// "full", "lora", "distill" or "lora+distill": the report's training.mode.
+std::string training_mode(const TrainConfig& config);
 // The settings a resumed run must share with the run it continues (data, order, optimisation).
 nlohmann::json resume_identity(const TrainConfig& config);
 
