@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_compare_command(app);
   gptbench::cli::register_report_command(app);
   gptbench::cli::register_train_command(app);
+  gptbench::cli::register_quantize_command(app);
   gptbench::cli::check_integer_flags(app);
   try {
     std::vector<std::string> args = gptbench::cli::expand_presets(argc, argv);

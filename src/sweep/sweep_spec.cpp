@@ -95,6 +95,7 @@ const std::vector<SettingInfo>& sweep_settings() {
   static const std::vector<SettingInfo> kSettings = {
       {"variants", "", SettingKind::kAxis, "attention variants, e.g. standard,sdpa,flash,flash+alibi,flash+sparse"},
       {"dtypes", "", SettingKind::kAxis, "dtypes: fp32,fp16,bf16"},
+      {"quants", "", SettingKind::kAxis, "weight quantizations: none,int8,int4,nf4 (each cell's --quant)"},
       {"windows", "", SettingKind::kAxis,
        "sliding windows of the sparse variants: N, ranges, or none (= the default 256); a window with a variant "
        "without 'sparse' is a skipped cell"},
@@ -114,6 +115,7 @@ const std::vector<SettingInfo>& sweep_settings() {
       {"warmup", "", SettingKind::kFixed, "untimed warm-up runs of the first batch"},
       {"min-new-tokens", "", SettingKind::kFixed, "N, or max (default: = each cell's new tokens, fixed lengths)"},
       {"global-tokens", "", SettingKind::kFixed, "sink tokens of the sparse variants"},
+      {"quant-group", "", SettingKind::kFixed, "int4 group / nf4 block of the quantized cells (default 128 / 64)"},
       {"prompt-template", "", SettingKind::kFixed, "dataset prompts: template with {source}"},
       {"timing", "", SettingKind::kFixed, "generate | forward"},
       {"data-dir", "", SettingKind::kLocal, "shared data folder (env GPTBENCH_DATA_DIR)"},
@@ -153,6 +155,12 @@ SweepSpec build_spec(const SweepSettings& settings) {
   axes.dtypes = canonical_names(setting_or(settings, "dtypes", "fp32"), [](const std::string& name) {
     return model::dtype_flag_name(model::parse_dtype(name));
   });
+  axes.quants = canonical_names(setting_or(settings, "quants", "none"), [](const std::string& name) {
+    run::ModelSelection flags;  // the cell's rule: --quant's
+    flags.quant = name;
+    run::resolve_quant(flags);
+    return name;
+  });
   const Setting windows = setting_or(settings, "windows", "none");
   axes.windows = parse_window_list(windows.origin, windows.text);
   auto ints = [&](const std::string& key, const std::string& fallback) {
@@ -189,6 +197,7 @@ SweepSpec build_spec(const SweepSettings& settings) {
   spec.min_new_tokens_is_max = min_new.text == kMinNewTokensMax;
   if (!spec.min_new_tokens_is_max) c.min_new_tokens = parse_integer(min_new, 0);
   selection.global_tokens = optional_integer(settings, "global-tokens", 0);
+  selection.quant_group = optional_integer(settings, "quant-group", 1);
   c.prompt_template = setting_or(settings, "prompt-template", c.prompt_template).text;
   const Setting timing = setting_or(settings, "timing", run::timing_mode_name(c.timing));
   c.timing = parse_enum(run::kTimingModeNames, timing.origin, timing.text);
@@ -196,6 +205,7 @@ SweepSpec build_spec(const SweepSettings& settings) {
   // The fixed part resolved once (the device above all); the global tokens wait for a sparse cell.
   run::ModelSelection fixed = selection;
   fixed.global_tokens.reset();
+  fixed.quant_group.reset();  // checked with each quantized cell
   try {
     c.model = run::resolve_selection(fixed);
   } catch (const UsageError& e) {
@@ -210,7 +220,7 @@ nlohmann::json definition_json(const SweepSpec& spec) {
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json windows = nlohmann::json::array();
   for (const auto& w : spec.axes.windows) windows.push_back(optional(w));
-  return {{"axes",
+  nlohmann::json definition = {{"axes",
            {{"variant", spec.axes.variants},
             {"dtype", spec.axes.dtypes},
             {"window", windows},
@@ -232,6 +242,10 @@ nlohmann::json definition_json(const SweepSpec& spec) {
             {"global_tokens", optional(c.model.flags.global_tokens)},
             {"prompt_template", c.prompt_template},
             {"timing", run::timing_mode_name(c.timing)}}}};
+  // Only a sweep that quantizes names it: the definitions (and ids) of the others stay as they were.
+  if (spec.axes.quants != std::vector<std::string>{"none"}) definition["axes"]["quant"] = spec.axes.quants;
+  if (c.model.flags.quant_group) definition["fixed"]["quant_group"] = *c.model.flags.quant_group;
+  return definition;
 }
 
 std::string definition_id(const nlohmann::json& definition) {
@@ -284,6 +298,8 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
   if (c.limit) j["limit"] = *c.limit;
   if (spec.batches) j["batches"] = *spec.batches;
   if (c.model.flags.global_tokens) j["global-tokens"] = *c.model.flags.global_tokens;
+  if (spec.axes.quants != std::vector<std::string>{"none"}) j["quants"] = spec.axes.quants;
+  if (c.model.flags.quant_group) j["quant-group"] = *c.model.flags.quant_group;
   return j;
 }
 
