@@ -15,7 +15,8 @@
 #include <c10/cuda/CUDAGraphsC10Utils.h>  // c10::cuda::currentStreamCaptureStatusMayInitCtx
 #include <c10/cuda/CUDAGuard.h>      // c10::cuda::CUDAGuard
 
-#include "gemv_launch.h"  // launch_gemv
+#include "dequantize_launch.h"  // launch_dequantize
+#include "gemv_launch.h"        // launch_gemv
 #endif
 
 #include "gemv_operands.h"             // check_linear_arguments, gemv_inputs_unsupported, gemv_inputs, ...
@@ -50,8 +51,21 @@ const char* gemv_unsupported(const at::Tensor& x, const QuantizedWeight& w, cons
   return "";
 }
 
+// Why the dequantize kernel cannot take this call's weight ("" when it can): CUDA, fp16/bf16 x, the
+// packed data contiguous, 16-byte aligned and on x's device.
+const char* dequantize_kernel_unsupported(const at::Tensor& x, const QuantizedWeight& w) {
+  if (!gemv_kernel_compiled()) return "not compiled";
+  if (!x.is_cuda()) return "device";
+  if (x.scalar_type() != at::kHalf && x.scalar_type() != at::kBFloat16) return "dtype";
+  for (const at::Tensor* t : {&w.data, &w.scales, &w.zeros, &w.absmax_codes, &w.absmax_scales, &w.absmax_offset}) {
+    if (t->defined() && (t->device() != x.device() || !t->is_contiguous())) return "weight layout";
+  }
+  if (!aligned16(w.data) || w.cols % (w.spec.format == QuantFormat::kInt8 ? 16 : 32) != 0) return "weight layout";
+  return "";
+}
+
 std::string path_name(const at::Tensor& x, const QuantizedWeight& w, bool gemv) {
-  if (!gemv) return "dequant+aten";
+  if (!gemv) return *dequantize_kernel_unsupported(x, w) == '\0' ? "dequant+cublas" : "dequant+aten";
   const int64_t rows = x.numel() / w.cols;
   return "gemv_" + enum_name(quant::kQuantFormatNames, w.spec.format) + "_" +
          (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows);
@@ -77,11 +91,8 @@ const at::Tensor& code_tables_on(const c10::Device& device) {
   return found->second;
 }
 
-at::Tensor run_gemv(const at::Tensor& x, const QuantizedWeight& w, const FusedLinearOptions& o) {
-  const c10::cuda::CUDAGuard guard(x.device());
-  at::Tensor out = at::empty(output_shape(x, w.rows), x.options());
-  GemvInputs in = gemv_inputs(x, w.rows, w.cols, o, out);
-  GemvParams& p = in.params;
+// The packed-weight fields of the GEMV's and the dequantize kernel's parameters.
+void set_weight_params(const at::Tensor& x, const QuantizedWeight& w, GemvParams& p) {
   p.w = w.data.data_ptr();
   switch (w.spec.format) {
     case QuantFormat::kInt8: p.weights = GemvWeights::kInt8; break;
@@ -100,10 +111,33 @@ at::Tensor run_gemv(const at::Tensor& x, const QuantizedWeight& w, const FusedLi
     p.absmax_offset = w.absmax_offset.data_ptr<float>();
     p.code_tables = code_tables_on(x.device()).data_ptr<float>();
   }
+}
+
+at::Tensor run_gemv(const at::Tensor& x, const QuantizedWeight& w, const FusedLinearOptions& o) {
+  const c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor out = at::empty(output_shape(x, w.rows), x.options());
+  GemvInputs in = gemv_inputs(x, w.rows, w.cols, o, out);
+  set_weight_params(x, w, in.params);
   const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const cudaError_t err = launch_gemv(p, at::cuda::getCurrentCUDAStream(), sms);
+  const cudaError_t err = launch_gemv(in.params, at::cuda::getCurrentCUDAStream(), sms);
   GPTBENCH_CHECK(err == cudaSuccess, "quantized_linear: the GEMV kernel failed to launch: {}", cudaGetErrorString(err));
   return out;
+}
+
+// (N, K) dense in x's dtype on x's device, by the dequantize kernel in one pass.
+at::Tensor dequantize_on_device(const at::Tensor& x, const QuantizedWeight& w) {
+  const c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor dense = at::empty({w.rows, w.cols}, x.options());
+  GemvParams p;
+  p.n = static_cast<int>(w.rows);
+  p.k = static_cast<int>(w.cols);
+  p.dtype = x.scalar_type() == at::kHalf ? ElementType::kFp16 : ElementType::kBf16;
+  set_weight_params(x, w, p);
+  const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const cudaError_t err = launch_dequantize(p, dense.data_ptr(), at::cuda::getCurrentCUDAStream(), sms);
+  GPTBENCH_CHECK(err == cudaSuccess, "quantized_linear: the dequantize kernel failed to launch: {}",
+                 cudaGetErrorString(err));
+  return dense;
 }
 #endif
 
@@ -121,6 +155,7 @@ at::Tensor quantized_linear(const at::Tensor& x, const QuantizedWeight& w, const
   if (path != nullptr) *path = path_name(x, w, gemv);
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL
   if (gemv) return run_gemv(x, w, o);
+  if (*dequantize_kernel_unsupported(x, w) == '\0') return fused_linear_reference(x, dequantize_on_device(x, w), o);
 #endif
   const at::Tensor dense = quant::dequantize(w, x.scalar_type());
   return fused_linear_reference(x, dense.to(x.device()), o);

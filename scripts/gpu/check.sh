@@ -148,14 +148,11 @@ family() {
     --dtype bf16 --impls "${FAMILY_HF_IMPLS:-sdpa}" --repeats 3 --out "$OUT/hf_peer_7b.json" 2>"$OUT/hf_peer_7b.err" \
     || { tail -3 "$OUT/hf_peer_7b.err"; status=1; }
   python3 - "$OUT" <<'PY'
-import json, sys, torch
+import json, sys
+sys.path.insert(0, "scripts/gpu")
+from copy_bandwidth import copy_bandwidth  # the floor's denominator
 out = sys.argv[1]
-# Bandwidth as a 4 GiB device-to-device copy measures it (read + write), the floor's denominator.
-x = torch.empty(2**31, dtype=torch.float16, device="cuda"); y = torch.empty_like(x)
-for _ in range(3): y.copy_(x)
-s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-s.record(); [y.copy_(x) for _ in range(10)]; e.record(); e.synchronize()
-bw = 2 * x.nbytes * 10 / (s.elapsed_time(e) / 1e3)
+bw = copy_bandwidth()
 print(f"== Mistral-7B shape, bf16, B1, 512-token prompt + 64 new tokens; copy bandwidth {bw / 1e12:.2f} TB/s")
 for line in open(f"{out}/run_7b.jsonl"):
     r = json.loads(line); l = r["latency"]; m = r["memory"]

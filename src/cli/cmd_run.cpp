@@ -13,6 +13,7 @@
 #include "gptbench/io/json_output.h"       // write_json_atomic
 #include "gptbench/io/output_path.h"       // check_output_path
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
+#include "gptbench/quant/quant_format.h"    // kQuantFormatNames
 #include "gptbench/report/run_report.h"    // RunReport, to_json
 #include "gptbench/run/perplexity.h"      // run_perplexity
 #include "gptbench/run/summarization.h"    // run_summarization, error_report, failure_message
@@ -69,8 +70,11 @@ void print_result(const report::RunReport& r, const std::string& format, const s
   }
 }
 
-// --kl-against's variant, parsed as --variant is (without --window and --global-tokens).
+// --kl-against's variant, parsed as --variant is (without --window and --global-tokens), or a --quant value.
 run::KlAgainstVariant parse_kl_against(const std::string& name) {
+  if (name == "none") return {name, {}, name};
+  for (const auto& row : quant::kQuantFormatNames)
+    if (name == row.name) return {name, {}, name};
   try {
     return {name, attention::parse_variant(name)};
   } catch (const UsageError& e) {
@@ -91,7 +95,8 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--stride", c->stride, "perplexity: sliding-window stride in tokens")->capture_default_str();
   cmd->add_option_function<std::string>(
       "--kl-against", [c](const std::string& name) { c->kl_against = parse_kl_against(name); },
-      "perplexity: also the mean per-token KL(this || VARIANT) on the same text");
+      "perplexity: also the mean per-token KL(this || VARIANT) on the same text; or KL against the same model "
+      "quantized otherwise (none | int8 | int4 | nf4; none: unquantized)");
   add_model_options(cmd, *selection);
   cmd->add_option("--tokenizer", c->tokenizer_dir, "tokenizer folder (default: the model folder)");
   add_enum_option(cmd, "--dataset", run::kDatasetNames, c->dataset,

@@ -21,5 +21,6 @@ void register_merge_command(CLI::App& app);
 void register_compare_command(CLI::App& app);
 void register_report_command(CLI::App& app);
 void register_train_command(CLI::App& app);
+void register_quantize_command(CLI::App& app);
 
 }  // namespace gptbench::cli

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   gptbench::cli::register_compare_command(app);
   gptbench::cli::register_report_command(app);
   gptbench::cli::register_train_command(app);
+  gptbench::cli::register_quantize_command(app);
   gptbench::cli::check_integer_flags(app);
   for (CLI::App* sub : app.get_subcommands({})) gptbench::cli::add_preset_option(sub);
   gptbench::cli::record_command_line(argc, argv);

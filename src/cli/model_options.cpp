@@ -35,11 +35,20 @@ void add_data_dir_option(CLI::App* cmd, run::ModelSelection& s) {
   cmd->add_option("--data-dir", s.data_dir, "shared data folder (env GPTBENCH_DATA_DIR)")->capture_default_str();
 }
 
+void add_quant_options(CLI::App* cmd, run::ModelSelection& s) {
+  cmd->add_option("--quant", s.quant,
+                  "weight-only quantization of every linear layer at load: none | int8 | int4 | nf4 "
+                  "(default: as the checkpoint is)");
+  cmd->add_option("--quant-group", s.quant_group, "int4 group / nf4 block along K (default 128 / 64)");
+  cmd->add_flag("--quant-lm-head", s.quant_lm_head, "also quantize the lm_head (a tied one as a copy)");
+}
+
 void add_model_options(CLI::App* cmd, run::ModelSelection& s) {
   add_model_dir_option(cmd, s);
   add_variant_options(cmd, s);
   add_dtype_option(cmd, s);
   add_device_option(cmd, s);
+  add_quant_options(cmd, s);
 }
 
 }  // namespace gptbench::cli

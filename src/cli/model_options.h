@@ -22,8 +22,10 @@ void add_dtype_option(CLI::App* cmd, run::ModelSelection& selection);
 void add_device_option(CLI::App* cmd, run::ModelSelection& selection);
 // --data-dir, its default data::default_data_dir()
 void add_data_dir_option(CLI::App* cmd, run::ModelSelection& selection);
+// --quant, --quant-group, --quant-lm-head (docs/quantization.md)
+void add_quant_options(CLI::App* cmd, run::ModelSelection& selection);
 
-// --model (required), the variant flags, --dtype and --device: generate, logits, run.
+// --model (required), the variant flags, --dtype, --device and the quant flags: generate, logits, run.
 void add_model_options(CLI::App* cmd, run::ModelSelection& selection);
 
 }  // namespace gptbench::cli

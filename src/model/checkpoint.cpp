@@ -18,6 +18,7 @@
 #include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
 #include "gptbench/model/model_family.h"  // ModelFamily, family_of, find_family, read_model_config, build_model
+#include "gptbench/model/quantized_model_checkpoint.h"  // is_quantized_checkpoint, load_quantized_model
 #include "gptbench/text/tokenizer.h"   // tokenizer_files
 #include "gptbench/util/check.h"       // GPTBENCH_CHECK
 #include "gptbench/util/error.h"       // Error, UsageError
@@ -103,17 +104,19 @@ void check_is_directory(const fs::path& dir) {
 }  // namespace
 
 LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec, c10::ScalarType dtype,
-                       c10::Device device) {
+                       c10::Device device, const QuantRequest& quant) {
   check_is_directory(dir);
   const std::unique_ptr<ModelConfig> config = read_model_config(dir / "config.json");
   check_attention_supported(config->shape(), spec, dtype, device);
+  if (is_quantized_checkpoint(dir)) return load_quantized_model(dir, *config, spec, dtype, device, quant);
   const ModelFamily& family = find_family(config->shape().family, (dir / "config.json").string());
   const io::SafetensorsCheckpoint ckpt = io::SafetensorsCheckpoint::open_dir(dir);
   const std::vector<WeightEntry> entries = family.weight_map(*config);
   const auto tensors = match_tensors(ckpt, family, entries, dir.string());
 
   LoadedModel loaded;
-  loaded.model = build_model(*config, spec);
+  // Allocated where they end (a 7B model is never first made in fp32 on the CPU), then the small rest moved.
+  loaded.model = build_model(*config, spec, nullptr, at::TensorOptions().dtype(dtype).device(device));
   loaded.model->to(device, dtype);
   auto params = parameters_by_name(*loaded.model);
   c10::AutoGradMode no_grad(false);
@@ -132,11 +135,14 @@ LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec
     loaded.checkpoint_bytes += static_cast<int64_t>(view.nbytes);
   }
   loaded.model->eval();
-  loaded.weight_bytes = parameter_bytes(*loaded.model);
+  if (quant.spec) loaded.quant = quantize_model(*loaded.model, *quant.spec, quant.lm_head);
+  loaded.weight_bytes = held_weight_bytes(*loaded.model);
   return loaded;
 }
 
 void save_model(const CausalLm& model, const fs::path& dir) {
+  GPTBENCH_CHECK(!quant_summary(model), "{}: the model is quantized: `gptbench quantize` writes quantized checkpoints",
+                 dir.string());
   std::error_code ec;
   fs::create_directories(dir, ec);
   GPTBENCH_CHECK(!ec && fs::is_directory(dir), "{}: cannot create directory: {}", dir.string(), ec.message());
@@ -168,15 +174,18 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
 }
 
 void copy_parameters(const CausalLm& from, CausalLm& to) {
+  const c10::Device device = to.device();
+  for (const auto& [name, p] : named_projections(from)) {
+    if (!p->is_quantized()) continue;
+    if (name == kLmHeadModule) to.untied_lm_head();
+    for (auto& [to_name, q] : named_projections(to)) {
+      if (to_name == name) q->set_quantized(p->quantized(), name);
+    }
+  }
+  to.to(device);  // the quantized weights onto `to`'s device
   auto source = parameters_by_name(from);
   c10::AutoGradMode no_grad(false);
   for (auto& [name, param] : parameters_by_name(to)) param.detach().copy_(source.at(name));
-}
-
-int64_t parameter_bytes(const CausalLm& model) {
-  int64_t total = 0;
-  for (const auto& p : model.parameters()) total += static_cast<int64_t>(p.nbytes());
-  return total;
 }
 
 c10::ScalarType parse_dtype(const std::string& name) {

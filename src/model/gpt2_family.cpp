@@ -26,10 +26,11 @@ std::vector<std::shared_ptr<const ModelConfig>> gpt2_named_configs() {
 }
 
 std::shared_ptr<CausalLm> build_gpt2(const ModelConfig& config, const attention::AttentionSpec& spec,
-                                     std::shared_ptr<attention::AttentionImpl> kernel) {
+                                     std::shared_ptr<attention::AttentionImpl> kernel,
+                                     const at::TensorOptions& weights) {
   const Gpt2Config& c = config_as<Gpt2Config>(config, kGpt2ModelType);
-  if (!kernel) return Gpt2Model(c, spec).ptr();
-  return Gpt2Model(c, spec, std::move(kernel)).ptr();
+  if (!kernel) return Gpt2Model(c, spec, weights).ptr();
+  return Gpt2Model(c, spec, std::move(kernel), weights).ptr();
 }
 
 std::vector<WeightEntry> gpt2_weights(const ModelConfig& config) {

@@ -10,6 +10,7 @@
 
 #include "gptbench/attention/alibi.h"      // alibi_slopes
 #include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
+#include "gptbench/model/uninitialised_embedding.h"  // uninitialised_embedding
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
 namespace gptbench::model {
@@ -31,10 +32,11 @@ FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
 }  // namespace
 
 SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                                     std::shared_ptr<LinearDispatch> paths)
-    : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)), paths_(std::move(paths)) {
-  c_attn = register_module("c_attn", torch::nn::Linear(config.n_embd, 3 * config.n_embd));
-  c_proj = register_module("c_proj", torch::nn::Linear(config.n_embd, config.n_embd));
+                                     const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights)
+    : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)) {
+  const int64_t c = config.n_embd;
+  c_attn = register_module("c_attn", Projection(c, 3 * c, /*bias=*/true, paths, weights));
+  c_proj = register_module("c_proj", Projection(c, c, /*bias=*/true, paths, weights));
 }
 
 at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln,
@@ -42,7 +44,6 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
                                       const at::Tensor& slopes) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
   FusedLinearOptions qkv_options = after_layer_norm(ln);
-  qkv_options.bias = c_attn->bias;
   at::Tensor kv_buffer;  // (2, B, H, capacity, D): decode at a device position stores into it directly
   if (cache != nullptr && positions.q_pos.defined()) {
     kv_buffer = cache->device_position_buffer(layer);
@@ -52,7 +53,7 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
     qkv_options.kv_col0 = c;
   }
   // qkv: (B, T, 3C) -> three (B, H, T, D) views
-  auto qkv = project(*paths_, x, c_attn->weight, std::move(qkv_options))
+  auto qkv = c_attn->forward(x, std::move(qkv_options))
                  .view({b, t, 3, n_head_, head_dim_})
                  .permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -68,35 +69,33 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
     y = kernel_->forward(q, k, v, positions, slopes);
   }
   FusedLinearOptions proj;
-  proj.bias = c_proj->bias;
   proj.residual = x;
-  return project(*paths_, y.transpose(1, 2).reshape({b, t, c}), c_proj->weight, std::move(proj));
+  return c_proj->forward(y.transpose(1, 2).reshape({b, t, c}), std::move(proj));
 }
 
-MlpImpl::MlpImpl(const Gpt2Config& config, std::shared_ptr<LinearDispatch> paths)
-    : activation_(config.activation), paths_(std::move(paths)) {
-  c_fc = register_module("c_fc", torch::nn::Linear(config.n_embd, config.mlp_width()));
-  c_proj = register_module("c_proj", torch::nn::Linear(config.mlp_width(), config.n_embd));
+MlpImpl::MlpImpl(const Gpt2Config& config, const std::shared_ptr<LinearDispatch>& paths,
+                 const at::TensorOptions& weights)
+    : activation_(config.activation) {
+  c_fc = register_module("c_fc", Projection(config.n_embd, config.mlp_width(), /*bias=*/true, paths, weights));
+  c_proj = register_module("c_proj", Projection(config.mlp_width(), config.n_embd, /*bias=*/true, paths, weights));
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln) {
   FusedLinearOptions fc = after_layer_norm(ln);
-  fc.bias = c_fc->bias;
   fc.activation = activation_ == Activation::kGeluTanh ? kernels::LinearActivation::kGeluTanh
                                                        : kernels::LinearActivation::kGeluErf;
   FusedLinearOptions proj;
-  proj.bias = c_proj->bias;
   proj.residual = x;
-  return project(*paths_, project(*paths_, x, c_fc->weight, std::move(fc)), c_proj->weight, std::move(proj));
+  return c_proj->forward(c_fc->forward(x, std::move(fc)), std::move(proj));
 }
 
 BlockImpl::BlockImpl(const Gpt2Config& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                     std::shared_ptr<LinearDispatch> paths) {
+                     const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights) {
   const auto ln = torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon);
   ln_1 = register_module("ln_1", torch::nn::LayerNorm(ln));
-  attn = register_module("attn", SelfAttention(config, std::move(kernel), paths));
+  attn = register_module("attn", SelfAttention(config, std::move(kernel), paths, weights));
   ln_2 = register_module("ln_2", torch::nn::LayerNorm(ln));
-  mlp = register_module("mlp", Mlp(config, std::move(paths)));
+  mlp = register_module("mlp", Mlp(config, paths, weights));
 }
 
 at::Tensor BlockImpl::forward(const at::Tensor& x, const AttentionPositions& positions, KvCache* cache,
@@ -104,16 +103,17 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const AttentionPositions& pos
   return mlp->forward(attn->forward(x, ln_1, positions, cache, layer, slopes), ln_2);
 }
 
-Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec)
-    : Gpt2ModelImpl(config, spec, attention::make_attention(spec)) {}
+Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
+                             const at::TensorOptions& weights)
+    : Gpt2ModelImpl(config, spec, attention::make_attention(spec), weights) {}
 
 Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::AttentionSpec& spec,
-                             std::shared_ptr<attention::AttentionImpl> kernel)
+                             std::shared_ptr<attention::AttentionImpl> kernel, const at::TensorOptions& weights)
     : config_(config), shape_(config.shape()), spec_(spec), kernel_(std::move(kernel)) {
-  wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
-  wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
+  wte = register_module("wte", uninitialised_embedding(config.vocab_size, config.n_embd, weights));
+  wpe = register_module("wpe", uninitialised_embedding(config.n_positions, config.n_embd, weights));
   h = register_module("h", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_));
+  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_, weights));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(
                                       torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon)));
   if (spec.alibi()) {
@@ -140,7 +140,13 @@ at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const AttentionPosition
   }
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
   if (mode == LogitsMode::kHidden) return ln_f->forward(x);  // (B, T, C)
+  if (lm_head) return lm_head->forward(x, after_layer_norm(ln_f));  // (B, T', V)
   return project(*linear_, x, wte->weight, after_layer_norm(ln_f));  // tied lm_head: (B, T', V)
+}
+
+ProjectionImpl& Gpt2ModelImpl::untied_lm_head() {
+  if (!lm_head) lm_head = register_module("lm_head", projection_copy_of(wte->weight, linear_));
+  return *lm_head;
 }
 
 std::vector<std::string> Gpt2ModelImpl::unused_parameters() const {

@@ -29,10 +29,11 @@ std::vector<std::shared_ptr<const ModelConfig>> named_of_type() {
 }
 
 std::shared_ptr<CausalLm> build_llama(const ModelConfig& config, const attention::AttentionSpec& spec,
-                                      std::shared_ptr<attention::AttentionImpl> kernel) {
+                                      std::shared_ptr<attention::AttentionImpl> kernel,
+                                      const at::TensorOptions& weights) {
   const LlamaConfig& c = config_as<LlamaConfig>(config, kLlamaFamilies);
-  if (!kernel) return LlamaModel(c, spec).ptr();  // Mistral's window joins the spec (llama_attention_spec)
-  return LlamaModel(c, spec, std::move(kernel)).ptr();
+  if (!kernel) return LlamaModel(c, spec, weights).ptr();  // Mistral's window joins the spec (llama_attention_spec)
+  return LlamaModel(c, spec, std::move(kernel), weights).ptr();
 }
 
 std::vector<WeightEntry> llama_weights(const ModelConfig& config) {

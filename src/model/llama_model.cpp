@@ -16,6 +16,7 @@
 #include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
 #include "gptbench/kernels/rope_op.h"      // rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/model/llama_rope.h"      // rope_inv_freq
+#include "gptbench/model/uninitialised_embedding.h"  // uninitialised_embedding
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
 namespace gptbench::model {
@@ -25,12 +26,11 @@ using kernels::FusedLinearOptions;
 
 namespace {
 
-// y = x @ weight^T (+ residual) through fused_linear as `dispatch` allows.
-at::Tensor project_add(LinearDispatch& dispatch, const at::Tensor& x, const at::Tensor& weight,
-                       const at::Tensor& residual = {}) {
+// y = projection(x) + residual.
+at::Tensor project_add(Projection& projection, const at::Tensor& x, const at::Tensor& residual = {}) {
   FusedLinearOptions o;
   o.residual = residual;
-  return project(dispatch, x, weight, std::move(o));
+  return projection->forward(x, std::move(o));
 }
 
 }  // namespace
@@ -46,22 +46,21 @@ at::Tensor LlamaRmsNormImpl::forward(const at::Tensor& x) const {
 }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                                       std::shared_ptr<LinearDispatch> paths)
+                                       const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights)
     : n_head_(config.num_attention_heads),
       n_kv_head_(config.num_key_value_heads),
       head_dim_(config.head_dim()),
-      kernel_(std::move(kernel)),
-      paths_(std::move(paths)) {
+      kernel_(std::move(kernel)) {
   const int64_t c = config.hidden_size, qkv_width = config.q_width() + 2 * config.kv_width();
-  qkv_proj = register_module("qkv_proj", torch::nn::Linear(torch::nn::LinearOptions(c, qkv_width).bias(false)));
-  o_proj = register_module("o_proj", torch::nn::Linear(torch::nn::LinearOptions(config.q_width(), c).bias(false)));
+  qkv_proj = register_module("qkv_proj", Projection(c, qkv_width, /*bias=*/false, paths, weights));
+  o_proj = register_module("o_proj", Projection(config.q_width(), c, /*bias=*/false, paths, weights));
 }
 
 at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm, const at::Tensor& inv_freq,
                                        const AttentionPositions& positions, KvCache* cache, int64_t layer,
                                        const at::Tensor& slopes) {
   const int64_t b = x.size(0), t = x.size(1);
-  const at::Tensor qkv = project_add(*paths_, norm->forward(x), qkv_proj->weight);  // (B, T, (H + 2Hkv) D)
+  const at::Tensor qkv = project_add(qkv_proj, norm->forward(x));  // (B, T, (H + 2Hkv) D)
   at::Tensor y;  // (B, H, T, D)
   if (cache != nullptr && positions.q_pos.defined()) {
     at::Tensor kv_buffer = cache->device_position_buffer(layer);  // (2, B, Hkv, capacity, D)
@@ -80,30 +79,32 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& 
       y = kernel_->forward(heads.q, heads.k, heads.v, positions, slopes);
     }
   }
-  return project_add(*paths_, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), o_proj->weight, x);
+  return project_add(o_proj, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), x);
 }
 
-LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, std::shared_ptr<LinearDispatch> paths)
-    : width_(config.intermediate_size), paths_(std::move(paths)) {
+LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, const std::shared_ptr<LinearDispatch>& paths,
+                           const at::TensorOptions& weights)
+    : width_(config.intermediate_size) {
   const int64_t c = config.hidden_size, f = config.intermediate_size;
-  gate_up_proj = register_module("gate_up_proj", torch::nn::Linear(torch::nn::LinearOptions(c, 2 * f).bias(false)));
-  down_proj = register_module("down_proj", torch::nn::Linear(torch::nn::LinearOptions(f, c).bias(false)));
+  gate_up_proj = register_module("gate_up_proj", Projection(c, 2 * f, /*bias=*/false, paths, weights));
+  down_proj = register_module("down_proj", Projection(f, c, /*bias=*/false, paths, weights));
 }
 
 at::Tensor LlamaMlpImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm) {
-  const at::Tensor gate_up = project_add(*paths_, norm->forward(x), gate_up_proj->weight);  // (B, T, 2F)
+  const at::Tensor gate_up = project_add(gate_up_proj, norm->forward(x));  // (B, T, 2F)
   const at::Tensor act = at::silu(gate_up.narrow(-1, 0, width_)) * gate_up.narrow(-1, width_, width_);
-  return project_add(*paths_, act, down_proj->weight, x);
+  return project_add(down_proj, act, x);
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config,
                                              std::shared_ptr<attention::AttentionImpl> kernel,
-                                             std::shared_ptr<LinearDispatch> paths) {
+                                             const std::shared_ptr<LinearDispatch>& paths,
+                                             const at::TensorOptions& weights) {
   input_layernorm = register_module("input_layernorm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
-  self_attn = register_module("self_attn", LlamaAttention(config, std::move(kernel), paths));
+  self_attn = register_module("self_attn", LlamaAttention(config, std::move(kernel), paths, weights));
   post_attention_layernorm =
       register_module("post_attention_layernorm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
-  mlp = register_module("mlp", LlamaMlp(config, std::move(paths)));
+  mlp = register_module("mlp", LlamaMlp(config, paths, weights));
 }
 
 at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& inv_freq,
@@ -119,29 +120,42 @@ attention::AttentionSpec llama_attention_spec(const LlamaConfig& config, const a
   return out;
 }
 
-LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec)
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
+                               const at::TensorOptions& weights)
     : LlamaModelImpl(config, llama_attention_spec(config, spec),
-                     attention::make_attention(llama_attention_spec(config, spec))) {}
+                     attention::make_attention(llama_attention_spec(config, spec)), weights) {}
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
-                               std::shared_ptr<attention::AttentionImpl> kernel)
+                               std::shared_ptr<attention::AttentionImpl> kernel, const at::TensorOptions& weights)
     : config_(config),
       shape_(config.shape()),
       spec_(spec),
       kernel_(std::move(kernel)),
       inv_freq_(rope_inv_freq(config)) {
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  embed_tokens = register_module("embed_tokens", uninitialised_embedding(config.vocab_size, config.hidden_size, weights));
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.num_hidden_layers; ++l) layers->push_back(LlamaDecoderLayer(config, kernel_, linear_));
+  for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
+    layers->push_back(LlamaDecoderLayer(config, kernel_, linear_, weights));
+  }
   norm = register_module("norm", LlamaRmsNorm(config.hidden_size, config.rms_norm_eps));
   if (!config.tie_word_embeddings) {
     lm_head = register_module(
-        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, config.vocab_size).bias(false)));
+        "lm_head", Projection(config.hidden_size, config.vocab_size, /*bias=*/false, linear_, weights));
   }
   if (spec_.alibi()) {
     std::vector<double> slopes = attention::alibi_slopes(config.num_attention_heads);
     alibi_slopes_ = at::tensor(std::vector<float>(slopes.begin(), slopes.end()));
   }
+}
+
+at::Tensor LlamaModelImpl::lm_head_weight() const {
+  if (!lm_head) return embed_tokens->weight;
+  return lm_head->is_quantized() ? lm_head->effective_weight() : lm_head->weight;
+}
+
+ProjectionImpl& LlamaModelImpl::untied_lm_head() {
+  if (!lm_head) lm_head = register_module("lm_head", projection_copy_of(embed_tokens->weight, linear_));
+  return *lm_head;
 }
 
 const at::Tensor& LlamaModelImpl::inv_freq_on(const c10::Device& device) {
@@ -162,7 +176,8 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const AttentionPositio
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
   x = norm->forward(x);
   if (mode == LogitsMode::kHidden) return x;  // (B, T, C)
-  return project_add(*linear_, x, lm_head_weight());  // (B, T', V)
+  if (lm_head) return lm_head->forward(x);          // (B, T', V)
+  return project(*linear_, x, embed_tokens->weight, {});  // tied: (B, T', V)
 }
 
 }  // namespace gptbench::model

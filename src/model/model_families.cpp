@@ -68,8 +68,9 @@ std::unique_ptr<ModelConfig> resolve_model_config(const std::string& name_or_pat
 }
 
 std::shared_ptr<CausalLm> build_model(const ModelConfig& config, const attention::AttentionSpec& spec,
-                                      std::shared_ptr<attention::AttentionImpl> kernel) {
-  return find_family(config.shape().family, "config").build(config, spec, std::move(kernel));
+                                      std::shared_ptr<attention::AttentionImpl> kernel,
+                                      const at::TensorOptions& weights) {
+  return find_family(config.shape().family, "config").build(config, spec, std::move(kernel), weights);
 }
 
 std::shared_ptr<CausalLm> init_model(const ModelConfig& config, uint64_t seed) {

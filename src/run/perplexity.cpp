@@ -17,6 +17,7 @@
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model
 #include "gptbench/model/model_family.h"   // with_attention
+#include "gptbench/run/quant_report.h"     // quant_info
 #include "gptbench/run/summarization.h"    // report_header, attention_info
 #include "gptbench/text/tokenizer.h"       // load_tokenizer
 #include "gptbench/util/error.h"           // UsageError
@@ -30,6 +31,23 @@ at::Tensor window_log_probs(model::CausalLm& m, const at::Tensor& ids) {
   attention::AttentionPositions positions{at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(device)), 0, {},
                                           false};
   return at::log_softmax(m.forward(ids, positions, nullptr, model::LogitsMode::kAllPositions).to(at::kFloat), -1);
+}
+
+// --kl-against none | int8 | int4 | nf4: the same checkpoint and variant under that --quant (the group of
+// --quant-group when the format is --quant's, else the format's default).
+std::shared_ptr<model::CausalLm> load_quantized_otherwise(const RunConfig& c, const model::LoadedModel& loaded) {
+  ModelSelection flags = c.model.flags;
+  const std::string& name = *c.kl_against->quant;
+  if (flags.quant != name) flags.quant_group.reset();
+  flags.quant = name;
+  flags.quant_lm_head = flags.quant_lm_head && name != "none";
+  const model::QuantRequest request = resolve_quant(flags);
+  if (!request.spec && loaded.quant && loaded.quant->from_checkpoint) {
+    throw UsageError(fmt::format("--kl-against none: {} is a quantized checkpoint; its unquantized weights are not in "
+                                 "it (give the checkpoint it was quantized from)",
+                                 flags.model_dir));
+  }
+  return model::load_model(flags.model_dir, c.model.attention, c.model.dtype, c.model.device, request).model;
 }
 
 }  // namespace
@@ -47,11 +65,14 @@ report::RunReport run_perplexity(const RunConfig& c) {
   bench::ProgressReporter progress("run", "windows", progress_options(c));
   progress.announce(fmt::format("loading {} ({}, {}, {})", c.model.flags.model_dir, attention::variant_name(spec),
                                 c.model.flags.dtype, device.str()));
-  model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
+  model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
   model::CausalLm& m = *loaded.model;
   std::shared_ptr<model::CausalLm> other;  // the same weights under --kl-against's variant
   std::optional<attention::AttentionSpec> other_spec;
-  if (c.kl_against) {
+  if (c.kl_against && c.kl_against->quant) {
+    other_spec = spec;
+    other = load_quantized_otherwise(c, loaded);
+  } else if (c.kl_against) {
     other_spec = c.kl_against->spec;
     model::check_attention_supported(m.shape(), *other_spec, dtype, device);
     other = model::with_attention(m, *other_spec);
@@ -111,14 +132,18 @@ report::RunReport run_perplexity(const RunConfig& c) {
                                  "first scored once with the rest of its window as context",
                                  max_len, m.shape().max_positions_key, stride);
   if (other) {
-    p.quality.kl_against = report::KlAgainst{attention::variant_name(*other_spec), other->last_kernel(),
-                                             kl_sum / static_cast<double>(scored), kl_max,
-                                             "KL(this variant || kl_against variant), nats per token"};
+    const bool quant = c.kl_against->quant.has_value();
+    p.quality.kl_against = report::KlAgainst{
+        attention::variant_name(*other_spec) + (quant ? " --quant " + *c.kl_against->quant : ""),
+        other->last_kernel(), kl_sum / static_cast<double>(scored), kl_max,
+        quant ? "KL(this model || the same checkpoint and variant under the kl_against quantization), nats per token"
+              : "KL(this variant || kl_against variant), nats per token"};
   }
   p.latency = {tokenize_ms, seconds, scored / seconds};
   p.memory.peak_allocated_bytes = peaks.peak_allocated;
   p.memory.peak_reserved_bytes = peaks.peak_reserved;
   p.memory.weights_bytes = loaded.weight_bytes;
+  p.quant = quant_info(loaded.quant);
   p.memory.measured = device.is_cuda();
   return r;
 }

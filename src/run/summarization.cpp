@@ -29,6 +29,7 @@
 #include "gptbench/kernels/fused_linear.h"  // kGemvDefaultMaxRows, kGemvKernelMaxRows
 #include "gptbench/model/beam_search.h"     // generate_beam
 #include "gptbench/model/checkpoint.h"      // load_model
+#include "gptbench/run/quant_report.h"        // quant_info
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes
@@ -94,7 +95,7 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   const data::Dataset dataset = data::load_dataset(options);
   w.load_data_ms = ms_since(t0);
 
-  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
+  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
   try {
     w.tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
   } catch (const Error& e) {
@@ -139,7 +140,7 @@ Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& 
                             c10::Device device, model::LoadedModel& loaded) {
   if (c.prompt_tokens < 1)
     throw UsageError(fmt::format("--prompt-tokens must be at least 1, got {}", c.prompt_tokens));
-  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device);
+  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
   const model::ModelShape& shape = loaded.model->shape();
   model::check_fits_context(shape, spec, c.prompt_tokens, c.max_new_tokens);
   GPTBENCH_CHECK(shape.vocab_size >= 2, "{}: --dataset synthetic needs a vocab_size of at least 2 (one id besides EOS), "
@@ -473,6 +474,7 @@ report::RunReport run_summarization(const RunConfig& c) {
   const bool greedy = c.timing == TimingMode::kGenerate && c.num_beams == 1;
   report::SummarizationResults& s = r.results.emplace<report::SummarizationResults>();
   record_kernels(m, spec, greedy, runner.stats(), r, s.linear.emplace());
+  s.quant = quant_info(loaded.quant);
   s.model = model_info(m.shape());
   s.dataset = work.description;
   const auto t0 = Clock::now();

@@ -24,6 +24,8 @@ run::ModelSelection cell_selection(const SweepSpec& spec, const Cell& cell, bool
   s.window = cell.window;
   if (!sparse) s.global_tokens.reset();
   s.dtype = cell.dtype;
+  if (cell.quant != "none") s.quant = cell.quant;
+  if (cell.quant == "none" || cell.quant == "int8") s.quant_group.reset();  // the sweep's group is int4's / nf4's
   return s;
 }
 
@@ -47,43 +49,47 @@ std::string skip_reason(const SweepSpec& spec, const model::ModelShape& shape, c
 }  // namespace
 
 std::string cell_key(const Cell& c) {
-  return fmt::format("{}/{}/w{}/b{}/p{}/n{}", c.variant, c.dtype, c.window ? std::to_string(*c.window) : "-",
-                     c.batch_size, c.prompt_tokens, c.max_new_tokens);
+  return fmt::format("{}/{}/w{}/b{}/p{}/n{}{}", c.variant, c.dtype, c.window ? std::to_string(*c.window) : "-",
+                     c.batch_size, c.prompt_tokens, c.max_new_tokens, c.quant == "none" ? "" : "/q" + c.quant);
 }
 
 nlohmann::json cell_json(const Cell& c) {
-  return {{"variant", c.variant},
-          {"batch_size", c.batch_size},
-          {"prompt_tokens", c.prompt_tokens},
-          {"max_new_tokens", c.max_new_tokens},
-          {"dtype", c.dtype},
-          {"window", c.window ? nlohmann::json(*c.window) : nlohmann::json(nullptr)}};
+  nlohmann::json j = {{"variant", c.variant},
+                      {"batch_size", c.batch_size},
+                      {"prompt_tokens", c.prompt_tokens},
+                      {"max_new_tokens", c.max_new_tokens},
+                      {"dtype", c.dtype},
+                      {"window", c.window ? nlohmann::json(*c.window) : nlohmann::json(nullptr)}};
+  if (c.quant != "none") j["quant"] = c.quant;
+  return j;
 }
 
 std::vector<Cell> plan_cells(const SweepSpec& spec, const model::ModelShape& shape, c10::Device device) {
   const SweepAxes& a = spec.axes;
   // Refused before any cell is built: the product of the axes, computed so that it cannot overflow.
   int64_t grid = 1;
-  for (const size_t axis : {a.variants.size(), a.dtypes.size(), a.windows.size(), a.batch_sizes.size(),
-                            a.prompt_tokens.size(), a.new_tokens.size()}) {
+  for (const size_t axis : {a.variants.size(), a.dtypes.size(), a.quants.size(), a.windows.size(),
+                            a.batch_sizes.size(), a.prompt_tokens.size(), a.new_tokens.size()}) {
     grid = static_cast<int64_t>(axis) > kMaxSweepCells / grid ? kMaxSweepCells + 1 : grid * static_cast<int64_t>(axis);
   }
   if (grid > kMaxSweepCells)
-    throw UsageError(fmt::format("the sweep grid (variants x dtypes x windows x batch sizes x prompt tokens x new "
-                                 "tokens) has more than {} cells; split it into several sweeps",
+    throw UsageError(fmt::format("the sweep grid (variants x dtypes x quants x windows x batch sizes x prompt tokens "
+                                 "x new tokens) has more than {} cells; split it into several sweeps",
                                  kMaxSweepCells));
   std::vector<Cell> cells;
   std::unordered_set<std::string> keys;
   for (const auto& variant : a.variants)
     for (const auto& dtype : a.dtypes)
-      for (const auto& window : a.windows)
-        for (int64_t batch : a.batch_sizes)
-          for (int64_t prompt : a.prompt_tokens)
-            for (int64_t new_tokens : a.new_tokens) {
-              Cell cell{static_cast<int64_t>(cells.size()), variant, dtype, window, batch, prompt, new_tokens, ""};
-              cell.skip_reason = skip_reason(spec, shape, device, cell);
-              if (keys.insert(cell_key(cell)).second) cells.push_back(std::move(cell));
-            }
+      for (const auto& quant : a.quants)
+        for (const auto& window : a.windows)
+          for (int64_t batch : a.batch_sizes)
+            for (int64_t prompt : a.prompt_tokens)
+              for (int64_t new_tokens : a.new_tokens) {
+                Cell cell{static_cast<int64_t>(cells.size()), variant, dtype, window, batch, prompt, new_tokens, "",
+                          quant};
+                cell.skip_reason = skip_reason(spec, shape, device, cell);
+                if (keys.insert(cell_key(cell)).second) cells.push_back(std::move(cell));
+              }
   return cells;
 }
 

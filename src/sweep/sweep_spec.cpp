@@ -96,6 +96,7 @@ const std::vector<SettingInfo>& sweep_settings() {
   static const std::vector<SettingInfo> kSettings = {
       {"variants", "", SettingKind::kAxis, "attention variants, e.g. standard,sdpa,flash,flash+alibi,flash+sparse"},
       {"dtypes", "", SettingKind::kAxis, "dtypes: fp32,fp16,bf16"},
+      {"quants", "", SettingKind::kAxis, "weight quantizations: none,int8,int4,nf4 (each cell's --quant)"},
       {"windows", "", SettingKind::kAxis,
        "sliding windows of the sparse variants: N, ranges, or none (= the default 256); a window with a variant "
        "without 'sparse' is a skipped cell"},
@@ -116,6 +117,7 @@ const std::vector<SettingInfo>& sweep_settings() {
       {"min-new-tokens", "", SettingKind::kFixed, "N, or max (default: = each cell's new tokens, fixed lengths)"},
       {"global-tokens", "", SettingKind::kFixed, "sink tokens of the sparse variants"},
       {"flash-arch", "", SettingKind::kFixed, "flash's prefill kernel: auto | sm80 | sm90"},
+      {"quant-group", "", SettingKind::kFixed, "int4 group / nf4 block of the quantized cells (default 128 / 64)"},
       {"prompt-template", "", SettingKind::kFixed, "dataset prompts: template with {source}"},
       {"timing", "", SettingKind::kFixed, "generate | forward"},
       {"data-dir", "", SettingKind::kLocal, "shared data folder (env GPTBENCH_DATA_DIR)"},
@@ -155,6 +157,12 @@ SweepSpec build_spec(const SweepSettings& settings) {
   axes.dtypes = canonical_names(setting_or(settings, "dtypes", "fp32"), [](const std::string& name) {
     return model::dtype_flag_name(model::parse_dtype(name));
   });
+  axes.quants = canonical_names(setting_or(settings, "quants", "none"), [](const std::string& name) {
+    run::ModelSelection flags;  // the cell's rule: --quant's
+    flags.quant = name;
+    run::resolve_quant(flags);
+    return name;
+  });
   const Setting windows = setting_or(settings, "windows", "none");
   axes.windows = parse_window_list(windows.origin, windows.text);
   auto ints = [&](const std::string& key, const std::string& fallback) {
@@ -193,6 +201,7 @@ SweepSpec build_spec(const SweepSettings& settings) {
   selection.global_tokens = optional_integer(settings, "global-tokens", 0);
   if (const Setting* arch = find_setting(settings, "flash-arch"))
     selection.flash_arch = parse_enum(kernels::kFlashArchNames, arch->origin, arch->text);
+  selection.quant_group = optional_integer(settings, "quant-group", 1);
   c.prompt_template = setting_or(settings, "prompt-template", c.prompt_template).text;
   const Setting timing = setting_or(settings, "timing", run::timing_mode_name(c.timing));
   c.timing = parse_enum(run::kTimingModeNames, timing.origin, timing.text);
@@ -200,6 +209,7 @@ SweepSpec build_spec(const SweepSettings& settings) {
   // The fixed part resolved once (the device above all); the global tokens wait for a sparse cell.
   run::ModelSelection fixed = selection;
   fixed.global_tokens.reset();
+  fixed.quant_group.reset();  // checked with each quantized cell
   try {
     c.model = run::resolve_selection(fixed);
   } catch (const UsageError& e) {
@@ -239,6 +249,9 @@ nlohmann::json definition_json(const SweepSpec& spec) {
   // Only a non-default prefill kernel enters the definition, so that older sweeps keep their ids.
   if (c.model.flags.flash_arch != kernels::FlashArch::kAuto)
     definition["fixed"]["flash_arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);
+  // Only a sweep that quantizes names it: the definitions (and ids) of the others stay as they were.
+  if (spec.axes.quants != std::vector<std::string>{"none"}) definition["axes"]["quant"] = spec.axes.quants;
+  if (c.model.flags.quant_group) definition["fixed"]["quant_group"] = *c.model.flags.quant_group;
   return definition;
 }
 
@@ -294,6 +307,8 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
   if (c.model.flags.global_tokens) j["global-tokens"] = *c.model.flags.global_tokens;
   if (c.model.flags.flash_arch != kernels::FlashArch::kAuto)
     j["flash-arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);
+  if (spec.axes.quants != std::vector<std::string>{"none"}) j["quants"] = spec.axes.quants;
+  if (c.model.flags.quant_group) j["quant-group"] = *c.model.flags.quant_group;
   return j;
 }
 

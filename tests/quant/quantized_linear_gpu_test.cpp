@@ -3,7 +3,8 @@
 // our max error is at most 2x the error of the fp16/bf16 ATen path (dequantize to x's dtype, cuBLAS)
 // plus a quarter ulp at the output's largest magnitude. A corrupted scale fed to our kernel only shows
 // the rule can fail. Calls that the GEMV does not take (shared memory: rows * K * 2 bytes > 48 KiB)
-// must report the dequant+aten path.
+// must report the dequant+cublas path (the dequantize kernel, then cuBLAS), whose dense weight equals
+// quant::dequantize's bit for bit.
 #include <ATen/ATen.h>               // at::randn, at::full
 #include <ATen/Context.h>            // at::hasCUDA
 #include <ATen/cuda/CUDAGraph.h>     // at::cuda::CUDAGraph
@@ -95,7 +96,7 @@ bool check_case(const Case& c, const Weight& w, bool expect_pass, bool corrupt =
                                                    : c.spec.format == QuantFormat::kInt4 ? "int4"
                                                                                          : "nf4") +
                              (c.dtype == at::kHalf ? "_fp16" : "_bf16") + "_rows" + std::to_string(c.rows);
-    EXPECT_EQ(path, fits ? gemv : "dequant+aten") << describe(c);
+    EXPECT_EQ(path, fits ? gemv : "dequant+cublas") << describe(c);
   }
   const at::Tensor aten = fused_linear_reference(x, w.in_dtype, o);
   FusedLinearOptions od = o;
@@ -195,16 +196,35 @@ TEST(QuantizedLinearGpu, StoresKeysAndValuesAndReplaysInAGraph) {
   EXPECT_LT((out - fused_linear_reference(x, quant::dequantize(w), plain)).abs().max().item<double>(), 0.05);
 }
 
-TEST(QuantizedLinearGpu, PrefillTakesTheDequantPath) {
+// Prefill (64 rows) runs the dequantize kernel and one cuBLAS GEMM: the kernel's dense weight equals
+// quant::dequantize's bit for bit, so the output equals at::linear on it bit for bit, for every format
+// and both dtypes, with rows of several 16-byte vectors and (int4, nf4) several groups per row. fp32 x
+// stays on the ATen dequantization.
+TEST(QuantizedLinearGpu, PrefillDequantizesOnTheDeviceBitForBit) {
   SKIP_WITHOUT_CUDA();
   c10::InferenceMode inference;
-  const auto opt = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
-  const QuantizedWeight w = quant::quantize(at::randn({256, 128}, opt), {QuantFormat::kInt4, 0, false});
-  const at::Tensor x = at::randn({1, 64, 128}, opt);
+  for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
+    const auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+    for (const QuantSpec spec : {QuantSpec{QuantFormat::kInt8, 0, false}, QuantSpec{QuantFormat::kInt4, 0, false},
+                                 QuantSpec{QuantFormat::kInt4, 64, true}, QuantSpec{QuantFormat::kNf4, 0, false}}) {
+      // N * K / 64 = 1152 nf4 blocks: several absmax scale blocks of 256.
+      const QuantizedWeight w = quant::quantize(at::randn({288, 256}, opt), spec);
+      const at::Tensor x = at::randn({1, 64, 256}, opt);
+      std::string path;
+      const at::Tensor y = quantized_linear(x, w, {}, &path);
+      const std::string what = quant::describe(w.spec) + " " + c10::toString(dtype);
+      EXPECT_EQ(path, "dequant+cublas") << what;
+      EXPECT_TRUE(at::equal(y, at::linear(x, quant::dequantize(w, dtype)))) << what;
+      QuantizedWeight corrupt = w;  // the comparison can fail: one changed packed byte
+      corrupt.data = w.data.clone();
+      corrupt.data.view(-1)[1000].fill_(static_cast<int64_t>(corrupt.data.view(-1)[1000].item<int>() ^ 0x11));
+      EXPECT_FALSE(at::equal(quantized_linear(x, corrupt), y)) << what;
+    }
+  }
+  const QuantizedWeight w32 = quant::quantize(at::randn({64, 128}, at::kCUDA), {QuantFormat::kInt8, 0, false});
   std::string path;
-  const at::Tensor y = quantized_linear(x, w, {}, &path);
+  quantized_linear(at::randn({1, 64, 128}, at::kCUDA), w32, {}, &path);
   EXPECT_EQ(path, "dequant+aten");
-  EXPECT_TRUE(at::equal(y, at::linear(x, quant::dequantize(w))));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ using nlohmann::json;
 SummarizationResults full_summarization() {
   SummarizationResults s;
   s.linear = LinearInfo{};
+  s.quant = QuantInfo{};
   s.dataset.path = "";
   s.dataset.stats = json::object();
   s.dataset.truncated_prompts = 0;
@@ -45,6 +46,7 @@ json run_example(bool perplexity) {
     PerplexityResults p;
     p.quality.kl_against = KlAgainst{};
     p.memory.weights_bytes = 0;
+    p.quant = QuantInfo{};
     r.results = p;
   } else {
     r.results = full_summarization();

@@ -84,6 +84,32 @@ TEST(SweepSpec, ConfigRoundTripKeepsTheDefinition) {
   EXPECT_NE(definition_id(definition_json(spec)), definition_id(other));
 }
 
+// The quant axis: each cell's --quant (and the fixed group for int4/nf4 cells only); a sweep without it keeps
+// its keys and definition id, one with it names it in both.
+TEST(SweepSpec, QuantAxisCellsKeysAndDefinition) {
+  const SweepSpec plain = build_spec(flags({{"variants", "standard"}}));
+  EXPECT_EQ(plain.axes.quants, std::vector<std::string>{"none"});
+  EXPECT_FALSE(definition_json(plain)["axes"].contains("quant"));
+  const SweepSpec spec = build_spec(flags({{"variants", "standard"}, {"quants", "none,int8,int4"}, {"quant-group", "32"},
+                                           {"prompt-tokens", "64"}, {"new-tokens", "8"}}));
+  const auto cells = plan_cells(spec, tiny_shape(), c10::Device(c10::kCPU));
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cell_key(cells[0]), "standard/fp32/w-/b1/p64/n8");
+  EXPECT_EQ(cell_key(cells[2]), "standard/fp32/w-/b1/p64/n8/qint4");
+  for (const Cell& c : cells) EXPECT_EQ(c.skip_reason, "") << cell_key(c);
+  EXPECT_EQ(cell_json(cells[1]).value("quant", ""), "int8");
+  EXPECT_FALSE(cell_json(cells[0]).contains("quant"));
+  const run::RunConfig int4 = cell_run_config(spec, cells[2]);
+  ASSERT_TRUE(int4.model.quant.spec.has_value());
+  EXPECT_EQ(int4.model.quant.spec->group, 32);
+  EXPECT_FALSE(cell_run_config(spec, cells[1]).model.flags.quant_group.has_value());
+  EXPECT_FALSE(cell_run_config(spec, cells[0]).model.quant.given);
+  EXPECT_EQ(definition_json(spec)["axes"]["quant"], (nlohmann::json{"none", "int8", "int4"}));
+  EXPECT_EQ(definition_json(spec)["fixed"]["quant_group"], 32);
+  EXPECT_NE(message_of([] { build_spec(flags({{"quants", "int3"}})); }).find("--quants: --quant: unknown value"),
+            std::string::npos);
+}
+
 TEST(SweepPlan, CrossProductOrderAndSkipReasons) {
   const SweepSpec spec = build_spec(flags({{"variants", "standard,flash,sparse,alibi"}, {"windows", "none,256"},
                                            {"batch-sizes", "1,4"}, {"prompt-tokens", "64,100"}, {"new-tokens", "8,28"}}));

@@ -21,6 +21,8 @@
 
 namespace gptbench::model {
 
+class ProjectionImpl;  // projection.h
+
 // The longest sequence (prompt + new tokens) a model of `shape` takes under `spec`: max_positions,
 // or, for a model whose only positions are a learned table that the variant drops (GPT-2 + ALiBi),
 // kMaxAlibiTokens, what a KV cache may hold.
@@ -58,8 +60,13 @@ class CausalLm : public torch::nn::Module {
   virtual const ModelConfig& config() const = 0;  // the family's config (its own type behind it)
   virtual const ModelShape& shape() const = 0;    // config().shape(), kept
   virtual const attention::AttentionSpec& spec() const = 0;
-  // (V, C): the output projection the logits use (the token embedding when tied).
+  // (V, C): the output projection the logits use (the token embedding when tied; a quantized head's
+  // weight dequantized).
   virtual at::Tensor lm_head_weight() const = 0;
+  // The lm_head as a Projection, for --quant-lm-head: the untied head, or, for a head tied to the token
+  // embedding, a Projection holding a copy of it, made and registered as "lm_head" on the first call (the
+  // logits then go through it; the embedding stays for the lookup).
+  virtual ProjectionImpl& untied_lm_head() = 0;
   virtual KernelsRan last_kernels() const = 0;
   // Up to how many rows projections take gptbench's GEMV kernel: 0 runs every one on ATen ops
   // (cuBLAS), kernels::kGemvKernelMaxRows every one the kernel can serve (A/B runs).

@@ -9,28 +9,35 @@
 #include <cstdint>     // int64_t
 #include <filesystem>  // std::filesystem::path
 #include <memory>      // std::shared_ptr
+#include <optional>    // std::optional
 #include <string>      // std::string
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
 #include "gptbench/model/causal_lm.h"      // CausalLm
+#include "gptbench/model/model_quantization.h"  // QuantRequest, QuantSummary
 
 namespace gptbench::model {
 
 struct LoadedModel {
   std::shared_ptr<CausalLm> model;
   int64_t checkpoint_bytes = 0;  // tensor bytes in the checkpoint files, as stored
-  int64_t weight_bytes = 0;      // parameter bytes on the device, in the loaded dtype
+  int64_t weight_bytes = 0;      // weight bytes as held on the device: parameters in the loaded dtype plus
+                                 // the quantized projections' packed values and scales (held_weight_bytes)
+  std::optional<QuantSummary> quant;  // what the model holds quantized; nullopt: nothing
 };
 
 // Reads DIR/config.json (its model_type picks the family) and the weights, builds the model for
 // `spec`, and loads it in `dtype` on `device`, in eval mode. Errors name the folder, file, key or
 // tensor: an unknown model_type, missing/extra tensors, shape mismatches, bad files.
+// `quant` (--quant ...): the projections are quantized once the weights are in `dtype` on `device`
+// (model_quantization.h). A quantized checkpoint (`gptbench quantize`, quantized_model_checkpoint.h)
+// loads as stored; a `quant` that is given and disagrees with it is a UsageError.
 LoadedModel load_model(const std::filesystem::path& dir, const attention::AttentionSpec& spec,
-                       c10::ScalarType dtype, c10::Device device);
+                       c10::ScalarType dtype, c10::Device device, const QuantRequest& quant = {});
 
 // Writes DIR/config.json and DIR/model.safetensors in the layout transformers' save_pretrained
 // writes for the model's family (GPT-2: keys prefixed "transformer.", Conv1D weights (in, out),
-// lm_head tied and omitted).
+// lm_head tied and omitted). gptbench::Error for a quantized model (save_quantized_model writes one).
 void save_model(const CausalLm& model, const std::filesystem::path& dir);
 
 // Throws gptbench::Error naming `from` when it is not a folder holding a tokenizer (tokenizer.model,
@@ -42,9 +49,8 @@ void check_tokenizer_files(const std::filesystem::path& from);
 // tokenizer.model [+ tokenizer_config.json], or vocab.json + merges.txt from either naming).
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 
-int64_t parameter_bytes(const CausalLm& model);
-
-// Copies every parameter of `from` into `to` (same config; any variant, dtype or device).
+// Copies every parameter of `from` into `to` (same config; any variant, dtype or device), and the
+// quantized projections' weights (shared, moved to `to`'s device).
 void copy_parameters(const CausalLm& from, CausalLm& to);
 
 c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf16"; UsageError otherwise

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>  // at::Tensor
+#include <c10/core/TensorOptions.h>                  // at::TensorOptions
 #include <torch/nn/module.h>                        // torch::nn::Module, TORCH_MODULE
 #include <torch/nn/modules/container/modulelist.h>  // torch::nn::ModuleList
 #include <torch/nn/modules/embedding.h>             // torch::nn::Embedding
-#include <torch/nn/modules/linear.h>                // torch::nn::Linear
 
 #include <memory>  // std::shared_ptr, std::unique_ptr
 #include <string>  // std::string
@@ -18,6 +18,7 @@
 #include "gptbench/model/kv_cache.h"         // KvCache
 #include "gptbench/model/linear_dispatch.h"  // LinearDispatch
 #include "gptbench/model/llama_config.h"     // LlamaConfig
+#include "gptbench/model/projection.h"       // Projection
 
 namespace gptbench::model {
 
@@ -35,8 +36,9 @@ TORCH_MODULE(LlamaRmsNorm);
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
+  // Projections allocated uninitialised with `weights` (dtype, device).
   LlamaAttentionImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                     std::shared_ptr<LinearDispatch> paths);
+                     const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights);
   // x: (B, T, C) -> x + attention(norm(x)): the residual branch and its add. inv_freq: (D/2,) fp32 on x's
   // device. With a cache, new keys/values (Hkv heads) are stored at positions.q_pos0, or at the device
   // position positions.q_pos (then by kernels::rope_split_qkv_into_cache, into device_position_buffer).
@@ -44,32 +46,31 @@ class LlamaAttentionImpl : public torch::nn::Module {
                      const attention::AttentionPositions& positions, KvCache* cache, int64_t layer,
                      const at::Tensor& slopes);
 
-  torch::nn::Linear qkv_proj{nullptr}, o_proj{nullptr};
+  Projection qkv_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t n_head_, n_kv_head_, head_dim_;
   std::shared_ptr<attention::AttentionImpl> kernel_;
-  std::shared_ptr<LinearDispatch> paths_;
 };
 TORCH_MODULE(LlamaAttention);
 
 class LlamaMlpImpl : public torch::nn::Module {
  public:
-  LlamaMlpImpl(const LlamaConfig& config, std::shared_ptr<LinearDispatch> paths);
+  LlamaMlpImpl(const LlamaConfig& config, const std::shared_ptr<LinearDispatch>& paths,
+               const at::TensorOptions& weights);
   // x: (B, T, C) -> x + down(silu(gate(norm(x))) * up(norm(x))): the residual branch and its add.
   at::Tensor forward(const at::Tensor& x, const LlamaRmsNorm& norm);
-  torch::nn::Linear gate_up_proj{nullptr}, down_proj{nullptr};
+  Projection gate_up_proj{nullptr}, down_proj{nullptr};
 
  private:
   int64_t width_;
-  std::shared_ptr<LinearDispatch> paths_;
 };
 TORCH_MODULE(LlamaMlp);
 
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   LlamaDecoderLayerImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
-                        std::shared_ptr<LinearDispatch> paths);
+                        const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights);
   at::Tensor forward(const at::Tensor& x, const at::Tensor& inv_freq, const attention::AttentionPositions& positions,
                      KvCache* cache, int64_t layer, const at::Tensor& slopes);
   LlamaRmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -86,10 +87,13 @@ attention::AttentionSpec llama_attention_spec(const LlamaConfig& config, const a
 // or directly (tests).
 class LlamaModelImpl : public CausalLm {
  public:
-  LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec);
+  // Embedding and projections allocated uninitialised with `weights` (dtype, device; default fp32 CPU),
+  // the RMSNorm weights ones (fp32 CPU): init_weights or a checkpoint fills them.
+  LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
+                 const at::TensorOptions& weights = {});
   // With an explicit attention implementation (tests use the dense reference); `spec` is used as given.
   LlamaModelImpl(const LlamaConfig& config, const attention::AttentionSpec& spec,
-                 std::shared_ptr<attention::AttentionImpl> kernel);
+                 std::shared_ptr<attention::AttentionImpl> kernel, const at::TensorOptions& weights = {});
 
   // ids: (B, T) int64. Returns logits (B, T, V), (B, 1, V) with kLastPosition, or norm(x) (B, T, C) with
   // kHidden. With a cache, keys/values of these T tokens are stored at positions.q_pos0 onwards.
@@ -99,7 +103,8 @@ class LlamaModelImpl : public CausalLm {
   const LlamaConfig& config() const override { return config_; }
   const ModelShape& shape() const override { return shape_; }
   const attention::AttentionSpec& spec() const override { return spec_; }
-  at::Tensor lm_head_weight() const override { return lm_head ? lm_head->weight : embed_tokens->weight; }
+  at::Tensor lm_head_weight() const override;
+  ProjectionImpl& untied_lm_head() override;
   KernelsRan last_kernels() const override { return {kernel_->last_kernel(), linear_->joined()}; }
   void set_gemv_max_rows(int64_t rows) override { linear_->gemv_max_rows = rows; }
   // kernels::rope_split_qkv_into_cache rotates and stores a device-position token's key and value.
@@ -109,7 +114,7 @@ class LlamaModelImpl : public CausalLm {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   LlamaRmsNorm norm{nullptr};
-  torch::nn::Linear lm_head{nullptr};  // nullptr when tie_word_embeddings
+  Projection lm_head{nullptr};  // nullptr when tie_word_embeddings, until untied_lm_head
 
  private:
   // (D/2,) fp32 on `device`; the ALiBi slopes follow it there.

@@ -4,6 +4,7 @@
 // and saving checkpoints (checkpoint.h) and `gptbench init` go through it; nothing else names a family.
 #pragma once
 
+#include <c10/core/TensorOptions.h>  // at::TensorOptions
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdint>      // uint64_t
@@ -27,10 +28,13 @@ struct ModelFamily {
   std::unique_ptr<ModelConfig> (*read_config)(const nlohmann::json& config_json, const std::string& source);
   // The named shapes `gptbench init --config NAME` writes ("gpt2", ..., "gpt2-xl").
   std::vector<std::shared_ptr<const ModelConfig>> (*named_configs)();
-  // A model of `config` (this family's) for `spec`, weights uninitialised, CPU, fp32. A null kernel
-  // means attention::make_attention(spec) (tests pass the dense reference).
+  // A model of `config` (this family's) for `spec`, weights uninitialised: the embeddings and
+  // projections allocated with `weights` (dtype, device), the small rest fp32 on the CPU (the caller's
+  // module->to moves it). A null kernel means attention::make_attention(spec) (tests pass the dense
+  // reference).
   std::shared_ptr<CausalLm> (*build)(const ModelConfig& config, const attention::AttentionSpec& spec,
-                                     std::shared_ptr<attention::AttentionImpl> kernel);
+                                     std::shared_ptr<attention::AttentionImpl> kernel,
+                                     const at::TensorOptions& weights);
   // Every parameter of a model of `config`, in checkpoint order: the family's one weight-name table.
   std::vector<WeightEntry> (*weight_map)(const ModelConfig& config);
   // Written before every key on save, optional on load ("transformer." for GPT2LMHeadModel).
@@ -64,9 +68,11 @@ std::unique_ptr<ModelConfig> read_model_config(const std::filesystem::path& conf
 // UsageError naming --config and listing every family's names otherwise.
 std::unique_ptr<ModelConfig> resolve_model_config(const std::string& name_or_path);
 
-// A model of `config` for `spec` (its family's build): weights uninitialised, CPU, fp32.
+// A model of `config` for `spec` (its family's build): weights uninitialised, the large ones allocated
+// with `weights` (default fp32 CPU; the rest fp32 CPU until module->to).
 std::shared_ptr<CausalLm> build_model(const ModelConfig& config, const attention::AttentionSpec& spec,
-                                      std::shared_ptr<attention::AttentionImpl> kernel = nullptr);
+                                      std::shared_ptr<attention::AttentionImpl> kernel = nullptr,
+                                      const at::TensorOptions& weights = {});
 
 // A model of `config` initialised by its family from `seed` (CPU, fp32, standard attention).
 std::shared_ptr<CausalLm> init_model(const ModelConfig& config, uint64_t seed);

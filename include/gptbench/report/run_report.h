@@ -19,6 +19,7 @@
 #include "gptbench/report/model_info.h"            // ModelInfo
 #include "gptbench/report/perplexity_blocks.h"     // PerplexityDataset, PerplexityQuality, PerplexityLatency
 #include "gptbench/report/quality_scores.h"        // QualityScores
+#include "gptbench/report/quant_info.h"            // QuantInfo
 #include "gptbench/report/report_header.h"         // ReportHeader, kRunSchemaVersion
 #include "gptbench/report/summarization_blocks.h"  // LinearInfo, DecodeInfo, DatasetInfo, LatencyInfo
 
@@ -27,6 +28,7 @@ namespace gptbench::report {
 // profile stays JSON: bench::to_json(ProfileSummary) owns its table (bench sits above report).
 struct SummarizationResults {
   std::optional<LinearInfo> linear;  // absent only in reports older than the GEMV kernel
+  std::optional<QuantInfo> quant;    // absent: every weight dense
   ModelInfo model;
   DatasetInfo dataset;
   std::optional<QualityScores> quality;  // null: --timing forward or synthetic prompts
@@ -42,6 +44,7 @@ struct PerplexityResults {
   PerplexityQuality quality;
   PerplexityLatency latency;
   MemoryInfo memory;
+  std::optional<QuantInfo> quant;  // absent: every weight dense
 };
 
 struct RunReport {

@@ -1,5 +1,6 @@
 // The flags that pick a model and where it runs (--model, --variant, --window, --global-tokens,
-// --flash-arch, --dtype, --device, --data-dir): declared once for every command (src/cli/model_options.h), read
+// --flash-arch, --dtype, --device, --data-dir, --quant, --quant-group, --quant-lm-head): declared once for every
+// command (src/cli/model_options.h), read
 // from sweep settings for each cell, and resolved once, at the edge, into the attention spec, dtype
 // and device the code runs on. Nothing past the edge parses these strings again.
 #pragma once
@@ -14,6 +15,7 @@
 #include "gptbench/attention/attention.h"  // AttentionSpec
 #include "gptbench/kernels/flash_arch.h"   // FlashArch
 #include "gptbench/model/checkpoint.h"     // LoadedModel
+#include "gptbench/model/model_quantization.h"  // QuantRequest
 
 namespace gptbench::run {
 
@@ -26,6 +28,9 @@ struct ModelSelection {
   std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
   std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
   std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())
+  std::optional<std::string> quant;      // --quant: none | int8 | int4 | nf4; absent: as the checkpoint is
+  std::optional<int64_t> quant_group;    // --quant-group: int4 group / nf4 block (default 128 / 64)
+  bool quant_lm_head = false;            // --quant-lm-head
   kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel (last, so
                                                               // that brace-initialised selections keep their order)
 };
@@ -36,12 +41,15 @@ struct ResolvedSelection {
   attention::AttentionSpec attention;         // --variant, --window, --global-tokens, --flash-arch
   c10::ScalarType dtype = c10::ScalarType::Float;  // --dtype
   c10::Device device{c10::kCPU};              // --device, "auto" resolved to this machine's device
+  model::QuantRequest quant;                  // --quant, --quant-group, --quant-lm-head
 };
 
-// UsageError naming the flag for a bad variant, window, sink count, dtype or device.
+// UsageError naming the flag for a bad variant, window, sink count, dtype, device or quantization.
+model::QuantRequest resolve_quant(const ModelSelection& flags);
 ResolvedSelection resolve_selection(const ModelSelection& flags);
 
-// The selected checkpoint, built for the selection's variant in its dtype on its device.
+// The selected checkpoint, built for the selection's variant in its dtype on its device, quantized as
+// asked.
 model::LoadedModel load_selected_model(const ResolvedSelection& selection);
 
 }  // namespace gptbench::run

@@ -54,10 +54,12 @@ enum class LinearMode { kAuto, kAten, kGemv };
 inline constexpr EnumName<LinearMode> kLinearModeNames[] = {
     {LinearMode::kAuto, "auto"}, {LinearMode::kAten, "aten"}, {LinearMode::kGemv, "gemv"}};
 
-// --kl-against: the other variant, as given (the report echoes it) and parsed.
+// --kl-against: the other variant, as given (the report echoes it) and parsed; or, for a quantization
+// name (none | int8 | int4 | nf4), the same checkpoint and variant loaded with that --quant.
 struct KlAgainstVariant {
   std::string name;
   attention::AttentionSpec spec;
+  std::optional<std::string> quant;  // set: compare against this quantization, not another variant
 };
 
 struct RunConfig {

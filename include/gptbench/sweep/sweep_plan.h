@@ -28,11 +28,13 @@ struct Cell {
   std::optional<int64_t> window;  // the window that runs (sparse: the axis value or the default), else the one given
   int64_t batch_size = 0, prompt_tokens = 0, max_new_tokens = 0;
   std::string skip_reason;  // empty: the cell runs
+  std::string quant = "none";  // --quant (none: the checkpoint as it is)
 };
 
-// "flash+sparse/fp16/w256/b8/p512/n64" ("w-": no window).
+// "flash+sparse/fp16/w256/b8/p512/n64" ("w-": no window), then "/q<quant>" for a quantized cell (so the
+// keys of sweeps without a quant axis stay as they were).
 std::string cell_key(const Cell& cell);
-// {variant, batch_size, prompt_tokens, max_new_tokens, dtype, window}
+// {variant, batch_size, prompt_tokens, max_new_tokens, dtype, window}, and quant for a quantized cell
 nlohmann::json cell_json(const Cell& cell);
 
 // Every cell, nesting variant > dtype > window > batch size > prompt tokens > new tokens (the last

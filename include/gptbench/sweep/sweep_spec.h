@@ -48,6 +48,7 @@ struct SweepAxes {
   std::vector<std::string> dtypes;    // fp32 | fp16 | bf16
   std::vector<std::optional<int64_t>> windows;  // nullopt: no window given
   std::vector<int64_t> batch_sizes, prompt_tokens, new_tokens;
+  std::vector<std::string> quants = {"none"};  // each cell's --quant: none | int8 | int4 | nf4
 };
 
 struct SweepSpec {
