@@ -35,6 +35,7 @@ SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<a
     : n_head_(config.n_head), head_dim_(config.head_dim()), kernel_(std::move(kernel)), paths_(std::move(paths)) {
   c_attn = register_module("c_attn", torch::nn::Linear(config.n_embd, 3 * config.n_embd));
   c_proj = register_module("c_proj", torch::nn::Linear(config.n_embd, config.n_embd));
+  for (auto& [name, tensor] : kernel_->make_layer_parameters(n_head_)) register_parameter(name, tensor);
 }
 
 at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln,
@@ -59,6 +60,8 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
   at::Tensor y;  // (B, H, T, D)
   if (kv_buffer.defined()) {
     y = kernel_->forward(q, kv_buffer[0], kv_buffer[1], positions, slopes);
+  } else if (attention::RecurrentState* state = cache != nullptr ? cache->recurrent_state(layer) : nullptr) {
+    y = kernel_->forward_recurrent(q, k, v, positions, *state);
   } else if (cache != nullptr) {
     const CacheView view = cache->update(layer, positions.q_pos0, k, v);
     AttentionPositions with_slots = positions;
@@ -113,7 +116,12 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
   wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
   h = register_module("h", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_));
+  for (int64_t l = 0; l < config.n_layer; ++l) {
+    // A variant with learned per-layer parameters (maskmix) gets one implementation per layer.
+    std::shared_ptr<attention::AttentionImpl> layer_kernel = kernel_;
+    if (l > 0 && spec.learned.per_layer()) layer_kernel = attention::make_attention(spec);
+    h->push_back(Block(config, std::move(layer_kernel), linear_));
+  }
   ln_f = register_module("ln_f", torch::nn::LayerNorm(
                                       torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon)));
   if (spec.alibi()) {

@@ -25,6 +25,8 @@ std::vector<WeightEntry> gpt2_weight_map(const Gpt2Config& config) {
     add(p + "attn.c_attn.bias", WeightLayout::kSame);
     add(p + "attn.c_proj.weight", WeightLayout::kConv1D);
     add(p + "attn.c_proj.bias", WeightLayout::kSame);
+    map.push_back({p + "attn.maskmix_logits", p + "attn.maskmix_logits", WeightLayout::kSame, 0, 0,
+                   /*variant_parameter=*/true});  // (H, windows): --variant maskmix only
     add(p + "ln_2.weight", WeightLayout::kSame);
     add(p + "ln_2.bias", WeightLayout::kSame);
     add(p + "mlp.c_fc.weight", WeightLayout::kConv1D);

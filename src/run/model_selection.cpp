@@ -8,7 +8,8 @@ namespace gptbench::run {
 ResolvedSelection resolve_selection(const ModelSelection& flags) {
   ResolvedSelection r;
   r.flags = flags;
-  r.attention = attention::parse_variant(flags.variant, {flags.window, flags.global_tokens});
+  r.attention = attention::parse_variant(
+      flags.variant, {flags.window, flags.global_tokens, flags.maskmix_windows, flags.features, flags.feature_seed});
   r.dtype = model::parse_dtype(flags.dtype);
   r.device = model::resolve_device(flags.device);
   return r;

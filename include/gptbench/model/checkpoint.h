@@ -44,7 +44,8 @@ void copy_tokenizer_files(const std::filesystem::path& from, const std::filesyst
 
 int64_t parameter_bytes(const CausalLm& model);
 
-// Copies every parameter of `from` into `to` (same config; any variant, dtype or device).
+// Copies every parameter of `from` into `to` (same config; any variant, dtype or device). A variant's
+// own parameter that `from` lacks (maskmix's logits, from a standard model) keeps `to`'s initialisation.
 void copy_parameters(const CausalLm& from, CausalLm& to);
 
 c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf16"; UsageError otherwise
