@@ -9,12 +9,29 @@
 #include "gptbench/kernels/attention_op.h"        // make_attention_problem, select_attention_kernel, flash_kernels_compiled
 #include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
 #include "gptbench/util/error.h"                  // Error, UsageError
+#include "maskmix_attention.h"                    // MaskMixAttention
+#include "performer_attention.h"                  // PerformerAttention
 #include "sdpa_attention.h"                       // SdpaAttention
 #include "standard_attention.h"                   // StandardAttention
 
 namespace gptbench::attention {
 
+std::vector<std::pair<std::string, at::Tensor>> AttentionImpl::make_layer_parameters(int64_t) { return {}; }
+
+at::Tensor AttentionImpl::forward_recurrent(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                            const AttentionPositions&, RecurrentState&) {
+  throw Error(fmt::format("attention {} keeps no recurrent decode state (it decodes from a KV cache)", last_kernel()));
+}
+
 std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec) {
+  switch (spec.learned.kind) {
+    case LearnedKind::kMaskMix:
+      return std::make_unique<MaskMixAttention>(spec);
+    case LearnedKind::kPerformer:
+      return std::make_unique<PerformerAttention>(spec);
+    case LearnedKind::kNone:
+      break;
+  }
   switch (spec.kernel) {
     case Kernel::kStandard:
       return std::make_unique<StandardAttention>(spec);
@@ -33,6 +50,10 @@ void check_supported(const AttentionSpec& spec, int64_t n_head, int64_t head_dim
     throw UsageError(fmt::format("{} attention heads cannot share {} key/value heads: grouped-query attention needs "
                                  "the head count to be a multiple of the key/value head count",
                                  n_head, kv_heads));
+  if (spec.learned.recurrent() && kv_heads != n_head)
+    throw UsageError(fmt::format("--variant {}: its decode state is per head; grouped-query attention ({} heads, {} "
+                                 "key/value heads) is not supported",
+                                 variant_name(spec), n_head, kv_heads));
   if (spec.kernel != Kernel::kFlash) return;
   if (!kernels::flash_kernels_compiled())
     throw UsageError("--variant flash: this build has no CUDA kernels (it was configured without nvcc)");

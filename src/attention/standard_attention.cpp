@@ -26,6 +26,7 @@ at::Tensor StandardAttention::forward(const at::Tensor& q, const at::Tensor& k, 
                                                      heads) *
                         scale;  // (B, H, n, m)
     if (spec_.alibi()) scores = scores + alibi_bias(blk.qk, slopes);
+    if (bias_) scores = scores + bias_(blk.qk);
     scores = scores.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
     // A padding query sees no key: softmax gives NaN there; its output is defined as 0.
     at::Tensor probs = at::softmax(scores, -1).masked_fill(rows_without_keys(visible), 0.0);

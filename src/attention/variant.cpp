@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include <sstream>  // std::stringstream
+#include <exception>  // std::exception
+#include <sstream>    // std::stringstream
+#include <string>     // std::stoll
 
 #include "gptbench/util/error.h"  // UsageError
 
@@ -31,11 +33,71 @@ constexpr ModifierName kModifiers[] = {
     {"sparse", "sliding-window causal attention (--window W, --global-tokens G)"},
 };
 
+struct LearnedName {
+  const char* name;
+  LearnedKind kind;
+  const char* description;
+};
+constexpr LearnedName kLearned[] = {
+    {"maskmix", LearnedKind::kMaskMix,
+     "learned per-head sigmoid mixture of causal windows as a score bias (--maskmix-windows; starts as standard)"},
+    {"performer", LearnedKind::kPerformer,
+     "FAVOR+ causal linear attention, positive orthogonal random features (--features, --feature-seed); decodes "
+     "from a constant-size state, no KV cache"},
+};
+
 std::string valid_names() {
   std::string s;
   for (const auto& k : kKernels) s += fmt::format("{}{}", s.empty() ? "" : ", ", k.name);
   for (const auto& m : kModifiers) s += fmt::format(", {}", m.name);
+  for (const auto& l : kLearned) s += fmt::format(", {} (alone)", l.name);
   return s;
+}
+
+// "1,4,16,64,256,all" -> {1, 4, 16, 64, 256, kMaskMixAll}: positive and strictly increasing, "all" last.
+std::vector<int64_t> parse_maskmix_windows(const std::string& text) {
+  std::vector<int64_t> windows;
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const bool after_all = !windows.empty() && windows.back() == kMaskMixAll;
+    int64_t w = kMaskMixAll;
+    if (item != "all") {
+      size_t used = 0;
+      try {
+        w = std::stoll(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != item.size() || w < 1)
+        throw UsageError(fmt::format("--maskmix-windows {}: \"{}\" is not a positive window size or \"all\"", text, item));
+    }
+    if (after_all || (!windows.empty() && w != kMaskMixAll && w <= windows.back()))
+      throw UsageError(fmt::format("--maskmix-windows {}: windows must increase strictly, \"all\" last", text));
+    windows.push_back(w);
+  }
+  if (windows.empty() || text.back() == ',')
+    throw UsageError(fmt::format("--maskmix-windows \"{}\": give window sizes and/or \"all\", e.g. 1,4,16,all", text));
+  return windows;
+}
+
+// The learned-variant flags: each refused unless its variant is chosen.
+void apply_learned_flags(AttentionSpec& spec, const std::string& name, const VariantFlags& flags) {
+  const LearnedKind kind = spec.learned.kind;
+  if (flags.maskmix_windows && kind != LearnedKind::kMaskMix)
+    throw UsageError(fmt::format("--maskmix-windows given, but variant {} is not maskmix", name));
+  if ((flags.features || flags.feature_seed) && kind != LearnedKind::kPerformer)
+    throw UsageError(fmt::format("--{} given, but variant {} is not performer",
+                                 flags.features ? "features" : "feature-seed", name));
+  if (kind == LearnedKind::kMaskMix)
+    spec.learned.maskmix_windows =
+        flags.maskmix_windows ? parse_maskmix_windows(*flags.maskmix_windows) : kDefaultMaskMixWindows;
+  if (kind == LearnedKind::kPerformer) {
+    if (flags.features && *flags.features < 1)
+      throw UsageError(fmt::format("--features must be at least 1, got {}", *flags.features));
+    spec.learned.features = flags.features.value_or(kDefaultFeatures);
+    spec.learned.feature_seed = flags.feature_seed.value_or(0);
+  }
 }
 
 }  // namespace
@@ -49,6 +111,13 @@ AttentionSpec parse_variant(const std::string& name, const VariantFlags& flags) 
   while (std::getline(parts, part, '+')) {
     ++count;
     bool known = false;
+    for (const auto& l : kLearned) {
+      if (part != l.name) continue;
+      if (spec.learned.kind != LearnedKind::kNone)
+        throw UsageError(fmt::format("--variant {}: more than one learned variant", name));
+      spec.learned.kind = l.kind;
+      known = true;
+    }
     for (const auto& k : kKernels) {
       if (part != k.name) continue;
       if (have_kernel)
@@ -70,6 +139,11 @@ AttentionSpec parse_variant(const std::string& name, const VariantFlags& flags) 
   }
   if (count == 0 || name.back() == '+')
     throw UsageError(fmt::format("--variant \"{}\": empty variant name (valid parts: {})", name, valid_names()));
+  if (spec.learned.kind != LearnedKind::kNone && count > 1)
+    throw UsageError(fmt::format("--variant {}: maskmix and performer are whole variants and compose with no kernel "
+                                 "or modifier: give one alone",
+                                 name));
+  apply_learned_flags(spec, name, flags);
   if (flags.window && *flags.window < 1)
     throw UsageError(fmt::format("--window must be at least 1, got {}", *flags.window));
   if (flags.global_tokens && *flags.global_tokens < 0)
@@ -87,6 +161,8 @@ AttentionSpec parse_variant(const std::string& name, const VariantFlags& flags) 
 }
 
 std::string variant_name(const AttentionSpec& spec) {
+  for (const auto& l : kLearned)
+    if (l.kind == spec.learned.kind) return l.name;
   std::string s;
   for (const auto& k : kKernels)
     if (k.kernel == spec.kernel) s = k.name;
@@ -115,6 +191,7 @@ std::vector<VariantInfo> list_variants() {
       }
     }
   }
+  for (const auto& l : kLearned) out.push_back({l.name, l.description});
   return out;
 }
 

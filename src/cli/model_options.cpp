@@ -19,6 +19,10 @@ void add_variant_options(CLI::App* cmd, run::ModelSelection& s) {
   cmd->add_option("--global-tokens", s.global_tokens, "sink tokens every query sees, for 'sparse' variants");
   add_enum_option(cmd, "--flash-arch", kernels::kFlashArchNames, s.flash_arch,
                   "flash's prefill kernel: sm90 (wgmma + TMA, H100/H200), sm80 (mma.sync), auto = sm90 where it runs");
+  cmd->add_option("--maskmix-windows", s.maskmix_windows,
+                  "maskmix's causal windows, increasing, 'all' last (default 1,4,16,64,256,all)");
+  cmd->add_option("--features", s.features, "performer's random features m (default 256)");
+  cmd->add_option("--feature-seed", s.feature_seed, "performer's draw of the random features (default 0)");
 }
 
 void add_dtype_option(CLI::App* cmd, run::ModelSelection& s) {

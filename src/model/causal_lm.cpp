@@ -1,6 +1,12 @@
 // The family-neutral parts of the model interface (causal_lm.h, model_config.h).
 #include "gptbench/model/causal_lm.h"
 
+#include <fmt/format.h>  // fmt::format
+
+#include "gptbench/attention/variant.h"     // variant_name
+#include "gptbench/model/gpt2_config.h"     // kGpt2ModelType
+#include "gptbench/util/error.h"            // UsageError
+
 namespace gptbench::model {
 
 int64_t context_limit(const ModelShape& shape, const attention::AttentionSpec& spec) {
@@ -9,6 +15,9 @@ int64_t context_limit(const ModelShape& shape, const attention::AttentionSpec& s
 
 void check_attention_supported(const ModelShape& shape, const attention::AttentionSpec& spec, c10::ScalarType dtype,
                                c10::Device device) {
+  if (spec.learned.kind != attention::LearnedKind::kNone && shape.family != kGpt2ModelType)
+    throw UsageError(fmt::format("--variant {}: only GPT-2 models run it so far, this model's family is {}",
+                                 attention::variant_name(spec), shape.family));
   attention::check_supported(spec, shape.n_head, shape.head_dim, dtype, device, shape.n_kv_head);
 }
 

@@ -83,7 +83,7 @@ std::map<std::string, const io::TensorView*> match_tensors(const io::Safetensors
   }
   std::vector<std::string> missing;
   for (const auto& e : entries)
-    if (!by_key.count(e.hf_name)) missing.push_back(e.hf_name);
+    if (!by_key.count(e.hf_name) && !e.variant_parameter) missing.push_back(e.hf_name);
   if (!missing.empty()) {
     throw Error(fmt::format("{}: {} tensor(s) missing from the checkpoint, first: {}", dir, missing.size(),
                             missing.front()));
@@ -121,6 +121,7 @@ LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec
   auto params = parameters_by_name(*loaded.model);
   c10::AutoGradMode no_grad(false);
   for (const auto& e : entries) {
+    if (e.variant_parameter && (!tensors.count(e.hf_name) || !params.count(e.module_name))) continue;
     const io::TensorView& view = *tensors.at(e.hf_name);
     at::Tensor param = rows_of(params.at(e.module_name), e);
     std::vector<int64_t> expected(param.sizes().begin(), param.sizes().end());
@@ -151,6 +152,7 @@ void save_model(const CausalLm& model, const fs::path& dir) {
   std::vector<at::Tensor> keep_alive;
   std::vector<io::TensorToWrite> out;
   for (const auto& e : family.weight_map(model.config())) {
+    if (e.variant_parameter && !params.count(e.module_name)) continue;
     at::Tensor t = rows_of(params.at(e.module_name), e).detach().to(at::kCPU);
     if (e.layout == WeightLayout::kConv1D) t = t.t();
     t = t.contiguous();
@@ -184,8 +186,14 @@ void copy_parameters(const CausalLm& from, CausalLm& to) {
   }
   to.to(device);  // the quantized weights onto `to`'s device
   auto source = parameters_by_name(from);
+  std::set<std::string> variant_parameters;  // may be absent from `from`: `to` keeps its own initialisation
+  for (const auto& e : family_of(to).weight_map(to.config()))
+    if (e.variant_parameter) variant_parameters.insert(e.module_name);
   c10::AutoGradMode no_grad(false);
-  for (auto& [name, param] : parameters_by_name(to)) param.detach().copy_(source.at(name));
+  for (auto& [name, param] : parameters_by_name(to)) {
+    if (!source.count(name) && variant_parameters.count(name)) continue;
+    param.detach().copy_(source.at(name));
+  }
 }
 
 c10::ScalarType parse_dtype(const std::string& name) {

@@ -52,6 +52,7 @@ void init_gpt2_weights(CausalLm& model, uint64_t seed) {
   std::unordered_map<std::string, at::Tensor> params;
   for (const auto& item : model.named_parameters(/*recurse=*/true)) params.emplace(item.key(), item.value());
   for (const auto& e : gpt2_weight_map(config)) {  // fixed order: reproducible from the seed
+    if (e.variant_parameter) continue;  // its module's own initialisation
     at::Tensor p = params.at(e.module_name).detach();
     const std::string& n = e.module_name;
     if (ends_with(n, ".bias")) {

@@ -37,6 +37,7 @@ SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<a
   const int64_t c = config.n_embd;
   c_attn = register_module("c_attn", Projection(c, 3 * c, /*bias=*/true, paths, weights));
   c_proj = register_module("c_proj", Projection(c, c, /*bias=*/true, paths, weights));
+  for (auto& [name, tensor] : kernel_->make_layer_parameters(n_head_)) register_parameter(name, tensor);
 }
 
 at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln,
@@ -60,6 +61,8 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::Laye
   at::Tensor y;  // (B, H, T, D)
   if (kv_buffer.defined()) {
     y = kernel_->forward(q, kv_buffer[0], kv_buffer[1], positions, slopes);
+  } else if (attention::RecurrentState* state = cache != nullptr ? cache->recurrent_state(layer) : nullptr) {
+    y = kernel_->forward_recurrent(q, k, v, positions, *state);
   } else if (cache != nullptr) {
     const CacheView view = cache->update(layer, positions.q_pos0, k, v);
     AttentionPositions with_slots = positions;
@@ -113,7 +116,12 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, const attention::Attentio
   wte = register_module("wte", uninitialised_embedding(config.vocab_size, config.n_embd, weights));
   wpe = register_module("wpe", uninitialised_embedding(config.n_positions, config.n_embd, weights));
   h = register_module("h", torch::nn::ModuleList());
-  for (int64_t l = 0; l < config.n_layer; ++l) h->push_back(Block(config, kernel_, linear_, weights));
+  for (int64_t l = 0; l < config.n_layer; ++l) {
+    // A variant with learned per-layer parameters (maskmix) gets one implementation per layer.
+    std::shared_ptr<attention::AttentionImpl> layer_kernel = kernel_;
+    if (l > 0 && spec.learned.per_layer()) layer_kernel = attention::make_attention(spec);
+    h->push_back(Block(config, std::move(layer_kernel), linear_, weights));
+  }
   ln_f = register_module("ln_f", torch::nn::LayerNorm(
                                       torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon)));
   if (spec.alibi()) {

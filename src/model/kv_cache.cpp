@@ -154,9 +154,40 @@ CacheView RollingKvCache::update(int64_t layer, int64_t pos0, const at::Tensor& 
   return view;
 }
 
+RecurrentStateCache::RecurrentStateCache(const CacheShape& shape, int64_t features) {
+  const auto options = at::TensorOptions().dtype(at::kFloat).device(shape.device);
+  for (int64_t l = 0; l < shape.n_layer; ++l)
+    states_.push_back({at::zeros({shape.batch, shape.n_kv_head, features, shape.head_dim}, options),
+                       at::zeros({shape.batch, shape.n_kv_head, features}, options)});
+}
+
+CacheView RecurrentStateCache::update(int64_t, int64_t, const at::Tensor&, const at::Tensor&) {
+  throw Error("a recurrent decode state holds no keys or values: its attention folds tokens into recurrent_state()");
+}
+
+int64_t RecurrentStateCache::bytes() const {
+  int64_t total = 0;
+  for (const auto& state : states_) total += state.s.nbytes() + state.z.nbytes();
+  return total;
+}
+
+void RecurrentStateCache::reorder(const at::Tensor& rows) {
+  for (auto& state : states_) {
+    state.s = state.s.index_select(0, rows);
+    state.z = state.z.index_select(0, rows);
+  }
+}
+
 bool uses_rolling_cache(const attention::AttentionSpec& spec) { return spec.sparse(); }
 
+const char* kv_cache_kind(const attention::AttentionSpec& spec) {
+  if (spec.learned.recurrent()) return "recurrent";
+  return uses_rolling_cache(spec) ? "rolling" : "dense";
+}
+
 int64_t kv_cache_bytes(const CacheShape& shape, const attention::AttentionSpec& spec, int64_t max_len) {
+  if (spec.learned.recurrent())  // S and z in fp32
+    return shape.n_layer * shape.batch * shape.n_kv_head * spec.learned.features * (shape.head_dim + 1) * 4;
   const int64_t slots = uses_rolling_cache(spec) ? spec.global_tokens + spec.window : max_len;
   return 2 * shape.n_layer * shape.batch * shape.n_kv_head * slots * shape.head_dim *
          static_cast<int64_t>(c10::elementSize(shape.dtype));
@@ -164,6 +195,7 @@ int64_t kv_cache_bytes(const CacheShape& shape, const attention::AttentionSpec& 
 
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,
                                        int64_t max_len, const at::Tensor& key_start) {
+  if (spec.learned.recurrent()) return std::make_unique<RecurrentStateCache>(shape, spec.learned.features);
   if (uses_rolling_cache(spec)) return std::make_unique<RollingKvCache>(shape, spec.window, spec.global_tokens, key_start);
   return std::make_unique<DenseKvCache>(shape, max_len);
 }

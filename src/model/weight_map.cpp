@@ -29,6 +29,8 @@ std::vector<WeightEntry> gpt2_weight_map(const Gpt2Config& config) {
       add(p + "weight", layout);
       add(p + "bias", WeightLayout::kSame);
     }
+    map.push_back({fmt::format("h.{}.attn.maskmix_logits", l), fmt::format("h.{}.attn.maskmix_logits", l),
+                   WeightLayout::kSame, 0, 0, /*variant_parameter=*/true});  // (H, windows): --variant maskmix only
   }
   add("ln_f.weight", WeightLayout::kSame);
   add("ln_f.bias", WeightLayout::kSame);

@@ -38,7 +38,8 @@ model::QuantRequest resolve_quant(const ModelSelection& flags) {
 ResolvedSelection resolve_selection(const ModelSelection& flags) {
   ResolvedSelection r;
   r.flags = flags;
-  r.attention = attention::parse_variant(flags.variant, {flags.window, flags.global_tokens});
+  r.attention = attention::parse_variant(
+      flags.variant, {flags.window, flags.global_tokens, flags.maskmix_windows, flags.features, flags.feature_seed});
   r.attention.flash_arch = flags.flash_arch;
   r.dtype = model::parse_dtype(flags.dtype);
   r.device = model::resolve_device(flags.device);

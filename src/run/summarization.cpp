@@ -32,7 +32,7 @@
 #include "gptbench/run/quant_report.h"        // quant_info
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
-#include "gptbench/model/kv_cache.h"        // kv_cache_bytes
+#include "gptbench/model/kv_cache.h"        // kv_cache_bytes, kv_cache_kind
 #include "gptbench/model/model_family.h"    // find_family (the tokenizer kind)
 #include "gptbench/text/tokenizer.h"        // Tokenizer, load_tokenizer
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
@@ -310,7 +310,7 @@ report::DecodeInfo decode_info(const RunConfig& c, const attention::AttentionSpe
   d.prefill_graph_batches = t.prefill_graph_batches;
   // The KV cache generation used (beam search builds make_kv_cache's); none for --timing forward.
   if (c.timing != TimingMode::kForward)
-    d.kv_cache = greedy ? stats.kv_cache : model::uses_rolling_cache(spec) ? "rolling" : "dense";
+    d.kv_cache = greedy ? stats.kv_cache : model::kv_cache_kind(spec);
   return d;
 }
 

@@ -19,6 +19,11 @@
 #include <memory>   // std::unique_ptr
 #include <optional>  // std::optional
 #include <string>   // std::string
+#include <utility>  // std::pair
+#include <vector>   // std::vector
+
+#include "gptbench/attention/learned_spec.h"     // LearnedSpec
+#include "gptbench/attention/recurrent_state.h"  // RecurrentState
 
 #include "gptbench/kernels/flash_arch.h"  // FlashArch
 
@@ -33,6 +38,7 @@ struct AttentionSpec {
   PositionMode positions = PositionMode::kLearned;
   int64_t window = 0;         // 0 = dense causal; W = query sees itself and the W-1 keys before it
   int64_t global_tokens = 0;  // sink tokens (only with a window)
+  LearnedSpec learned;        // maskmix / performer (then kernel is kStandard, no modifier)
   kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // flash only: which prefill kernel (--flash-arch)
 
   bool alibi() const { return positions != PositionMode::kLearned; }
@@ -62,6 +68,14 @@ class AttentionImpl {
                              const AttentionPositions& positions, const at::Tensor& slopes) = 0;
   // The kernel that actually ran in the last forward, e.g. "standard", "sdpa:flash", "flash:fwd_hd64_causal".
   virtual std::string last_kernel() const = 0;
+  // Learned tensors of one layer (maskmix: "maskmix_logits" (H, windows)), made once: the layer registers
+  // them as its attention's parameters (checkpoint key h.{i}.attn.<name>) so that they train, load and
+  // save with it. Only for spec.learned.per_layer(), whose models make one implementation per layer.
+  virtual std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head);
+  // spec.learned.recurrent() only: q, k, v (B, H, T, D) are T new tokens at positions q_pos0 onwards,
+  // folded into `state` (decode without a KV cache). Returns (B, H, T, D).
+  virtual at::Tensor forward_recurrent(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                       const AttentionPositions& positions, RecurrentState& state);
 };
 
 std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec);

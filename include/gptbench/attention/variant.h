@@ -1,6 +1,7 @@
 // The variant registry: parses and lists variant names such as "flash+alibi+sparse".
 // Grammar: an optional kernel (standard | sdpa | flash; default standard) and modifiers
-// (alibi | alibi-wpe | sparse) joined with '+', each at most once, in any order.
+// (alibi | alibi-wpe | sparse) joined with '+', each at most once, in any order; or one learned
+// variant alone (maskmix | performer: learned_spec.h, docs/variants.md).
 #pragma once
 
 #include <cstdint>   // int64_t
@@ -17,6 +18,9 @@ inline constexpr int64_t kDefaultWindow = 256;  // sparse window when --window i
 struct VariantFlags {
   std::optional<int64_t> window;         // --window, when given
   std::optional<int64_t> global_tokens;  // --global-tokens, when given
+  std::optional<std::string> maskmix_windows = std::nullopt;  // --maskmix-windows, e.g. "1,4,16,64,256,all"
+  std::optional<int64_t> features = std::nullopt;             // --features: performer's m
+  std::optional<uint64_t> feature_seed = std::nullopt;        // --feature-seed: performer's draw
 };
 
 // Throws UsageError naming the flag and listing valid names for anything unknown or inconsistent.

@@ -50,7 +50,8 @@ void check_tokenizer_files(const std::filesystem::path& from);
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Copies every parameter of `from` into `to` (same config; any variant, dtype or device), and the
-// quantized projections' weights (shared, moved to `to`'s device).
+// quantized projections' weights (shared, moved to `to`'s device). A variant's own parameter that `from`
+// lacks (maskmix's logits, from a standard model) keeps `to`'s initialisation.
 void copy_parameters(const CausalLm& from, CausalLm& to);
 
 c10::ScalarType parse_dtype(const std::string& name);  // "fp32" | "fp16" | "bf16"; UsageError otherwise

@@ -12,7 +12,8 @@
 #include <memory>   // std::unique_ptr
 #include <vector>   // std::vector
 
-#include "gptbench/attention/attention.h"  // AttentionSpec
+#include "gptbench/attention/attention.h"        // AttentionSpec
+#include "gptbench/attention/recurrent_state.h"  // RecurrentState
 
 namespace gptbench::model {
 
@@ -41,6 +42,9 @@ class KvCache {
   // fused qkv projection does it in its epilogue) and attends to all of it; the attention kernel
   // bounds the keys by the query position. Undefined when the cache cannot (the rolling cache).
   virtual at::Tensor device_position_buffer(int64_t layer) = 0;
+  // A linear-attention variant's state for `layer` (RecurrentStateCache), which the attention folds the
+  // new tokens into instead of calling update; null for caches of keys and values.
+  virtual attention::RecurrentState* recurrent_state(int64_t /*layer*/) { return nullptr; }
   virtual int64_t bytes() const = 0;  // both buffers of every layer
   virtual const char* kind() const = 0;  // "dense" or "rolling", for reports
   // Beam search: rows (B',) int64 indexes the current batch rows; afterwards row r holds what row
@@ -90,13 +94,33 @@ class RollingKvCache final : public KvCache {
   at::Tensor sink_take_;          // (B, G) bool: sink slot filled this step
 };
 
+// Performer's decode state in place of keys and values: per layer S (B, H, m, D) and z (B, H, m) in
+// fp32, whatever the context length. update() is never called on it.
+class RecurrentStateCache final : public KvCache {
+ public:
+  RecurrentStateCache(const CacheShape& shape, int64_t features);
+  CacheView update(int64_t layer, int64_t pos0, const at::Tensor& k_new, const at::Tensor& v_new) override;
+  at::Tensor device_position_buffer(int64_t) override { return {}; }  // host positions only
+  attention::RecurrentState* recurrent_state(int64_t layer) override { return &states_[layer]; }
+  int64_t bytes() const override;
+  const char* kind() const override { return "recurrent"; }
+  void reorder(const at::Tensor& rows) override;
+
+ private:
+  std::vector<attention::RecurrentState> states_;
+};
+
 // Whether make_kv_cache builds a rolling cache for `spec` (a sliding window) or a dense one.
 bool uses_rolling_cache(const attention::AttentionSpec& spec);
+
+// The kind() of the cache make_kv_cache builds for `spec`: "recurrent", "rolling" or "dense".
+const char* kv_cache_kind(const attention::AttentionSpec& spec);
 
 // Bytes of the cache make_kv_cache builds for `shape` (both buffers, every layer).
 int64_t kv_cache_bytes(const CacheShape& shape, const attention::AttentionSpec& spec, int64_t max_len);
 
-// A cache for `spec`: rolling when the spec has a window, dense (capacity max_len) otherwise.
+// A cache for `spec`: a RecurrentStateCache for performer, rolling when the spec has a window,
+// dense (capacity max_len) otherwise.
 std::unique_ptr<KvCache> make_kv_cache(const CacheShape& shape, const attention::AttentionSpec& spec,
                                        int64_t max_len, const at::Tensor& key_start);
 

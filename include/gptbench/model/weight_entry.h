@@ -18,6 +18,10 @@ struct WeightEntry {
   // tensors along dim 0: this key is its rows [row0, row0 + rows). rows 0: the whole parameter.
   int64_t row0 = 0;
   int64_t rows = 0;
+  // A variant's own parameter (GPT-2's h.{i}.attn.maskmix_logits): loaded when both the checkpoint
+  // and the model have it (a model without it ignores the key), saved when the model has it, and
+  // initialised by its module (the family's init_weights skips it).
+  bool variant_parameter = false;
 };
 
 }  // namespace gptbench::model

@@ -28,7 +28,7 @@ struct DecodeInfo {
   int64_t decode_graph_captures = 0, prefill_graph_captures = 0;
   double graph_capture_ms = 0;
   int64_t wasted_steps = 0, prefill_graph_batches = 0;
-  std::optional<std::string> kv_cache;  // "dense" | "rolling"; null for --timing forward
+  std::optional<std::string> kv_cache;  // "dense" | "rolling" | "recurrent"; null for --timing forward
 };
 
 // `dataset`. stats stays JSON: data::to_json(DatasetStats) owns its keys (and the data module

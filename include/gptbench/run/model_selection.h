@@ -25,6 +25,9 @@ struct ModelSelection {
   std::string variant = "standard";      // --variant: see `gptbench variants`
   std::optional<int64_t> window;         // --window: sparse variants (default attention::kDefaultWindow)
   std::optional<int64_t> global_tokens;  // --global-tokens: sparse variants' sink tokens
+  std::optional<std::string> maskmix_windows;  // --maskmix-windows: maskmix's windows
+  std::optional<int64_t> features;             // --features: performer's random features
+  std::optional<uint64_t> feature_seed;        // --feature-seed: performer's draw of them
   std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
   std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
   std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())

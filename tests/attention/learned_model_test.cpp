@@ -1,0 +1,153 @@
+// maskmix and performer inside the GPT-2 model: maskmix built from standard weights gives the
+// standard logits exactly, its logits are trainable parameters that survive a checkpoint (the
+// extra key h.{i}.attn.maskmix_logits) and load into older code paths unchanged; cached decode
+// (maskmix: dense KV cache; performer: the recurrent state, no KV cache) equals recomputation.
+#include <ATen/TensorOperators.h>    // Tensor operators
+#include <ATen/ops/allclose.h>       // at::allclose
+#include <ATen/ops/cat.h>            // at::cat
+#include <ATen/ops/equal.h>          // at::equal
+#include <ATen/ops/full.h>           // at::full
+#include <ATen/ops/randn.h>          // at::randn
+#include <ATen/ops/zeros.h>          // at::zeros
+#include <c10/core/GradMode.h>       // c10::AutoGradMode
+#include <c10/core/InferenceMode.h>  // c10::InferenceMode
+#include <gtest/gtest.h>             // TEST, EXPECT_*
+
+#include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // rmdir
+
+#include <cstdio>     // std::remove
+#include <stdexcept>  // std::runtime_error
+#include <memory>      // std::shared_ptr
+#include <string>      // std::string
+#include <vector>      // std::vector
+
+#include "gptbench/attention/variant.h"   // parse_variant
+#include "gptbench/model/checkpoint.h"    // save_model, load_model
+#include "gptbench/model/generator.h"     // left_pad, kPadId
+#include "gptbench/model/model_family.h"  // init_model, with_attention
+#include "tiny_model_fixture.h"           // tiny_config, random_prompts, batch_logits
+
+using namespace gptbench;
+using namespace gptbench::testing;
+
+namespace {
+
+using Model = std::shared_ptr<model::CausalLm>;
+
+Model base_model() { return model::init_model(tiny_config(50256), 77); }
+
+// Gives every maskmix_logits parameter seeded random values (a trained-looking mixture).
+void randomise_maskmix(model::CausalLm& m) {
+  c10::AutoGradMode no_grad(false);
+  for (auto& item : m.named_parameters())
+    if (item.key().find("maskmix_logits") != std::string::npos) item.value().copy_(at::randn(item.value().sizes()) * 2);
+}
+
+// Logits of the last position at each decode step: prefill of the left-padded prompts with the
+// model's cache, then `steps` tokens (the same fixed tokens for every row) one at a time.
+at::Tensor cached_steps(model::CausalLm& m, const Prompts& prompts, const std::vector<int64_t>& tokens) {
+  c10::InferenceMode guard;
+  const auto batch = model::left_pad(prompts, model::kPadId, c10::kCPU);
+  const int64_t b = batch.ids.size(0), t0 = batch.ids.size(1);
+  auto cache = m.make_cache(batch.key_start, t0 + static_cast<int64_t>(tokens.size()));
+  attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
+  std::vector<at::Tensor> out;
+  out.push_back(m.forward(batch.ids, pos, cache.get(), model::LogitsMode::kLastPosition));
+  for (size_t s = 0; s < tokens.size(); ++s) {
+    pos.q_pos0 = t0 + static_cast<int64_t>(s);
+    out.push_back(m.forward(at::full({b, 1}, tokens[s], at::kLong), pos, cache.get(), model::LogitsMode::kLastPosition));
+  }
+  return at::cat(out, 1);  // (B, 1 + steps, V)
+}
+
+// The same logits recomputed without a cache over the whole sequence.
+at::Tensor recomputed_steps(model::CausalLm& m, const Prompts& prompts, const std::vector<int64_t>& tokens) {
+  Prompts seqs = prompts;
+  for (auto& p : seqs)
+    for (int64_t tok : tokens) p.push_back(static_cast<int32_t>(tok));
+  const at::Tensor all = batch_logits(m, seqs, model::LogitsMode::kAllPositions);
+  const int64_t n = static_cast<int64_t>(tokens.size()) + 1;
+  return all.narrow(1, all.size(1) - n, n);
+}
+
+// A folder under /tmp for one saved checkpoint; removed file by file (std::filesystem::remove_all
+// resolves into libtorch's copy of libstdc++ here and crashes).
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = "/tmp/gptbench_learned_XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+  }
+  ~ScratchDir() {
+    for (const char* f : {"config.json", "model.safetensors"}) std::remove((dir_ + "/" + f).c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string path() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+TEST(LearnedModel, MaskMixFromStandardWeightsGivesTheStandardLogitsExactly) {
+  const Model standard = base_model();
+  standard->eval();
+  const Model maskmix = model::with_attention(*standard, attention::parse_variant("maskmix"));
+  const Prompts prompts = random_prompts({17, 6}, 8);
+  EXPECT_TRUE(at::equal(batch_logits(*standard, prompts, model::LogitsMode::kAllPositions),
+                        batch_logits(*maskmix, prompts, model::LogitsMode::kAllPositions)));
+}
+
+TEST(LearnedModel, MaskMixLogitsAreTrainableAndRoundTripThroughACheckpoint) {
+  const Model maskmix = model::with_attention(*base_model(), attention::parse_variant("maskmix"));
+  const auto params = maskmix->named_parameters();
+  for (int layer = 0; layer < 2; ++layer) {
+    const std::string key = "h." + std::to_string(layer) + ".attn.maskmix_logits";
+    ASSERT_TRUE(params.contains(key)) << key;
+    EXPECT_TRUE(params[key].requires_grad());
+    EXPECT_EQ(params[key].sizes(), (std::vector<int64_t>{4, 6}));
+  }
+  EXPECT_FALSE(params["h.0.attn.maskmix_logits"].is_same(params["h.1.attn.maskmix_logits"]));  // one per layer
+  randomise_maskmix(*maskmix);
+  ScratchDir scratch;
+  model::save_model(*maskmix, scratch.path());
+  const auto spec = attention::parse_variant("maskmix");
+  const model::LoadedModel loaded = model::load_model(scratch.path(), spec, at::kFloat, c10::kCPU);
+  const auto loaded_params = loaded.model->named_parameters();
+  for (const char* key : {"h.0.attn.maskmix_logits", "h.1.attn.maskmix_logits"})
+    EXPECT_TRUE(at::equal(loaded_params[key], params[key])) << key;
+  const Prompts prompts = random_prompts({9, 14}, 9);
+  const at::Tensor logits = batch_logits(*maskmix, prompts, model::LogitsMode::kAllPositions);
+  EXPECT_TRUE(at::equal(logits, batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
+  // The mixture matters (not the standard logits), and the same checkpoint loads as standard, without the key.
+  const model::LoadedModel as_standard = model::load_model(scratch.path(), {}, at::kFloat, c10::kCPU);
+  EXPECT_FALSE(as_standard.model->named_parameters().contains("h.0.attn.maskmix_logits"));
+  EXPECT_FALSE(at::allclose(logits, batch_logits(*as_standard.model, prompts, model::LogitsMode::kAllPositions)));
+}
+
+TEST(LearnedModel, CachedDecodeEqualsRecomputation) {
+  const Model base = base_model();
+  const Prompts prompts = random_prompts({11, 70, 3}, 10);  // 70 > performer's chunk of 64
+  const std::vector<int64_t> tokens = {5, 99, 300, 7, 42, 1, 260, 18};
+  for (const char* v : {"maskmix", "performer"}) {
+    const Model m = model::with_attention(*base, attention::parse_variant(v));
+    randomise_maskmix(*m);
+    EXPECT_LT((cached_steps(*m, prompts, tokens) - recomputed_steps(*m, prompts, tokens)).abs().max().item<double>(),
+              1e-4)
+        << v;
+  }
+}
+
+TEST(LearnedModel, PerformerDecodesFromAConstantSizeStateInsteadOfAKvCache) {
+  const Model m = model::with_attention(*base_model(), attention::parse_variant("performer"));
+  const at::Tensor key_start = at::zeros({2}, at::kLong);
+  const auto small = m->make_cache(key_start, 16), large = m->make_cache(key_start, 4096);
+  EXPECT_STREQ(small->kind(), "recurrent");
+  EXPECT_EQ(small->bytes(), large->bytes());
+  EXPECT_EQ(small->bytes(), 2 * 2 * 4 * 256 * (16 + 1) * 4);  // layers * batch * heads * m * (D + 1) * fp32
+  EXPECT_EQ(model::kv_cache_bytes(m->cache_shape(2), m->spec(), 4096), large->bytes());
+  EXPECT_NE(small->recurrent_state(1), nullptr);
+}
