@@ -21,6 +21,7 @@
 #include <ftw.h>     // nftw
 #include <unistd.h>  // getpid, truncate
 
+#include "../support/error_message.h"                  // message_of
 #include "gptbench/model/checkpoint.h"                  // load_model, save_model
 #include "gptbench/model/gpt2_config.h"                 // Gpt2Config
 #include "gptbench/model/llama_config.h"                // find_named_llama_config
@@ -81,15 +82,7 @@ Model fake_quantized(const CausalLm& base, const QuantSpec& spec, bool lm_head) 
   return m;
 }
 
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::message_of;
 
 void remove_tree(const fs::path& dir) {  // std::filesystem::remove_all crashes against libtorch (see llama_model_test)
   nftw(dir.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return std::remove(path); }, 16,
