@@ -18,9 +18,23 @@
 #include <c10/core/GradMode.h>                                   // c10::NoGradGuard
 #include <fmt/format.h>                                          // fmt::format
 
+#include <string_view>  // std::string_view
+
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 
 namespace gptbench::train {
+namespace {
+
+// Weight decay pulls toward 0: right for weight matrices, wrong for biases, norms and a variant's mixture
+// logits (maskmix's θ at 0 would mean "every window half on", not "no preference").
+bool decays(const NamedParameter& p) {
+  const std::string_view suffix = "maskmix_logits";
+  const std::string_view name = p.name;
+  const bool mixture_logits = name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  return p.param.dim() >= 2 && !mixture_logits;
+}
+
+}  // namespace
 
 AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
     : params_(std::move(params)), options_(options) {
@@ -30,7 +44,7 @@ AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
     exp_avg_.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
     exp_avg_sq_.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
     steps_.push_back(at::zeros({}, p.options().dtype(at::kFloat)));
-    (p.dim() >= 2 ? decay : no_decay).members.push_back(i);
+    (decays(params_[i]) ? decay : no_decay).members.push_back(i);
   }
   groups_ = {decay, no_decay};
 }

@@ -663,7 +663,7 @@ report::TrainReport run_training(const TrainConfig& c) {
                 static_cast<double>(done.consumed) / static_cast<double>(data.train.size()), done.last_loss,
                 done.evaluations, curve_path.string(), precision_name(precision), setup.loss_impl,
                 device.is_cuda() && precision == Precision::kFp32, !device.is_cuda() || c.deterministic,
-                "AdamW (at::_fused_adamw_), decay on 2-D tensors, none on biases and LayerNorm",
+                "AdamW (at::_fused_adamw_), decay on 2-D weight tensors, none on biases, LayerNorm and maskmix logits",
                 scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt,
                 setup.loss.teacher ? "distill" : "full"};
   if (const std::optional<Teacher>& teacher = setup.loss.teacher) {

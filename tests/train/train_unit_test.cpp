@@ -113,6 +113,9 @@ TEST(AdamW, MatchesTheFormulaAndSkipsDecayOnVectors) {
   const at::Tensor w0 = w.detach().clone(), b0 = bias.detach().clone();
   AdamW opt({{"w", w}, {"bias", bias}}, {0.9, 0.95, 1e-8, 0.1});
   EXPECT_EQ(opt.decayed_parameter_count(), 12);
+  // maskmix's mixture logits are 2-D but not a weight matrix: no decay.
+  const AdamW mix({{"w", w}, {"h.0.attn.maskmix_logits", at::zeros({4, 6}).requires_grad_(true)}}, {0.9, 0.95, 1e-8, 0.1});
+  EXPECT_EQ(mix.decayed_parameter_count(), 12);
   const at::Tensor gw = at::randn({3, 4}), gb = at::randn({4});
   w.mutable_grad() = gw.clone();
   bias.mutable_grad() = gb.clone();
