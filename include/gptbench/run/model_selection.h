@@ -25,17 +25,17 @@ struct ModelSelection {
   std::string variant = "standard";      // --variant: see `gptbench variants`
   std::optional<int64_t> window;         // --window: sparse variants (default attention::kDefaultWindow)
   std::optional<int64_t> global_tokens;  // --global-tokens: sparse variants' sink tokens
-  std::optional<std::string> maskmix_windows;  // --maskmix-windows: maskmix's windows
-  std::optional<int64_t> features;             // --features: performer's random features
-  std::optional<uint64_t> feature_seed;        // --feature-seed: performer's draw of them
   std::string dtype = "fp32";            // --dtype: fp32 | fp16 | bf16
   std::string device = "auto";           // --device: auto | cpu | cuda | cuda:N
   std::string data_dir;                  // --data-dir: the shared data folder (data::default_data_dir())
+  // Added fields go below, so that brace-initialised selections (tests) keep their order.
+  std::optional<std::string> maskmix_windows;  // --maskmix-windows: maskmix's windows
+  std::optional<int64_t> features;             // --features: performer's random features
+  std::optional<uint64_t> feature_seed;        // --feature-seed: performer's draw of them
   std::optional<std::string> quant;      // --quant: none | int8 | int4 | nf4; absent: as the checkpoint is
   std::optional<int64_t> quant_group;    // --quant-group: int4 group / nf4 block (default 128 / 64)
   bool quant_lm_head = false;            // --quant-lm-head
-  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel (last, so
-                                                              // that brace-initialised selections keep their order)
+  kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
