@@ -7,6 +7,7 @@
 #include <ATen/ops/nll_loss.h>               // at::nll_loss
 #include <ATen/ops/stack.h>                  // at::stack
 #include <ATen/ops/zeros.h>                  // at::zeros
+#include <c10/core/impl/LocalDispatchKeySet.h>  // c10::impl::ExcludeDispatchKeyGuard, autocast keys
 #include <c10/core/GradMode.h>               // c10::NoGradGuard
 #include <fmt/format.h>                      // fmt::format, fmt::print
 #include <torch/csrc/autograd/autograd.h>    // torch::autograd::backward
@@ -119,7 +120,10 @@ BatchLoss batch_loss(model::CausalLm& m, const Batch& b, c10::Device device, con
   model::CausalLm& teacher = *loss.teacher->model;
   at::Tensor teacher_hidden;  // (B, T, C')
   {
+    // The teacher runs in its own precision (bf16 weights on CUDA): no gradients, and outside the student's
+    // autocast region, which would return fp32 from its LayerNorms into bf16 projections.
     const c10::NoGradGuard no_grad;
+    const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
     teacher_hidden = teacher.forward(b.ids, positions, nullptr, model::LogitsMode::kHidden);
   }
   const DistillLoss d = distill_lm_loss(hidden, m.lm_head_weight(), teacher_hidden, teacher.lm_head_weight(),

@@ -12,6 +12,7 @@
 #include "gptbench/model/generator.h"       // generate_greedy
 #include "gptbench/model/checkpoint.h"      // copy_parameters
 #include "gptbench/model/gpt2_model.h"      // Gpt2Model
+#include "gptbench/model/model_family.h"  // find_family (init_weights)
 #include "tiny_model_fixture.h"             // random_prompts
 
 using namespace gptbench;
@@ -30,6 +31,7 @@ model::Gpt2Config graph_config(int64_t eos) {
 model::Gpt2Model make_model(const std::string& variant, int64_t eos, const attention::VariantFlags& flags = {}) {
   torch::manual_seed(7);
   model::Gpt2Model base(graph_config(eos), attention::parse_variant("standard", {}));
+  model::find_family(base->shape().family, "test").init_weights(*base, 7);  // the builder leaves weights unset
   // Random weights with a tied lm_head repeat the prompt's last token forever (its embedding dominates
   // the residual stream, so it scores highest against itself): measured, every row constant. A negated
   // final LayerNorm gain makes that token score lowest instead, so the greedy text wanders through the
