@@ -13,15 +13,11 @@
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 #include <gtest/gtest.h>             // TEST, EXPECT_*
 
-#include <stdlib.h>  // mkdtemp
-#include <unistd.h>  // rmdir
-
-#include <cstdio>     // std::remove
-#include <stdexcept>  // std::runtime_error
 #include <memory>      // std::shared_ptr
 #include <string>      // std::string
 #include <vector>      // std::vector
 
+#include "../support/temp_dir.h"          // test_support::TempDir
 #include "gptbench/attention/variant.h"   // parse_variant
 #include "gptbench/model/checkpoint.h"    // save_model, load_model
 #include "gptbench/model/generator.h"     // left_pad, kPadId
@@ -71,24 +67,6 @@ at::Tensor recomputed_steps(model::CausalLm& m, const Prompts& prompts, const st
   return all.narrow(1, all.size(1) - n, n);
 }
 
-// A folder under /tmp for one saved checkpoint; removed file by file (std::filesystem::remove_all
-// resolves into libtorch's copy of libstdc++ here and crashes).
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = "/tmp/gptbench_learned_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~ScratchDir() {
-    for (const char* f : {"config.json", "model.safetensors"}) std::remove((dir_ + "/" + f).c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::string path() const { return dir_; }
-
- private:
-  std::string dir_;
-};
 
 }  // namespace
 
@@ -112,7 +90,7 @@ TEST(LearnedModel, MaskMixLogitsAreTrainableAndRoundTripThroughACheckpoint) {
   }
   EXPECT_FALSE(params["h.0.attn.maskmix_logits"].is_same(params["h.1.attn.maskmix_logits"]));  // one per layer
   randomise_maskmix(*maskmix);
-  ScratchDir scratch;
+  test_support::TempDir scratch;
   model::save_model(*maskmix, scratch.path());
   const auto spec = attention::parse_variant("maskmix");
   const model::LoadedModel loaded = model::load_model(scratch.path(), spec, at::kFloat, c10::kCPU);

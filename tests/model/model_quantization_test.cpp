@@ -11,17 +11,16 @@
 #include <c10/core/GradMode.h>       // c10::NoGradGuard
 #include <c10/core/InferenceMode.h>  // c10::InferenceMode
 
-#include <cstdio>      // std::remove
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ofstream
 #include <memory>      // std::shared_ptr
 #include <string>      // std::string
 #include <vector>      // std::vector
 
-#include <ftw.h>     // nftw
-#include <unistd.h>  // getpid, truncate
+#include <unistd.h>  // truncate
 
 #include "../support/error_message.h"                  // message_of
+#include "../support/temp_dir.h"                       // test_support::TempDir
 #include "gptbench/model/checkpoint.h"                  // load_model, save_model
 #include "gptbench/model/gpt2_config.h"                 // Gpt2Config
 #include "gptbench/model/llama_config.h"                // find_named_llama_config
@@ -84,14 +83,9 @@ Model fake_quantized(const CausalLm& base, const QuantSpec& spec, bool lm_head) 
 
 using test_support::message_of;
 
-void remove_tree(const fs::path& dir) {  // std::filesystem::remove_all crashes against libtorch (see llama_model_test)
-  nftw(dir.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return std::remove(path); }, 16,
-       FTW_DEPTH | FTW_PHYS);
-}
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("model_quantization_test_" + name + "_" + std::to_string(getpid()));
-  remove_tree(dir);
+// A fresh folder `name` inside `scratch` (removed with it).
+fs::path temp_dir(const test_support::TempDir& scratch, const std::string& name) {
+  const fs::path dir = scratch.path() / name;
   fs::create_directories(dir);
   return dir;
 }
@@ -155,8 +149,9 @@ TEST(ModelQuantization, WithAttentionKeepsTheQuantizedWeights) {
 
 TEST(ModelQuantization, AQuantizedCheckpointLoadsBackToIdenticalLogits) {
   for (const bool llama : {false, true}) {
-    const fs::path dense = temp_dir(llama ? "dense_llama" : "dense_gpt2");
-    const fs::path quantized = temp_dir(llama ? "quantized_llama" : "quantized_gpt2");
+    const test_support::TempDir scratch;
+    const fs::path dense = temp_dir(scratch, "dense");
+    const fs::path quantized = temp_dir(scratch, "quantized");
     const Model base = llama ? init_model(tiny_llama(false), 7) : init_model(tiny_gpt2(), 7);
     save_model(*base, dense);
     QuantRequest request;
@@ -202,14 +197,13 @@ TEST(ModelQuantization, AQuantizedCheckpointLoadsBackToIdenticalLogits) {
     ASSERT_EQ(::truncate(file.c_str(), static_cast<off_t>(fs::file_size(file) - 100)), 0);
     const std::string corrupt = message_of<Error>([&] { load_model(quantized, base->spec(), at::kFloat, c10::kCPU); });
     EXPECT_NE(corrupt.find(file.string()), std::string::npos) << corrupt;
-    remove_tree(dense);
-    remove_tree(quantized);
   }
 }
 
 TEST(ModelQuantization, AQuantizedTensorOfAnotherModelIsRefusedNamingFileAndTensor) {
-  const fs::path dense = temp_dir("dense_other");
-  const fs::path quantized = temp_dir("quantized_other");
+  const test_support::TempDir scratch;
+  const fs::path dense = temp_dir(scratch, "dense");
+  const fs::path quantized = temp_dir(scratch, "quantized");
   save_model(*init_model(tiny_gpt2(), 8), dense);
   QuantRequest request;
   request.given = true;
@@ -223,8 +217,6 @@ TEST(ModelQuantization, AQuantizedTensorOfAnotherModelIsRefusedNamingFileAndTens
                                                                         "no projection of a gpt2 with this config.json"),
             std::string::npos)
       << message;
-  remove_tree(dense);
-  remove_tree(quantized);
 }
 
 }  // namespace
