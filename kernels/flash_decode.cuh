@@ -13,6 +13,7 @@
 #include "attention_params.h"  // AttentionParams, MaskPolicy
 #include "flash_config.h"      // kDecodeThreads, kDecodeUnroll, decode_heads_per_cta
 #include "flash_mask.cuh"      // RowMask
+#include "launch_overlap.cuh"  // overlap::allow_dependent_launch
 #include "ptx.cuh"             // ex2, to_float, from_float
 
 namespace gptbench::kernels {
@@ -51,6 +52,7 @@ __global__ void __launch_bounds__(kDecodeThreads) flash_decode_kernel(const Atte
   __shared__ float s_max[kGroups][kHeads], s_sum[kGroups][kHeads];
   __shared__ float s_acc[kGroups][kHeads][D];
 
+  overlap::allow_dependent_launch();  // an overlapped GEMV after attention may start its weight prefetch
   const int head_blocks = p.heads / kHeads;
   const int b = blockIdx.y / head_blocks;
   const int h0 = (blockIdx.y - b * head_blocks) * kHeads;  // first query head of this CTA
@@ -191,6 +193,7 @@ __global__ void __launch_bounds__(kDecodeThreads) flash_decode_kernel(const Atte
 // out[b, h] = sum_s 2^(lse_s - M) * partial_s / sum_s 2^(lse_s - M); one CTA per (b, h).
 template <typename T, int D>
 __global__ void __launch_bounds__(D) flash_decode_combine_kernel(const AttentionParams p) {
+  overlap::allow_dependent_launch();
   const int bh = blockIdx.x;
   const int b = bh / p.heads, h = bh - b * p.heads;
   const int d = threadIdx.x;

@@ -55,7 +55,8 @@ const char* gemv_unsupported(const at::Tensor& x, const at::Tensor& weight, cons
 std::string path_name(const at::Tensor& x, const at::Tensor& weight, bool gemv) {
   if (!gemv) return "aten";
   const int64_t rows = x.numel() / weight.size(1);
-  return std::string("gemv_") + (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows);
+  return std::string("gemv_") + (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows) +
+         gemv_launch_suffix(x);
 }
 
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL

@@ -21,8 +21,9 @@
 #include <algorithm>  // std::min, std::max
 #include <cstdint>    // int64_t, uint8_t, uint32_t
 
-#include "gemv_params.h"  // GemvParams
-#include "ptx.cuh"        // to_float, from_float
+#include "gemv_params.h"       // GemvParams
+#include "launch_overlap.cuh"  // overlap::wait_for_previous_grid, allow_dependent_launch, prefetch_l2
+#include "ptx.cuh"             // to_float, from_float
 
 namespace gptbench::kernels::gemv {
 
@@ -30,6 +31,9 @@ constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kUnroll = 4;       // 16-byte weight vectors in flight per lane
 constexpr int kBlocksPerSm = 8;  // grid cap; warps then loop over columns
+// Weight bytes one overlapped launch asks the L2 to prefetch (of ~50 MB on H100/H200): the next
+// projection's weights arrive while the previous kernel finishes, without evicting what it streams.
+constexpr int64_t kPrefetchBudgetBytes = 12ll << 20;
 
 using ptx::from_float;
 using ptx::to_float;
@@ -178,6 +182,18 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
   const int xvec = k / 8;  // 16-byte vectors per x row
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
 
+  // 0. Overlapped launch: the weights depend on no earlier kernel, so their first bytes are requested
+  // before waiting for the kernel that produces x; then the next kernel may launch in turn.
+  if (p.overlap_launch) {
+    const int n0 = static_cast<int>(blockIdx.x) * kWarps + warp;
+    if (lane == 0 && p.prefetch_row_bytes > 0 && n0 < p.n) {
+      overlap::prefetch_l2(static_cast<const unsigned char*>(p.w) + static_cast<int64_t>(n0) * W::row_bytes(k),
+                           static_cast<uint32_t>(p.prefetch_row_bytes));
+    }
+    overlap::wait_for_previous_grid();
+    overlap::allow_dependent_launch();
+  }
+
   // 1. The input rows into shared memory (and the decoder's tables).
   const T* x = static_cast<const T*>(p.x);
   for (int i = static_cast<int>(threadIdx.x); i < kRows * xvec; i += kThreads) {
@@ -260,11 +276,35 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
   }
 }
 
+// Leading bytes of each first-pass weight row to prefetch so that a launch asks for at most
+// kPrefetchBudgetBytes (a multiple of 16; 0 when that leaves too little per row to matter).
+inline int prefetch_row_bytes(int64_t row_bytes, int64_t first_pass_rows) {
+  const int64_t per_row = std::min(row_bytes, kPrefetchBudgetBytes / std::max<int64_t>(1, first_pass_rows)) / 16 * 16;
+  return per_row >= 256 ? static_cast<int>(per_row) : 0;
+}
+
 template <typename T, int kRows, typename W>
-cudaError_t launch_rows(const GemvParams& p, cudaStream_t stream, int num_sms) {
-  const int blocks = std::min((p.n + kWarps - 1) / kWarps, std::max(1, num_sms) * kBlocksPerSm);
-  gemv_kernel<T, kRows, W><<<blocks, kThreads, shared_bytes<T, kRows, W>(p.k), stream>>>(p);
-  return cudaGetLastError();
+cudaError_t launch_rows(const GemvParams& params, cudaStream_t stream, int num_sms) {
+  const int blocks = std::min((params.n + kWarps - 1) / kWarps, std::max(1, num_sms) * kBlocksPerSm);
+  const size_t smem = shared_bytes<T, kRows, W>(params.k);
+  if (!params.overlap_launch) {
+    gemv_kernel<T, kRows, W><<<blocks, kThreads, smem, stream>>>(params);
+    return cudaGetLastError();
+  }
+  GemvParams p = params;
+  p.prefetch_row_bytes =
+      prefetch_row_bytes(W::row_bytes(p.k), std::min<int64_t>(p.n, static_cast<int64_t>(blocks) * kWarps));
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(static_cast<unsigned>(blocks));
+  config.blockDim = dim3(kThreads);
+  config.dynamicSmemBytes = smem;
+  config.stream = stream;
+  config.attrs = attribute;
+  config.numAttrs = 1;
+  return cudaLaunchKernelEx(&config, gemv_kernel<T, kRows, W>, p);
 }
 
 }  // namespace gptbench::kernels::gemv

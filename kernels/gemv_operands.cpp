@@ -5,11 +5,42 @@
 #include <c10/util/StringUtil.h>  // c10::str
 
 #include <algorithm>  // std::min
+#include <atomic>     // std::atomic
 #include <cstdint>    // uintptr_t
+#include <cstdlib>    // std::getenv
+#include <cstring>    // std::strcmp
+
+#ifdef GPTBENCH_HAVE_GEMV_KERNEL
+#include <ATen/cuda/CUDAContext.h>  // at::cuda::getDeviceProperties
+#endif
 
 #include "gptbench/util/check.h"  // GPTBENCH_CHECK
 
 namespace gptbench::kernels {
+namespace {
+
+std::atomic<bool>& launch_overlap_enabled() {
+  static std::atomic<bool> enabled{[] {
+    const char* env = std::getenv("GPTBENCH_GEMV_OVERLAP");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }()};
+  return enabled;
+}
+
+}  // namespace
+
+void set_gemv_launch_overlap(bool enabled) { launch_overlap_enabled() = enabled; }
+
+bool gemv_overlaps_launch(const at::Tensor& x) {
+#ifdef GPTBENCH_HAVE_GEMV_KERNEL
+  return launch_overlap_enabled() && x.is_cuda() && at::cuda::getDeviceProperties(x.get_device())->major >= 9;
+#else
+  (void)x;
+  return false;
+#endif
+}
+
+const char* gemv_launch_suffix(const at::Tensor& x) { return gemv_overlaps_launch(x) ? "+pdl" : ""; }
 
 std::string sizes_of(at::IntArrayRef sizes) { return c10::str(sizes); }
 
@@ -100,6 +131,7 @@ GemvInputs gemv_inputs(const at::Tensor& x, int64_t n, int64_t k, const FusedLin
                  : o.activation == LinearActivation::kGeluErf ? GemvActivation::kGeluErf
                                                               : GemvActivation::kNone;
   p.dtype = x.scalar_type() == at::kHalf ? ElementType::kFp16 : ElementType::kBf16;
+  p.overlap_launch = gemv_overlaps_launch(x);
   if (o.kv_cache.defined()) {
     p.kv = o.kv_cache.data_ptr();
     p.kv_pos = o.kv_pos.data_ptr<int64_t>();

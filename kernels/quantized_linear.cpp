@@ -68,7 +68,7 @@ std::string path_name(const at::Tensor& x, const QuantizedWeight& w, bool gemv) 
   if (!gemv) return *dequantize_kernel_unsupported(x, w) == '\0' ? "dequant+cublas" : "dequant+aten";
   const int64_t rows = x.numel() / w.cols;
   return "gemv_" + enum_name(quant::kQuantFormatNames, w.spec.format) + "_" +
-         (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows);
+         (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows) + gemv_launch_suffix(x);
 }
 
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL

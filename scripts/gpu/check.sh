@@ -96,16 +96,21 @@ PY
 }
 
 profile() {
-  local model=/tmp/gpt2-init traces=/tmp/profiles text=$DATA/wikitext2_raw/wiki.test.raw
+  # PROFILE_CONFIG: the decode model's shape (gpt2, gpt2-xl, ...); PROFILE_DECODE: quant:batch cells of the
+  # flash graph decode; PROFILE_TRAIN: variant:batch cells of the training profile ("" skips them).
+  local config=${PROFILE_CONFIG:-gpt2} traces=/tmp/profiles text=$DATA/wikitext2_raw/wiki.test.raw
+  local model=/tmp/${config}-init
   mkdir -p $traces
-  [ -f $model/model.safetensors ] || "$BIN" init --config gpt2 --seed 0 --out $model --tokenizer "$DATA/gpt2_tokenizer" >/dev/null
-  for b in 1 8; do
-    timeout 120 "$BIN" run --model $model --variant flash --dtype fp16 --device cuda --dataset synthetic \
+  [ -f $model/model.safetensors ] || "$BIN" init --config "$config" --dtype fp16 --seed 0 --out $model \
+    --tokenizer "$DATA/gpt2_tokenizer" >/dev/null
+  for qb in ${PROFILE_DECODE:-none:1 none:8}; do
+    local q=${qb%%:*} b=${qb##*:}
+    timeout 120 "$BIN" run --model $model --variant flash --quant "$q" --dtype fp16 --device cuda --dataset synthetic \
       --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 --batch-size $b --limit $((b * 2)) --warmup 1 \
-      --quiet --profile $traces/decode_b$b.json --out "$OUT/profile_run_b$b.json" >/dev/null 2>"$OUT/profile_err.txt" \
-      || { echo "profile run B$b failed: $(tail -1 "$OUT/profile_err.txt")"; status=1; }
+      --quiet --profile $traces/decode_${q}_b$b.json --out "$OUT/profile_run_${config}_${q}_b$b.json" >/dev/null \
+      2>"$OUT/profile_err.txt" || { echo "profile run $q B$b failed: $(tail -1 "$OUT/profile_err.txt")"; status=1; }
   done
-  for vb in ${PROFILE_TRAIN:-sdpa:16 flash:16}; do
+  for vb in ${PROFILE_TRAIN-sdpa:16 flash:16}; do
     set -- ${vb/:/ }
     timeout 150 "$BIN" train --model $model --dataset text --data-path "$text" --variant "$1" --precision bf16 \
       --device cuda --seq-len 1024 --batch-size "$2" --steps 8 --warmup-steps 2 --timing-skip 3 --profile-steps 3 \

@@ -13,7 +13,8 @@
 #include <cmath>   // std::sqrt, std::ldexp
 #include <string>  // std::string, std::to_string
 
-#include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_reference, fused_linear_path
+#include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_reference, fused_linear_path, ...
+#include "../support/gemv_name.h"           // test_support::gemv_name
 
 namespace gptbench::kernels {
 namespace {
@@ -161,7 +162,7 @@ TEST(FusedLinearGpu, StoresKeysAndValuesAndReplaysInAGraph) {
   o.kv_cache = cache;
   o.kv_pos = pos;
   o.kv_col0 = c;
-  ASSERT_EQ(fused_linear_path(x, w, o), "gemv_fp16_rows3");
+  ASSERT_EQ(fused_linear_path(x, w, o), test_support::gemv_name("gemv_fp16_rows3"));
 
   // Captured once, replayed at positions 5 and 9: the store follows the device position.
   at::cuda::CUDAGraph graph;
@@ -193,6 +194,73 @@ TEST(FusedLinearGpu, StoresKeysAndValuesAndReplaysInAGraph) {
   EXPECT_TRUE(at::equal(cache.select(3, 0), at::full_like(cache.select(3, 0), 7.0)));  // untouched slot
 }
 
+// Overlapped launches (programmatic dependent launch, sm_90+): each GEMV of a chain reads what the one
+// before it wrote, so a launch that ran ahead of its wait would read stale inputs. The chain, eager and
+// replayed from a CUDA graph with new inputs, must equal the serial launches bit for bit; the names say
+// which launch ran.
+TEST(FusedLinearGpu, OverlappedLaunchesEqualSerialOnesInAChain) {
+  SKIP_WITHOUT_CUDA();
+  c10::InferenceMode inference;
+  at::manual_seed(11);
+  const auto opt = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
+  const int64_t c = 768;
+  const at::Tensor w1 = at::randn({4 * c, c}, opt) * 0.03, w2 = at::randn({c, 4 * c}, opt) * 0.02;
+  const at::Tensor w3 = at::randn({3 * c, c}, opt) * 0.03, b1 = at::randn({4 * c}, opt);
+  const at::Tensor gamma = 1 + 0.1 * at::randn({c}, opt), beta = 0.1 * at::randn({c}, opt);
+  const at::Tensor x = at::empty({2, 1, c}, opt);
+  // fc (+GELU) -> proj (+residual x) -> LayerNorm + qkv, each reading the previous output.
+  auto chain = [&](std::string* names) {
+    FusedLinearOptions fc, proj, qkv;
+    fc.bias = b1;
+    fc.activation = LinearActivation::kGeluTanh;
+    proj.residual = x;
+    qkv.ln_weight = gamma;
+    qkv.ln_bias = beta;
+    std::string a, b, d;
+    const at::Tensor h = fused_linear(x, w1, fc, &a);
+    const at::Tensor y = fused_linear(h, w2, proj, &b);
+    const at::Tensor out = fused_linear(y, w3, qkv, &d);
+    if (names != nullptr) *names = a + " " + b + " " + d;
+    return out;
+  };
+  const at::Tensor inputs[2] = {at::randn({2, 1, c}, opt), at::randn({2, 1, c}, opt)};
+  at::Tensor serial[2];
+  set_gemv_launch_overlap(false);
+  std::string names;
+  for (int i = 0; i < 2; ++i) {
+    x.copy_(inputs[i]);
+    serial[i] = chain(&names).clone();
+  }
+  EXPECT_EQ(names, "gemv_fp16_rows2 gemv_fp16_rows2 gemv_fp16_rows2");
+  set_gemv_launch_overlap(true);
+  const std::string overlapped = test_support::gemv_name("gemv_fp16_rows2");
+  for (int i = 0; i < 2; ++i) {
+    x.copy_(inputs[i]);
+    EXPECT_TRUE(at::equal(chain(&names), serial[i])) << "eager, input " << i;
+  }
+  EXPECT_EQ(names, overlapped + " " + overlapped + " " + overlapped);
+
+  at::cuda::CUDAGraph graph;
+  at::Tensor out;
+  const auto stream = c10::cuda::getStreamFromPool();
+  {
+    const c10::cuda::CUDAStreamGuard guard(stream);
+    x.copy_(inputs[0]);
+    chain(nullptr);  // warm-up outside the capture
+    stream.synchronize();
+    graph.capture_begin();
+    out = chain(nullptr);
+    graph.capture_end();
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 2; ++i) {
+      x.copy_(inputs[i]);
+      graph.replay();
+      EXPECT_TRUE(at::equal(out, serial[i])) << "graph replay " << round << ", input " << i;
+    }
+  }
+}
+
 TEST(FusedLinearGpu, FallsBackToAtenWhereTheKernelDoesNotApply) {
   SKIP_WITHOUT_CUDA();
   const auto opt = at::TensorOptions().dtype(at::kHalf).device(at::kCUDA);
@@ -205,12 +273,13 @@ TEST(FusedLinearGpu, FallsBackToAtenWhereTheKernelDoesNotApply) {
     FusedLinearOptions raised;
     raised.gemv_max_rows = 64;
     EXPECT_EQ(fused_linear_path(at::randn({past, 64}, opt), at::randn({32, 64}, opt), raised),
-              "gemv_fp16_rows" + std::to_string(past));
+              test_support::gemv_name("gemv_fp16_rows" + std::to_string(past)));
     EXPECT_EQ(fused_linear_path(at::randn({9, 64}, opt), at::randn({32, 64}, opt), raised), "aten");
     EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt.dtype(at::kFloat)), at::randn({32, 64}, opt.dtype(at::kFloat)), {}),
               "aten");  // fp32
     EXPECT_EQ(fused_linear_path(at::randn({2, 60}, opt), at::randn({32, 60}, opt), {}), "aten");  // K % 8
-    EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt), at::randn({32, 64}, opt), {}), "gemv_fp16_rows2");
+    EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt), at::randn({32, 64}, opt), {}),
+              test_support::gemv_name("gemv_fp16_rows2"));
   }
   EXPECT_EQ(fused_linear_path(at::randn({2, 64}, opt), at::randn({32, 64}, opt), {}), "aten");  // autograd on
 }

@@ -19,6 +19,7 @@
 #include "gptbench/kernels/fused_linear.h"      // fused_linear_reference, kGemvKernelMaxRows
 #include "gptbench/kernels/quantized_linear.h"  // quantized_linear, quantized_linear_path
 #include "gptbench/quant/quantize.h"            // quantize, dequantize
+#include "../support/gemv_name.h"               // test_support::gemv_name
 
 namespace gptbench::kernels {
 namespace {
@@ -96,7 +97,7 @@ bool check_case(const Case& c, const Weight& w, bool expect_pass, bool corrupt =
                                                    : c.spec.format == QuantFormat::kInt4 ? "int4"
                                                                                          : "nf4") +
                              (c.dtype == at::kHalf ? "_fp16" : "_bf16") + "_rows" + std::to_string(c.rows);
-    EXPECT_EQ(path, fits ? gemv : "dequant+cublas") << describe(c);
+    EXPECT_EQ(path, fits ? test_support::gemv_name(gemv) : "dequant+cublas") << describe(c);
   }
   const at::Tensor aten = fused_linear_reference(x, w.in_dtype, o);
   FusedLinearOptions od = o;

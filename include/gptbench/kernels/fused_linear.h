@@ -40,7 +40,8 @@ struct FusedLinearOptions {
   int64_t gemv_max_rows = kGemvDefaultMaxRows;
 };
 
-// "gemv_<dtype>_rows<M>" when the call runs our GEMV kernel, else "aten" (composite ATen ops).
+// "gemv_<dtype>_rows<M>" (+ "+pdl" when its launch overlaps the previous kernel's) when the call runs our
+// GEMV kernel, else "aten" (composite ATen ops).
 // x: (..., K); weight: (N, K).
 std::string fused_linear_path(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options);
 
@@ -54,5 +55,11 @@ at::Tensor fused_linear_reference(const at::Tensor& x, const at::Tensor& weight,
 
 // True when this build compiled the GEMV kernel (configured with nvcc).
 bool gemv_kernel_compiled();
+
+// Programmatic dependent launch of the GEMV on sm_90+ (kernels/NOTES.md, "overlapped GEMV launches"): a
+// launch begins while the previous kernel finishes, asking the L2 for its first weight bytes meanwhile.
+// On by default; off with set_gemv_launch_overlap(false) or GPTBENCH_GEMV_OVERLAP=0 in the environment
+// (the A/B of scripts/gpu/decode_overlap.sh). The kernel names of overlapped calls end in "+pdl".
+void set_gemv_launch_overlap(bool enabled);
 
 }  // namespace gptbench::kernels
