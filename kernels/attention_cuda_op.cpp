@@ -9,6 +9,7 @@
 #include <algorithm>  // std::min
 #include <cstdint>    // int64_t, uintptr_t
 
+#include "attention_cuda_lse.h"             // attention_cuda_with_lse, defined here
 #include "attention_inputs.h"               // check_attention_inputs, window_active, mask_policy, element_type_of
 #include "chosen_kernel.h"                  // choose_kernel
 #include "flash_launch.h"                   // launch_flash_prefill, launch_flash_decode, choose_decode_splits
@@ -41,10 +42,12 @@ void fill_strides(int64_t (&dst)[3], const at::Tensor& t) {
 }
 
 // Chooses the kernel and launches into `out` (B, H, Tq, D), which must be vector friendly;
-// `s` and `options` are the call's checked inputs.
+// `s` and `options` are the call's checked inputs. lse: null, or (B, H, Tq) fp32 contiguous that
+// the sm_80 prefill fills with each row's log2-sum-exp (the training forward; options then ask
+// for kSm80, and Tq == 1 runs the prefill too, since the decode kernel writes no LSE).
 void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, const AttentionOptions& options,
                         const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in,
-                        const at::Tensor& key_start_in) {
+                        const at::Tensor& key_start_in, float* lse = nullptr) {
   AttentionProblem problem = make_attention_problem(q_in.device(), q_in.scalar_type(), s.sizes, options);
   // The tensors the kernel will read (vector_friendly copies what is not) suit TMA unless a stride is 0
   // (a broadcast view): the sm_90a kernel's descriptors need positive 16-byte strides.
@@ -90,11 +93,15 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
   p.scale = static_cast<float>(*options.scale);
   p.dtype = *detail::element_type_of(q.scalar_type());  // the choice above refused any other dtype
   p.policy = detail::mask_policy(alibi, use_window);
+  p.lse = lse;
+  GPTBENCH_CHECK(lse == nullptr || choice.prefill_arch != FlashArch::kSm90,
+                 "gptbench::attention: the log-sum-exp output needs the sm_80 prefill, the selection chose {}",
+                 choice.kernel_name);
 
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   cudaError_t err = cudaSuccess;
   at::Tensor partial_out, partial_lse;  // keep the scratch alive until the launches are queued
-  if (s.sizes.q_len == 1) {
+  if (s.sizes.q_len == 1 && lse == nullptr) {
     // Keys one row may scan, bounded without reading key_start (it lives on the device).
     int64_t span = s.sizes.k_len;
     if (!rolling) {
@@ -152,6 +159,20 @@ at::Tensor& attention_out_cuda(const at::Tensor& q, const at::Tensor& k, const a
 }
 
 }  // namespace
+
+at::Tensor attention_cuda_with_lse(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   const at::Tensor& key_start, const AttentionOptions& options, const at::Tensor& lse) {
+  AttentionOptions sm80 = options;
+  sm80.flash_arch = FlashArch::kSm80;
+  const detail::AttentionShape s = detail::check_attention_inputs(q, k, v, key_start, sm80);
+  GPTBENCH_CHECK(sm80.scale.has_value() && lse.scalar_type() == at::kFloat && lse.is_contiguous() &&
+                     lse.numel() == s.sizes.batch * s.sizes.heads * s.sizes.q_len,
+                 "gptbench::attention: the training forward needs a scale and a contiguous (B, H, Tq) fp32 lse");
+  at::Tensor out = at::empty({s.sizes.batch, s.sizes.heads, s.sizes.q_len, s.sizes.head_dim}, q.options());
+  run_attention_cuda(out, s, sm80, q, k, v, key_start, lse.data_ptr<float>());
+  return out;
+}
+
 }  // namespace gptbench::kernels
 
 TORCH_LIBRARY_IMPL(gptbench, CUDA, m) {

@@ -3,7 +3,7 @@
 
 #include <c10/util/StringUtil.h>  // c10::str for sizes in messages
 
-#include <cmath>   // std::isfinite
+#include <cmath>   // std::isfinite, std::sqrt
 #include <string>  // std::string
 
 #include "gptbench/kernels/flash_arch.h"     // FlashArch, kFlashArchNames
@@ -40,6 +40,10 @@ AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optio
 }
 
 bool has_tensor(const std::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
+
+double default_scale(const at::Tensor& q) {
+  return 1.0 / std::sqrt(static_cast<double>(q.dim() == 4 ? q.size(3) : 1));
+}
 
 int64_t resolved_q_pos0(const AttentionSizes& sizes, const AttentionOptions& options) {
   if (has_tensor(options.q_pos)) return sizes.k_len - 1;

@@ -26,6 +26,9 @@ AttentionOptions options_of(const std::optional<at::Tensor>& key_pos, std::optio
 
 bool has_tensor(const std::optional<at::Tensor>& t);
 
+// The softmax scale when the caller gives none: 1 / sqrt(D) of q (B, H, Tq, D).
+double default_scale(const at::Tensor& q);
+
 // Query 0's position: options.q_pos0, else Tk - Tq; with a device q_pos, Tk - 1 (the host's upper
 // bound; the kernels read the real value).
 int64_t resolved_q_pos0(const AttentionSizes& sizes, const AttentionOptions& options);

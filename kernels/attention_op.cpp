@@ -4,7 +4,6 @@
 #include <ATen/core/dispatch/Dispatcher.h>  // c10::Dispatcher
 #include <torch/library.h>                  // TORCH_LIBRARY, TORCH_LIBRARY_IMPL
 
-#include <cmath>    // std::sqrt
 #include <string>   // std::string
 #include <utility>  // std::move
 
@@ -56,10 +55,6 @@ at::Tensor& attention_out_cpu(const at::Tensor& q, const at::Tensor& k, const at
                                  q_pos, flash_arch));
 }
 
-double default_scale(const at::Tensor& q) {
-  return 1.0 / std::sqrt(static_cast<double>(q.dim() == 4 ? q.size(3) : 1));
-}
-
 // The caller's `kernel` receives this call's choice; a stale name from an earlier call never leaks.
 void hand_back_kernel(std::string* kernel) {
   std::string chosen = detail::take_chosen_kernel();
@@ -100,7 +95,7 @@ at::Tensor attention_op(const at::Tensor& q, const at::Tensor& k, const at::Tens
                             const std::optional<at::Tensor>&, int64_t, int64_t, double,
                             const std::optional<at::Tensor>&, int64_t)>();
   at::Tensor out = op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-                           options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos,
+                           options.global_tokens, options.scale.value_or(detail::default_scale(q)), options.q_pos,
                            static_cast<int64_t>(options.flash_arch));
   hand_back_kernel(kernel);
   return out;
@@ -116,7 +111,7 @@ at::Tensor& attention_op_out(at::Tensor& out, const at::Tensor& q, const at::Ten
                              const std::optional<at::Tensor>&, int64_t, int64_t, double,
                              const std::optional<at::Tensor>&, int64_t, at::Tensor&)>();
   op.call(q, k, v, key_start, options.key_pos, options.q_pos0, options.alibi_slopes, options.window,
-          options.global_tokens, options.scale.value_or(default_scale(q)), options.q_pos,
+          options.global_tokens, options.scale.value_or(detail::default_scale(q)), options.q_pos,
           static_cast<int64_t>(options.flash_arch), out);
   hand_back_kernel(kernel);
   return out;

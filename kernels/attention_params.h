@@ -45,6 +45,10 @@ struct AttentionParams {
   int window = 0;          // 0 = no window
   int global_tokens = 0;   // sinks: first real tokens every query sees (window policies only)
   float scale = 0.f;       // softmax scale applied to q.k
+  // (B, H, Tq) fp32 contiguous or null: the sm_80 prefill writes each row's log2-sum-exp of the
+  // scores in log2 units, scale * log2(e) * q.k (+ the ALiBi bias * log2(e)), +inf for a row that
+  // sees no key; the backward (flash_backward.h) recomputes P = 2^(score - lse) from it.
+  float* lse = nullptr;
   ElementType dtype = ElementType::kFp16;
   MaskPolicy policy = MaskPolicy::kCausal;
 

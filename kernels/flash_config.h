@@ -32,6 +32,17 @@ struct PrefillConfig {
   static constexpr int kThreads = 32 * kWarps;
 };
 
+// Backward (flash_backward.cuh): the dK/dV kernel's CTA owns kBlockKeys keys (16 per warp) and
+// walks the query rows in tiles of kBlockQueries (each warp then computes 16 rows of that tile's
+// dQ share); the deterministic dQ pass's CTA owns kBlockQueries rows and walks kBlockKeys-key tiles.
+// The policy (ALiBi, window) is a runtime value in the backward: 4 instantiations, not 16.
+struct BackwardConfig {
+  static constexpr int kWarps = 4;
+  static constexpr int kThreads = 32 * kWarps;
+  static constexpr int kBlockKeys = 16 * kWarps;
+  static constexpr int kBlockQueries = 16 * kWarps;
+};
+
 // Decode: kDecodeThreads threads per CTA, each holding 8 head-dim elements (16 bytes) of a
 // key; kDecodeUnroll keys per thread group are loaded before any is used, so every thread
 // keeps 2 * kDecodeUnroll 16-byte loads in flight.

@@ -6,6 +6,7 @@
 #include <cuda_runtime_api.h>  // cudaStream_t, cudaError_t
 
 #include "attention_params.h"  // AttentionParams, MaskPolicy
+#include "flash_backward.h"    // AttentionBackwardParams
 
 namespace gptbench::kernels {
 
@@ -18,5 +19,9 @@ cudaError_t run_flash_decode(const AttentionParams& p, cudaStream_t stream);
 // Resident CTAs per SM of the decode kernel that p (its grouped-query ratio) runs (sets the split count).
 template <typename T, int D, MaskPolicy P>
 int flash_decode_ctas_per_sm(const AttentionParams& p);
+
+// The backward: one instantiation per (element type, head dim); the policy is a runtime value.
+template <typename T, int D>
+cudaError_t run_flash_backward(const AttentionBackwardParams& p, cudaStream_t stream);
 
 }  // namespace gptbench::kernels

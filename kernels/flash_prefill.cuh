@@ -344,6 +344,13 @@ __global__ void __launch_bounds__(32 * kWarps, kMinCtas) flash_prefill_kernel(co
       sum += __shfl_xor_sync(0xffffffffu, sum, 1);
       sum += __shfl_xor_sync(0xffffffffu, sum, 2);
       const float inv = sum > 0.f ? 1.f / sum : 0.f;  // a row with no visible key outputs 0
+      if (p.lse != nullptr && t == 0) {  // the training path: the backward's log2-sum-exp
+        const int row = m0 + warp_row + mt * 16 + g + half * 8;
+        if (row < p.q_len) {
+          p.lse[(static_cast<int64_t>(b) * p.heads + h) * p.q_len + row] =
+              sum > 0.f ? fmaf(row_max[mt][half], softmax_factor, log2f(sum)) : INFINITY;
+        }
+      }
       T* dst = s_q + (warp_row + mt * 16 + g + half * 8) * kRow + 2 * t;
 #pragma unroll
       for (int j = 0; j < kDTiles; ++j) {

@@ -1,7 +1,8 @@
 // Training through the flash variant: a torch::autograd::Function whose forward is our fused
-// op (gptbench::attention: the CUDA kernels, or the op's ATen reference for CPU inputs) and whose
-// backward RECOMPUTES the attention with an autograd-capable implementation and differentiates
-// it. There is no fused backward kernel yet; every report names the backward that ran.
+// op and whose backward is our fused backward kernel (kernels/flash_backward.cuh, through
+// gptbench/kernels/flash_backward_op.h) wherever it runs: CUDA, fp16/bf16, a flash head dim, H == Hkv.
+// Elsewhere (CPU inputs, fp32, grouped-query heads) the backward RECOMPUTES the attention with an
+// autograd-capable implementation and differentiates it. Every report names the backward that ran.
 //
 // The recompute goes through SdpaAttention, which keeps each variant's semantics and cost:
 // plain causal -> at::scaled_dot_product_attention(is_causal) (PyTorch's flash/cuDNN backward);

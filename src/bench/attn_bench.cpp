@@ -8,6 +8,7 @@
 #include <ATen/Context.h>        // at::hasCUDA
 #include <c10/util/Exception.h>  // c10::Error, c10::WarningHandler
 #include <fmt/format.h>          // fmt::format, fmt::print
+#include <torch/csrc/autograd/autograd.h>  // torch::autograd::grad (--backward SDPA cells)
 #ifdef GPTBENCH_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>  // at::cuda::getDeviceProperties
 #endif
@@ -38,6 +39,7 @@
 #include "gptbench/bench/stats.h"                 // summarize
 #include "gptbench/io/atomic_file.h"              // write_file_atomic
 #include "gptbench/kernels/attention_op.h"        // attention_op
+#include "gptbench/kernels/flash_backward_op.h"   // flash_forward_with_lse, flash_backward (--backward)
 #include "gptbench/kernels/flash_arch.h"          // kFlashArchNames
 #include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
 #include "gptbench/kernels/rope_op.h"             // rope_split_qkv, rope_split_qkv_into_cache
@@ -114,8 +116,12 @@ TimedRuns time_runs(const std::function<void()>& fn, const AttnBenchConfig& cfg,
   }
 }
 
-// Median, extremes and the rates of a timed row.
-void summarise(AttnBenchRow& row, c10::ScalarType dtype) {
+// Forward + backward counted as this many forwards (FlashAttention's convention: the backward's
+// five matmuls against the forward's two).
+constexpr double kBackwardFlopFactor = 2.5;
+
+// Median, extremes and the rates of a timed row; backward: the row timed forward + backward.
+void summarise(AttnBenchRow& row, c10::ScalarType dtype, bool backward) {
   const Summary s = summarize(row.samples_ms);
   row.median_ms = s.p50;
   row.min_ms = s.min;
@@ -123,7 +129,8 @@ void summarise(AttnBenchRow& row, c10::ScalarType dtype) {
   const double seconds = row.median_ms * 1e-3;
   const double pairs = row.q_len == 1 ? static_cast<double>(row.k_len)  // one query sees every key
                                       : 0.5 * static_cast<double>(row.q_len) * static_cast<double>(row.k_len);
-  row.tflops = 4.0 * row.batch * row.heads * pairs * row.head_dim / seconds * 1e-12;
+  row.tflops = (backward ? kBackwardFlopFactor : 1.0) * 4.0 * row.batch * row.heads * pairs * row.head_dim / seconds *
+               1e-12;
   if (row.q_len == 1) {
     const double elem = static_cast<double>(c10::elementSize(dtype));
     row.kv_gbps = 2.0 * row.batch * row.kv_heads * row.k_len * row.head_dim * elem / seconds * 1e-9;
@@ -138,6 +145,7 @@ struct Cell {
   int64_t batch, heads, q_len, k_len, head_dim;
   int64_t kv_heads;  // Hkv: heads / kv_heads query heads share one key/value head
   bool rope;         // each call starts from the qkv projection and runs the fused RoPE kernel
+  bool backward;     // each call runs forward + backward
 };
 
 // The attention inputs of one timed call: q (B, H, Tq, D); k, v (B, Hkv, Tk, D).
@@ -184,6 +192,18 @@ std::function<void()> flash_call(const Cell& c, const std::function<CallInputs()
   options.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
   const at::Tensor key_start = at::zeros({c.batch}, at::TensorOptions().device(device).dtype(at::kInt));
   const CallInputs first = inputs();
+  if (c.backward) {  // our training forward (LSE) and the fused backward, dO drawn once
+    const at::Tensor dout = at::randn_like(first.q);
+    const kernels::FlashForward f = kernels::flash_forward_with_lse(first.q, first.k, first.v, key_start, options);
+    const kernels::FlashGradients g =
+        kernels::flash_backward(dout, first.q, first.k, first.v, f.out, f.lse, key_start, options, false);
+    row.kernel = f.kernel + "+" + g.kernel;
+    return [inputs, key_start, options, dout] {
+      const CallInputs in = inputs();
+      const kernels::FlashForward fwd = kernels::flash_forward_with_lse(in.q, in.k, in.v, key_start, options);
+      kernels::flash_backward(dout, in.q, in.k, in.v, fwd.out, fwd.lse, key_start, options, false);
+    };
+  }
   kernels::attention_op(first.q, first.k, first.v, key_start, options, &row.kernel);  // throws when unsupported
   return [inputs, key_start, options] {
     const CallInputs in = inputs();
@@ -228,6 +248,17 @@ std::function<void()> sdpa_call(const Cell& c, const std::function<CallInputs()>
     return {};
   }
   row.kernel = "sdpa:" + attention::sdpa_backend_name(chosen);
+  if (c.backward) {  // SDPA's forward and its autograd backward, dO drawn once
+    row.kernel += "+autograd";
+    const at::Tensor dout = at::randn_like(first.q);
+    return [inputs, attn_mask, is_causal, scale, gqa, dout] {
+      const CallInputs in = inputs();
+      const at::Tensor q = in.q.detach().requires_grad_(true), k = in.k.detach().requires_grad_(true),
+                       v = in.v.detach().requires_grad_(true);
+      const at::Tensor out = at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, is_causal, scale, gqa);
+      torch::autograd::grad({out}, {q, k, v}, {dout});
+    };
+  }
   return [inputs, attn_mask, is_causal, scale, gqa] {
     const CallInputs in = inputs();
     at::scaled_dot_product_attention(in.q, in.k, in.v, attn_mask, 0.0, is_causal, scale, gqa);
@@ -284,7 +315,7 @@ AttnBenchRow run_cell(const Cell& c, const AttnBenchConfig& cfg, c10::Device dev
   } catch (const c10::Error& e) {
     return skip("failed: " + first_line(e.what_without_backtrace()));
   }
-  summarise(row, c.dtype);
+  summarise(row, c.dtype, c.backward);
   return row;
 }
 
@@ -315,7 +346,8 @@ std::vector<Cell> make_cells(const AttnBenchConfig& cfg, const std::vector<AttnV
                 spec.window = w;
                 spec.global_tokens = sparse ? cfg.global_tokens : 0;
                 spec.flash_arch = cfg.flash_arch;
-                cells.push_back(Cell{&variant, spec, dtype_name, dtype, b, h, cfg.decode ? 1 : t, t, d, hkv, cfg.rope});
+                cells.push_back(
+                    Cell{&variant, spec, dtype_name, dtype, b, h, cfg.decode ? 1 : t, t, d, hkv, cfg.rope, cfg.backward});
               }
             }
           }
@@ -334,7 +366,7 @@ nlohmann::json config_json(const AttnBenchConfig& cfg, c10::Device device, bool 
           {"head_dim", cfg.head_dim}, {"window", cfg.window},
           {"global_tokens", cfg.global_tokens}, {"dtype", cfg.dtype},
           {"flash_arch", enum_name(kernels::kFlashArchNames, cfg.flash_arch)},
-          {"variants", cfg.variants}, {"decode", cfg.decode},
+          {"variants", cfg.variants}, {"decode", cfg.decode}, {"backward", cfg.backward},
           {"device", device.str()},   {"min_runs", cfg.min_runs},
           {"min_time_ms", cfg.min_time_ms}, {"max_runs", cfg.max_runs},
           {"max_noise", cfg.max_noise}, {"max_time_s", cfg.max_time_s},
@@ -402,6 +434,8 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
   check_stopping_rule(stopping_rule(cfg));
   (void)format_attn_bench(report::AttnBenchReport{}, cfg.format);  // a bad --format fails before any timing
   if (cfg.warmup_runs < 0) throw UsageError(fmt::format("--warmup must be >= 0, got {}", cfg.warmup_runs));
+  if (cfg.backward && (cfg.decode || cfg.rope))
+    throw UsageError("attn-bench: --backward times prefill without --rope (not with --decode or --rope)");
   const std::vector<Cell> cells = make_cells(cfg, variants);
   const c10::Device device = parse_device(cfg.device);
 
@@ -437,6 +471,7 @@ report::AttnBenchReport run_attn_bench(const AttnBenchConfig& cfg) {
   report.flops_rule =
       "TFLOP/s = 4*B*H*Tq*Tk*D/2 (causal prefill, windows counted as dense causal) or 4*B*H*Tk*D (decode) / median; "
       "K/V GB/s = 2*B*Hkv*Tk*D*bytes / median; with rope the median includes our fused RoPE kernel";
+  if (cfg.backward) report.flops_rule += "; --backward: the median is forward + backward, FLOPs 2.5x the forward's";
   report.results = rows;
   std::fputs(format_attn_bench(report, cfg.format).c_str(), stdout);
   if (!cfg.out_path.empty()) io::write_file_atomic(cfg.out_path, to_json(report).dump(2) + "\n");

@@ -38,6 +38,9 @@ struct AttnBenchConfig {
   // kernel for every implementation, so its cost is included once in each row.
   bool rope = false;
   bool decode = false;
+  // Each timed call runs the forward and the backward (dO drawn once): flash cells our training
+  // forward (LSE) + fused backward kernel, SDPA cells SDPA's autograd; TFLOP/s counts 2.5x the forward.
+  bool backward = false;
   std::string device = "cuda";  // cuda[:i] times the kernels; cpu runs the op's CPU reference and SDPA on the CPU
   int min_runs = 20;          // the stopping rule (bench/stopping_rule.h) with max_noise and max_time_s
   double min_time_ms = 200.0;

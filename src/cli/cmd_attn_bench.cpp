@@ -47,6 +47,9 @@ void register_attn_bench_command(CLI::App& app) {
                   "cuda[:i] times the kernels; cpu runs our op's CPU reference and SDPA on the CPU (smoke runs)")
       ->capture_default_str();
   sub->add_flag("--decode", cfg->decode, "Decode: Tq = 1 against --kv-len keys (reports K/V GB/s)");
+  sub->add_flag("--backward", cfg->backward,
+                "Time forward + backward (flash: our fused backward kernel; sdpa: its autograd); TFLOP/s at 2.5x "
+                "the forward's FLOPs");
   sub->add_option("--kv-len", cfg->kv_len, "Decode KV lengths Tk")->delimiter(',')->capture_default_str();
   sub->add_option("--min-runs", cfg->min_runs, "Timed runs at least")->capture_default_str();
   sub->add_option("--min-time-ms", cfg->min_time_ms, "Timed milliseconds at least")->capture_default_str();

@@ -1,4 +1,5 @@
-// Gradients of the flash training path (our op forward + recomputing backward, flash_autograd.h)
+// Gradients of the flash training path (our op forward + our fused backward on CUDA, the recomputing
+// backward on the CPU: flash_autograd.h)
 // against an fp64 dense reference written from attention.h's rule, and against the standard
 // implementation's autograd gradients, for causal, ALiBi and sliding-window (banded) attention.
 // CPU: the op's ATen reference runs the forward. GPTBENCH_TEST_DEVICE=cuda (the gpu copy) runs
@@ -111,7 +112,12 @@ TEST_P(FlashAutograd, GradientsMatchReference) {
   EXPECT_EQ(forward_kernel.rfind(cuda ? "flash:flash_prefill_" : "flash-op:cpu_reference_fp64_", 0), 0u) << forward_kernel;
   if (cuda) EXPECT_NE(forward_kernel.find("bf16_d64_"), std::string::npos) << forward_kernel;
   EXPECT_EQ(forward_kernel.substr(forward_kernel.size() - policy.size()), policy) << forward_kernel;
-  EXPECT_EQ(last_flash_backward_kernel().rfind("recompute:sdpa", 0), 0u) << last_flash_backward_kernel();
+  // CUDA: our fused backward kernel (flash_backward.cuh); CPU: the SDPA recompute.
+  if (cuda) {
+    EXPECT_EQ(last_flash_backward_kernel(), "flash_bwd_sm80_bf16_d64" + policy) << last_flash_backward_kernel();
+  } else {
+    EXPECT_EQ(last_flash_backward_kernel().rfind("recompute:sdpa", 0), 0u) << last_flash_backward_kernel();
+  }
   // CPU fp64: the recompute is exact to rounding. Standard computes in fp32 internally.
   // CUDA bf16 (8 mantissa bits): error bound ~ 2^-8 relative on O(1) values, summed over ~T terms.
   const double tol_flash = cuda ? 6e-2 : 1e-9, tol_standard = cuda ? 2e-3 : 2e-5;

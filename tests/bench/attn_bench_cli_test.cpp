@@ -110,6 +110,20 @@ TEST_F(AttnBenchCli, DecodeOnTheCpuReportsBandwidth) {
   }
 }
 
+// --backward on the CPU: SDPA's forward + autograd backward is timed; our fused backward runs on CUDA
+// only, so the flash row is skipped with the reason (the GPU script times it).
+TEST_F(AttnBenchCli, BackwardTimesSdpaAutogradAndSkipsFlashOnTheCpu) {
+  const AttnBenchReport r = run_and_parse("--backward --seq 16 --heads 2 --head-dim 8 --variants flash,sdpa-math");
+  EXPECT_EQ(r.config["backward"], true);
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_FALSE(r.results[0].ok());
+  EXPECT_NE(r.results[0].reason.find("CUDA only"), std::string::npos) << r.results[0].reason;
+  ASSERT_TRUE(r.results[1].ok()) << r.results[1].reason;
+  EXPECT_EQ(r.results[1].kernel, "sdpa:math+autograd");
+  EXPECT_NE(r.flops_rule.find("2.5x"), std::string::npos) << r.flops_rule;
+  EXPECT_EQ(attn_bench("--device cpu --backward --decode", dir_).exit_code, 2);
+}
+
 TEST_F(AttnBenchCli, ANoiseBoundNoRunMeetsEndsAtTheRunCap) {
   const AttnBenchReport r = run_and_parse("--seq 16 --heads 2 --head-dim 8 --variants sdpa-math --max-noise 1e-12");
   ASSERT_EQ(r.results.size(), 1u);
