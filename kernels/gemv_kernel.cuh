@@ -293,7 +293,9 @@ cudaError_t launch_rows(const GemvParams& params, cudaStream_t stream, int num_s
   }
   GemvParams p = params;
   p.prefetch_row_bytes =
-      prefetch_row_bytes(W::row_bytes(p.k), std::min<int64_t>(p.n, static_cast<int64_t>(blocks) * kWarps));
+      p.prefetch_weights
+          ? prefetch_row_bytes(W::row_bytes(p.k), std::min<int64_t>(p.n, static_cast<int64_t>(blocks) * kWarps))
+          : 0;
   cudaLaunchAttribute attribute[1];
   attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attribute[0].val.programmaticStreamSerializationAllowed = 1;

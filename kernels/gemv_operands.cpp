@@ -7,6 +7,7 @@
 #include <algorithm>  // std::min
 #include <atomic>     // std::atomic
 #include <cstdint>    // uintptr_t
+#include <cstdio>     // std::fprintf
 #include <cstdlib>    // std::getenv
 #include <cstring>    // std::strcmp
 
@@ -19,28 +20,39 @@
 namespace gptbench::kernels {
 namespace {
 
-std::atomic<bool>& launch_overlap_enabled() {
-  static std::atomic<bool> enabled{[] {
-    const char* env = std::getenv("GPTBENCH_GEMV_OVERLAP");
-    return env == nullptr || std::strcmp(env, "0") != 0;
-  }()};
-  return enabled;
+// GPTBENCH_GEMV_OVERLAP: unset or "0" off, "launch" overlapped launches, "1" or "prefetch" with the prefetch.
+// Any other value is ignored with a warning (an environment variable is not a flag: it must not stop a run).
+GemvOverlap overlap_from_environment() {
+  const char* env = std::getenv("GPTBENCH_GEMV_OVERLAP");
+  if (env == nullptr || std::strcmp(env, "0") == 0) return GemvOverlap::kOff;
+  if (std::strcmp(env, "launch") == 0) return GemvOverlap::kLaunch;
+  if (std::strcmp(env, "1") == 0 || std::strcmp(env, "prefetch") == 0) return GemvOverlap::kLaunchPrefetch;
+  std::fprintf(stderr, "warning: GPTBENCH_GEMV_OVERLAP=%s is not 0, launch, prefetch or 1: launches stay serial\n",
+               env);
+  return GemvOverlap::kOff;
+}
+
+std::atomic<GemvOverlap>& overlap_mode() {
+  static std::atomic<GemvOverlap> mode{overlap_from_environment()};
+  return mode;
 }
 
 }  // namespace
 
-void set_gemv_launch_overlap(bool enabled) { launch_overlap_enabled() = enabled; }
+void set_gemv_overlap(GemvOverlap mode) { overlap_mode() = mode; }
+GemvOverlap gemv_overlap() { return overlap_mode(); }
 
-bool gemv_overlaps_launch(const at::Tensor& x) {
+GemvOverlap gemv_overlap_on(const at::Tensor& x) {
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL
-  return launch_overlap_enabled() && x.is_cuda() && at::cuda::getDeviceProperties(x.get_device())->major >= 9;
+  if (!x.is_cuda() || at::cuda::getDeviceProperties(x.get_device())->major < 9) return GemvOverlap::kOff;
+  return overlap_mode();
 #else
   (void)x;
-  return false;
+  return GemvOverlap::kOff;
 #endif
 }
 
-const char* gemv_launch_suffix(const at::Tensor& x) { return gemv_overlaps_launch(x) ? "+pdl" : ""; }
+const char* gemv_launch_suffix(const at::Tensor& x) { return gemv_overlap_suffix(gemv_overlap_on(x)); }
 
 std::string sizes_of(at::IntArrayRef sizes) { return c10::str(sizes); }
 
@@ -131,7 +143,9 @@ GemvInputs gemv_inputs(const at::Tensor& x, int64_t n, int64_t k, const FusedLin
                  : o.activation == LinearActivation::kGeluErf ? GemvActivation::kGeluErf
                                                               : GemvActivation::kNone;
   p.dtype = x.scalar_type() == at::kHalf ? ElementType::kFp16 : ElementType::kBf16;
-  p.overlap_launch = gemv_overlaps_launch(x);
+  const GemvOverlap overlap = gemv_overlap_on(x);
+  p.overlap_launch = overlap != GemvOverlap::kOff;
+  p.prefetch_weights = overlap == GemvOverlap::kLaunchPrefetch;
   if (o.kv_cache.defined()) {
     p.kv = o.kv_cache.data_ptr();
     p.kv_pos = o.kv_pos.data_ptr<int64_t>();

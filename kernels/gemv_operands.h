@@ -39,9 +39,9 @@ struct GemvInputs {
 };
 GemvInputs gemv_inputs(const at::Tensor& x, int64_t n, int64_t k, const FusedLinearOptions& o, const at::Tensor& out);
 
-// Whether a GEMV on x's device launches overlapped (set_gemv_launch_overlap, sm_90+); gemv_inputs sets
-// GemvParams::overlap_launch from it, and kernel names carry gemv_launch_suffix.
-bool gemv_overlaps_launch(const at::Tensor& x);
+// How a GEMV on x's device launches: gemv_overlap() on sm_90+ CUDA devices, kOff elsewhere; gemv_inputs
+// sets GemvParams::overlap_launch / prefetch_weights from it, and kernel names carry gemv_launch_suffix.
+GemvOverlap gemv_overlap_on(const at::Tensor& x);
 const char* gemv_launch_suffix(const at::Tensor& x);
 
 }  // namespace gptbench::kernels

@@ -58,10 +58,11 @@ struct GemvParams {
   const float* absmax_offset = nullptr;    // nf4 (1)
   const float* code_tables = nullptr;      // nf4 (kGemvCodeTableFloats) on the device
 
-  // Programmatic dependent launch (sm_90+, gemv_overlaps_launch): the launch may begin while the previous
-  // kernel runs; each warp first asks the L2 for the leading prefetch_row_bytes of its first weight row
-  // (set by the launcher from an L2 budget), then waits for the previous kernel before touching x.
+  // Programmatic dependent launch (sm_90+, GemvOverlap): the launch may begin while the previous kernel
+  // runs; with prefetch_weights each warp first asks the L2 for the leading prefetch_row_bytes of its first
+  // weight row (set by the launcher from an L2 budget), then waits for the previous kernel before touching x.
   bool overlap_launch = false;
+  bool prefetch_weights = false;
   int prefetch_row_bytes = 0;
 };
 

@@ -3,12 +3,13 @@
 # "overlapped GEMV launches"), ON the GPU machine from the repo root after `scripts/gpu/check.sh build` in the
 # same warm session (carry [".carry"]); one device call, < 3 minutes.
 #   gptbench run, flash, CUDA-graph decode, fp16, 512-token prompt + 64 new tokens, random weights of the
-#   gpt2 and gpt2-xl shapes (`gptbench init`), each cell twice in the same call: GPTBENCH_GEMV_OVERLAP=0
-#   (serial launches) and 1 (overlapped), alternating; gpt2-xl also with --quant int8 / int4 (group 64) / nf4.
+#   gpt2 and gpt2-xl shapes (`gptbench init`), each cell three times in the same call: GPTBENCH_GEMV_OVERLAP=0
+#   (serial launches), launch (overlapped launches) and prefetch (overlapped + L2 prefetch of the first weight
+#   bytes); gpt2-xl also with --quant int8 / int4 (group 64) / nf4.
 #   Then the GPU tests of the GEMV (fused_linear_gpu_test incl. the overlapped chain, quantized_linear_gpu_test,
 #   decode_graph_gpu_test).
-# Outputs under $OUT/overlap/: runs.jsonl (the reports), overlap.md (the table: tpot p50 serial / overlapped,
-# their ratio, and each against the weight-bytes floor at the measured copy bandwidth).
+# Outputs under $OUT/overlap/: runs.jsonl (the reports), overlap.md (the table: tpot p50 serial / launch /
+# prefetch, their ratios to serial, and the best against the weight-bytes floor at the measured copy bandwidth).
 set -uo pipefail
 OUT=${OUT:-/tmp/gptbench_gpu_out}
 BUILD=${BUILD:-build-gpu}
@@ -42,13 +43,13 @@ cells="gpt2:none:1 gpt2:none:8 gpt2-xl:none:1 gpt2-xl:none:8 gpt2-xl:int8:1 gpt2
 for cell in ${OVERLAP_CELLS:-$cells}; do
   IFS=: read -r config q b <<<"$cell"
   group=""; [ "$q" = int4 ] && group="--quant-group 64"
-  for overlap in 0 1; do
+  for overlap in 0 launch prefetch; do
     # shellcheck disable=SC2086
     GPTBENCH_GEMV_OVERLAP=$overlap timeout 120 "$BIN" run --model /tmp/${config}-init --variant flash --quant "$q" $group \
       --dtype fp16 --device cuda --dataset synthetic --prompt-tokens 512 --max-new-tokens 64 --min-new-tokens 64 \
       --batch-size "$b" --limit $((b * 8)) --warmup 2 --quiet --out /tmp/overlap_run.json >/dev/null \
       2>"$dir/run_err.txt" || { echo "run $cell overlap=$overlap failed: $(tail -1 "$dir/run_err.txt")"; status=1; continue; }
-    python3 -c "import json,sys; r=json.load(open('/tmp/overlap_run.json')); r['_cell']={'config':sys.argv[1],'overlap':int(sys.argv[2])}; print(json.dumps(r))" \
+    python3 -c "import json,sys; r=json.load(open('/tmp/overlap_run.json')); r['_cell']={'config':sys.argv[1],'overlap':sys.argv[2]}; print(json.dumps(r))" \
       "$config" "$overlap" >>"$dir/runs.jsonl"
   done
 done
@@ -64,16 +65,16 @@ for line in open(f"{d}/runs.jsonl"):
     q = (r.get("quant") or {}).get("format") or "none"
     key = (r["_cell"]["config"], q, r["config"]["batch_size"])
     cells.setdefault(key, {})[r["_cell"]["overlap"]] = r
-lines = [f"# Overlapped GEMV launches, A/B in one call (copy bandwidth {bw / 1e12:.2f} TB/s)", "",
-         "| shape | quant | B | tpot p50 serial ms | overlapped ms | overlapped / serial | floor ms | overlapped vs floor | linear (decode) |",
-         "|---|---|---|---|---|---|---|---|---|"]
+lines = [f"# Overlapped GEMV launches, A/B/C in one call (copy bandwidth {bw / 1e12:.2f} TB/s)", "",
+         "| shape | quant | B | tpot p50 serial ms | launch ms | prefetch ms | launch / serial | prefetch / serial | floor ms | serial vs floor | linear (prefetch run) |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
 for (config, q, b), runs in cells.items():
-    if 0 not in runs or 1 not in runs:
+    if not all(m in runs for m in ("0", "launch", "prefetch")):
         continue
-    s, o = (runs[i]["latency"]["tpot"]["p50"] for i in (0, 1))
-    floor = runs[1]["memory"]["weights_bytes"] / bw * 1e3
-    lin = (runs[1].get("linear") or {}).get("decode") or (runs[1].get("linear") or {}).get("kernel")
-    lines.append(f"| {config} | {q} | {b} | {s:.3f} | {o:.3f} | {o / s:.3f}x | {floor:.3f} | {o / floor:.2f}x | {lin} |")
+    s, l, p = (runs[m]["latency"]["tpot"]["p50"] for m in ("0", "launch", "prefetch"))
+    floor = runs["0"]["memory"]["weights_bytes"] / bw * 1e3
+    lin = (runs["prefetch"].get("linear") or {}).get("decode") or (runs["prefetch"].get("linear") or {}).get("kernel")
+    lines.append(f"| {config} | {q} | {b} | {s:.3f} | {l:.3f} | {p:.3f} | {l / s:.3f}x | {p / s:.3f}x | {floor:.3f} | {s / floor:.2f}x | {lin} |")
 open(f"{d}/overlap.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

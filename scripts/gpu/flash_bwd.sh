@@ -25,7 +25,7 @@ cmake --build "$BUILD" -j 16 --target gptbench flash_backward_gpu_test attention
 echo "build: $(( $(date +%s) - t0 )) s"
 
 t0=$(date +%s)
-(cd "$BUILD" && timeout 240 ctest -R "flash_backward_gpu_test|attention_flash_autograd_cuda" --output-on-failure -j 1) \
+(cd "$BUILD" && timeout 240 ctest -R "FlashBackwardGpu\.|attention_flash_autograd_cuda" --output-on-failure -j 1) \
   >"$OUT/flash_bwd_ctest.log" 2>&1 || status=1
 grep -E "tests passed|Failed|Not Run|\*\*\*|seed=|ours .* sdpa|Expected|Which is" "$OUT/flash_bwd_ctest.log" | head -40
 echo "tests: $(( $(date +%s) - t0 )) s"

@@ -75,8 +75,9 @@ bool check_case(const GemvCase& c, bool expect_pass) {
   ours.ln_eps = in.o.ln_eps * c.ours_eps_factor;
   std::string path;
   const at::Tensor got = fused_linear(in.x, in.w, ours, &path);
-  const std::string expected_path =
-      std::string("gemv_") + (c.dtype == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(c.rows);
+  const std::string expected_path = test_support::gemv_name(std::string("gemv_") +
+                                                            (c.dtype == at::kHalf ? "fp16" : "bf16") + "_rows" +
+                                                            std::to_string(c.rows));
   if (expect_pass) {
     EXPECT_EQ(path, expected_path) << describe(c);
   }
@@ -225,40 +226,45 @@ TEST(FusedLinearGpu, OverlappedLaunchesEqualSerialOnesInAChain) {
   };
   const at::Tensor inputs[2] = {at::randn({2, 1, c}, opt), at::randn({2, 1, c}, opt)};
   at::Tensor serial[2];
-  set_gemv_launch_overlap(false);
+  const GemvOverlap mode_before = gemv_overlap();
+  set_gemv_overlap(GemvOverlap::kOff);
   std::string names;
   for (int i = 0; i < 2; ++i) {
     x.copy_(inputs[i]);
     serial[i] = chain(&names).clone();
   }
   EXPECT_EQ(names, "gemv_fp16_rows2 gemv_fp16_rows2 gemv_fp16_rows2");
-  set_gemv_launch_overlap(true);
-  const std::string overlapped = test_support::gemv_name("gemv_fp16_rows2");
-  for (int i = 0; i < 2; ++i) {
-    x.copy_(inputs[i]);
-    EXPECT_TRUE(at::equal(chain(&names), serial[i])) << "eager, input " << i;
-  }
-  EXPECT_EQ(names, overlapped + " " + overlapped + " " + overlapped);
-
-  at::cuda::CUDAGraph graph;
-  at::Tensor out;
-  const auto stream = c10::cuda::getStreamFromPool();
-  {
-    const c10::cuda::CUDAStreamGuard guard(stream);
-    x.copy_(inputs[0]);
-    chain(nullptr);  // warm-up outside the capture
-    stream.synchronize();
-    graph.capture_begin();
-    out = chain(nullptr);
-    graph.capture_end();
-  }
-  for (int round = 0; round < 3; ++round) {
+  for (const GemvOverlap mode : {GemvOverlap::kLaunch, GemvOverlap::kLaunchPrefetch}) {
+    set_gemv_overlap(mode);
+    const std::string overlapped = test_support::gemv_name("gemv_fp16_rows2");
+    SCOPED_TRACE("overlap " + overlapped);
     for (int i = 0; i < 2; ++i) {
       x.copy_(inputs[i]);
-      graph.replay();
-      EXPECT_TRUE(at::equal(out, serial[i])) << "graph replay " << round << ", input " << i;
+      EXPECT_TRUE(at::equal(chain(&names), serial[i])) << "eager, input " << i;
+    }
+    EXPECT_EQ(names, overlapped + " " + overlapped + " " + overlapped);
+
+    at::cuda::CUDAGraph graph;
+    at::Tensor out;
+    const auto stream = c10::cuda::getStreamFromPool();
+    {
+      const c10::cuda::CUDAStreamGuard guard(stream);
+      x.copy_(inputs[0]);
+      chain(nullptr);  // warm-up outside the capture
+      stream.synchronize();
+      graph.capture_begin();
+      out = chain(nullptr);
+      graph.capture_end();
+    }
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 2; ++i) {
+        x.copy_(inputs[i]);
+        graph.replay();
+        EXPECT_TRUE(at::equal(out, serial[i])) << "graph replay " << round << ", input " << i;
+      }
     }
   }
+  set_gemv_overlap(mode_before);
 }
 
 TEST(FusedLinearGpu, FallsBackToAtenWhereTheKernelDoesNotApply) {

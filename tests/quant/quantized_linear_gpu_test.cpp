@@ -170,7 +170,7 @@ TEST(QuantizedLinearGpu, StoresKeysAndValuesAndReplaysInAGraph) {
   o.kv_cache = cache;
   o.kv_pos = pos;
   o.kv_col0 = c;
-  ASSERT_EQ(quantized_linear_path(x, w, o), "gemv_nf4_fp16_rows2");
+  ASSERT_EQ(quantized_linear_path(x, w, o), test_support::gemv_name("gemv_nf4_fp16_rows2"));
   at::cuda::CUDAGraph graph;
   at::Tensor out;
   const auto stream = c10::cuda::getStreamFromPool();

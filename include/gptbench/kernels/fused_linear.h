@@ -57,9 +57,16 @@ at::Tensor fused_linear_reference(const at::Tensor& x, const at::Tensor& weight,
 bool gemv_kernel_compiled();
 
 // Programmatic dependent launch of the GEMV on sm_90+ (kernels/NOTES.md, "overlapped GEMV launches"): a
-// launch begins while the previous kernel finishes, asking the L2 for its first weight bytes meanwhile.
-// On by default; off with set_gemv_launch_overlap(false) or GPTBENCH_GEMV_OVERLAP=0 in the environment
-// (the A/B of scripts/gpu/decode_overlap.sh). The kernel names of overlapped calls end in "+pdl".
-void set_gemv_launch_overlap(bool enabled);
+// launch begins while the previous kernel finishes (kLaunch), and may ask the L2 for its first weight bytes
+// meanwhile (kLaunchPrefetch). OFF by default: measured on the H200 it saves 6 % per token on gpt2 but costs
+// 1-11 % on gpt2-xl and the quantized formats (NOTES). GPTBENCH_GEMV_OVERLAP=launch|prefetch (1 = prefetch)
+// in the environment sets the starting mode (the A/B of scripts/gpu/decode_overlap.sh). Kernel names of
+// overlapped calls end in gemv_overlap_suffix: "+pdl" or "+pdl+l2".
+enum class GemvOverlap { kOff, kLaunch, kLaunchPrefetch };
+void set_gemv_overlap(GemvOverlap mode);
+GemvOverlap gemv_overlap();
+constexpr const char* gemv_overlap_suffix(GemvOverlap mode) {
+  return mode == GemvOverlap::kLaunch ? "+pdl" : mode == GemvOverlap::kLaunchPrefetch ? "+pdl+l2" : "";
+}
 
 }  // namespace gptbench::kernels
