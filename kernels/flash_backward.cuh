@@ -32,18 +32,30 @@ constexpr float kLog2e = 1.4426950408889634f;
 
 // Rows [first, first + kRows) of a (rows, D) matrix -> shared (row stride D + 8); rows outside
 // [lo, hi) become zeros, so that padding slots (even NaN) never reach an mma.
-template <int D, int kRows, typename T>
+template <int D, int kRows, typename T, int kThreads>
 __device__ __forceinline__ void load_rows(T* dst, const T* src, int64_t row_stride, int first, int lo, int hi,
                                           int tid) {
   constexpr int kChunks = D / 8;
   constexpr int kRow = D + 8;
-  for (int i = tid; i < kRows * kChunks; i += BackwardConfig::kThreads) {
+#pragma unroll
+  for (int i = tid; i < kRows * kChunks; i += kThreads) {
     const int r = i / kChunks, c = i - r * kChunks;
     const int row = first + r;
     const bool ok = row >= lo && row < hi;
     const T* s = ok ? src + row * row_stride + c * 8 : src;
     ptx::cp_async_16(ptx::smem_addr(dst + r * kRow + c * 8), s, ok ? 16 : 0);
   }
+}
+
+// *to += (a, b) for an 8-byte aligned pair: one vector atomic on sm_90 (global float2 atomicAdd), two
+// scalar ones before it.
+__device__ __forceinline__ void atomic_add2(float* to, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  atomicAdd(reinterpret_cast<float2*>(to), make_float2(a, b));
+#else
+  atomicAdd(to, a);
+  atomicAdd(to + 1, b);
+#endif
 }
 
 template <int kN>
@@ -150,22 +162,27 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_delta_kern
 // dK, dV of one block of kBlockKeys keys (warp w owns keys 16 w .. 16 w + 15), and in atomic mode
 // the block's share of dQ. All tiles are computed transposed (keys as rows): S^T = K Q^T.
 template <typename T, int D>
-__global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dkdv_kernel(const AttentionBackwardParams bp) {
-  constexpr int kKeys = BackwardConfig::kBlockKeys;
-  constexpr int kQueries = BackwardConfig::kBlockQueries;
+__global__ void __launch_bounds__(BackwardConfigFor<D>::kThreads, BackwardConfigFor<D>::kMinCtas)
+    flash_bwd_dkdv_kernel(const AttentionBackwardParams bp) {
+  using Cfg = BackwardConfigFor<D>;
+  constexpr int kKeys = Cfg::kBlockKeys;
+  constexpr int kQueries = Cfg::kBlockQueries;
+  constexpr int kStages = Cfg::kStages;
   constexpr int kRow = D + 8;        // +16 bytes per row: ldmatrix rows hit distinct banks
   constexpr int kRowS = kKeys + 8;   // s_ds rows
-  static_assert(kQueries == 16 * BackwardConfig::kWarps, "each warp computes 16 rows of a tile's dQ share");
+  static_assert(kQueries == 16 * Cfg::kWarps, "each warp computes 16 rows of a tile's dQ share");
+  static_assert(kQueries <= Cfg::kThreads, "one thread per row stages a tile's lse and delta");
   const AttentionParams& p = bp.fwd;
 
+  // kStages buffers of (Q, dO, lse, delta) for the query tile being walked; K, V and dS once.
   extern __shared__ __align__(128) unsigned char smem[];
   T* s_k = reinterpret_cast<T*>(smem);
   T* s_v = s_k + kKeys * kRow;
-  T* s_q = s_v + kKeys * kRow;
-  T* s_do = s_q + kQueries * kRow;
-  T* s_ds = s_do + kQueries * kRow;  // (queries, keys): dS of the tile, for dQ
-  float* s_lse = reinterpret_cast<float*>(s_ds + kQueries * kRowS);
-  float* s_delta = s_lse + kQueries;
+  T* s_q0 = s_v + kKeys * kRow;                 // stage b: s_q0 + b * kQueries * kRow
+  T* s_do0 = s_q0 + kStages * kQueries * kRow;  // likewise
+  T* s_ds = s_do0 + kStages * kQueries * kRow;  // (queries, keys): dS of the tile, for dQ
+  float* s_lse0 = reinterpret_cast<float*>(s_ds + kQueries * kRowS);  // stage b: s_lse0 + b * kQueries
+  float* s_delta0 = s_lse0 + kStages * kQueries;
 
   const int bh = blockIdx.x;
   const int b = bh / p.heads, h = bh - b * p.heads;
@@ -181,8 +198,8 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dkdv_kerne
   const float* delta = bp.delta + static_cast<int64_t>(bh) * p.q_len;
   const int key_start = p.key_start[b];
 
-  bwd::load_rows<D, kKeys>(s_k, k, p.k_strides[2], n0, key_start, p.k_len, tid);
-  bwd::load_rows<D, kKeys>(s_v, v, p.v_strides[2], n0, key_start, p.k_len, tid);
+  bwd::load_rows<D, kKeys, T, Cfg::kThreads>(s_k, k, p.k_strides[2], n0, key_start, p.k_len, tid);
+  bwd::load_rows<D, kKeys, T, Cfg::kThreads>(s_v, v, p.v_strides[2], n0, key_start, p.k_len, tid);
   ptx::cp_async_commit();
 
   // The query rows that see a key of this block: from the first key's position on (causal), up to
@@ -202,22 +219,60 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dkdv_kerne
   const float slope_log2 = p.alibi_slopes != nullptr ? p.alibi_slopes[h] * bwd::kLog2e : 0.f;
   const int warp_key0 = warp * 16;
 
+  // Tile mt's Q and dO go to stage `stage` by cp.async (committed by the caller); its lse and delta
+  // (one row per thread; rows past Tq: lse +inf, so P = 0) are read into registers here and stored to
+  // the stage by store_rows later, so that with two stages their latency hides behind a tile's math.
+  float row_lse = INFINITY, row_delta = 0.f;
+  auto load_tile = [&](int mt, int stage) {
+    const int m0 = mt * kQueries;
+    bwd::load_rows<D, kQueries, T, Cfg::kThreads>(s_q0 + stage * kQueries * kRow, q, p.q_strides[2], m0, 0, p.q_len,
+                                                 tid);
+    bwd::load_rows<D, kQueries, T, Cfg::kThreads>(s_do0 + stage * kQueries * kRow, d_o, D, m0, 0, p.q_len, tid);
+    const bool ok = tid < kQueries && m0 + tid < p.q_len;
+    row_lse = ok ? lse[m0 + tid] : INFINITY;
+    row_delta = ok ? delta[m0 + tid] : 0.f;
+  };
+  auto store_rows = [&](int stage) {
+    if (tid < kQueries) {
+      s_lse0[stage * kQueries + tid] = row_lse;
+      s_delta0[stage * kQueries + tid] = row_delta;
+    }
+  };
+  if (tile_first <= tile_last) {
+    load_tile(tile_first, 0);
+    ptx::cp_async_commit();
+    store_rows(0);
+  }
+
   float dk[D / 8][4], dv[D / 8][4];
   bwd::zero(dk);
   bwd::zero(dv);
   for (int mt = tile_first; mt <= tile_last; ++mt) {
     const int m0 = mt * kQueries;
-    __syncthreads();  // every warp is done with the previous tile's s_q, s_do, s_ds
-    bwd::load_rows<D, kQueries>(s_q, q, p.q_strides[2], m0, 0, p.q_len, tid);
-    bwd::load_rows<D, kQueries>(s_do, d_o, D, m0, 0, p.q_len, tid);
-    ptx::cp_async_commit();
-    for (int i = tid; i < kQueries; i += BackwardConfig::kThreads) {
-      const bool ok = m0 + i < p.q_len;
-      s_lse[i] = ok ? lse[m0 + i] : INFINITY;  // rows past Tq: P = 0
-      s_delta[i] = ok ? delta[m0 + i] : 0.f;
+    const int stage = kStages == 1 ? 0 : (mt - tile_first) & 1;
+    if constexpr (kStages == 2) {
+      __syncthreads();  // every warp is done with the previous tile: its stage and s_ds are free
+      if (mt < tile_last) {
+        load_tile(mt + 1, stage ^ 1);  // flies while this tile computes
+        ptx::cp_async_commit();
+        ptx::cp_async_wait<1>();  // K, V and this tile have landed
+      } else {
+        ptx::cp_async_wait<0>();
+      }
+    } else {
+      if (mt > tile_first) {
+        __syncthreads();  // every warp is done with the previous tile's s_q, s_do, s_ds
+        load_tile(mt, 0);
+        ptx::cp_async_commit();
+        store_rows(0);
+      }
+      ptx::cp_async_wait<0>();
     }
-    ptx::cp_async_wait<0>();
     __syncthreads();
+    const T* s_q = s_q0 + stage * kQueries * kRow;
+    const T* s_do = s_do0 + stage * kQueries * kRow;
+    const float* s_lse = s_lse0 + stage * kQueries;
+    const float* s_delta = s_delta0 + stage * kQueries;
 
     float st[kQueries / 8][4], dpt[kQueries / 8][4];  // S^T, then P^T; dP^T, then dS^T
     bwd::zero(st);
@@ -261,11 +316,17 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dkdv_kerne
 #pragma unroll
       for (int j = 0; j < D / 8; ++j) {
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int row = m0 + warp * 16 + g + 8 * (i >> 1);
-          if (row < p.q_len) atomicAdd(dq_rows + static_cast<int64_t>(row) * D + 8 * j + 2 * t + (i & 1), dq[j][i]);
+        for (int half = 0; half < 2; ++half) {
+          const int row = m0 + warp * 16 + g + 8 * half;
+          if (row < p.q_len) {
+            bwd::atomic_add2(dq_rows + static_cast<int64_t>(row) * D + 8 * j + 2 * t, dq[j][2 * half],
+                             dq[j][2 * half + 1]);
+          }
         }
       }
+    }
+    if constexpr (kStages == 2) {
+      if (mt < tile_last) store_rows(stage ^ 1);  // the next tile's lse/delta, loaded before this tile's math
     }
   }
   ptx::cp_async_wait<0>();  // a block with no visible key never waited for its K/V copy
@@ -290,17 +351,20 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dkdv_kerne
 // Deterministic dQ: a CTA per tile of kBlockQueries rows (warp w owns rows 16 w ..) walks the KV
 // tiles its rows see, in a fixed order, and sums dS K in registers.
 template <typename T, int D>
-__global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dq_kernel(const AttentionBackwardParams bp) {
-  constexpr int kKeys = BackwardConfig::kBlockKeys;
-  constexpr int kQueries = BackwardConfig::kBlockQueries;
+__global__ void __launch_bounds__(BackwardConfigFor<D>::kThreads, BackwardConfigFor<D>::kMinCtas)
+    flash_bwd_dq_kernel(const AttentionBackwardParams bp) {
+  using Cfg = BackwardConfigFor<D>;
+  constexpr int kKeys = Cfg::kBlockKeys;
+  constexpr int kQueries = Cfg::kBlockQueries;
+  constexpr int kStages = Cfg::kStages;
   constexpr int kRow = D + 8;
   const AttentionParams& p = bp.fwd;
 
   extern __shared__ __align__(128) unsigned char smem[];
   T* s_q = reinterpret_cast<T*>(smem);
   T* s_do = s_q + kQueries * kRow;
-  T* s_k = s_do + kQueries * kRow;
-  T* s_v = s_k + kKeys * kRow;
+  T* s_k0 = s_do + kQueries * kRow;       // stage b: s_k0 + b * kKeys * kRow
+  T* s_v0 = s_k0 + kStages * kKeys * kRow;  // likewise
 
   const int bh = blockIdx.x;
   const int b = bh / p.heads, h = bh - b * p.heads;
@@ -314,8 +378,8 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dq_kernel(
   const T* d_o = static_cast<const T*>(bp.dout) + static_cast<int64_t>(bh) * p.q_len * D;
   const int key_start = p.key_start[b];
 
-  bwd::load_rows<D, kQueries>(s_q, q, p.q_strides[2], m0, 0, p.q_len, tid);
-  bwd::load_rows<D, kQueries>(s_do, d_o, D, m0, 0, p.q_len, tid);
+  bwd::load_rows<D, kQueries, T, Cfg::kThreads>(s_q, q, p.q_strides[2], m0, 0, p.q_len, tid);
+  bwd::load_rows<D, kQueries, T, Cfg::kThreads>(s_do, d_o, D, m0, 0, p.q_len, tid);
   ptx::cp_async_commit();
 
   const int q_lo = p.q_pos0 + m0;
@@ -335,14 +399,36 @@ __global__ void __launch_bounds__(BackwardConfig::kThreads) flash_bwd_dq_kernel(
 
   float dq[D / 8][4];
   bwd::zero(dq);
+  auto load_tile = [&](int it, int stage) {
+    const int n0 = range.tile(it) * kKeys;
+    bwd::load_rows<D, kKeys, T, Cfg::kThreads>(s_k0 + stage * kKeys * kRow, k, p.k_strides[2], n0, key_start, p.k_len,
+                                              tid);
+    bwd::load_rows<D, kKeys, T, Cfg::kThreads>(s_v0 + stage * kKeys * kRow, v, p.v_strides[2], n0, key_start, p.k_len,
+                                              tid);
+    ptx::cp_async_commit();
+  };
+  if (range.count() > 0) load_tile(0, 0);
   for (int it = 0; it < range.count(); ++it) {
     const int n0 = range.tile(it) * kKeys;
-    __syncthreads();  // every warp is done with the previous tile's s_k, s_v
-    bwd::load_rows<D, kKeys>(s_k, k, p.k_strides[2], n0, key_start, p.k_len, tid);
-    bwd::load_rows<D, kKeys>(s_v, v, p.v_strides[2], n0, key_start, p.k_len, tid);
-    ptx::cp_async_commit();
-    ptx::cp_async_wait<0>();
+    const int stage = kStages == 1 ? 0 : it & 1;
+    if constexpr (kStages == 2) {
+      __syncthreads();  // every warp is done with the previous tile: its stage is free
+      if (it + 1 < range.count()) {
+        load_tile(it + 1, stage ^ 1);  // flies while this tile computes
+        ptx::cp_async_wait<1>();       // Q, dO and this tile have landed
+      } else {
+        ptx::cp_async_wait<0>();
+      }
+    } else {
+      if (it > 0) {
+        __syncthreads();  // every warp is done with the previous tile's s_k, s_v
+        load_tile(it, 0);
+      }
+      ptx::cp_async_wait<0>();
+    }
     __syncthreads();
+    const T* s_k = s_k0 + stage * kKeys * kRow;
+    const T* s_v = s_v0 + stage * kKeys * kRow;
 
     float s[kKeys / 8][4], dp[kKeys / 8][4];  // S, then dS; dP
     bwd::zero(s);
@@ -392,7 +478,7 @@ __global__ void flash_bwd_convert_dq_kernel(const float* __restrict__ accum, T* 
 
 template <typename T, int D>
 cudaError_t run_flash_backward(const AttentionBackwardParams& bp, cudaStream_t stream) {
-  using Cfg = BackwardConfig;
+  using Cfg = BackwardConfigFor<D>;
   constexpr int kRow = D + 8;
   const AttentionParams& p = bp.fwd;
   const int bh = p.batch * p.heads;
@@ -403,9 +489,10 @@ cudaError_t run_flash_backward(const AttentionBackwardParams& bp, cudaStream_t s
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) return err;
 
-  constexpr int kDkdvSmem = (2 * Cfg::kBlockKeys + 2 * Cfg::kBlockQueries) * kRow * static_cast<int>(sizeof(T)) +
-                            Cfg::kBlockQueries * (Cfg::kBlockKeys + 8) * static_cast<int>(sizeof(T)) +
-                            2 * Cfg::kBlockQueries * static_cast<int>(sizeof(float));
+  constexpr int kDkdvSmem =
+      (2 * Cfg::kBlockKeys + 2 * Cfg::kStages * Cfg::kBlockQueries) * kRow * static_cast<int>(sizeof(T)) +
+      Cfg::kBlockQueries * (Cfg::kBlockKeys + 8) * static_cast<int>(sizeof(T)) +
+      2 * Cfg::kStages * Cfg::kBlockQueries * static_cast<int>(sizeof(float));
   err = cudaFuncSetAttribute(flash_bwd_dkdv_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kDkdvSmem);
   if (err != cudaSuccess) return err;
   flash_bwd_dkdv_kernel<T, D><<<dim3(bh, k_tiles), Cfg::kThreads, kDkdvSmem, stream>>>(bp);
@@ -413,7 +500,8 @@ cudaError_t run_flash_backward(const AttentionBackwardParams& bp, cudaStream_t s
   if (err != cudaSuccess) return err;
 
   if (bp.deterministic) {
-    constexpr int kDqSmem = (2 * Cfg::kBlockKeys + 2 * Cfg::kBlockQueries) * kRow * static_cast<int>(sizeof(T));
+    constexpr int kDqSmem =
+        (2 * Cfg::kStages * Cfg::kBlockKeys + 2 * Cfg::kBlockQueries) * kRow * static_cast<int>(sizeof(T));
     err = cudaFuncSetAttribute(flash_bwd_dq_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kDqSmem);
     if (err != cudaSuccess) return err;
     flash_bwd_dq_kernel<T, D><<<dim3(bh, q_tiles), Cfg::kThreads, kDqSmem, stream>>>(bp);

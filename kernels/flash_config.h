@@ -36,12 +36,20 @@ struct PrefillConfig {
 // walks the query rows in tiles of kBlockQueries (each warp then computes 16 rows of that tile's
 // dQ share); the deterministic dQ pass's CTA owns kBlockQueries rows and walks kBlockKeys-key tiles.
 // The policy (ALiBi, window) is a runtime value in the backward: 4 instantiations, not 16.
-struct BackwardConfig {
+// Phase 2 (NOTES, "flash backward, phase 2"): at D 64 the tile being walked is double buffered
+// (kStages 2: the next tile's loads fly while this one computes) and the CTA is capped to 3 per SM
+// (<= 168 registers); at D 128 registers already hold one or two CTAs per SM and a second buffer would
+// cost the second CTA its shared memory, so it stays single buffered and uncapped.
+template <int D>
+struct BackwardConfigFor {
   static constexpr int kWarps = 4;
   static constexpr int kThreads = 32 * kWarps;
   static constexpr int kBlockKeys = 16 * kWarps;
   static constexpr int kBlockQueries = 16 * kWarps;
+  static constexpr int kStages = D <= 64 ? 2 : 1;
+  static constexpr int kMinCtas = D <= 64 ? 3 : 1;  // 1: no register cap
 };
+using BackwardConfig = BackwardConfigFor<64>;  // the D-independent shape (warps, tiles)
 
 // Decode: kDecodeThreads threads per CTA, each holding 8 head-dim elements (16 bytes) of a
 // key; kDecodeUnroll keys per thread group are loaded before any is used, so every thread
