@@ -20,3 +20,10 @@ for lib in sentencepiece sentencepiece_train; do  # -L: the links become files (
   cp -L "$SPM_LIBDIR/lib$lib.so" "$SPM_LIBDIR/lib$lib.so.0" "$SPM/lib/"
 done
 du -sh "$SPM"
+# Optional (--mistral-tokenizer): the 32000-piece tokenizer.model that `check.sh family` hands to init (a few minutes
+# here, with the .venv's sentencepiece), so that the device does not spend its time training one.
+if [ "${1:-}" = --mistral-tokenizer ] && [ ! -f "$ROOT/.carry/mistral_tokenizer/tokenizer.model" ]; then
+  mkdir -p "$ROOT/.carry/mistral_tokenizer"
+  "$ROOT/.venv/bin/python" "$ROOT/scripts/gpu/train_mistral_tokenizer.py" "$DATA/news_summary/news_summary.csv" \
+    "$ROOT/.carry/mistral_tokenizer"
+fi
