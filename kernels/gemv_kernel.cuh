@@ -19,7 +19,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>  // std::min, std::max
-#include <cstdint>    // int64_t, uint8_t, uint32_t
+#include <atomic>     // std::atomic
+#include <cstdint>    // int64_t, uint8_t, uint32_t, uint64_t
 
 #include "gemv_params.h"       // GemvParams
 #include "launch_overlap.cuh"  // overlap::wait_for_previous_grid, allow_dependent_launch, prefetch_l2
@@ -182,11 +183,40 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
   const int xvec = k / 8;  // 16-byte vectors per x row
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
 
-  // 0. Overlapped launch: the weights depend on no earlier kernel, so their first bytes are requested
+  // Who streams what: a warp per column (column_lanes 32), or the whole block per column
+  // (p.block_per_column: column_lanes kThreads, each warp a slice of the row).
+  const bool block_per_column = p.block_per_column;
+  const int column_lanes = block_per_column ? kThreads : 32;
+  const int column_lane = block_per_column ? static_cast<int>(threadIdx.x) : lane;
+  const int first_column = block_per_column ? static_cast<int>(blockIdx.x) : static_cast<int>(blockIdx.x) * kWarps + warp;
+  const int column_step = block_per_column ? static_cast<int>(gridDim.x) : static_cast<int>(gridDim.x) * kWarps;
+  __shared__ float partial[2][kWarps][kRows];  // block_per_column: each warp's sums, double buffered by column
+  static_assert(sizeof(partial) <= kGemvStaticSharedBytes, "kGemvMaxSharedBytes leaves room for these");
+
+  // 0. The first kUnroll weight vectors of this thread's first column are loaded before anything else:
+  // they depend on no earlier kernel and on no shared memory, so their latency overlaps the input
+  // prologue below (and, with an overlapped launch, the previous kernel's tail).
+  const int nvec = k / W::kElems;  // 16-byte weight vectors per row
+  auto weight_row = [&](int n) {
+    return reinterpret_cast<const uint4*>(static_cast<const unsigned char*>(p.w) +
+                                          static_cast<int64_t>(n) * W::row_bytes(k));
+  };
+  uint4 wv[kUnroll];
+  auto load_weights = [&](const uint4* w_row, int base) {
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int v = base + u * column_lanes;
+      wv[u] = v < nvec ? __ldg(w_row + v) : make_uint4(0u, 0u, 0u, 0u);
+    }
+  };
+  bool preloaded = first_column < p.n;
+  if (preloaded) load_weights(weight_row(first_column), column_lane);
+
+  // Overlapped launch: the weights depend on no earlier kernel, so their first bytes are requested
   // before waiting for the kernel that produces x; then the next kernel may launch in turn.
   if (p.overlap_launch) {
-    const int n0 = static_cast<int>(blockIdx.x) * kWarps + warp;
-    if (lane == 0 && p.prefetch_row_bytes > 0 && n0 < p.n) {
+    const int n0 = first_column;
+    if (lane == 0 && (warp == 0 || !block_per_column) && p.prefetch_row_bytes > 0 && n0 < p.n) {
       overlap::prefetch_l2(static_cast<const unsigned char*>(p.w) + static_cast<int64_t>(n0) * W::row_bytes(k),
                            static_cast<uint32_t>(p.prefetch_row_bytes));
     }
@@ -216,26 +246,21 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
 
   // 3. One output column per warp at a time.
   constexpr int kChunks = W::kElems / 8;  // 16-byte x vectors per weight vector
-  const int nvec = k / W::kElems;         // 16-byte weight vectors per row
   const T* bias = static_cast<const T*>(p.bias);
   const T* residual = static_cast<const T*>(p.residual);
   T* out = static_cast<T*>(p.out);
-  for (int n = static_cast<int>(blockIdx.x) * kWarps + warp; n < p.n; n += static_cast<int>(gridDim.x) * kWarps) {
-    const uint4* w_row = reinterpret_cast<const uint4*>(static_cast<const unsigned char*>(p.w) +
-                                                        static_cast<int64_t>(n) * W::row_bytes(k));
+  int parity = 0;  // block_per_column: which partial[] buffer this column uses
+  for (int n = first_column; n < p.n; n += column_step, parity ^= 1) {
+    const uint4* w_row = weight_row(n);
     float acc[kRows];
 #pragma unroll
     for (int r = 0; r < kRows; ++r) acc[r] = 0.f;
-    for (int base = lane; base < nvec; base += 32 * kUnroll) {
-      uint4 wv[kUnroll];
+    for (int base = column_lane; base < nvec; base += column_lanes * kUnroll) {
+      if (!preloaded) load_weights(w_row, base);  // the first batch of the first column is already here
+      preloaded = false;
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
-        const int v = base + u * 32;
-        wv[u] = v < nvec ? __ldg(w_row + v) : make_uint4(0u, 0u, 0u, 0u);
-      }
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        const int v = base + u * 32;
+        const int v = base + u * column_lanes;
         if (v >= nvec) break;
         float wf[W::kElems];
         W::decode(p, n, v, wv[u], tables, wf);
@@ -256,6 +281,16 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
     for (int r = 0; r < kRows; ++r) {
       const float s = warp_sum(acc[r]);
       if (lane == r) mine = s;
+    }
+    if (block_per_column) {
+      // The warps' slices meet in shared memory; warp 0 finishes the column. Two buffers: a warp may
+      // write the next column's sums while warp 0 still reads this one's (a barrier per column).
+      if (lane < kRows) partial[parity][warp][lane] = mine;
+      __syncthreads();
+      if (warp != 0) continue;
+      mine = 0.f;
+#pragma unroll
+      for (int w = 0; w < kWarps; ++w) mine += lane < kRows ? partial[parity][w][lane] : 0.f;
     }
     if (lane >= rows) continue;
     const int r = lane;
@@ -283,18 +318,43 @@ inline int prefetch_row_bytes(int64_t row_bytes, int64_t first_pass_rows) {
   return per_row >= 256 ? static_cast<int>(per_row) : 0;
 }
 
+// Blocks of one instance that fit on an SM with `smem` dynamic bytes (1..kBlocksPerSm): the occupancy
+// calculator's answer, remembered for the last few sizes (a model has a handful of K), so that launches,
+// graph captures included, do not ask again. Per process: all GPUs of a process are taken to be alike.
+template <typename T, int kRows, typename W>
+int resident_blocks_per_sm(size_t smem) {
+  static std::atomic<uint64_t> cache[4] = {};  // (smem + 1) << 8 | blocks
+  std::atomic<uint64_t>& slot = cache[smem % 4];
+  const uint64_t seen = slot.load(std::memory_order_relaxed);
+  if ((seen >> 8) == smem + 1) return static_cast<int>(seen & 0xff);
+  int per_sm = kBlocksPerSm;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemv_kernel<T, kRows, W>, kThreads, smem) != cudaSuccess) {
+    (void)cudaGetLastError();  // keep the cap; the launch reports any real problem
+    per_sm = kBlocksPerSm;
+  }
+  per_sm = std::max(1, std::min(per_sm, kBlocksPerSm));
+  slot.store(((static_cast<uint64_t>(smem) + 1) << 8) | static_cast<uint64_t>(per_sm), std::memory_order_relaxed);
+  return per_sm;
+}
+
 template <typename T, int kRows, typename W>
 cudaError_t launch_rows(const GemvParams& params, cudaStream_t stream, int num_sms) {
-  const int blocks = std::min((params.n + kWarps - 1) / kWarps, std::max(1, num_sms) * kBlocksPerSm);
   const size_t smem = shared_bytes<T, kRows, W>(params.k);
-  if (!params.overlap_launch) {
-    gemv_kernel<T, kRows, W><<<blocks, kThreads, smem, stream>>>(params);
+  // The grid is what fits on the GPU at once (at most kBlocksPerSm per SM; long x rows in shared memory
+  // or many registers fit fewer), so that no block waits for a second wave; the blocks loop over columns.
+  const int resident = std::max(1, num_sms) * resident_blocks_per_sm<T, kRows, W>(smem);
+  GemvParams p = params;
+  p.block_per_column = W::row_bytes(p.k) >= kGemvSplitRowBytes;
+  const int columns_per_block = p.block_per_column ? 1 : kWarps;
+  const int blocks = std::min((p.n + columns_per_block - 1) / columns_per_block, resident);
+  if (!p.overlap_launch) {
+    gemv_kernel<T, kRows, W><<<blocks, kThreads, smem, stream>>>(p);
     return cudaGetLastError();
   }
-  GemvParams p = params;
   p.prefetch_row_bytes =
       p.prefetch_weights
-          ? prefetch_row_bytes(W::row_bytes(p.k), std::min<int64_t>(p.n, static_cast<int64_t>(blocks) * kWarps))
+          ? prefetch_row_bytes(W::row_bytes(p.k),
+                               std::min<int64_t>(p.n, static_cast<int64_t>(blocks) * columns_per_block))
           : 0;
   cudaLaunchAttribute attribute[1];
   attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;

@@ -18,7 +18,10 @@ enum class GemvWeights : int { kDense = 0, kInt8 = 1, kInt4 = 2, kNf4 = 3 };
 // The most rows one launch serves: every row of x sits in shared memory, and each lane keeps one
 // fp32 accumulator per row.
 inline constexpr int kGemvMaxRows = 8;
-inline constexpr int kGemvMaxSharedBytes = 48 * 1024;  // x rows in shared memory, without opt-in
+// The kernel's static shared memory (the block-per-column partial sums, gemv_kernel.cuh) and the most
+// dynamic bytes (x rows, code tables) beside it within the 48 KiB a launch gets without opt-in.
+inline constexpr int kGemvStaticSharedBytes = 256;
+inline constexpr int kGemvMaxSharedBytes = 48 * 1024 - kGemvStaticSharedBytes;
 // Packed weights run row counts 1, 2, 4, 8 (fewer instances); a call's rows round up to the next.
 inline constexpr int gemv_packed_rows(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
 inline constexpr int kGemvCodeTableFloats = 16 + 256;  // nf4: the NF4 values, then the absmax code
@@ -64,6 +67,13 @@ struct GemvParams {
   bool overlap_launch = false;
   bool prefetch_weights = false;
   int prefetch_row_bytes = 0;
+
+  // Set by the launcher: true for long rows (>= kGemvSplitRowBytes of weight), where all warps of a block
+  // share one output column (each streams a slice of the row; partial sums meet in shared memory), so
+  // that a launch's columns spread evenly over the resident warps instead of a warp streaming a whole
+  // 28 KB row alone while others idle (NOTES, "the GEMV at Mistral sizes").
+  bool block_per_column = false;
 };
+inline constexpr int64_t kGemvSplitRowBytes = 16 * 1024;
 
 }  // namespace gptbench::kernels

@@ -138,6 +138,32 @@ TEST(FusedLinearGpu, LmHeadShape) {
   }
 }
 
+// Rows of >= kGemvSplitRowBytes (K >= 8192 in fp16/bf16) run block-per-column: the four warps of a
+// block stream slices of one row and meet in shared memory. Mistral's MLP down (14336 -> 4096) at its
+// real N, a K just past the threshold with an N that leaves blocks more than one column, and N 1.
+TEST(FusedLinearGpu, LongRowsSplitOverTheWarpsOfABlock) {
+  SKIP_WITHOUT_CUDA();
+  at::manual_seed(3);
+  // {K, N, the most rows whose x fits the kernel's 48 KiB of shared memory}
+  const int64_t shapes[][3] = {{14336, 4096, 1}, {8192, 5000, 2}, {8200, 1, 2}};
+  for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
+    for (const auto& s : shapes) {
+      for (int64_t rows = 1; rows <= s[2]; ++rows) {
+        GemvCase c;
+        c.rows = rows;
+        c.k = s[0];
+        c.n = s[1];
+        c.dtype = dtype;
+        check_case(c, true);
+        c.ln = true;
+        c.residual = true;
+        c.activation = LinearActivation::kGeluTanh;
+        check_case(c, true);
+      }
+    }
+  }
+}
+
 TEST(FusedLinearGpu, TheRuleCatchesAWrongLayerNorm) {
   SKIP_WITHOUT_CUDA();
   at::manual_seed(2);
