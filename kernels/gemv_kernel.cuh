@@ -340,6 +340,11 @@ int resident_blocks_per_sm(size_t smem) {
 template <typename T, int kRows, typename W>
 cudaError_t launch_rows(const GemvParams& params, cudaStream_t stream, int num_sms) {
   const size_t smem = shared_bytes<T, kRows, W>(params.k);
+  if (smem + kGemvStaticSharedBytes > 48 * 1024) {  // x at the 48 KiB limit: opt in for the static bytes
+    const cudaError_t err = cudaFuncSetAttribute(gemv_kernel<T, kRows, W>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                 static_cast<int>(smem));
+    if (err != cudaSuccess) return err;
+  }
   // The grid is what fits on the GPU at once (at most kBlocksPerSm per SM; long x rows in shared memory
   // or many registers fit fewer), so that no block waits for a second wave; the blocks loop over columns.
   const int resident = std::max(1, num_sms) * resident_blocks_per_sm<T, kRows, W>(smem);

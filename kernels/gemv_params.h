@@ -18,10 +18,11 @@ enum class GemvWeights : int { kDense = 0, kInt8 = 1, kInt4 = 2, kNf4 = 3 };
 // The most rows one launch serves: every row of x sits in shared memory, and each lane keeps one
 // fp32 accumulator per row.
 inline constexpr int kGemvMaxRows = 8;
-// The kernel's static shared memory (the block-per-column partial sums, gemv_kernel.cuh) and the most
-// dynamic bytes (x rows, code tables) beside it within the 48 KiB a launch gets without opt-in.
+// The most dynamic shared memory (x rows, code tables) of a launch, and the kernel's static shared memory
+// beside it (the block-per-column partial sums, gemv_kernel.cuh); where the two pass the 48 KiB a launch
+// gets without opt-in, the launcher opts in (cudaFuncAttributeMaxDynamicSharedMemorySize).
+inline constexpr int kGemvMaxSharedBytes = 48 * 1024;
 inline constexpr int kGemvStaticSharedBytes = 256;
-inline constexpr int kGemvMaxSharedBytes = 48 * 1024 - kGemvStaticSharedBytes;
 // Packed weights run row counts 1, 2, 4, 8 (fewer instances); a call's rows round up to the next.
 inline constexpr int gemv_packed_rows(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
 inline constexpr int kGemvCodeTableFloats = 16 + 256;  // nf4: the NF4 values, then the absmax code
