@@ -50,6 +50,7 @@ void register_train_command(CLI::App& app) {
   cmd->add_flag("--allow-variant-change", c->allow_variant_change,
                 "train a checkpoint recorded with another variant under --variant");
   add_device_option(cmd, *selection);
+  add_quant_options(cmd, *selection);  // QLoRA: the frozen base quantized (with --lora-rank only)
   add_enum_option(cmd, "--precision", train::kPrecisionNames, c->precision,
                   "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)");
   add_enum_option(cmd, "--dataset", train::kTrainDatasetNames, c->dataset, "training data");

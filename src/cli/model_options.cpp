@@ -47,12 +47,21 @@ void add_quant_options(CLI::App* cmd, run::ModelSelection& s) {
   cmd->add_flag("--quant-lm-head", s.quant_lm_head, "also quantize the lm_head (a tied one as a copy)");
 }
 
+void add_adapter_options(CLI::App* cmd, run::ModelSelection& s) {
+  cmd->add_option("--adapter", s.adapter,
+                  "LoRA adapter folder in PEFT's format (adapter_config.json + adapter_model.safetensors), merged into "
+                  "the weights at load");
+  cmd->add_flag("--adapter-unmerged", s.adapter_unmerged,
+                "apply --adapter's LoRA at run time beside the weights instead of merging it (needed on a --quant base)");
+}
+
 void add_model_options(CLI::App* cmd, run::ModelSelection& s) {
   add_model_dir_option(cmd, s);
   add_variant_options(cmd, s);
   add_dtype_option(cmd, s);
   add_device_option(cmd, s);
   add_quant_options(cmd, s);
+  add_adapter_options(cmd, s);
 }
 
 }  // namespace gptbench::cli

@@ -25,7 +25,11 @@ void add_data_dir_option(CLI::App* cmd, run::ModelSelection& selection);
 // --quant, --quant-group, --quant-lm-head (docs/quantization.md)
 void add_quant_options(CLI::App* cmd, run::ModelSelection& selection);
 
-// --model (required), the variant flags, --dtype, --device and the quant flags: generate, logits, run.
+// --adapter, --adapter-unmerged (model/lora.h)
+void add_adapter_options(CLI::App* cmd, run::ModelSelection& selection);
+
+// --model (required), the variant flags, --dtype, --device, the quant flags and the adapter flags:
+// generate, logits, run.
 void add_model_options(CLI::App* cmd, run::ModelSelection& selection);
 
 }  // namespace gptbench::cli

@@ -6,11 +6,12 @@
 #include <c10/core/GradMode.h>      // c10::AutoGradMode
 
 #include <cmath>          // std::sqrt
+#include <iterator>       // std::begin, std::end
 #include <unordered_map>  // std::unordered_map
 
 #include "gptbench/model/gpt2_config.h"  // Gpt2Config, config_from_json, named_configs
 #include "gptbench/model/gpt2_model.h"   // Gpt2Model
-#include "gptbench/model/weight_map.h"   // gpt2_weight_map, kHfPrefix, is_ignored_checkpoint_key
+#include "gptbench/model/weight_map.h"   // gpt2_weight_map, kHfPrefix, is_ignored_checkpoint_key, kGpt2LoraTargets
 
 namespace gptbench::model {
 namespace {
@@ -72,7 +73,7 @@ void init_gpt2_weights(CausalLm& model, uint64_t seed) {
 ModelFamily gpt2_family() {
   return {kGpt2ModelType, read_gpt2_config,   gpt2_named_configs,        build_gpt2,
           gpt2_weights,   kHfPrefix,          is_ignored_checkpoint_key, init_gpt2_weights,
-          "gpt2-bpe"};
+          "gpt2-bpe",     {std::begin(kGpt2LoraTargets), std::end(kGpt2LoraTargets)}};
 }
 
 }  // namespace gptbench::model

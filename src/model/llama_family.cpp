@@ -5,11 +5,12 @@
 #include <ATen/CPUGeneratorImpl.h>  // at::CPUGeneratorImpl, at::make_generator
 #include <c10/core/GradMode.h>      // c10::AutoGradMode
 
+#include <iterator>       // std::begin, std::end
 #include <unordered_map>  // std::unordered_map
 
 #include "gptbench/model/llama_config.h"      // LlamaConfig, llama_config_from_json, named_llama_configs
 #include "gptbench/model/llama_model.h"       // LlamaModel
-#include "gptbench/model/llama_weight_map.h"  // llama_weight_map, is_ignored_llama_checkpoint_key
+#include "gptbench/model/llama_weight_map.h"  // llama_weight_map, is_ignored_llama_checkpoint_key, kLlamaLoraTargets
 
 namespace gptbench::model {
 namespace {
@@ -66,13 +67,13 @@ constexpr char kMistral[] = "mistral";
 ModelFamily llama_family() {
   return {kLlama,         read_llama_config, named_of_type<kLlama>,           build_llama,
           llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights,
-          "sentencepiece"};
+          "sentencepiece", {std::begin(kLlamaLoraTargets), std::end(kLlamaLoraTargets)}};
 }
 
 ModelFamily mistral_family() {
   return {kMistral,       read_llama_config, named_of_type<kMistral>,         build_llama,
           llama_weights,  "",                is_ignored_llama_checkpoint_key, init_llama_weights,
-          "sentencepiece"};
+          "sentencepiece", {std::begin(kLlamaLoraTargets), std::end(kLlamaLoraTargets)}};
 }
 
 }  // namespace gptbench::model

@@ -12,11 +12,12 @@ constexpr auto kSummarizationFields = [](auto& io, auto& s) {
   io.if_present("linear", s.linear).if_present("quant", s.quant)("model", s.model)("dataset", s.dataset);
   io("quality", s.quality);
   io("latency", s.latency).if_present("decode", s.decode)("memory", s.memory).object_or_null("profile", s.profile);
-  io.if_present("gpu_telemetry", s.gpu_telemetry);
+  io.if_present("gpu_telemetry", s.gpu_telemetry).if_present("adapter", s.adapter);
 };
 
 constexpr auto kPerplexityFields = [](auto& io, auto& p) {
   io("dataset", p.dataset)("quality", p.quality)("latency", p.latency)("memory", p.memory).if_present("quant", p.quant);
+  io.if_present("adapter", p.adapter);
 };
 
 namespace {

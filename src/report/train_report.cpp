@@ -27,6 +27,12 @@ constexpr auto kDistillFields = [](auto& io, auto& d) {
   io("objective", d.objective)("final_kl", d.final_kl)("final_cross_entropy", d.final_cross_entropy);
 };
 
+constexpr auto kLoraFields = [](auto& io, auto& l) {
+  io("rank", l.rank)("alpha", l.alpha)("dropout", l.dropout)("targets", l.targets)("sites", l.sites);
+  io("parameters", l.parameters)("adapter_bytes", l.adapter_bytes)("adapter_dir", l.adapter_dir)("base", l.base);
+  io("base_quant", l.base_quant);
+};
+
 constexpr auto kThroughputFields = [](auto& io, auto& t) {
   io("step_ms", t.step_ms, RawSamples::kInclude)("timed_steps", t.timed_steps)("skipped_steps", t.skipped_steps);
   io("tokens_per_s", t.tokens_per_s)("samples_per_s", t.samples_per_s);
@@ -49,7 +55,7 @@ constexpr auto kRougeEvalFields = [](auto& io, auto& r) {
 constexpr auto kResultsFields = [](auto& io, auto& t) {
   io("model", t.model)("dataset", t.dataset)("training", t.training)("throughput", t.throughput)("mfu", t.mfu);
   io("memory", t.memory)("checkpoint", t.checkpoint).object_or_null("profile", t.profile);
-  io.if_present("rouge_eval", t.rouge_eval).if_present("distill", t.distill);
+  io.if_present("rouge_eval", t.rouge_eval).if_present("distill", t.distill).if_present("lora", t.lora);
 };
 
 // Found by the field lists through argument-dependent lookup, so in this namespace.
@@ -79,6 +85,8 @@ static nlohmann::json to_json(const CheckpointInfo& c) { return write_fields(c, 
 static void from_json(const JsonFields& in, CheckpointInfo& c) { read_fields(in, c, kCheckpointFields); }
 static nlohmann::json to_json(const DistillInfo& d) { return write_fields(d, kDistillFields); }
 static void from_json(const JsonFields& in, DistillInfo& d) { read_fields(in, d, kDistillFields); }
+static nlohmann::json to_json(const LoraInfo& l) { return write_fields(l, kLoraFields); }
+static void from_json(const JsonFields& in, LoraInfo& l) { read_fields(in, l, kLoraFields); }
 static nlohmann::json to_json(const RougeEval& r) { return write_fields(r, kRougeEvalFields); }
 static void from_json(const JsonFields& in, RougeEval& r) { read_fields(in, r, kRougeEvalFields); }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>  // fmt::format
 
 #include "gptbench/attention/variant.h"  // parse_variant
+#include "gptbench/model/lora.h"         // load_lora, LoraApply
 #include "gptbench/quant/quant_format.h"  // kQuantFormatNames, resolve_spec
 #include "gptbench/util/enum_names.h"     // parse_enum, enum_names
 #include "gptbench/util/error.h"          // UsageError
@@ -44,12 +45,20 @@ ResolvedSelection resolve_selection(const ModelSelection& flags) {
   r.dtype = model::parse_dtype(flags.dtype);
   r.device = model::resolve_device(flags.device);
   r.quant = resolve_quant(flags);
+  if (flags.adapter_unmerged && !flags.adapter) throw UsageError("--adapter-unmerged: needs --adapter DIR");
+  if (flags.adapter && flags.adapter->empty()) throw UsageError("--adapter: needs a folder (adapter_config.json, "
+                                                                "adapter_model.safetensors)");
   return r;
 }
 
 model::LoadedModel load_selected_model(const ResolvedSelection& selection) {
-  return model::load_model(selection.flags.model_dir, selection.attention, selection.dtype, selection.device,
-                           selection.quant);
+  model::LoadedModel loaded = model::load_model(selection.flags.model_dir, selection.attention, selection.dtype,
+                                                selection.device, selection.quant);
+  if (selection.flags.adapter) {
+    const model::LoraApply apply = selection.flags.adapter_unmerged ? model::LoraApply::kUnmerged : model::LoraApply::kMerge;
+    loaded.adapter = model::load_lora(*loaded.model, *selection.flags.adapter, apply);
+  }
+  return loaded;
 }
 
 }  // namespace gptbench::run

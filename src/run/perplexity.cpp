@@ -18,6 +18,7 @@
 #include "gptbench/model/checkpoint.h"     // load_model
 #include "gptbench/model/model_family.h"   // with_attention
 #include "gptbench/run/quant_report.h"     // quant_info
+#include "gptbench/run/adapter_report.h"   // adapter_info
 #include "gptbench/run/summarization.h"    // report_header, attention_info
 #include "gptbench/text/tokenizer.h"       // load_tokenizer
 #include "gptbench/util/error.h"           // UsageError
@@ -56,6 +57,8 @@ at::Tensor token_kl(const at::Tensor& log_p, const at::Tensor& log_q) { return (
 
 report::RunReport run_perplexity(const RunConfig& c) {
   if (c.stride < 1) throw UsageError(fmt::format("--stride must be at least 1, got {}", c.stride));
+  if (c.kl_against && c.model.flags.adapter)
+    throw UsageError("--kl-against: not with --adapter (the model compared against would load without the adapter)");
   const attention::AttentionSpec& spec = c.model.attention;
   const c10::ScalarType dtype = c.model.dtype;
   const c10::Device device = c.model.device;
@@ -65,7 +68,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
   bench::ProgressReporter progress("run", "windows", progress_options(c));
   progress.announce(fmt::format("loading {} ({}, {}, {})", c.model.flags.model_dir, attention::variant_name(spec),
                                 c.model.flags.dtype, device.str()));
-  model::LoadedModel loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
+  model::LoadedModel loaded = load_selected_model(c.model);  // c.model's spec, dtype and device, --quant, --adapter
   model::CausalLm& m = *loaded.model;
   std::shared_ptr<model::CausalLm> other;  // the same weights under --kl-against's variant
   std::optional<attention::AttentionSpec> other_spec;
@@ -144,6 +147,7 @@ report::RunReport run_perplexity(const RunConfig& c) {
   p.memory.peak_reserved_bytes = peaks.peak_reserved;
   p.memory.weights_bytes = loaded.weight_bytes;
   p.quant = quant_info(loaded.quant);
+  p.adapter = adapter_info(c.model, loaded);
   p.memory.measured = device.is_cuda();
   return r;
 }

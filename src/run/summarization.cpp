@@ -30,6 +30,7 @@
 #include "gptbench/model/beam_search.h"     // generate_beam
 #include "gptbench/model/checkpoint.h"      // load_model
 #include "gptbench/run/quant_report.h"        // quant_info
+#include "gptbench/run/adapter_report.h"      // adapter_info
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes, kv_cache_kind
@@ -81,8 +82,7 @@ struct Workload {
   std::shared_ptr<const text::Tokenizer> tokenizer;  // null for the synthetic workload
 };
 
-Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
-                          c10::Device device, model::LoadedModel& loaded) {
+Workload dataset_workload(const RunConfig& c, model::LoadedModel& loaded) {
   Workload w;
   auto t0 = Clock::now();
   data::DatasetOptions options;
@@ -95,7 +95,7 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
   const data::Dataset dataset = data::load_dataset(options);
   w.load_data_ms = ms_since(t0);
 
-  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
+  loaded = load_selected_model(c.model);  // c.model's spec, dtype and device, --quant and --adapter
   try {
     w.tokenizer = text::load_tokenizer(c.tokenizer_dir.empty() ? c.model.flags.model_dir : c.tokenizer_dir);
   } catch (const Error& e) {
@@ -136,11 +136,10 @@ Workload dataset_workload(const RunConfig& c, const attention::AttentionSpec& sp
 }
 
 // Random prompts of exactly --prompt-tokens tokens (seeded by --split-seed): pure latency/memory.
-Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& spec, c10::ScalarType dtype,
-                            c10::Device device, model::LoadedModel& loaded) {
+Workload synthetic_workload(const RunConfig& c, const attention::AttentionSpec& spec, model::LoadedModel& loaded) {
   if (c.prompt_tokens < 1)
     throw UsageError(fmt::format("--prompt-tokens must be at least 1, got {}", c.prompt_tokens));
-  loaded = model::load_model(c.model.flags.model_dir, spec, dtype, device, c.model.quant);
+  loaded = load_selected_model(c.model);
   const model::ModelShape& shape = loaded.model->shape();
   model::check_fits_context(shape, spec, c.prompt_tokens, c.max_new_tokens);
   GPTBENCH_CHECK(shape.vocab_size >= 2, "{}: --dataset synthetic needs a vocab_size of at least 2 (one id besides EOS), "
@@ -415,7 +414,6 @@ report::RunReport error_report(const RunConfig& config, const std::string& messa
 report::RunReport run_summarization(const RunConfig& c) {
   validate(c);
   const attention::AttentionSpec& spec = c.model.attention;
-  const c10::ScalarType dtype = c.model.dtype;
   const c10::Device device = c.model.device;
   // What tensors hold before this run loads anything: 0 in a fresh process; in a sweep, whatever an
   // earlier cell left behind (it would count in this run's peak).
@@ -429,8 +427,8 @@ report::RunReport run_summarization(const RunConfig& c) {
                                 c.model.flags.dtype, device.str()));
   // Data first: a bad dataset fails before the model is loaded.
   model::LoadedModel loaded;
-  const Workload work = c.dataset == DatasetKind::kSynthetic ? synthetic_workload(c, spec, dtype, device, loaded)
-                                                 : dataset_workload(c, spec, dtype, device, loaded);
+  const Workload work = c.dataset == DatasetKind::kSynthetic ? synthetic_workload(c, spec, loaded)
+                                                 : dataset_workload(c, loaded);
   model::CausalLm& m = *loaded.model;
   Decoding decoding;
   set_up_decoding(c, spec, device, m, decoding);
@@ -475,6 +473,7 @@ report::RunReport run_summarization(const RunConfig& c) {
   report::SummarizationResults& s = r.results.emplace<report::SummarizationResults>();
   record_kernels(m, spec, greedy, runner.stats(), r, s.linear.emplace());
   s.quant = quant_info(loaded.quant);
+  s.adapter = adapter_info(c.model, loaded);
   s.model = model_info(m.shape());
   s.dataset = work.description;
   const auto t0 = Clock::now();

@@ -73,6 +73,11 @@ void validate(const TrainConfig& c) {
     if (c.model.flags.model_dir.empty())
       throw UsageError("--lora-rank needs --model (the frozen base), also with --resume");
   }
+  if (c.model.quant.spec && !c.lora)
+    throw UsageError(fmt::format("--quant {}: a quantized base trains only with --lora-rank (QLoRA: the adapters "
+                                 "learn, the quantized weights stay frozen)", *c.model.flags.quant));
+  if (c.model.quant.lm_head && c.model.quant.spec && c.lora)
+    throw UsageError("--quant-lm-head: not in training (the fused loss reads the lm_head as a dense weight)");
 }
 
 nlohmann::json to_json(const model::LoraSettings& l) {
@@ -124,6 +129,8 @@ nlohmann::json resume_identity(const TrainConfig& c) {
   if (c.lora) {  // the base is part of what is resumed: the adapters are only its difference
     j["lora"] = to_json(*c.lora);
     j["lora"]["base"] = c.model.flags.model_dir;
+    j["lora"]["base_quant"] = c.model.quant.spec ? nlohmann::json(*c.model.flags.quant) : nlohmann::json(nullptr);
+    j["lora"]["base_quant_group"] = c.model.quant.spec ? nlohmann::json(c.model.quant.spec->group) : nlohmann::json(nullptr);
   }
   return j;
 }

@@ -1,7 +1,8 @@
 // The training loop behind `gptbench train` (trainer.h).
 #include "gptbench/train/trainer.h"
 
-#include <ATen/Context.h>                    // at::globalContext (TF32, deterministic algorithms)
+#include <ATen/Context.h>                    // at::globalContext (TF32, deterministic algorithms, default generators)
+#include <ATen/core/Generator.h>             // at::Generator
 #include <ATen/TensorOperators.h>            // Tensor operators
 #include <ATen/ops/_log_softmax.h>           // at::_log_softmax
 #include <ATen/ops/nll_loss.h>               // at::nll_loss
@@ -18,6 +19,7 @@
 #include <cstdlib>    // setenv
 #include <fstream>    // std::ofstream, std::ifstream
 #include <memory>     // std::shared_ptr
+#include <mutex>      // std::lock_guard
 #include <optional>   // std::optional
 #include <sstream>    // std::istringstream
 
@@ -33,6 +35,8 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
+#include "gptbench/model/lora.h"            // attach_lora, load_lora, save_lora, lora_parameters
+#include "gptbench/model/model_quantization.h"  // quantize_model
 #include "gptbench/run/run_config.h"        // kDatasetNames
 #include "gptbench/model/model_family.h"    // read_model_config, build_model
 #include "gptbench/run/summarization.h"     // report_header, attention_info, model_info, run_summarization
@@ -179,14 +183,23 @@ void truncate_curve(const fs::path& path, int64_t last_step) {
   io::write_file_atomic(path, kept);
 }
 
+// --lora-rank: where the adapters go (docs/train.md, LoRA) and the frozen base they are the difference to.
+fs::path adapter_dir(const fs::path& out) { return out / "adapter"; }
+
 struct Checkpointer {
   fs::path dir;
   model::CausalLm& model;
   AdamW& optimizer;
   LossScaler& scaler;
   nlohmann::json identity;
+  const TrainConfig& c;
+  int64_t adapter_bytes = 0;  // of the last adapter saved
   void save(int64_t step, int64_t consumed) {
-    model::save_model(model, dir);
+    if (c.lora) {
+      adapter_bytes = model::save_lora(model, *c.lora, adapter_dir(dir), c.model.flags.model_dir);
+    } else {
+      model::save_model(model, dir);
+    }
     TrainState state;
     state.step = step;
     state.examples_consumed = consumed;
@@ -240,7 +253,8 @@ struct ModelSetup {
 ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpec& spec, Precision precision,
                              c10::Device device, const fs::path& out) {
   ModelSetup s;
-  s.weights_dir = c.resume ? out : fs::path(c.model.flags.model_dir);
+  // LoRA resumes from the base (--model) plus the adapters in --out; full training from --out.
+  s.weights_dir = c.resume && !c.lora ? out : fs::path(c.model.flags.model_dir);
   s.config = model::read_model_config(s.weights_dir / "config.json");
   const model::ModelShape shape = s.config->shape();
   const std::string variant = attention::variant_name(spec);
@@ -306,8 +320,10 @@ std::optional<Teacher> load_teacher(const TrainConfig& c, const model::ModelShap
 
 // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
 // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
-std::shared_ptr<model::CausalLm> load_trainable_model(const ModelSetup& s, const attention::AttentionSpec& spec,
-                                                      c10::Device device) {
+// --lora-rank: the base frozen (and quantized under --quant: QLoRA), then adapters attached fresh from
+// --seed or, on --resume, read back from --out's adapter folder.
+std::shared_ptr<model::CausalLm> load_trainable_model(const TrainConfig& c, const ModelSetup& s,
+                                                      const attention::AttentionSpec& spec, c10::Device device) {
   attention::AttentionSpec load_spec = spec;
   load_spec.kernel = attention::Kernel::kStandard;
   model::LoadedModel loaded = model::load_model(s.weights_dir, load_spec, at::kFloat, device);
@@ -315,14 +331,34 @@ std::shared_ptr<model::CausalLm> load_trainable_model(const ModelSetup& s, const
   m->to(device, at::kFloat);
   model::copy_parameters(*loaded.model, *m);
   m->train();
+  if (!c.lora) return m;
+  for (const at::Tensor& p : m->parameters()) p.set_requires_grad(false);
+  if (c.model.quant.spec) model::quantize_model(*m, *c.model.quant.spec, c.model.quant.lm_head);
+  if (c.resume) {
+    model::load_lora(*m, adapter_dir(c.out_dir), model::LoraApply::kUnmerged);
+  } else {
+    model::attach_lora(*m, *c.lora, c.seed);
+  }
   return m;
+}
+
+// --lora-dropout: the default generator of the device reseeded from (--seed, step) before each step, so
+// that a resumed run draws the masks a straight one does (nothing else in training draws from it).
+void seed_dropout(c10::Device device, uint64_t seed, int64_t step) {
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  const std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed * 1000003ULL + static_cast<uint64_t>(step));
 }
 
 // The optimised parameters. Those the forward does not read under the variant (GPT-2's wpe under
 // ALiBi: CausalLm::unused_parameters) are frozen, kept in the checkpoint unchanged.
-std::vector<NamedParameter> trained_parameters(model::CausalLm& m) {
-  const std::vector<std::string> unused = m.unused_parameters();
+std::vector<NamedParameter> trained_parameters(model::CausalLm& m, bool lora) {
   std::vector<NamedParameter> params;
+  if (lora) {  // only the adapters (the base was frozen when it loaded)
+    for (const auto& [name, p] : model::lora_parameters(m)) params.push_back({name, p});
+    return params;
+  }
+  const std::vector<std::string> unused = m.unused_parameters();
   for (const auto& item : m.named_parameters(/*recurse=*/true)) {
     at::Tensor p = item.value();
     if (std::find(unused.begin(), unused.end(), item.key()) != unused.end()) {
@@ -416,6 +452,7 @@ class TrainLoop {
   // One optimizer step over --grad-accum micro-batches, timed between device-event marks.
   void step(double lr) {
     const TrainConfig& c = p_.c;
+    if (c.lora && c.lora->dropout > 0) seed_dropout(p_.device, c.seed, r_.step);
     std::vector<Batch> micro;
     int64_t step_targets = 0, step_tokens = 0;
     for (int64_t a = 0; a < c.grad_accum; ++a) {
@@ -571,6 +608,11 @@ report::RougeEval rouge_eval(const TrainConfig& c, Precision precision, c10::Dev
   rc.argv = {"(gptbench train --eval-rouge)"};
   run::ModelSelection trained = c.model.flags;  // the saved checkpoint, in the training's precision
   trained.model_dir = out.string();
+  if (c.lora) {  // the base with the adapters saved; unmerged on a quantized base
+    trained.model_dir = c.model.flags.model_dir;
+    trained.adapter = adapter_dir(out).string();
+    trained.adapter_unmerged = c.model.quant.spec.has_value();
+  }
   trained.dtype = precision_name(precision);
   trained.device = device.str();
   rc.model = run::resolve_selection(trained);
@@ -599,7 +641,6 @@ report::TrainReport train_error_report(const TrainConfig& config, const std::str
 
 report::TrainReport run_training(const TrainConfig& c) {
   validate(c);
-  if (c.lora) throw UsageError("--lora-rank: LoRA training waits for model::Projection (issue 17), not merged yet");
   const Precision precision = c.precision;
   const attention::AttentionSpec& spec = c.model.attention;
   const c10::Device device = c.model.device;
@@ -626,7 +667,7 @@ report::TrainReport run_training(const TrainConfig& c) {
   bench::ProgressReporter progress("train", "steps", progress_options);
   progress.announce(fmt::format("loading {} ({}, {})", setup.weights_dir.string(), attention::variant_name(spec),
                                 device.str()));
-  std::shared_ptr<model::CausalLm> m = load_trainable_model(setup, spec, device);
+  std::shared_ptr<model::CausalLm> m = load_trainable_model(c, setup, spec, device);
 
   const fs::path tokenizer_dir = !c.tokenizer_dir.empty() ? fs::path(c.tokenizer_dir) : setup.weights_dir;
   const auto tokenizer = text::load_tokenizer(tokenizer_dir);
@@ -635,10 +676,10 @@ report::TrainReport run_training(const TrainConfig& c) {
   const TrainData data = load_train_data(c, *tokenizer, setup.seq_len, static_cast<int32_t>(setup.config->shape().eos_token_id));
   const double data_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 
-  AdamW optimizer(trained_parameters(*m), {c.beta1, c.beta2, c.eps, c.weight_decay});
+  AdamW optimizer(trained_parameters(*m, c.lora.has_value()), {c.beta1, c.beta2, c.eps, c.weight_decay});
   LossScaler scaler(device, precision == Precision::kFp16);
   if (c.resume) restore_optimizer(resumed, out, device, optimizer, scaler);
-  Checkpointer checkpointer{out, *m, optimizer, scaler, resume_identity(c)};
+  Checkpointer checkpointer{out, *m, optimizer, scaler, resume_identity(c), c};
 
   const fs::path curve_path = out / "loss_curve.jsonl";
   truncate_curve(curve_path, c.resume ? resumed.step : -1);
@@ -658,8 +699,10 @@ report::TrainReport run_training(const TrainConfig& c) {
   const bool flash = spec.kernel == attention::Kernel::kFlash;
   t.attention = run::attention_info(spec, done.forward_kernel);
   t.attention.backward = flash ? attention::last_flash_backward_kernel() : "autograd:" + done.forward_kernel;
+  // LoRA: every base parameter is frozen (a quantized weight is no parameter, so the shape counts them).
+  const int64_t frozen = c.lora ? setup.config->shape().parameter_count : parameter_count(*m) - optimizer.parameter_count();
   t.model = {run::model_info(setup.config->shape()), optimizer.parameter_count(), optimizer.decayed_parameter_count(),
-             parameter_count(*m) - optimizer.parameter_count(), c.resume ? out.string() : c.model.flags.model_dir};
+             frozen, c.resume && !c.lora ? out.string() : c.model.flags.model_dir};
   t.dataset = data.description;
   t.dataset["load_ms"] = data_ms;
   t.dataset["seq_len"] = setup.seq_len;
@@ -667,9 +710,12 @@ report::TrainReport run_training(const TrainConfig& c) {
                 static_cast<double>(done.consumed) / static_cast<double>(data.train.size()), done.last_loss,
                 done.evaluations, curve_path.string(), precision_name(precision), setup.loss_impl,
                 device.is_cuda() && precision == Precision::kFp32, !device.is_cuda() || c.deterministic,
-                "AdamW (at::_fused_adamw_), decay on 2-D weight tensors, none on biases, LayerNorm and maskmix logits",
+                c.lora ? "AdamW (at::_fused_adamw_) over the LoRA A and B matrices only, --weight-decay on both (it "
+                         "pulls the update B*A toward 0, i.e. toward the base)"
+                       : "AdamW (at::_fused_adamw_), decay on 2-D weight tensors, none on biases, LayerNorm and maskmix "
+                         "logits",
                 scaler.enabled() ? std::optional<double>(scaler.scale().item<double>()) : std::nullopt,
-                setup.loss.teacher ? "distill" : "full"};
+                training_mode(c)};
   if (const std::optional<Teacher>& teacher = setup.loss.teacher) {
     t.distill = report::DistillInfo{teacher->dir, teacher->variant, teacher->model->last_kernel(),
                                     teacher->options.temperature, teacher->options.alpha,
@@ -677,6 +723,21 @@ report::TrainReport run_training(const TrainConfig& c) {
                                     "counted target; loss_curve.jsonl: cross_entropy and kl (without T^2) per step, "
                                     "val_kl per evaluation",
                                     done.last_kl, done.last_cross_entropy};
+  }
+  if (c.lora) {
+    const std::vector<std::string> targets = model::lora_peft_targets(*m, c.lora->targets);
+    std::string joined;
+    for (const std::string& x : targets) joined += (joined.empty() ? "" : ",") + x;
+    t.lora = report::LoraInfo{c.lora->rank,
+                              c.lora->alpha,
+                              c.lora->dropout,
+                              joined,
+                              static_cast<int64_t>(model::lora_sites(*m, c.lora->targets, "--lora-targets").size()),
+                              model::lora_parameter_count(*m),
+                              checkpointer.adapter_bytes,
+                              adapter_dir(out).string(),
+                              c.model.flags.model_dir,
+                              c.model.quant.spec ? c.model.flags.quant : std::nullopt};
   }
   t.throughput = throughput(c, done, steps);
   t.mfu = mfu(c, setup.config->shape(), spec, precision, t.throughput, r.header.env);

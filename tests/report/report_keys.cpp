@@ -33,6 +33,7 @@ SummarizationResults full_summarization() {
   s.quality = QualityScores{};
   s.decode = DecodeInfo{};
   s.gpu_telemetry = GpuTelemetry{};
+  s.adapter = AdapterInfo{};
   s.memory.weights_bytes = s.memory.kv_cache_bytes = s.memory.resident_at_start_bytes = 0;
   s.model.family = "";
   s.model.n_kv_head = 0;
@@ -47,6 +48,7 @@ json run_example(bool perplexity) {
     p.quality.kl_against = KlAgainst{};
     p.memory.weights_bytes = 0;
     p.quant = QuantInfo{};
+    p.adapter = AdapterInfo{};
     r.results = p;
   } else {
     r.results = full_summarization();
@@ -66,6 +68,8 @@ json train_example() {
   t.model.frozen_parameters = 0;
   t.rouge_eval = RougeEval{"validation", 0, QualityScores{}};
   t.distill = DistillInfo{};
+  t.lora = LoraInfo{};
+  t.lora->base_quant = "";
   return to_json(r);
 }
 

@@ -89,9 +89,9 @@ def loss_impl_check(common, tmp, device, rel, label):
           f"{label}: the report names the loss that ran", " / ".join(impls))
 
 
-def reproducibility_checks(common, tmp, label):
+def reproducibility_checks(common, tmp, label, files=("model.safetensors", "train_state.safetensors")):
     """A run repeated, and a run stopped at step 3 and resumed, give bitwise the same loss curve,
-    evaluation losses and saved state as the straight run (`common`: 6 steps, log and eval every 3)."""
+    evaluation losses and saved `files` as the straight run (`common`: 6 steps, log and eval every 3)."""
     tmp.mkdir(parents=True, exist_ok=True)
     straight, again, resumed = tmp / "straight", tmp / "again", tmp / "resumed"
     train(common + ["--out", straight])
@@ -103,7 +103,7 @@ def reproducibility_checks(common, tmp, label):
     check(len(a) == 8 and a == c, f"{label} repeat: identical loss curve and evaluation losses", f"{len(a)} vs {len(c)} lines")
     check(len(a) == 8 and a == b, f"{label} resume: identical loss curve and evaluation losses", f"{len(a)} vs {len(b)} lines")
     check(len(half) == 4 and half == a[:4], f"{label} resume: the first half equals the straight run's first half")
-    for name in ("model.safetensors", "train_state.safetensors"):
+    for name in files:
         check((straight / name).read_bytes() == (resumed / name).read_bytes() == (again / name).read_bytes(),
               f"{label}: identical {name} (repeat and resume)")
     check(len({x["loss"] for x in a if x["type"] == "train"}) == 6, f"{label}: the losses change step to step")

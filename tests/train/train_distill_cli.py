@@ -49,6 +49,10 @@ def gpu_checks(tmp):
 
 def main():
     if "--gpu" in sys.argv:
+        import torch
+        if not torch.cuda.is_available():
+            print("SKIP: no CUDA device on this machine: the --gpu checks need one")
+            sys.exit(77)  # ctest SKIP_RETURN_CODE
         with tempfile.TemporaryDirectory() as tmp:
             gpu_checks(Path(tmp))
         finish()

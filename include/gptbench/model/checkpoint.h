@@ -14,6 +14,7 @@
 
 #include "gptbench/attention/attention.h"  // AttentionSpec
 #include "gptbench/model/causal_lm.h"      // CausalLm
+#include "gptbench/model/lora.h"           // LoadedLora
 #include "gptbench/model/model_quantization.h"  // QuantRequest, QuantSummary
 
 namespace gptbench::model {
@@ -24,6 +25,7 @@ struct LoadedModel {
   int64_t weight_bytes = 0;      // weight bytes as held on the device: parameters in the loaded dtype plus
                                  // the quantized projections' packed values and scales (held_weight_bytes)
   std::optional<QuantSummary> quant;  // what the model holds quantized; nullopt: nothing
+  std::optional<LoadedLora> adapter;  // --adapter (run::load_selected_model); nullopt: none
 };
 
 // Reads DIR/config.json (its model_type picks the family) and the weights, builds the model for

@@ -8,9 +8,18 @@
 #include <vector>       // std::vector
 
 #include "gptbench/model/llama_config.h"  // LlamaConfig
+#include "gptbench/model/lora_target.h"   // LoraTarget, LoraTargetUse
 #include "gptbench/model/weight_entry.h"  // WeightEntry
 
 namespace gptbench::model {
+
+// Llama/Mistral's LoRA targets (model/lora.h): the HF modules; q/k/v and gate/up are row ranges of our
+// fused qkv_proj and gate_up_proj, each with its own adapter pair.
+inline constexpr LoraTarget kLlamaLoraTargets[] = {
+    {"q_proj", "q_proj", LoraTargetUse::kDefault},       {"k_proj", "k_proj", LoraTargetUse::kDefault},
+    {"v_proj", "v_proj", LoraTargetUse::kDefault},       {"o_proj", "o_proj", LoraTargetUse::kDefault},
+    {"gate_proj", "gate_proj", LoraTargetUse::kDefault}, {"up_proj", "up_proj", LoraTargetUse::kDefault},
+    {"down_proj", "down_proj", LoraTargetUse::kDefault}};
 
 // Every checkpoint tensor of a Llama/Mistral of this config, in checkpoint order; lm_head only when untied.
 std::vector<WeightEntry> llama_weight_map(const LlamaConfig& config);

@@ -41,8 +41,12 @@ struct LoraSite {
   int64_t row0 = 0, rows = 0, in = 0;
 };
 
-// The family's target names (kGpt2LoraTargets, kLlamaLoraTargets).
+// The family's target names (kGpt2LoraTargets, kLlamaLoraTargets; ModelFamily::lora_targets).
 std::vector<std::string> lora_family_targets(const CausalLm& model);
+
+// `targets` as PEFT's target_modules: the family's aliases replaced by what they stand for, other
+// names kept; empty: the family's default targets.
+std::vector<std::string> lora_peft_targets(const CausalLm& model, const std::vector<std::string>& targets);
 
 // The sites `targets` select (empty: all the family's). UsageError naming `flag` and the family's
 // targets when a target matches no module.
@@ -56,20 +60,29 @@ void attach_lora(CausalLm& model, const LoraSettings& settings, uint64_t seed);
 // The adapter parameters of a model (named as named_parameters() names them), in site order.
 std::vector<std::pair<std::string, at::Tensor>> lora_parameters(const CausalLm& model);
 
-// Writes DIR/adapter_config.json and DIR/adapter_model.safetensors (fp32) atomically.
-void save_lora(const CausalLm& model, const LoraSettings& settings, const std::filesystem::path& dir,
-               const std::string& base_model);
+// The adapter parameters' element count.
+int64_t lora_parameter_count(const CausalLm& model);
+
+// Writes DIR/adapter_config.json and DIR/adapter_model.safetensors (fp32) atomically, the folder
+// created if needed. Returns the bytes of adapter_model.safetensors.
+int64_t save_lora(const CausalLm& model, const LoraSettings& settings, const std::filesystem::path& dir,
+                  const std::string& base_model);
+
+// How load_lora applies an adapter (a named enum, not a bool: "merge" reads both ways at a call site).
+enum class LoraApply { kMerge, kUnmerged };
 
 struct LoadedLora {
-  LoraSettings settings;
+  LoraSettings settings;  // r, lora_alpha, lora_dropout and target_modules as the config gives them
   bool merged = false;
   int64_t sites = 0, parameters = 0;
 };
 
 // Reads DIR (adapter_config.json + adapter_model.safetensors; PEFT's or ours) and either merges
-// scaling · B · A into the weights (merge) or attaches the adapters (in the model's dtype).
-// gptbench::Error naming the file and key for anything missing, mis-shaped or unsupported
-// (DoRA, rsLoRA patterns, biases, modules_to_save, another peft_type).
-LoadedLora load_lora(CausalLm& model, const std::filesystem::path& dir, bool merge);
+// scaling · B · A into the weights (kMerge, in fp32, then rounded to the weight's dtype) or attaches
+// the adapters (kUnmerged, in the model's dtype, trainable). The sites come from the tensor names, so
+// any target_modules pattern PEFT wrote loads. gptbench::Error naming the file and key for anything
+// missing, mis-shaped, unknown or unsupported (DoRA, rsLoRA, rank/alpha patterns, biases,
+// modules_to_save, another peft_type); UsageError for kMerge into a quantized weight.
+LoadedLora load_lora(CausalLm& model, const std::filesystem::path& dir, LoraApply apply);
 
 }  // namespace gptbench::model

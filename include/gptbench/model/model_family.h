@@ -16,6 +16,7 @@
 
 #include "gptbench/attention/attention.h"    // AttentionSpec, AttentionImpl
 #include "gptbench/model/causal_lm.h"        // CausalLm, ModelConfig
+#include "gptbench/model/lora_target.h"      // LoraTarget
 #include "gptbench/model/weight_entry.h"     // WeightEntry
 
 namespace gptbench::model {
@@ -49,6 +50,9 @@ struct ModelFamily {
   // (vocab.json + merges.txt) or "sentencepiece" (tokenizer.model; `gptbench init` trains one on the
   // news text when no --tokenizer is given).
   std::string_view tokenizer_kind;
+  // The names --lora-targets takes and the PEFT target_modules they mean (model/lora.h): the table
+  // beside the family's weight map.
+  std::vector<LoraTarget> lora_targets;
 };
 
 // Every registered family, GPT-2 first.

@@ -23,9 +23,12 @@ struct SchemaVersion {
 // Minor 3: the model block names the tokenizer kind (model.tokenizer: "gpt2-bpe" or "sentencepiece");
 // (run) env names the CPU, OS, kernel, RAM and NVIDIA driver (env.nvml says why not), and a
 // summarization report has a gpu_telemetry block (energy, power, clocks, throttling while timing).
-inline constexpr SchemaVersion kRunSchemaVersion{1, 3};
+// Minor 4: an adapter block (--adapter: the LoRA adapter loaded, merged or not) in run and perplexity reports.
+inline constexpr SchemaVersion kRunSchemaVersion{1, 4};
 // Train minor 3: training.mode, model.frozen_parameters, evaluations' val_kl and the distill block.
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 3};
+// Train minor 4: the lora block (--lora-rank: rank, alpha, dropout, targets, sites, adapter bytes and folder,
+// base and its quantization) and training.mode "lora" / "lora+distill".
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 4};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes

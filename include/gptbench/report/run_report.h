@@ -20,6 +20,7 @@
 #include "gptbench/report/perplexity_blocks.h"     // PerplexityDataset, PerplexityQuality, PerplexityLatency
 #include "gptbench/report/quality_scores.h"        // QualityScores
 #include "gptbench/report/quant_info.h"            // QuantInfo
+#include "gptbench/report/adapter_info.h"          // AdapterInfo
 #include "gptbench/report/report_header.h"         // ReportHeader, kRunSchemaVersion
 #include "gptbench/report/summarization_blocks.h"  // LinearInfo, DecodeInfo, DatasetInfo, LatencyInfo
 
@@ -37,6 +38,7 @@ struct SummarizationResults {
   MemoryInfo memory;
   nlohmann::json profile;  // null without --profile
   std::optional<GpuTelemetry> gpu_telemetry;  // absent only in reports older than schema minor 3
+  std::optional<AdapterInfo> adapter;  // --adapter only (schema minor 4)
 };
 
 struct PerplexityResults {
@@ -45,6 +47,7 @@ struct PerplexityResults {
   PerplexityLatency latency;
   MemoryInfo memory;
   std::optional<QuantInfo> quant;  // absent: every weight dense
+  std::optional<AdapterInfo> adapter;  // --adapter only (schema minor 4)
 };
 
 struct RunReport {

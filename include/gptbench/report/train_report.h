@@ -44,7 +44,7 @@ struct TrainingInfo {
   std::optional<bool> deterministic;  // absent only in reports older than --deterministic
   std::string optimizer;
   std::optional<double> loss_scale;  // fp16 only
-  std::optional<std::string> mode;   // "full" | "distill" (schema_minor >= 3)
+  std::optional<std::string> mode;   // "full" | "distill" | "lora" | "lora+distill" (schema_minor >= 3)
 };
 
 // --distill-from: the teacher and the objective (docs/train.md, Distillation).
@@ -53,6 +53,19 @@ struct DistillInfo {
   double temperature = 0, alpha = 0;
   std::string objective;
   std::optional<double> final_kl, final_cross_entropy;  // of the last step, per counted target
+};
+
+// --lora-rank: the adapters trained and where they are (docs/train.md, LoRA).
+struct LoraInfo {
+  int64_t rank = 0;
+  double alpha = 0, dropout = 0;
+  std::string targets;        // PEFT's target_modules as saved, comma-joined
+  int64_t sites = 0;          // adapted modules (one per HF module)
+  int64_t parameters = 0;     // elements of every A and B (= model.trained_parameters)
+  int64_t adapter_bytes = 0;  // adapter_model.safetensors (fp32)
+  std::string adapter_dir;    // <--out>/adapter
+  std::string base;           // the frozen base checkpoint (--model)
+  std::optional<std::string> base_quant;  // QLoRA: the base's --quant format; null: dense
 };
 
 struct ThroughputInfo {
@@ -94,6 +107,7 @@ struct TrainResults {
   nlohmann::json profile;  // null without --profile
   std::optional<RougeEval> rouge_eval;
   std::optional<DistillInfo> distill;  // --distill-from only
+  std::optional<LoraInfo> lora;        // --lora-rank only (schema minor 4)
 };
 
 struct TrainReport {

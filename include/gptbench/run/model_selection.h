@@ -1,5 +1,6 @@
 // The flags that pick a model and where it runs (--model, --variant, --window, --global-tokens,
-// --flash-arch, --dtype, --device, --data-dir, --quant, --quant-group, --quant-lm-head): declared once for every
+// --flash-arch, --dtype, --device, --data-dir, --quant, --quant-group, --quant-lm-head, --adapter,
+// --adapter-unmerged): declared once for every
 // command (src/cli/model_options.h), read
 // from sweep settings for each cell, and resolved once, at the edge, into the attention spec, dtype
 // and device the code runs on. Nothing past the edge parses these strings again.
@@ -36,6 +37,8 @@ struct ModelSelection {
   std::optional<int64_t> quant_group;    // --quant-group: int4 group / nf4 block (default 128 / 64)
   bool quant_lm_head = false;            // --quant-lm-head
   kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel
+  std::optional<std::string> adapter;  // --adapter: a LoRA adapter folder in PEFT's format (model/lora.h)
+  bool adapter_unmerged = false;       // --adapter-unmerged: the adapter runs beside the weights, not merged
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
@@ -52,7 +55,7 @@ model::QuantRequest resolve_quant(const ModelSelection& flags);
 ResolvedSelection resolve_selection(const ModelSelection& flags);
 
 // The selected checkpoint, built for the selection's variant in its dtype on its device, quantized as
-// asked.
+// asked, with --adapter's LoRA adapter merged into it or (--adapter-unmerged) attached.
 model::LoadedModel load_selected_model(const ResolvedSelection& selection);
 
 }  // namespace gptbench::run
