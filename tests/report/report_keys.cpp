@@ -33,6 +33,7 @@ SummarizationResults full_summarization() {
   s.quality = QualityScores{};
   s.decode = DecodeInfo{};
   s.gpu_telemetry = GpuTelemetry{};
+  s.latency.stopping = StoppingInfo{};
   s.memory.weights_bytes = s.memory.kv_cache_bytes = s.memory.resident_at_start_bytes = 0;
   s.model.family = "";
   s.model.n_kv_head = 0;

@@ -23,9 +23,11 @@ struct SchemaVersion {
 // Minor 3: the model block names the tokenizer kind (model.tokenizer: "gpt2-bpe" or "sentencepiece");
 // (run) env names the CPU, OS, kernel, RAM and NVIDIA driver (env.nvml says why not), and a
 // summarization report has a gpu_telemetry block (energy, power, clocks, throttling while timing).
-inline constexpr SchemaVersion kRunSchemaVersion{1, 3};
+// Minor 5: p90/p99 null below 10/100 samples, latency.stopping (the stopping rule), config.flash_arch.
+inline constexpr SchemaVersion kRunSchemaVersion{1, 5};
 // Train minor 3: training.mode, model.frozen_parameters, evaluations' val_kl and the distill block.
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 3};
+// Train minor 5: config.flash_arch; p90/p99 of step_ms null below 10/100 steps.
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 5};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes
