@@ -74,12 +74,20 @@ COLUMNS = {
     "kv_cache_bytes": "memory.kv_cache_bytes (summarization)",
     "git_sha": "tool.git_sha of the gptbench that ran",
     "time_utc": "env.time_utc: when it ran",
+    "tpot_p90_ms": "latency.tpot.p90; None below 10 batches (schema minor 5 withholds it)",
+    "energy_j": "gpu_telemetry.energy_j: GPU energy over the timed batches; None when not measured",
+    "j_per_token": "gpu_telemetry.j_per_token: joules per generated token; None when not measured",
+    "mean_power_w": "gpu_telemetry.mean_power_w: average GPU power while timing; None when not measured",
+    "throttled": "gpu_telemetry.throttled: thermal or power throttling seen while timing",
+    "batches": "latency.batches: the timed batches",
+    "stopped_by": "latency.stopping.reason: what ended the timing (min_time, max_noise, max_time, max_batches)",
+    "noise": "latency.stopping.noise: std/mean of the per-batch e2e latency",
 }
 
 _FLOAT_COLUMNS = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "perplexity", "ttft_ms", "tpot_ms", "e2e_ms",
-                  "tokens_per_s", "samples_per_s")
+                  "tokens_per_s", "samples_per_s", "tpot_p90_ms", "energy_j", "j_per_token", "mean_power_w", "noise")
 _INTEGER_COLUMNS = ("line", "window", "batch_size", "prompt_tokens", "max_new_tokens", "n_samples", "parameters",
-                    "peak_allocated_bytes", "peak_reserved_bytes", "kv_cache_bytes")
+                    "peak_allocated_bytes", "peak_reserved_bytes", "kv_cache_bytes", "batches")
 _STATUS_RANK = {"ok": 2, "skipped": 1, "error": 0}
 
 
@@ -112,6 +120,8 @@ def report_row(report, source, line=None, cell_key=None, status=None, message=No
     memory = report.get("memory") if isinstance(report.get("memory"), dict) else {}
     measured = bool(memory.get("measured"))
     quality = report.get("quality") if isinstance(report.get("quality"), dict) else {}
+    telemetry = report.get("gpu_telemetry") if isinstance(report.get("gpu_telemetry"), dict) else {}
+    energy = telemetry if telemetry.get("measured") else {}
 
     def rouge(name):
         return _get(quality, name, "fmeasure")
@@ -162,6 +172,14 @@ def report_row(report, source, line=None, cell_key=None, status=None, message=No
         "kv_cache_bytes": memory.get("kv_cache_bytes"),
         "git_sha": _get(report, "tool", "git_sha"),
         "time_utc": _get(report, "env", "time_utc"),
+        "tpot_p90_ms": _get(report, "latency", "tpot", "p90") if tpot is not None else None,
+        "energy_j": energy.get("energy_j"),
+        "j_per_token": energy.get("j_per_token"),
+        "mean_power_w": energy.get("mean_power_w"),
+        "throttled": telemetry.get("throttled"),
+        "batches": _get(report, "latency", "batches"),
+        "stopped_by": _get(report, "latency", "stopping", "reason"),
+        "noise": _get(report, "latency", "stopping", "noise"),
     }
     assert list(row) == list(COLUMNS), "report_row and COLUMNS must list the same columns in the same order"
     return row

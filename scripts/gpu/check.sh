@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole GPU cycle, run ON the GPU machine from the repo root (device tool, carry [".carry"],
 # after scripts/gpu/prepare_carry.sh here). Stages, each one device call of < 10 minutes:
-#   scripts/gpu/check.sh build   configure + build everything (machine's torch, sm_90a)
+#   scripts/gpu/check.sh build   configure + build everything (the machine's torch; CUDA architectures of the
+#                                GPUs present, 9.0 as 90a, or CMAKE_CUDA_ARCHITECTURES; -j the core count)
 #   scripts/gpu/check.sh test    GPU tests (ctest -L gpu), gpt2-shape parity + fp16/bf16 report
 #   scripts/gpu/check.sh bench   gptbench run (synthetic 512+64, B1/B8, every variant) vs transformers
 #   scripts/gpu/check.sh profile where the time goes: --profile of flash graph decode (B1, B8) and of
@@ -28,15 +29,29 @@ if [ -f .carry/sentencepiece/include/sentencepiece_processor.h ]; then
 fi
 status=0
 
+# The CUDA architectures to build: CMAKE_CUDA_ARCHITECTURES when given, else those of the GPUs present
+# (nvidia-smi's compute_cap, 9.0 -> 90a: the sm_90a kernels need the "a" target on Hopper).
+cuda_archs() {
+  if [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ]; then echo "$CMAKE_CUDA_ARCHITECTURES"; return 0; fi
+  local caps
+  caps=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | tr -d ' .' | sort -u | paste -sd';')
+  [ -n "$caps" ] || { echo "no GPU found by nvidia-smi: set CMAKE_CUDA_ARCHITECTURES (e.g. 90a)" >&2; return 1; }
+  sed -E 's/(^|;)90($|;)/\190a\2/g' <<<"$caps"
+}
+
 build() {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader | tee "$OUT/gpu.txt"
   local prefix t0
   prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
   t0=$(date +%s)
+  local archs jobs
+  archs=$(cuda_archs) || return 1
+  jobs=$(nproc)
+  echo "CUDA architectures $archs, $jobs build jobs"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DGPTBENCH_PYTHON="$(command -v python3)" \
-    -DCMAKE_CUDA_ARCHITECTURES=90a -DGPTBENCH_DATA_DIR="$DATA" >"$OUT/build.log" 2>&1 \
+    -DCMAKE_CUDA_ARCHITECTURES="$archs" -DGPTBENCH_DATA_DIR="$DATA" >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log"; echo "CONFIGURE FAILED"; return 1; }
-  cmake --build "$BUILD" -j 16 >>"$OUT/build.log" 2>&1 \
+  cmake --build "$BUILD" -j "$jobs" >>"$OUT/build.log" 2>&1 \
     || { grep -E "error" -A3 "$OUT/build.log" | head -40; echo "BUILD FAILED"; return 1; }
   echo "configure + build: $(( $(date +%s) - t0 )) s"
 }

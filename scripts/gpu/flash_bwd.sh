@@ -9,20 +9,9 @@
 #   4. `gptbench train`, gpt2 shape, T 1024, bf16, a few steps: --variant flash (our backward) vs sdpa,
 #      and flash with --deterministic, tokens/s.
 # Logs and JSON under $OUT; a short summary last. Total < 4 minutes on an H200 (build ~1 min).
-set -uo pipefail
-OUT=${OUT:-/tmp/gptbench_gpu_out}
-mkdir -p "$OUT"
-BUILD=build-gpu
-DATA=${GPTBENCH_DATA_DIR:-$PWD/.carry/data}
-BIN=$BUILD/gptbench
-export PYTHONUNBUFFERED=1 GPTBENCH_DATA_DIR=$DATA
-status=0
-[ -d "$BUILD" ] || { echo "no $BUILD: run 'bash scripts/gpu/check.sh build' first"; exit 1; }
-
-t0=$(date +%s)
-cmake --build "$BUILD" -j 16 --target gptbench flash_backward_gpu_test attention_flash_autograd_tests \
-  >"$OUT/flash_bwd_build.log" 2>&1 || { grep -E "error" -A3 "$OUT/flash_bwd_build.log" | head -40; echo "BUILD FAILED"; exit 1; }
-echo "build: $(( $(date +%s) - t0 )) s"
+# shellcheck source=scripts/gpu/session_env.sh
+. scripts/gpu/session_env.sh  # OUT, BUILD, DATA, BIN, status, build_targets
+build_targets "$OUT/flash_bwd_build.log" gptbench flash_backward_gpu_test attention_flash_autograd_tests
 
 t0=$(date +%s)
 (cd "$BUILD" && timeout 240 ctest -R "FlashBackwardGpu\.|attention_flash_autograd_cuda" --output-on-failure -j 1) \

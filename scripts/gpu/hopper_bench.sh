@@ -128,7 +128,8 @@ md.append("|---|---|---|---|---|---|")
 for r in runs:
     l = r["latency"]
     arch, b = r["_file"][:-5].split("_b")
-    md.append(f"| {b} | {arch} | {l['ttft']['p50']:.3f} | {l['ttft'].get('p90', float('nan')):.3f} | "
+    p90 = l['ttft'].get('p90')  # null below 10 samples (schema minor 5)
+    md.append(f"| {b} | {arch} | {l['ttft']['p50']:.3f} | {'-' if p90 is None else f'{p90:.3f}'} | "
               f"{l['tpot']['p50']:.3f} | {r['attention'].get('kernel')} |")
 open(f"{out}/hopper_bench.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))

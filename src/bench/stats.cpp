@@ -28,8 +28,8 @@ Summary summarize(std::vector<double> samples) {
   s.min = samples.front();
   s.max = samples.back();
   s.p50 = percentile(samples, 50);
-  s.p90 = percentile(samples, 90);
-  s.p99 = percentile(samples, 99);
+  if (s.n >= report::kMinSamplesP90) s.p90 = percentile(samples, 90);
+  if (s.n >= report::kMinSamplesP99) s.p99 = percentile(samples, 99);
   return s;
 }
 

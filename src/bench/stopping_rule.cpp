@@ -32,16 +32,16 @@ std::optional<std::string> stop_reason(const StoppingRule& rule, const std::vect
   return std::nullopt;
 }
 
-void check_stopping_rule(const StoppingRule& rule) {
-  if (rule.min_runs < 1) throw UsageError(fmt::format("--min-runs must be at least 1, got {}", rule.min_runs));
+void check_stopping_rule(const StoppingRule& rule, const StoppingFlags& flags) {
+  if (rule.min_runs < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", flags.min_runs, rule.min_runs));
   if (rule.max_runs < rule.min_runs)
-    throw UsageError(fmt::format("--max-runs {} is below --min-runs {}", rule.max_runs, rule.min_runs));
+    throw UsageError(fmt::format("{} {} is below {} {}", flags.max_runs, rule.max_runs, flags.min_runs, rule.min_runs));
   auto non_negative = [](double value, const char* flag) {
     if (!(value >= 0) || !std::isfinite(value)) throw UsageError(fmt::format("{} must be >= 0, got {}", flag, value));
   };
-  non_negative(rule.min_time_ms, "--min-time-ms");
-  non_negative(rule.max_noise, "--max-noise");
-  non_negative(rule.max_time_s, "--max-time");
+  non_negative(rule.min_time_ms, flags.min_time);
+  non_negative(rule.max_noise, flags.max_noise);
+  non_negative(rule.max_time_s, flags.max_time);
 }
 
 }  // namespace gptbench::bench

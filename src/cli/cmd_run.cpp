@@ -36,6 +36,11 @@ void print_summarization(const report::RunReport& r, const report::Summarization
   }
   fmt::print("e2e p50 {:.2f} ms  ttft p50 {:.2f} ms  tpot p50 {:.3f} ms  {:.1f} tokens/s  {:.2f} samples/s\n",
              lat.e2e.p50, lat.ttft.p50, lat.tpot.p50, lat.tokens_per_s, lat.samples_per_s);
+  if (lat.stopping && r.header.config.contains("stopping")) {
+    const report::StoppingInfo& st = *lat.stopping;
+    fmt::print("stopping rule: {} batches ({} samples) in {:.1f} s, e2e noise {:.2f} %, stopped by {}\n", st.batches,
+               st.samples, st.elapsed_s, st.noise * 100, st.reason);
+  }
   const report::MemoryInfo& mem = s.memory;
   if (mem.measured) {
     auto mib = [](std::optional<int64_t> bytes) { return static_cast<double>(bytes.value_or(0)) / 1048576.0; };
@@ -127,6 +132,15 @@ void register_run_command(CLI::App& app) {
                               "(cuBLAS via ATen) | gemv (the GEMV up to its {} rows, for A/B runs)",
                               kernels::kGemvDefaultMaxRows, kernels::kGemvKernelMaxRows));
   cmd->add_option("--warmup", c->warmup, "untimed warm-up runs of the first batch")->capture_default_str();
+  // The stopping rule (run/run_stopping.h), nvbench's: off by default (one pass over the prompts).
+  cmd->add_option("--min-batches", c->stopping.min_batches,
+                  "stopping rule: time at least this many batches (default: one pass over the prompts; more repeat them)");
+  cmd->add_option("--min-time", c->stopping.min_time_s, "stopping rule: at least this many seconds of timed batches");
+  cmd->add_option("--max-noise", c->stopping.max_noise,
+                  "stopping rule: past the minimums, go on until the per-batch e2e latency's std/mean is at most this "
+                  "(0.02 = 2 %; 0: off)");
+  cmd->add_option("--max-time", c->stopping.max_time_s, "stopping rule: stop after this many seconds of timing (0: none)");
+  cmd->add_option("--max-batches", c->stopping.max_batches, "stopping rule: stop after this many batches");
   add_enum_option(cmd, "--timing", run::kTimingModeNames, c->timing,
                   "generate | forward: forward times one forward pass per padded batch instead of generation "
                   "(the student projects' 'inference time')");
@@ -149,6 +163,9 @@ void register_run_command(CLI::App& app) {
     c->stemmer = !*no_stemmer;
     if (c->kl_against && c->task != run::Task::kPerplexity)
       throw UsageError("--kl-against needs --task perplexity (it compares next-token distributions on a text)");
+    if (c->stopping.given() && c->task != run::Task::kSummarization)
+      throw UsageError("--min-batches, --min-time, --max-noise, --max-time and --max-batches need --task summarization "
+                       "(they stop its timed batches)");
     if (!c->profile_path.empty() && c->task != run::Task::kSummarization)
       throw UsageError("--profile needs --task summarization (it profiles the timed batches)");
     const std::vector<std::filesystem::path> inputs = {c->data_path, selection->model_dir + "/model.safetensors", selection->model_dir + "/config.json"};

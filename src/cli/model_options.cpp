@@ -4,11 +4,21 @@
 #include "enum_option.h"                  // add_enum_option
 #include "gptbench/data/data_dir.h"       // default_data_dir
 #include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
+#include "gptbench/model/hub_cache.h"     // resolve_model_dir
 
 namespace gptbench::cli {
 
 void add_model_dir_option(CLI::App* cmd, run::ModelSelection& s, ModelFlag need) {
-  auto* option = cmd->add_option("--model", s.model_dir, "checkpoint folder (config.json, model.safetensors)");
+  auto* option = cmd->add_option("--model", s.model_dir,
+                                 "checkpoint folder (config.json, model.safetensors), or a Hugging Face hub id "
+                                 "(owner/name) found in the local hub cache");
+  // A hub id becomes its cached snapshot folder here, before anything reads the flag (hub_cache.h).
+  option->transform(CLI::Validator(
+      [](std::string& value) {
+        value = model::resolve_model_dir(value, "--model");
+        return std::string();
+      },
+      "", "hub id"));
   if (need == ModelFlag::kRequired) option->required();
 }
 

@@ -90,6 +90,12 @@ MetricComparison compare_quality(const std::string& metric, double base, double 
   return m;
 }
 
+MetricComparison compare_energy(const std::string& metric, const std::string& unit, double base, double current) {
+  MetricComparison m = row(metric, unit, base, current);
+  m.note = "not gated";
+  return m;
+}
+
 std::string display_name(const MetricComparison& m) {
   return fmt::format("{} ({})", m.metric, m.unit == "bytes" ? "MiB" : m.unit);
 }

@@ -91,6 +91,27 @@ void add_quality(const LabeledReport& base, const LabeledReport& current, const 
   }
 }
 
+// Energy per generated token and mean power over the timed batches (gpu_telemetry): shown, never
+// gated. Neither report measured it (CPU runs, reports before schema minor 3): nothing to show.
+void add_energy(const LabeledReport& base, const LabeledReport& current, std::vector<MetricComparison>& rows,
+                std::vector<std::string>& notes) {
+  auto telemetry = [](const LabeledReport& side) -> const report::GpuTelemetry* {
+    const auto* s = summarization(side);
+    return s != nullptr && s->gpu_telemetry && s->gpu_telemetry->measured ? &*s->gpu_telemetry : nullptr;
+  };
+  const report::GpuTelemetry* tb = telemetry(base);
+  const report::GpuTelemetry* tc = telemetry(current);
+  if (tb == nullptr && tc == nullptr) return;
+  if (tb == nullptr || tc == nullptr) {
+    notes.push_back(fmt::format("gpu_telemetry: energy not compared, not measured in {}", missing_in(tb, tc, base, current)));
+    return;
+  }
+  if (tb->j_per_token && tc->j_per_token)
+    rows.push_back(compare_energy("gpu_telemetry.j_per_token", "J/token", *tb->j_per_token, *tc->j_per_token));
+  if (tb->mean_power_w && tc->mean_power_w)
+    rows.push_back(compare_energy("gpu_telemetry.mean_power_w", "W", *tb->mean_power_w, *tc->mean_power_w));
+}
+
 }  // namespace
 
 std::vector<MetricComparison> compare_report_metrics(const LabeledReport& base, const LabeledReport& current,
@@ -99,6 +120,7 @@ std::vector<MetricComparison> compare_report_metrics(const LabeledReport& base, 
   add_latencies(base, current, thresholds, rows, notes);
   add_memory(base, current, thresholds, rows, notes);
   add_quality(base, current, thresholds, rows, notes);
+  add_energy(base, current, rows, notes);
   return rows;
 }
 

@@ -28,7 +28,7 @@ Value latency_median(const report::Summary& s) { return s.n > 0 ? Value(s.p50) :
 
 // The values of report_columns(), in its order.
 std::vector<Value> values_of(const report::RunReport& r) {
-  Value rouge1, rouge2, rouge_l, bleu, perplexity, ttft, tpot, tokens_per_s, peak_mib;
+  Value rouge1, rouge2, rouge_l, bleu, perplexity, ttft, tpot, tokens_per_s, peak_mib, tpot_p90, j_per_token, watts;
   if (const auto* s = std::get_if<report::SummarizationResults>(&r.results)) {
     if (s->quality) {
       rouge1 = s->quality->rouge1.fmeasure;
@@ -38,7 +38,12 @@ std::vector<Value> values_of(const report::RunReport& r) {
     }
     ttft = latency_median(s->latency.ttft);
     tpot = latency_median(s->latency.tpot);
+    tpot_p90 = s->latency.tpot.p90;  // withheld below 10 batches
     tokens_per_s = s->latency.tokens_per_s;
+    if (s->gpu_telemetry && s->gpu_telemetry->measured) {
+      j_per_token = s->gpu_telemetry->j_per_token;
+      watts = s->gpu_telemetry->mean_power_w;
+    }
   }
   if (const auto* p = std::get_if<report::PerplexityResults>(&r.results)) {
     perplexity = p->quality.perplexity;
@@ -46,7 +51,7 @@ std::vector<Value> values_of(const report::RunReport& r) {
   }
   if (const report::MemoryInfo* m = memory_of(r); m != nullptr && m->measured)
     peak_mib = static_cast<double>(m->peak_allocated_bytes) / kMiB;
-  return {rouge1, rouge2, rouge_l, bleu, perplexity, ttft, tpot, tokens_per_s, peak_mib};
+  return {rouge1, rouge2, rouge_l, bleu, perplexity, ttft, tpot, tokens_per_s, peak_mib, tpot_p90, j_per_token, watts};
 }
 
 ReportRow row_of(const NamedReport& named) {
@@ -68,6 +73,8 @@ const std::vector<ReportColumn>& report_columns() {
       {"rouge1", "ROUGE-1", 4},          {"rouge2", "ROUGE-2", 4},         {"rougeL", "ROUGE-L", 4},
       {"bleu", "BLEU", 2},               {"perplexity", "perplexity", 3},  {"ttft_ms", "TTFT p50 (ms)", 3},
       {"tpot_ms", "TPOT p50 (ms)", 3},   {"tokens_per_s", "tokens/s", 1},  {"peak_allocated_mib", "peak alloc (MiB)", 1},
+      // Appended (schema minor 5), so that the CSV's earlier columns keep their places.
+      {"tpot_p90_ms", "TPOT p90 (ms)", 3}, {"j_per_token", "J/token", 4},    {"mean_power_w", "avg W", 1},
   };
   return columns;
 }

@@ -12,7 +12,7 @@ std::string csv_number(const std::optional<double>& v) { return v ? fmt::format(
 
 std::string md_number(const ReportRow& row, size_t i, int decimals) {
   const std::optional<double>& v = row.values[i];
-  if (!v) return "";
+  if (!v) return "-";  // not measured, or withheld (a p90 of fewer than 10 samples)
   std::string cell = fmt::format("{:.{}f}", *v, decimals);
   if (i < row.ratios.size() && row.ratios[i]) cell += fmt::format(" ({:.2f}x)", *row.ratios[i]);
   return cell;

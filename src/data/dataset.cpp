@@ -8,6 +8,7 @@
 #include <optional>    // std::optional
 
 #include "dataset_rows.h"               // RowSet, read_news_summary, read_cnn_dailymail, read_jsonl_dataset
+#include "gptbench/data/data_dir.h"     // require_data_file, DataGroup
 #include "gptbench/data/file_bytes.h"   // read_file_bytes, content_name
 #include "gptbench/util/check.h"        // GPTBENCH_CHECK
 #include "gptbench/util/error.h"        // gptbench::UsageError
@@ -69,10 +70,14 @@ fs::path resolve_path(const DatasetOptions& options) {
     usage_check(!options.data_dir.empty(),
                 fmt::format("--dataset {}: no --data file and no data folder (pass --data-dir or set GPTBENCH_DATA_DIR)",
                             name));
-    GPTBENCH_CHECK(is_folder(options.data_dir), "data folder {} does not exist (--data-dir or GPTBENCH_DATA_DIR)",
-                   options.data_dir);
-    path = fs::path(options.data_dir) /
-           (news ? fs::path("news_summary") : fs::path("cnn_dailymail") / "see2017_tok_lower");
+    GPTBENCH_CHECK(is_folder(options.data_dir),
+                   "data folder {} does not exist (--data-dir or GPTBENCH_DATA_DIR); scripts/get_data.sh --data-dir {} "
+                   "fetches the data into it (data/README.md)",
+                   options.data_dir, options.data_dir);
+    path = fs::path(options.data_dir) / (news ? fs::path("news_summary") / "news_summary.csv"
+                                              : fs::path("cnn_dailymail") / "see2017_tok_lower");
+    require_data_file(path, "dataset " + name, news ? DataGroup::kNewsSummary : DataGroup::kCnnDailymail,
+                      options.data_dir);
   }
   if (is_folder(path)) {
     GPTBENCH_CHECK(!jsonl, "{}: is a folder; --dataset jsonl needs a file", path.string());

@@ -22,12 +22,23 @@ constexpr auto kDatasetFields = [](auto& io, auto& d) {
   io.if_present("truncated_prompts", d.truncated_prompts);
 };
 
+constexpr auto kStoppingRuleFields = [](auto& io, auto& r) {
+  io("min_batches", r.min_batches)("min_time_s", r.min_time_s)("max_noise", r.max_noise)("max_time_s", r.max_time_s);
+  io("max_batches", r.max_batches);
+};
+
+constexpr auto kStoppingFields = [](auto& io, auto& s) {
+  io("rule", s.rule)("reason", s.reason)("batches", s.batches)("samples", s.samples)("noise", s.noise);
+  io("elapsed_s", s.elapsed_s);
+};
+
 constexpr auto kLatencyFields = [](auto& io, auto& l) {
   io("unit", l.unit)("timing", l.timing)("batches", l.batches);
   io("e2e", l.e2e, RawSamples::kInclude)("ttft", l.ttft, RawSamples::kInclude)("tpot", l.tpot, RawSamples::kInclude);
   io("decode_step", l.decode_step, RawSamples::kOmit);
   io("generated_tokens", l.generated_tokens)("tokens_per_s", l.tokens_per_s)("samples_per_s", l.samples_per_s);
   io("load_data_ms", l.load_data_ms)("tokenize_ms", l.tokenize_ms)("score_ms", l.score_ms);
+  io.if_present("stopping", l.stopping);
 };
 
 // Reports of November 2026's first sessions counted graph captures in one key, graph_captures,
@@ -74,6 +85,14 @@ void from_json(const JsonFields& in, DatasetInfo& d) {
     d.prompt_tokens = in.integer("prompt_tokens");
   }
 }
+
+nlohmann::json to_json(const StoppingRuleInfo& r) { return write_fields(r, kStoppingRuleFields); }
+
+void from_json(const JsonFields& in, StoppingRuleInfo& r) { read_fields(in, r, kStoppingRuleFields); }
+
+nlohmann::json to_json(const StoppingInfo& s) { return write_fields(s, kStoppingFields); }
+
+void from_json(const JsonFields& in, StoppingInfo& s) { read_fields(in, s, kStoppingFields); }
 
 nlohmann::json to_json(const LatencyInfo& l) { return write_fields(l, kLatencyFields); }
 

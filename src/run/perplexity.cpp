@@ -14,6 +14,7 @@
 #include "gptbench/attention/variant.h"    // variant_name
 #include "gptbench/bench/device_memory.h"  // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/progress.h"       // ProgressReporter
+#include "gptbench/data/data_dir.h"        // wikitext2_test_path, require_data_file
 #include "gptbench/io/atomic_file.h"       // read_file
 #include "gptbench/model/checkpoint.h"     // load_model
 #include "gptbench/model/model_family.h"   // with_attention
@@ -62,7 +63,11 @@ report::RunReport run_perplexity(const RunConfig& c) {
   const attention::AttentionSpec& spec = c.model.attention;
   const c10::ScalarType dtype = c.model.dtype;
   const c10::Device device = c.model.device;
-  const std::string path = c.data_path.empty() ? c.model.flags.data_dir + "/wikitext2_raw/wiki.test.raw" : c.data_path;
+  const std::string path =
+      c.data_path.empty() ? data::wikitext2_test_path(c.model.flags.data_dir).string() : c.data_path;
+  if (c.data_path.empty())
+    data::require_data_file(path, "WikiText-2 test, the default --data", data::DataGroup::kWikitext2,
+                            c.model.flags.data_dir);
   const std::string text = io::read_file(path);
 
   bench::ProgressReporter progress("run", "windows", progress_options(c));

@@ -1,7 +1,8 @@
 // RunConfig -> JSON, and the data module's dataset behind a --dataset.
 #include "gptbench/run/run_config.h"
 
-#include "gptbench/util/error.h"  // gptbench::Error
+#include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
+#include "gptbench/util/error.h"          // gptbench::Error
 
 namespace gptbench::run {
 
@@ -22,7 +23,7 @@ std::string timing_mode_name(TimingMode mode) { return enum_name(kTimingModeName
 nlohmann::json to_json(const RunConfig& c) {
   const ModelSelection& m = c.model.flags;
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {
+  nlohmann::json j = {
       {"argv", c.argv},
       {"task", task_name(c.task)},
       {"stride", c.stride},
@@ -59,7 +60,17 @@ nlohmann::json to_json(const RunConfig& c) {
       {"timing", timing_mode_name(c.timing)},
       {"rouge_stemmer", c.stemmer},
       {"profile", c.profile_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.profile_path)},
+      {"flash_arch", enum_name(kernels::kFlashArchNames, m.flash_arch)},  // asked; attention.prefill_kernel: what ran
   };
+  // The stopping flags only when given, so that the config of a plain run stays as it was (compare
+  // diffs configs); latency.stopping records the rule that ran either way.
+  if (c.stopping.given()) {
+    const RunStoppingFlags& s = c.stopping;
+    j["stopping"] = {{"min_batches", optional(s.min_batches)}, {"min_time_s", s.min_time_s},
+                     {"max_noise", s.max_noise},               {"max_time_s", s.max_time_s},
+                     {"max_batches", optional(s.max_batches)}};
+  }
+  return j;
 }
 
 bench::ProgressOptions progress_options(const RunConfig& c) {

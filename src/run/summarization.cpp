@@ -21,6 +21,7 @@
 #include "gptbench/bench/profiler.h"        // Profiler
 #include "gptbench/bench/progress.h"        // ProgressReporter
 #include "gptbench/bench/stats.h"           // summarize
+#include "gptbench/bench/stopping_rule.h"   // stop_reason, relative_noise
 #include "gptbench/data/dataset.h"          // load_dataset
 #include "gptbench/data/prompt.h"           // build_prompt
 #include "gptbench/eval/python_text.h"      // replace_invalid_utf8
@@ -31,6 +32,7 @@
 #include "gptbench/model/checkpoint.h"      // load_model
 #include "gptbench/run/quant_report.h"        // quant_info
 #include "gptbench/run/adapter_report.h"      // adapter_info
+#include "gptbench/run/run_stopping.h"        // run_stopping_rule, stopping_info
 #include "gptbench/model/decode_graph.h"    // DecodeGraphs, decode_graph_unsupported_reason
 #include "gptbench/model/generator.h"       // generate_greedy, left_pad
 #include "gptbench/model/kv_cache.h"        // kv_cache_bytes, kv_cache_kind
@@ -64,6 +66,7 @@ void validate(const RunConfig& c) {
     throw UsageError("--no-repeat-ngram-size, --length-penalty and --early-stopping need --num-beams > 1");
   if (c.num_beams > 1 && c.timing == TimingMode::kForward)
     throw UsageError("--timing forward runs no generation: drop --num-beams");
+  run_stopping_rule(c.stopping, 1);  // a bad stopping flag fails before the model loads
 }
 
 struct BatchTiming {
@@ -247,6 +250,7 @@ struct TimedBatches {
   std::vector<std::string> predictions;        // per sample
   std::vector<int64_t> generated_tokens;       // per sample
   int64_t kv_bytes = 0, total_generated = 0, wasted_steps = 0, prefill_graph_batches = 0;
+  int64_t samples = 0;  // timed, repeats included (the stopping rule may run the prompts more than once)
   double timed_ms = 0;
 };
 
@@ -256,6 +260,7 @@ void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, cons
                   const std::vector<model::GeneratedSequence>& out, TimedBatches& t) {
   t.e2e.push_back(timing.e2e_ms);
   t.timed_ms += timing.e2e_ms;
+  t.samples += static_cast<int64_t>(ids.size());
   if (c.timing != TimingMode::kGenerate) return;
   const bool greedy = c.num_beams == 1;
   if (greedy) t.ttft.push_back(timing.ttft_ms);
@@ -272,10 +277,14 @@ void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, cons
                                                                    longest + c.max_new_tokens));
   t.wasted_steps += greedy ? stats.wasted_steps : 0;
   t.prefill_graph_batches += greedy && stats.prefill_graph ? 1 : 0;
+  // A repeated prompt (a later pass) adds its tokens; its text and count stay its first generation's.
+  const bool first_pass = t.samples <= static_cast<int64_t>(t.predictions.size());
   for (size_t r = 0; r < out.size(); ++r) {
+    const auto tokens = static_cast<int64_t>(out[r].tokens.size());
+    t.total_generated += tokens;
+    if (!first_pass) continue;
     if (work.tokenizer) t.predictions[first + r] = eval::replace_invalid_utf8(work.tokenizer->decode(out[r].tokens));
-    t.generated_tokens[first + r] = static_cast<int64_t>(out[r].tokens.size());
-    t.total_generated += t.generated_tokens[first + r];
+    t.generated_tokens[first + r] = tokens;
   }
 }
 
@@ -313,15 +322,19 @@ report::DecodeInfo decode_info(const RunConfig& c, const attention::AttentionSpe
   return d;
 }
 
-// Scores the generated texts against the references and writes --predictions (scored runs only).
+// Scores the generated texts against the references and writes --predictions (scored runs only):
+// the prompts that ran, all of them unless --max-batches or --max-time stopped the first pass.
 std::optional<report::QualityScores> score(const RunConfig& c, const Workload& work, const TimedBatches& t) {
   if (c.timing != TimingMode::kGenerate || !work.scored) return std::nullopt;  // nothing generated, or no references
+  const size_t ran = std::min(work.references.size(), static_cast<size_t>(t.samples));
+  const std::vector<std::string> predictions(t.predictions.begin(), t.predictions.begin() + ran);
+  const std::vector<std::string> references(work.references.begin(), work.references.begin() + ran);
   const eval::ScoreReport scores =
-      eval::score_texts(t.predictions, work.references, c.stemmer ? eval::Stemming::kPorter : eval::Stemming::kNone);
+      eval::score_texts(predictions, references, c.stemmer ? eval::Stemming::kPorter : eval::Stemming::kNone);
   if (!c.predictions_path.empty()) {
     const nlohmann::json per_sample = eval::to_json(scores, eval::PerSample::kInclude).at("per_sample");
     std::string lines;
-    for (size_t i = 0; i < work.prompts.size(); ++i) {
+    for (size_t i = 0; i < ran; ++i) {
       nlohmann::json line = {{"id", work.ids[i]},
                              {"prompt_tokens", work.prompts[i].size()},
                              {"prompt_truncated", static_cast<bool>(work.truncated[i])},
@@ -339,7 +352,8 @@ std::optional<report::QualityScores> score(const RunConfig& c, const Workload& w
   return quality;
 }
 
-report::LatencyInfo latency_info(const RunConfig& c, const Workload& work, const TimedBatches& t, double score_ms) {
+report::LatencyInfo latency_info(const RunConfig& c, const Workload& work, const TimedBatches& t, double score_ms,
+                                 report::StoppingInfo stopping) {
   const double seconds = t.timed_ms / 1000.0;
   report::LatencyInfo l;
   l.timing = timing_mode_name(c.timing);
@@ -350,10 +364,11 @@ report::LatencyInfo latency_info(const RunConfig& c, const Workload& work, const
   l.decode_step = bench::summarize(t.steps);
   l.generated_tokens = t.total_generated;
   l.tokens_per_s = seconds > 0 ? static_cast<double>(t.total_generated) / seconds : 0.0;
-  l.samples_per_s = seconds > 0 ? static_cast<double>(work.prompts.size()) / seconds : 0.0;
+  l.samples_per_s = seconds > 0 ? static_cast<double>(t.samples) / seconds : 0.0;
   l.load_data_ms = work.load_data_ms;
   l.tokenize_ms = work.tokenize_ms;
   l.score_ms = score_ms;
+  l.stopping = std::move(stopping);
   return l;
 }
 
@@ -448,18 +463,25 @@ report::RunReport run_summarization(const RunConfig& c) {
   TimedBatches timed;
   timed.predictions.resize(n);
   timed.generated_tokens.assign(n, 0);
+  const int64_t pass = (n + c.batch_size - 1) / c.batch_size;  // batches of one pass over the prompts
+  const bench::StoppingRule rule = run_stopping_rule(c.stopping, pass);
   progress.start(n);
   bench::TelemetryWindow telemetry(device);  // energy, power, clocks, throttling of the timed batches
   if (profiler) profiler->start();
-  for (int64_t first = 0; first < n; first += c.batch_size) {
+  const auto timing_start = Clock::now();
+  std::optional<std::string> stopped_by;
+  for (int64_t batch = 0; !stopped_by; ++batch) {
+    const int64_t first = (batch % pass) * c.batch_size;
     const auto ids = batch_ids(first);
     BatchTiming timing;
     const auto out = runner.run(ids, &timing);
     record_batch(c, spec, m, work, runner.stats(), first, ids, timing, out, timed);
-    progress.update(std::min(n, first + c.batch_size));
+    progress.update(std::min(n, timed.samples));
+    stopped_by = bench::stop_reason(rule, timed.e2e, ms_since(timing_start) / 1000.0);
   }
+  const double elapsed_s = ms_since(timing_start) / 1000.0;
   bench::synchronize_device(device);
-  report::GpuTelemetry gpu_telemetry = telemetry.stop(timed.total_generated, n);
+  report::GpuTelemetry gpu_telemetry = telemetry.stop(timed.total_generated, timed.samples);
   std::optional<bench::ProfileSummary> profile;
   if (profiler) {
     profile = profiler->stop();
@@ -478,7 +500,9 @@ report::RunReport run_summarization(const RunConfig& c) {
   s.dataset = work.description;
   const auto t0 = Clock::now();
   s.quality = score(c, work, timed);
-  s.latency = latency_info(c, work, timed, ms_since(t0));
+  s.latency = latency_info(c, work, timed, ms_since(t0),
+                           stopping_info(rule, *stopped_by, static_cast<int64_t>(timed.e2e.size()), timed.samples,
+                                         bench::relative_noise(timed.e2e), elapsed_s));
   s.decode = decode_info(c, spec, greedy, runner.stats(), decoding.graphs, timed);
   s.memory = {peaks.peak_allocated, peaks.peak_reserved, loaded.weight_bytes, timed.kv_bytes, resident_at_start,
               device.is_cuda()};

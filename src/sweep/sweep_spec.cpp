@@ -6,6 +6,8 @@
 
 #include <algorithm>     // std::find
 #include <charconv>      // std::from_chars
+#include <cmath>         // std::isfinite
+#include <cstdlib>       // std::strtod
 #include <set>           // std::set
 #include <system_error>  // std::errc
 
@@ -15,8 +17,10 @@
 #include "gptbench/io/json_input.h"      // read_json_file
 #include "gptbench/kernels/flash_arch.h"  // FlashArch, kFlashArchNames
 #include "gptbench/model/checkpoint.h"   // parse_dtype, dtype_flag_name
+#include "gptbench/model/hub_cache.h"    // resolve_model_dir
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
-#include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames, kDatasetNames
+#include "gptbench/run/run_config.h"     // timing_mode_name, kTimingModeNames, kDatasetNames, to_json
+#include "gptbench/run/run_stopping.h"   // run_stopping_rule
 #include "gptbench/util/enum_names.h"    // parse_enum, enum_name
 #include "gptbench/sweep/axis_list.h"    // parse_int_list, parse_window_list, parse_name_list
 #include "gptbench/util/error.h"         // Error, UsageError
@@ -51,6 +55,17 @@ std::optional<int64_t> optional_integer(const SweepSettings& settings, const std
   return s == nullptr ? std::nullopt : std::optional<int64_t>(parse_integer(*s, min));
 }
 
+// A number >= 0 (the stopping rule's seconds and noise bound); 0 when the key is absent.
+double optional_number(const SweepSettings& settings, const std::string& key) {
+  const Setting* s = find_setting(settings, key);
+  if (s == nullptr) return 0;
+  char* end = nullptr;
+  const double value = std::strtod(s->text.c_str(), &end);
+  if (s->text.empty() || end != s->text.c_str() + s->text.size() || !(value >= 0) || !std::isfinite(value))
+    throw UsageError(fmt::format("{}: \"{}\" is not a number >= 0", s->origin, s->text));
+  return value;
+}
+
 // Canonical names through `canonical`, refusing two spellings of one value.
 template <typename Canonical>
 std::vector<std::string> canonical_names(const Setting& s, Canonical canonical) {
@@ -73,13 +88,14 @@ std::vector<std::string> canonical_names(const Setting& s, Canonical canonical) 
 std::string config_value_text(const std::string& where, const nlohmann::json& value, bool list_allowed) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_number_integer()) return value.dump();
+  if (value.is_number_float()) return value.dump();  // the stopping rule's seconds and noise; integers refuse it
   if (list_allowed && value.is_array()) {
     std::string text;
     for (const auto& item : value) text += (text.empty() ? "" : ",") + config_value_text(where, item, false);
     if (value.empty()) throw UsageError(fmt::format("{}: empty list (give at least one value)", where));
     return text;
   }
-  throw UsageError(fmt::format("{}: must be a string or an integer{}, got {}", where, list_allowed ? " or a list of them" : "",
+  throw UsageError(fmt::format("{}: must be a string or a number{}, got {}", where, list_allowed ? " or a list of them" : "",
                                value.dump()));
 }
 
@@ -120,6 +136,12 @@ const std::vector<SettingInfo>& sweep_settings() {
       {"quant-group", "", SettingKind::kFixed, "int4 group / nf4 block of the quantized cells (default 128 / 64)"},
       {"prompt-template", "", SettingKind::kFixed, "dataset prompts: template with {source}"},
       {"timing", "", SettingKind::kFixed, "generate | forward"},
+      // Each cell's stopping rule (gptbench run's, run/run_stopping.h); none given: one pass per cell.
+      {"min-batches", "", SettingKind::kFixed, "stopping rule: timed batches per cell at least (default: one pass)"},
+      {"min-time", "", SettingKind::kFixed, "stopping rule: seconds of timed batches per cell at least"},
+      {"max-noise", "", SettingKind::kFixed, "stopping rule: go on until the e2e latency's std/mean is at most this"},
+      {"max-time", "", SettingKind::kFixed, "stopping rule: seconds of timing per cell at most"},
+      {"max-batches", "", SettingKind::kFixed, "stopping rule: timed batches per cell at most"},
       {"data-dir", "", SettingKind::kLocal, "shared data folder (env GPTBENCH_DATA_DIR)"},
   };
   return kSettings;
@@ -178,7 +200,7 @@ SweepSpec build_spec(const SweepSettings& settings) {
   const Setting* model = find_setting(settings, "model");
   if (model == nullptr || model->text.empty())
     throw UsageError("--model is required (a checkpoint folder; or \"model\" in the --config file)");
-  selection.model_dir = model->text;
+  selection.model_dir = gptbench::model::resolve_model_dir(model->text, model->origin);  // a hub id: its cached snapshot
   c.tokenizer_dir = setting_or(settings, "tokenizer", "").text;
   const Setting device = setting_or(settings, "device", "auto");
   selection.device = device.text;
@@ -205,6 +227,12 @@ SweepSpec build_spec(const SweepSettings& settings) {
   c.prompt_template = setting_or(settings, "prompt-template", c.prompt_template).text;
   const Setting timing = setting_or(settings, "timing", run::timing_mode_name(c.timing));
   c.timing = parse_enum(run::kTimingModeNames, timing.origin, timing.text);
+  c.stopping.min_batches = optional_integer(settings, "min-batches", 1);
+  c.stopping.max_batches = optional_integer(settings, "max-batches", 1);
+  c.stopping.min_time_s = optional_number(settings, "min-time");
+  c.stopping.max_noise = optional_number(settings, "max-noise");
+  c.stopping.max_time_s = optional_number(settings, "max-time");
+  run::run_stopping_rule(c.stopping, 1);  // --max-batches below --min-batches fails before any cell
   c.quiet = true;
   // The fixed part resolved once (the device above all); the global tokens wait for a sparse cell.
   run::ModelSelection fixed = selection;
@@ -252,6 +280,8 @@ nlohmann::json definition_json(const SweepSpec& spec) {
   // Only a sweep that quantizes names it: the definitions (and ids) of the others stay as they were.
   if (spec.axes.quants != std::vector<std::string>{"none"}) definition["axes"]["quant"] = spec.axes.quants;
   if (c.model.flags.quant_group) definition["fixed"]["quant_group"] = *c.model.flags.quant_group;
+  // Only a sweep with a stopping rule names it (RunConfig's echo of the flags), so older ids stay.
+  if (c.stopping.given()) definition["fixed"]["stopping"] = run::to_json(c).at("stopping");
   return definition;
 }
 
@@ -309,6 +339,12 @@ nlohmann::json spec_to_config(const SweepSpec& spec) {
     j["flash-arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);
   if (spec.axes.quants != std::vector<std::string>{"none"}) j["quants"] = spec.axes.quants;
   if (c.model.flags.quant_group) j["quant-group"] = *c.model.flags.quant_group;
+  const run::RunStoppingFlags& st = c.stopping;
+  if (st.min_batches) j["min-batches"] = *st.min_batches;
+  if (st.max_batches) j["max-batches"] = *st.max_batches;
+  if (st.min_time_s != 0) j["min-time"] = st.min_time_s;
+  if (st.max_noise != 0) j["max-noise"] = st.max_noise;
+  if (st.max_time_s != 0) j["max-time"] = st.max_time_s;
   return j;
 }
 

@@ -5,7 +5,8 @@
 
 #include <utility>  // std::pair
 
-#include "gptbench/util/error.h"  // UsageError
+#include "gptbench/kernels/flash_arch.h"  // kFlashArchNames
+#include "gptbench/util/error.h"          // UsageError
 
 namespace gptbench::train {
 
@@ -156,6 +157,7 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["loss"] = enum_name(kLossImplNames, c.loss);
   j["loss_chunk_rows"] = c.loss_chunk_rows;
   j["deterministic"] = c.deterministic;
+  j["flash_arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);  // --flash-arch as asked
   if (!c.distill) j["distill"] = nullptr;
   if (!c.lora) j["lora"] = nullptr;
   return j;

@@ -3,9 +3,10 @@
 #include <gtest/gtest.h>  // TEST, EXPECT_*
 
 #include <cmath>   // std::sqrt
+#include <string>  // std::string
 #include <vector>  // std::vector
 
-#include "gptbench/bench/stopping_rule.h"  // StoppingRule, stop_reason, relative_noise, check_stopping_rule
+#include "gptbench/bench/stopping_rule.h"  // StoppingRule, StoppingFlags, stop_reason, relative_noise, check_stopping_rule
 #include "gptbench/util/error.h"           // UsageError
 
 namespace gptbench::bench {
@@ -48,6 +49,17 @@ TEST(StoppingRule, ImpossibleRulesNameTheFlag) {
   EXPECT_EQ(message({5, 0, 0, 0, 4}), "--max-runs 4 is below --min-runs 5");
   EXPECT_EQ(message({1, 0, -0.1, 0, 4}), "--max-noise must be >= 0, got -0.1");
   EXPECT_EQ(message({1, 0, 0, 0, 4}), "");
+}
+
+// Another command's flags in the messages (gptbench run counts batches).
+TEST(StoppingRule, MessagesNameTheCallersFlags) {
+  const StoppingFlags run_flags{"--min-batches", "--min-time", "--max-noise", "--max-time", "--max-batches"};
+  try {
+    check_stopping_rule({5, 0, 0, 0, 4}, run_flags);
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()), "--max-batches 4 is below --min-batches 5");
+  }
 }
 
 }  // namespace

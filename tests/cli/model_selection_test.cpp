@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>  // nlohmann::json
 
 #include <cstdlib>     // setenv, unsetenv, getenv
+#include <optional>    // std::nullopt
 #include <string>      // std::string
+#include <vector>      // std::vector
 
 #include "../support/error_message.h"  // message_of
 #include "gptbench/data/data_dir.h"        // default_data_dir
@@ -16,6 +18,7 @@
 #include "gptbench/model/checkpoint.h"     // resolve_device
 #include "gptbench/run/model_selection.h"  // ModelSelection, resolve_selection
 #include "gptbench/run/run_config.h"       // RunConfig, to_json, k*Names
+#include "gptbench/run/run_stopping.h"     // run_stopping_rule, stopping_info
 #include "gptbench/train/train_config.h"   // TrainConfig, to_json, k*Names
 #include "gptbench/util/enum_names.h"      // parse_enum, enum_name, enum_names
 #include "gptbench/util/error.h"           // UsageError
@@ -134,6 +137,63 @@ TEST(ConfigBlock, RunEchoesTheFlagsAsGiven) {
   EXPECT_EQ(j.at("split"), "validation");
   EXPECT_EQ(j.at("early_stopping"), "never");
   EXPECT_EQ(j.at("kl_against"), "sdpa");
+  EXPECT_EQ(j.at("flash_arch"), "auto");  // --flash-arch as asked (schema minor 5)
+  EXPECT_FALSE(j.contains("stopping"));   // no stopping flag: the config of a plain run as before
+  c.stopping.max_noise = 0.02;
+  c.stopping.max_batches = 40;
+  const nlohmann::json stopping = run::to_json(c).at("stopping");
+  EXPECT_EQ(stopping.at("max_noise"), 0.02);
+  EXPECT_EQ(stopping.at("max_batches"), 40);
+  EXPECT_TRUE(stopping.at("min_batches").is_null());
+}
+
+// `gptbench run`'s stopping rule: one pass by default, --max-batches caps the pass, --min-batches
+// repeats the prompts; the report names what stopped it in run's words; bad flags named.
+TEST(RunStopping, DefaultsToOnePassOverThePrompts) {
+  const bench::StoppingRule plain = run::run_stopping_rule({}, 7);
+  EXPECT_EQ(plain.min_runs, 7);
+  EXPECT_EQ(plain.max_noise, 0);
+  EXPECT_FALSE(bench::stop_reason(plain, std::vector<double>(6, 1.0), 0).has_value());
+  EXPECT_EQ(bench::stop_reason(plain, std::vector<double>(7, 1.0), 0), "min_time");
+
+  run::RunStoppingFlags capped;
+  capped.max_batches = 3;
+  const bench::StoppingRule rule = run::run_stopping_rule(capped, 7);
+  EXPECT_EQ(rule.min_runs, 3);
+  EXPECT_EQ(rule.max_runs, 3);
+  const auto reason = bench::stop_reason(rule, {1.0, 1.0, 1.0}, 0);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(run::stopping_info(rule, *reason, 3, 3, 0, 0.1).reason, "max_batches");
+  EXPECT_EQ(run::stopping_info(rule, *reason, 3, 3, 0, 0.1).rule.max_batches, 3);
+
+  run::RunStoppingFlags noisy;
+  noisy.min_batches = 2;
+  noisy.max_noise = 0.05;
+  noisy.min_time_s = 0.5;
+  const bench::StoppingRule n = run::run_stopping_rule(noisy, 7);
+  EXPECT_EQ(n.min_runs, 2);
+  EXPECT_DOUBLE_EQ(n.min_time_ms, 500);
+  EXPECT_EQ(bench::stop_reason(n, {300, 300}, 1), "max_noise");
+  const report::StoppingInfo info = run::stopping_info(n, "max_noise", 2, 4, 0.0, 1.0);
+  EXPECT_FALSE(info.rule.max_batches.has_value());  // no cap
+  EXPECT_DOUBLE_EQ(info.rule.min_time_s, 0.5);
+}
+
+TEST(RunStopping, BadFlagsAreNamed) {
+  run::RunStoppingFlags f;
+  f.min_batches = 5;
+  f.max_batches = 4;
+  EXPECT_EQ(message_of<UsageError>([&] { run::run_stopping_rule(f, 10); }), "--max-batches 4 is below --min-batches 5");
+  f = {};
+  f.min_time_s = -1;
+  EXPECT_EQ(message_of<UsageError>([&] { run::run_stopping_rule(f, 10); }), "--min-time must be >= 0, got -1");
+  f = {};
+  f.max_batches = 0;
+  EXPECT_EQ(message_of<UsageError>([&] { run::run_stopping_rule(f, 10); }),
+            "--max-batches must be between 1 and 2147483647, got 0");
+  f = {};
+  f.max_noise = -0.5;
+  EXPECT_EQ(message_of<UsageError>([&] { run::run_stopping_rule(f, 10); }), "--max-noise must be >= 0, got -0.5");
 }
 
 TEST(ConfigBlock, TrainEchoesTheFlagsAsGiven) {
@@ -152,6 +212,7 @@ TEST(ConfigBlock, TrainEchoesTheFlagsAsGiven) {
   EXPECT_EQ(j.at("loss_on"), "all");
   EXPECT_EQ(j.at("loss"), "reference");
   EXPECT_EQ(train::resume_identity(c).at("precision"), "bf16");
+  EXPECT_EQ(j.at("flash_arch"), "auto");  // train echoes --flash-arch too (train schema minor 5)
 }
 
 }  // namespace

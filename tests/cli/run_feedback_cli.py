@@ -79,7 +79,7 @@ def main():
         check(tele.get("measured") is False and tele.get("unavailable") == "not a CUDA device"
               and tele.get("energy_j") is None and tele.get("j_per_token") is None and tele.get("throttled") is False,
               "gpu_telemetry on the CPU: not measured, saying why, values null", json.dumps(tele)[:300])
-        check(report.get("schema_minor") == 4, "schema_minor 4", str(report.get("schema_minor")))
+        check(report.get("schema_minor") == 5, "schema_minor 5", str(report.get("schema_minor")))
 
         # --format: the report or a one-row table on stdout.
         res = gptbench(run + ["--format", "json", "--no-progress"])

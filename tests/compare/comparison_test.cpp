@@ -6,6 +6,7 @@
 #include "gptbench/compare/comparison.h"        // compare_inputs, to_json
 #include "gptbench/compare/comparison_table.h"  // format_comparison
 #include "gptbench/compare/device_model.h"      // device_model
+#include "gptbench/report/gpu_telemetry.h"      // GpuTelemetry, to_json
 #include "gptbench/util/error.h"                // UsageError
 #include "report_fixture.h"                     // make_report, make_cell_line
 
@@ -65,6 +66,31 @@ TEST(CompareRuns, IdenticalRunsAreOkWithEveryMetricCompared) {
   EXPECT_DOUBLE_EQ(metric(c, "quality.bleu.score/100").base, 0.12);
   EXPECT_TRUE(c.config_differences.empty());
   EXPECT_TRUE(c.cells[0].notes.empty());
+}
+
+// Energy per token and mean power: shown with their change where both runs measured them, never a
+// regression (the clocks and power limit move them more than the code); one side unmeasured is a note.
+TEST(CompareRuns, EnergyIsShownNotGated) {
+  auto with_energy = [](double j_per_token, double watts) {
+    json r = make_report();
+    report::GpuTelemetry t;
+    t.measured = true;
+    t.j_per_token = j_per_token;
+    t.mean_power_w = watts;
+    r["gpu_telemetry"] = report::to_json(t);
+    return r;
+  };
+  const Comparison c = compare_runs(with_energy(0.2, 300.0), with_energy(0.3, 450.0));
+  EXPECT_EQ(c.verdict(), "ok");
+  const MetricComparison& energy = metric(c, "gpu_telemetry.j_per_token");
+  EXPECT_EQ(energy.unit, "J/token");
+  EXPECT_NEAR(*energy.relative_change, 0.5, 1e-12);
+  EXPECT_EQ(energy.verdict, Verdict::kOk);
+  EXPECT_EQ(energy.note, "not gated");
+  EXPECT_DOUBLE_EQ(metric(c, "gpu_telemetry.mean_power_w").current, 450.0);
+  EXPECT_NE(format_comparison(c).find("gpu_telemetry.j_per_token (J/token)"), std::string::npos) << format_comparison(c);
+  const Comparison one_sided = compare_runs(make_report(), with_energy(0.3, 450.0));
+  EXPECT_TRUE(has_line(one_sided.cells[0].notes, "gpu_telemetry: energy not compared, not measured in base.json"));
 }
 
 TEST(CompareRuns, LatencyRegressionFails) {

@@ -6,6 +6,7 @@
 
 #include "gptbench/compare/compare_input.h"  // read_run_report
 #include "gptbench/compare/report_table.h"   // make_report_table, format_report_*
+#include "gptbench/report/gpu_telemetry.h"   // GpuTelemetry, to_json
 #include "report_fixture.h"                  // make_report
 
 namespace gptbench::compare {
@@ -105,6 +106,34 @@ TEST(ReportTable, Markdown) {
   EXPECT_NE(lines[3].find("| 8.000 (2.00x) |"), std::string::npos) << md;
   EXPECT_NE(lines[3].find("| 450.0 (1.50x) |"), std::string::npos) << md;
   EXPECT_NE(md.find("against the first report (flash.json)"), std::string::npos) << md;
+}
+
+// Energy per token and mean power from gpu_telemetry where measured; TPOT p90 only where 10 batches
+// back it; markdown shows "-" for a number a report lacks in a column another report has.
+TEST(ReportTable, EnergyAndTailColumns) {
+  json measured = make_report();
+  measured["latency"]["tpot"]["p90"] = 3.25;  // as 20 batches would have it (the fixture leaves it null)
+  report::GpuTelemetry telemetry;
+  telemetry.measured = true;
+  telemetry.j_per_token = 0.25;
+  telemetry.mean_power_w = 400.0;
+  measured["gpu_telemetry"] = report::to_json(telemetry);
+  json short_run = make_report(4.0, 6.0, 200.0, 0.01, 5);  // 5 batches: no p90
+  report::GpuTelemetry cpu;
+  cpu.unavailable = "not a CUDA device";
+  short_run["gpu_telemetry"] = report::to_json(cpu);
+  const ReportTable t = make_report_table({named("gpu.json", measured), named("short.json", short_run)});
+  EXPECT_DOUBLE_EQ(*t.rows[0].values[column("j_per_token")], 0.25);
+  EXPECT_DOUBLE_EQ(*t.rows[0].values[column("mean_power_w")], 400.0);
+  EXPECT_DOUBLE_EQ(*t.rows[0].values[column("tpot_p90_ms")], 3.25);
+  EXPECT_FALSE(t.rows[1].values[column("j_per_token")].has_value());
+  EXPECT_FALSE(t.rows[1].values[column("tpot_p90_ms")].has_value());
+  const std::string md = format_report_markdown(t);
+  const std::vector<std::string> lines = lines_of(md);
+  ASSERT_GE(lines.size(), 4u) << md;
+  EXPECT_NE(lines[0].find("| TPOT p90 (ms) | J/token | avg W |"), std::string::npos) << md;
+  EXPECT_NE(lines[2].find("| 3.250 | 0.2500 | 400.0 |"), std::string::npos) << md;
+  EXPECT_NE(lines[3].find("| - | - | - |"), std::string::npos) << md;
 }
 
 TEST(ReportTable, CsvHasEveryColumnAndFullPrecision) {

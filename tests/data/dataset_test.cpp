@@ -12,6 +12,7 @@
 #include <iterator>    // std::istreambuf_iterator
 #include <string>      // std::string
 
+#include "gptbench/data/data_dir.h"    // require_data_file, DataGroup
 #include "gptbench/data/dataset.h"     // load_dataset
 #include "gptbench/data/file_bytes.h"  // read_file_bytes, XzDecoder
 #include "gptbench/text/utf8.h"        // is_valid_utf8
@@ -129,6 +130,28 @@ TEST(NewsSummaryReader, DefaultPathAndFolder) {
   EXPECT_FALSE(usage);
   EXPECT_THAT(error_of([&] { load_dataset(options_for("news_summary", dir.path() / "x.csv")); }),
               HasSubstr("x.csv: no such file"));
+}
+
+// A file missing from the data folder: the error names the file and the command that fetches it
+// (data_dir.h, one place for every dataset); a file the user named gets no fetch hint.
+TEST(NewsSummaryReader, MissingDefaultFileNamesTheFetchCommand) {
+  TempDir dir;
+  DatasetOptions o;  // news_summary under the data folder
+  o.data_dir = dir.path().string();
+  const std::string news = error_of([&] { load_dataset(o); });
+  EXPECT_THAT(news, HasSubstr((dir.path() / "news_summary" / "news_summary.csv").string() + ": no such file"));
+  EXPECT_THAT(news, HasSubstr("scripts/get_data.sh --only news_summary --data-dir " + o.data_dir));
+  o.kind = DatasetKind::kCnnDailymail;
+  EXPECT_THAT(error_of([&] { load_dataset(o); }),
+              HasSubstr("scripts/get_data.sh --only cnn_dailymail --data-dir " + o.data_dir));
+  EXPECT_THAT(error_of([&] { require_data_file(dir.path() / "wikitext2_raw" / "wiki.test.raw", "WikiText-2",
+                                               DataGroup::kWikitext2, o.data_dir); }),
+              HasSubstr("wiki.test.raw: no such file (WikiText-2); fetch it with: scripts/get_data.sh --only "
+                        "wikitext2 --data-dir " + o.data_dir));
+  EXPECT_THAT(error_of([&] { load_dataset(options_for("news_summary", dir.path() / "x.csv")); }),
+              testing::Not(HasSubstr("get_data.sh")));
+  o.data_dir = (dir.path() / "nowhere").string();
+  EXPECT_THAT(error_of([&] { load_dataset(o); }), HasSubstr("scripts/get_data.sh --data-dir " + o.data_dir));
 }
 
 const std::string kJsonl =

@@ -94,13 +94,13 @@ TEST(ReportJson, EveryCommittedReportParses) {
 }
 
 TEST(ReportJson, NewReportsHaveTheUnifiedAttentionBlockWithNulls) {
-  RunReport run;  // schema 1.4
+  RunReport run;  // schema 1.5
   run.header.config = {{"task", "perplexity"}};  // RunConfig's to_json names the task
   run.attention = AttentionInfo{"flash", "flash:k", std::nullopt, std::nullopt, std::nullopt, false, true, 0, 0};
   run.results = PerplexityResults{};
   const json j = to_json(run);
   EXPECT_EQ(j.at("schema_version"), 1);
-  EXPECT_EQ(j.at("schema_minor"), 4);
+  EXPECT_EQ(j.at("schema_minor"), 5);
   for (const char* key : {"prefill_kernel", "decode_kernel", "backward"}) EXPECT_TRUE(j["attention"].at(key).is_null());
   EXPECT_EQ(j["attention"].size(), 9u);
   EXPECT_EQ(j["attention"].at("learned_positions"), true);

@@ -34,6 +34,7 @@ SummarizationResults full_summarization() {
   s.decode = DecodeInfo{};
   s.gpu_telemetry = GpuTelemetry{};
   s.adapter = AdapterInfo{};
+  s.latency.stopping = StoppingInfo{};
   s.memory.weights_bytes = s.memory.kv_cache_bytes = s.memory.resident_at_start_bytes = 0;
   s.model.family = "";
   s.model.n_kv_head = 0;

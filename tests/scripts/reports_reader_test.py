@@ -76,6 +76,18 @@ def main():
         check("what a CPU run on synthetic prompts lacks is missing, not 0",
               math.isnan(std["rougeL"]) and math.isnan(std["bleu"]) and pd.isna(std["peak_allocated_bytes"]) and
               pd.isna(std["gpu"]) and math.isnan(std["perplexity"]), std.to_dict())
+        check("the stopping rule's outcome, and no energy on the CPU (None, not 0)",
+              std["stopped_by"] == r["latency"]["stopping"]["reason"] and std["batches"] == r["latency"]["batches"] and
+              std["noise"] == r["latency"]["stopping"]["noise"] and pd.isna(std["j_per_token"]) and
+              pd.isna(std["mean_power_w"]) and pd.isna(std["energy_j"]) and std["throttled"] == False and  # noqa: E712
+              pd.isna(std["tpot_p90_ms"]), std.to_dict())
+        # Energy where the GPU measured it: a report as a GPU run writes gpu_telemetry.
+        gpu = dict(r, gpu_telemetry=dict(r["gpu_telemetry"], measured=True, energy_j=12.5, j_per_token=0.25,
+                                         mean_power_w=400.0, unavailable=None))
+        gpu["latency"] = dict(r["latency"], tpot=dict(r["latency"]["tpot"], p90=3.5))
+        row = gptbench_reports.report_row(gpu, "gpu.json")
+        check("energy and TPOT p90 from a measured report", row["j_per_token"] == 0.25 and row["mean_power_w"] == 400.0
+              and row["energy_j"] == 12.5 and row["tpot_p90_ms"] == 3.5, row)
         check("the second report is sdpa", df.iloc[1]["variant"] == "sdpa" and
               df.iloc[1]["kernel"] == reports["sdpa"]["attention"]["kernel"])
         ppl = df.iloc[2]

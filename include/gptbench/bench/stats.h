@@ -12,7 +12,8 @@ using report::RawSamples;
 using report::Summary;
 using report::to_json;
 
-// Percentiles interpolate linearly between order statistics (numpy's default "linear" method).
+// Percentiles interpolate linearly between order statistics (numpy's default "linear" method); p90
+// and p99 are left empty below report::kMinSamplesP90 / kMinSamplesP99 samples.
 Summary summarize(std::vector<double> samples);
 double percentile(std::vector<double> sorted, double q);  // q in [0, 100]; `sorted` ascending
 

@@ -26,8 +26,18 @@ std::optional<std::string> stop_reason(const StoppingRule& rule, const std::vect
 // std / mean of the samples (sample std, n - 1); 0 for fewer than two samples or a zero mean.
 double relative_noise(const std::vector<double>& samples);
 
+// The flags that set a rule's fields, for messages: attn-bench counts runs, `gptbench run` batches
+// (and takes its times in seconds: --min-time).
+struct StoppingFlags {
+  const char* min_runs = "--min-runs";
+  const char* min_time = "--min-time-ms";
+  const char* max_noise = "--max-noise";
+  const char* max_time = "--max-time";
+  const char* max_runs = "--max-runs";
+};
+
 // Throws UsageError naming the flag when the rule cannot hold (min_runs < 1, max_runs < min_runs, a
 // negative bound).
-void check_stopping_rule(const StoppingRule& rule);
+void check_stopping_rule(const StoppingRule& rule, const StoppingFlags& flags = {});
 
 }  // namespace gptbench::bench

@@ -18,7 +18,7 @@ std::string verdict_name(Verdict verdict);  // "ok", "regressed", "improved", "n
 
 struct MetricComparison {
   std::string metric;  // where the value is in the report: "latency.ttft.p50", "quality.bleu.score/100", ...
-  std::string unit;    // "ms", "bytes", "score" (0-1)
+  std::string unit;    // "ms", "bytes", "score" (0-1), "J/token", "W"
   double base = 0, current = 0;
   std::optional<double> relative_change;  // (current - base) / base; absent when base is 0
   Verdict verdict = Verdict::kOk;
@@ -40,6 +40,10 @@ MetricComparison compare_memory(const std::string& metric, double base_bytes, do
                                 double max_regression);
 // Scores on the 0-1 scale; higher is better.
 MetricComparison compare_quality(const std::string& metric, double base, double current, double max_drop);
+
+// Energy (J/token) or power (W): the relative change shown, the verdict always ok (not gated: energy
+// follows the clocks and the power limit of the machine more than the code).
+MetricComparison compare_energy(const std::string& metric, const std::string& unit, double base, double current);
 
 // How the table and the failure lines show a metric: "latency.ttft.p50 (ms)", a value in that unit
 // (bytes as MiB), and the change the way its threshold counts it (relative "+20.00%" for latency and

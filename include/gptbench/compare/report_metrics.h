@@ -1,7 +1,8 @@
 // The compared metrics of two run reports with "status": "ok": the latency medians named by
 // --latency-metrics (latency.<name>.p50 with its samples), peak allocated memory
 // (memory.peak_allocated_bytes, when measured), and the quality scores named by --quality-metrics
-// (quality.<rouge>.fmeasure, quality.bleu.score / 100). What cannot be compared (absent, not
+// (quality.<rouge>.fmeasure, quality.bleu.score / 100), and, shown but never gated, the energy per
+// generated token and mean power where both runs measured them. What cannot be compared (absent, not
 // measured on the CPU, no samples, a perplexity run's blocks) becomes a note, never a silent gap.
 #pragma once
 

@@ -6,7 +6,9 @@
 // Columns (docs: README "gptbench report"): report (the file), variant, device (device_model.h),
 // kernel (attention.kernel: what ran), then the numbers (report_columns()): quality (ROUGE-1/2/L F,
 // BLEU; perplexity for a perplexity run), latency medians TTFT and TPOT (ms), tokens/s, peak
-// allocated memory (MiB; absent on the CPU). A number a report does not have is empty.
+// allocated memory (MiB; absent on the CPU), then TPOT p90 (absent below 10 batches), energy per
+// generated token (J) and mean power (W) over the timed batches (gpu_telemetry; absent where not
+// measured). A number a report does not have is empty (markdown: "-").
 #pragma once
 
 #include <optional>  // std::optional

@@ -24,11 +24,13 @@ struct SchemaVersion {
 // (run) env names the CPU, OS, kernel, RAM and NVIDIA driver (env.nvml says why not), and a
 // summarization report has a gpu_telemetry block (energy, power, clocks, throttling while timing).
 // Minor 4: an adapter block (--adapter: the LoRA adapter loaded, merged or not) in run and perplexity reports.
-inline constexpr SchemaVersion kRunSchemaVersion{1, 4};
+// Minor 5: p90/p99 null below 10/100 samples, latency.stopping (the stopping rule), config.flash_arch.
+inline constexpr SchemaVersion kRunSchemaVersion{1, 5};
 // Train minor 3: training.mode, model.frozen_parameters, evaluations' val_kl and the distill block.
 // Train minor 4: the lora block (--lora-rank: rank, alpha, dropout, targets, sites, adapter bytes and folder,
 // base and its quantization) and training.mode "lora" / "lora+distill".
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 4};
+// Train minor 5: config.flash_arch; p90/p99 of step_ms null below 10/100 steps.
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 5};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes

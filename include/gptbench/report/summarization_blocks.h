@@ -43,6 +43,24 @@ struct DatasetInfo {
   std::variant<int64_t, Summary> prompt_tokens = int64_t{0};
 };
 
+// `latency.stopping` (schema minor 5): the stopping rule of the timed batches (run/run_stopping.h) and
+// what it did: how many batches and samples ran, the relative noise of the per-batch e2e latency
+// reached, and why timing stopped ("min_time": the minimums reached, by default one pass over the
+// prompts, "max_noise", "max_time", "max_batches").
+struct StoppingRuleInfo {
+  int64_t min_batches = 0;
+  double min_time_s = 0, max_noise = 0, max_time_s = 0;  // 0: that bound is off
+  std::optional<int64_t> max_batches;                     // null: none
+};
+
+struct StoppingInfo {
+  StoppingRuleInfo rule;
+  std::string reason;
+  int64_t batches = 0, samples = 0;  // timed; past one pass the prompts repeat from the first
+  double noise = 0;                  // std / mean of the per-batch e2e latencies (0 below two batches)
+  double elapsed_s = 0;              // wall time of the timed batches
+};
+
 // `latency`: milliseconds; e2e, ttft, tpot with one sample per batch, decode_step without samples.
 struct LatencyInfo {
   std::string unit = "ms";
@@ -52,6 +70,7 @@ struct LatencyInfo {
   int64_t generated_tokens = 0;
   double tokens_per_s = 0, samples_per_s = 0;
   double load_data_ms = 0, tokenize_ms = 0, score_ms = 0;
+  std::optional<StoppingInfo> stopping;  // absent in reports before schema minor 5
 };
 
 // The summaries compare can read by name: "e2e", "ttft", "tpot", "decode_step"; nullptr for another.
@@ -63,6 +82,10 @@ nlohmann::json to_json(const DecodeInfo& decode);
 void from_json(const JsonFields& in, DecodeInfo& decode);
 nlohmann::json to_json(const DatasetInfo& dataset);
 void from_json(const JsonFields& in, DatasetInfo& dataset);
+nlohmann::json to_json(const StoppingRuleInfo& rule);
+void from_json(const JsonFields& in, StoppingRuleInfo& rule);
+nlohmann::json to_json(const StoppingInfo& stopping);
+void from_json(const JsonFields& in, StoppingInfo& stopping);
 nlohmann::json to_json(const LatencyInfo& latency);
 void from_json(const JsonFields& in, LatencyInfo& latency);
 

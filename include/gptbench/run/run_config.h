@@ -14,6 +14,7 @@
 #include "gptbench/data/split.h"           // Split
 #include "gptbench/model/beam_search.h"    // EarlyStopping
 #include "gptbench/run/model_selection.h"  // ResolvedSelection
+#include "gptbench/run/run_stopping.h"     // RunStoppingFlags
 #include "gptbench/util/enum_names.h"      // EnumName
 
 namespace gptbench::run {
@@ -89,6 +90,7 @@ struct RunConfig {
   model::EarlyStopping early_stopping = model::EarlyStopping::kHeuristic;  // HF: false | true | never
   // Measurement
   int64_t warmup = 1;  // untimed batches (the first batch, run this many times before timing)
+  RunStoppingFlags stopping;  // when timing stops (summarization); default: one pass over the prompts
   TimingMode timing = TimingMode::kGenerate;
   DecodeMode decode = DecodeMode::kAuto;
   LinearMode linear = LinearMode::kAuto;
