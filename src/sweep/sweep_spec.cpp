@@ -88,14 +88,13 @@ std::vector<std::string> canonical_names(const Setting& s, Canonical canonical) 
 std::string config_value_text(const std::string& where, const nlohmann::json& value, bool list_allowed) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_number_integer()) return value.dump();
-  if (value.is_number_float()) return value.dump();  // the stopping rule's seconds and noise; integers refuse it
   if (list_allowed && value.is_array()) {
     std::string text;
     for (const auto& item : value) text += (text.empty() ? "" : ",") + config_value_text(where, item, false);
     if (value.empty()) throw UsageError(fmt::format("{}: empty list (give at least one value)", where));
     return text;
   }
-  throw UsageError(fmt::format("{}: must be a string or a number{}, got {}", where, list_allowed ? " or a list of them" : "",
+  throw UsageError(fmt::format("{}: must be a string or an integer{}, got {}", where, list_allowed ? " or a list of them" : "",
                                value.dump()));
 }
 
@@ -165,7 +164,9 @@ SweepSettings read_sweep_config(const std::filesystem::path& path) {
                                    known_keys(SettingKind::kAxis), known_keys(SettingKind::kFixed),
                                    known_keys(SettingKind::kLocal)));
     const std::string where = fmt::format("{}: \"{}\"", path.string(), key);
-    settings[key] = {config_value_text(where, value, info->kind == SettingKind::kAxis), where};
+    // A fixed setting may be a fraction (the stopping rule's seconds and noise; an integer key refuses it).
+    const bool fraction = value.is_number_float() && info->kind == SettingKind::kFixed;
+    settings[key] = {fraction ? value.dump() : config_value_text(where, value, info->kind == SettingKind::kAxis), where};
   }
   return settings;
 }

@@ -84,6 +84,27 @@ TEST(SweepSpec, ConfigRoundTripKeepsTheDefinition) {
   EXPECT_NE(definition_id(definition_json(spec)), definition_id(other));
 }
 
+// The stopping rule: each cell's (run's flags), fractions allowed in a --config for its seconds and
+// noise only, named in the definition only when set, and kept through the config round trip.
+TEST(SweepSpec, StoppingRuleReachesEveryCell) {
+  TempDir dir;
+  const auto file = dir.write("s.json", R"({"model": "/m", "max-noise": 0.02, "min-time": 1.5, "max-batches": 40})");
+  const SweepSpec spec = build_spec(read_sweep_config(file));
+  EXPECT_DOUBLE_EQ(spec.base.stopping.max_noise, 0.02);
+  EXPECT_DOUBLE_EQ(spec.base.stopping.min_time_s, 1.5);
+  EXPECT_EQ(spec.base.stopping.max_batches, 40);
+  const nlohmann::json definition = definition_json(spec);
+  EXPECT_EQ(definition["fixed"]["stopping"]["max_noise"], 0.02) << definition.dump();
+  EXPECT_FALSE(definition_json(build_spec(flags({{"variants", "standard"}})))["fixed"].contains("stopping"));
+  const auto again = dir.write("again.json", spec_to_config(spec).dump());
+  EXPECT_EQ(definition_difference(definition, definition_json(build_spec(read_sweep_config(again)))), "");
+  const auto fraction = dir.write("f.json", R"({"model": "/m", "limit": 2.5})");
+  EXPECT_NE(message_of([&] { build_spec(read_sweep_config(fraction)); }).find("\"limit\""), std::string::npos);
+  EXPECT_NE(message_of([&] { build_spec(flags({{"min-batches", "5"}, {"max-batches", "4"}})); })
+                .find("--max-batches 4 is below --min-batches 5"),
+            std::string::npos);
+}
+
 // The quant axis: each cell's --quant (and the fixed group for int4/nf4 cells only); a sweep without it keeps
 // its keys and definition id, one with it names it in both.
 TEST(SweepSpec, QuantAxisCellsKeysAndDefinition) {
