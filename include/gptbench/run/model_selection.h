@@ -36,6 +36,11 @@ struct ModelSelection {
   std::optional<int64_t> quant_group;    // --quant-group: int4 group / nf4 block (default 128 / 64)
   bool quant_lm_head = false;            // --quant-lm-head
   kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel
+  std::optional<int64_t> nsa_block;         // --nsa-block: nsa's compressed block l
+  std::optional<int64_t> nsa_stride;        // --nsa-stride: nsa's compression stride d
+  std::optional<int64_t> nsa_select_block;  // --nsa-select-block: nsa's selection block l'
+  std::optional<int64_t> nsa_topk;          // --nsa-topk: nsa's selected blocks n
+  std::optional<int64_t> nsa_window;        // --nsa-window: nsa's sliding window w
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
