@@ -15,7 +15,8 @@
 #include <tuple>      // std::tie
 
 #include "flash_attention.h"                // FlashAttention
-#include "gptbench/kernels/attention_op.h"  // flash_kernels_compiled
+#include "gptbench/attention/flash_op_options.h"  // flash_op_options
+#include "gptbench/kernels/attention_op.h"  // flash_kernels_compiled, make_attention_problem, select_attention_kernel
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 #include "nsa_branches.h"                   // nsa_compress, nsa_sparse_branches, nsa_gates, nsa_complete_blocks
 #include "standard_attention.h"             // StandardAttention
@@ -50,9 +51,18 @@ std::vector<std::pair<std::string, at::Tensor>> NsaAttention::make_layer_paramet
   return out;
 }
 
-AttentionImpl& NsaAttention::window_for(const at::Tensor& q) {
-  const bool flash = q.is_cuda() && (q.scalar_type() == at::kHalf || q.scalar_type() == at::kBFloat16) &&
-                     kernels::flash_kernels_compiled();
+AttentionImpl& NsaAttention::window_for(const at::Tensor& q, const at::Tensor& k, const AttentionPositions& positions) {
+  // Our flash kernel where its selection supports this call (CUDA, fp16/bf16, its head dims), else the
+  // banded standard attention: the same function the op asks decides, so "can run" is "will run".
+  bool flash = q.is_cuda() && kernels::flash_kernels_compiled();
+  if (flash) {
+    AttentionSpec as_flash = window_spec_;
+    as_flash.kernel = Kernel::kFlash;
+    const kernels::AttentionProblem problem = kernels::make_attention_problem(
+        q.device(), q.scalar_type(), {q.size(0), q.size(1), q.size(2), k.size(2), q.size(3), k.size(1)},
+        flash_op_options(as_flash, positions, {}));
+    flash = kernels::select_attention_kernel(problem).supported;
+  }
   const Kernel kernel = flash ? Kernel::kFlash : Kernel::kStandard;
   if (!window_ || window_spec_.kernel != kernel) {
     window_spec_.kernel = kernel;
@@ -103,7 +113,7 @@ at::Tensor NsaAttention::forward(const at::Tensor& q, const at::Tensor& k, const
   const c10::ScalarType type = nsa_compute_type(q);
   const auto [kc, vc] = compressed(k, v, positions, type);
   const NsaBranches sparse = nsa_sparse_branches(q, k, v, kc, vc, positions, sizes_);
-  const at::Tensor win = window_for(q).forward(q, k, v, positions, {}).to(type);
+  const at::Tensor win = window_for(q, k, positions).forward(q, k, v, positions, {}).to(type);
   const at::Tensor g =
       nsa_gates(q.to(type), gate_weight_.to(q.device(), type), gate_bias_.to(q.device(), type));  // (B, H, Tq, 3)
   const at::Tensor out = g.narrow(3, 0, 1) * sparse.cmp + g.narrow(3, 1, 1) * sparse.slc + g.narrow(3, 2, 1) * win;

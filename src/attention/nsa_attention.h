@@ -1,7 +1,7 @@
 // `--variant nsa`: Native Sparse Attention (Yuan et al. 2025; docs/variants.md): per head, gates
 // g = sigmoid(W_g q + b_g) mix a compressed-block branch, a top-n selected-block branch
-// (nsa_branches.h, ATen) and a sliding-window branch (our flash kernel on CUDA in fp16/bf16, the
-// banded standard attention otherwise). Decodes from the dense KV cache; the compressed keys and
+// (nsa_branches.h, ATen) and a sliding-window branch (our flash kernel where its selection supports
+// the call, the banded standard attention otherwise). Decodes from the dense KV cache; the compressed keys and
 // values of a generation are kept between calls and extended block by block.
 #pragma once
 
@@ -39,7 +39,8 @@ class NsaAttention final : public AttentionImpl {
   // of one generation while no gradient is recorded (decode), recomputed otherwise.
   std::pair<at::Tensor, at::Tensor> compressed(const at::Tensor& k, const at::Tensor& v,
                                                const AttentionPositions& positions, c10::ScalarType type);
-  AttentionImpl& window_for(const at::Tensor& q);
+  // The window branch's implementation for this call: q (B, H, Tq, D), k (B, Hkv, Tk, D).
+  AttentionImpl& window_for(const at::Tensor& q, const at::Tensor& k, const AttentionPositions& positions);
 
   NsaSizes sizes_;
   AttentionSpec window_spec_;  // the window branch's attention: causal, window w, no position bias

@@ -90,6 +90,10 @@ NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const 
   GPTBENCH_CHECK(positions.q_pos0 + tq == tk, "nsa: the keys must be positions 0 .. {} with the queries last, got "
                  "{} keys for {} queries at {}", tk - 1, tk, tq, positions.q_pos0);
   const c10::ScalarType type = kc.scalar_type();
+  // The gathered tokens stay in fp16/bf16 on a GPU (its matmuls accumulate in fp32; the softmax is fp32):
+  // the n * l' tokens per query are this branch's memory traffic, and fp32 copies would triple it.
+  const bool half = q.scalar_type() == at::kHalf || q.scalar_type() == at::kBFloat16;
+  const c10::ScalarType gathered = q.is_cuda() && half ? q.scalar_type() : type;
   const auto long_opts = q.options().dtype(at::kLong);
   const int64_t ns = (tk + s.select_block - 1) / s.select_block;  // selection blocks of a row starting at 0
   const int64_t nsel = std::min(s.topk, ns);
@@ -130,10 +134,11 @@ NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const 
     const at::Tensor visible = (chosen.unsqueeze(-1) & (token_rel <= relc.view({b, 1, n, 1, 1})))
                                    .view({b, hkv, n, 1, sel_tokens});
     const at::Tensor token = (token_rel + key_start.view({b, 1, 1, 1, 1})).clamp(0, tk - 1).view({b, hkv, n * sel_tokens});
-    const at::Tensor ks = gather_tokens(k, token).to(type).view({b, hkv, n, sel_tokens, d});
-    const at::Tensor vs = gather_tokens(v, token).to(type).view({b, hkv, n, sel_tokens, d});
-    const at::Tensor p_slc = masked_softmax(at::matmul(qc.transpose(2, 3), ks.transpose(-2, -1)), visible);  // (B, Hkv, n, G, S)
-    slc_out.push_back(at::matmul(p_slc, vs).transpose(2, 3));                            // (B, Hkv, G, n, D)
+    const at::Tensor ks = gather_tokens(k, token).to(gathered).view({b, hkv, n, sel_tokens, d});
+    const at::Tensor vs = gather_tokens(v, token).to(gathered).view({b, hkv, n, sel_tokens, d});
+    const at::Tensor scores = at::matmul(qc.transpose(2, 3).to(gathered), ks.transpose(-2, -1)).to(type);
+    const at::Tensor p_slc = masked_softmax(scores, visible);                             // (B, Hkv, n, G, S)
+    slc_out.push_back(at::matmul(p_slc.to(gathered), vs).to(type).transpose(2, 3));      // (B, Hkv, G, n, D)
   }
   return {at::cat(cmp_out, 3).reshape({b, h, tq, d}), at::cat(slc_out, 3).reshape({b, h, tq, d})};
 }

@@ -37,7 +37,8 @@ struct NsaBranches {
 // (q_pos0 = Tk - Tq); kc, vc: (B, Hkv, nc, D) the compressed blocks 0 .. nc - 1 (nc >= the blocks
 // complete for a row starting at 0). The heads of a group (H / Hkv) share one selection (their
 // importance summed). A padding query outputs 0 in both branches, as does a query that sees no
-// compressed block in the cmp branch.
+// compressed block in the cmp branch. On a GPU with fp16/bf16 inputs the selected tokens are gathered
+// and multiplied in that dtype (fp32 accumulation, fp32 softmax).
 NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& kc,
                                 const at::Tensor& vc, const AttentionPositions& positions, const NsaSizes& sizes);
 
