@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 19's nsa targets ON the GPU machine, from the repo root, after `bash scripts/gpu/check.sh build`
 # in the same warm session (carry [".carry"]); one device call, < 4 minutes:
-#   1. the nsa GPU test (CUDA fp16 against the CPU result, prefill and cached decode);
+#   1. the nsa GPU test (CUDA fp16 against the CPU result, prefill and cached decode), and
+#      `train --variant nsa --distill-from` in bf16 on CUDA (ctest train_distill_nsa_gpu);
 #   2. `gptbench run` of a GPT-2-small shape with n_positions 65536 (random weights from `gptbench init`,
 #      fp16, batch 1, synthetic prompt of T - 32 tokens, 32 new tokens) at T 8K, 32K, 64K with
 #      --variant flash (our dense flash kernel) and --variant nsa (paper sizes: l 32, d 16, l' 64, n 16,
@@ -22,6 +23,8 @@ cmake --build "$BUILD" --target gptbench attention_nsa_gpu_test -j 16 >"$dir/bui
   || { grep -E "error" -A3 "$dir/build.log" | head -20; echo "BUILD FAILED"; exit 1; }
 timeout 120 "$BUILD/tests/attention/attention_nsa_gpu_test" >"$dir/gpu_test.log" 2>&1 || status=1
 grep -E "^\[  (PASSED|FAILED) |max diff|skipped" "$dir/gpu_test.log"
+(cd "$BUILD" && timeout 120 ctest -R "^train_distill_nsa_gpu$" -V) >"$dir/distill_gpu.log" 2>&1 || status=1
+grep -E "^[0-9]+: (ok|FAIL)" "$dir/distill_gpu.log"
 
 source scripts/gpu/long_context.sh
 model=$(long_context_model "$BIN" "$DATA" "$dir/init.log") || { echo "init failed"; exit 1; }

@@ -6,6 +6,8 @@ at --seq-len 96); the teacher is the same checkpoint as standard attention: the 
 curve has a finite positive KL per step, the report names nsa's kernel, and the written checkpoint
 holds every layer's six nsa parameters, moved off their start (the compression trained), with
 config.json recording the variant.
+--gpu: the same in bf16 on CUDA with heads of 64 (the window branch then runs our flash kernel, named
+in the report's kernel), 2 heads, width 128.
 
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
 """
@@ -31,14 +33,17 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        student = tiny_checkpoint(BIN, DATA, tmp / "student")
+        gpu = "--gpu" in sys.argv
+        student = tiny_checkpoint(BIN, DATA, tmp / "student", {"n_head": 2, "n_embd": 128} if gpu else None)
+        device = ["--device", "cuda", "--precision", "bf16"] if gpu else ["--device", "cpu"]
+        head_dim = 64 if gpu else 16
         data = tmp / "sum.jsonl"
         summary_jsonl(data, 40)
         out = tmp / "nsa"
         res = train(["--model", student, "--variant", "nsa", "--nsa-block", 8, "--nsa-stride", 4,
                      "--nsa-select-block", 8, "--nsa-topk", 3, "--nsa-window", 16, "--dataset", "jsonl",
                      "--data-path", data, "--seq-len", 96, "--batch-size", 2, "--steps", 6, "--warmup-steps", 1,
-                     "--lr", 1e-3, "--log-interval", 1, "--eval-interval", 6, "--eval-samples", 2, "--device", "cpu",
+                     "--lr", 1e-3, "--log-interval", 1, "--eval-interval", 6, "--eval-samples", 2, *device,
                      "--seed", 3, "--distill-from", student, "--distill-variant", "standard", "--distill-alpha", 1.0,
                      "--out", out])
         check(res.returncode == 0, "train --variant nsa --distill-from: exit 0", res.stderr.strip()[-300:])
@@ -47,7 +52,8 @@ def main():
             return
         report = json.loads((out / "train_report.json").read_text())
         kernel = report.get("attention", {}).get("kernel", "")
-        check(report.get("status") == "ok" and kernel.startswith("nsa_l8_d4_sel8_n3_w16:aten+"),
+        window_kernel = "flash:" if gpu else "standard"
+        check(report.get("status") == "ok" and kernel.startswith("nsa_l8_d4_sel8_n3_w16:aten+" + window_kernel),
               "report ok, attention kernel named nsa", kernel)
         lines = [x for x in curve(out) if x["type"] == "train"]
         check(len(lines) == 6 and all(math.isfinite(x["kl"]) and x["kl"] > 0 for x in lines),
@@ -58,8 +64,8 @@ def main():
         check(not missing, "the checkpoint holds every layer's nsa parameters", f"missing {missing}")
         if not missing:
             get = lambda k: tensors.get(k, tensors.get("transformer." + k))  # noqa: E731
-            eye_mean = torch.eye(16).repeat(1, 8) / 8  # the start: mean pooling over the block of 8, D = 16
-            moved = (get("h.0.attn.nsa_cmp_k_weight") - eye_mean).abs().max().item()
+            eye_mean = torch.eye(head_dim).repeat(1, 8) / 8  # the start: mean pooling over the block of 8
+            moved = (get("h.0.attn.nsa_cmp_k_weight").float() - eye_mean).abs().max().item()
             check(moved > 0, "the compression trained (off its mean-pooling start)", f"max change {moved:.3g}")
         config = json.loads((out / "config.json").read_text())
         check(config.get("gptbench", {}).get("variant") == "nsa", "config.json records the variant nsa",
