@@ -13,7 +13,7 @@ OUT=${OUT:-/tmp/gptbench_gpu_out}
 BUILD=build-gpu
 BIN=$BUILD/gptbench
 DATA=${GPTBENCH_DATA_DIR:-$PWD/.carry/data}
-dir=$OUT/learned model=/tmp/gpt2-64k
+dir=$OUT/learned
 mkdir -p "$dir"
 [ -x "$BIN" ] || { echo "no $BIN: run scripts/gpu/check.sh build first"; exit 1; }
 status=0
@@ -21,22 +21,12 @@ cmake --build "$BUILD" --target attention_learned_tests -j 16 >"$dir/build.log" 
 "$BUILD/tests/attention/attention_learned_tests" --gtest_filter='Performer.Error*' 2>&1 | grep -E "m=|OK|FAILED" \
   | tee "$dir/favor_error.txt"
 
-if [ ! -f $model/model.safetensors ]; then
-  mkdir -p /tmp/gpt2-64k-config
-  cat >/tmp/gpt2-64k-config/config.json <<'JSON'
-{"model_type": "gpt2", "n_layer": 12, "n_head": 12, "n_embd": 768, "n_positions": 65536, "vocab_size": 50257,
- "bos_token_id": 50256, "eos_token_id": 50256, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5}
-JSON
-  timeout 120 "$BIN" init --config /tmp/gpt2-64k-config/config.json --seed 0 --out $model --dtype fp16 \
-    --tokenizer "$DATA/gpt2_tokenizer" >"$dir/init.log" 2>&1 || { tail -3 "$dir/init.log"; echo "init failed"; exit 1; }
-fi
+source scripts/gpu/long_context.sh
+model=$(long_context_model "$BIN" "$DATA" "$dir/init.log") || { echo "init failed"; exit 1; }
 
 for t in 1024 4096 16384 65536; do
   for v in flash performer; do
-    timeout 60 "$BIN" run --model $model --variant $v --dtype fp16 --device cuda --dataset synthetic \
-      --prompt-tokens $((t - 64)) --max-new-tokens 64 --min-new-tokens 64 --batch-size 1 --limit 2 --warmup 1 \
-      --quiet --out "$dir/run_${v}_$t.json" >/dev/null 2>"$dir/run_err.txt" \
-      || { echo "run $v T=$t failed: $(tail -1 "$dir/run_err.txt")"; status=1; }
+    long_context_run "$BIN" "$model" $v $t 64 2 60 "$dir/run_${v}_$t.json" "$dir/run_err.txt" || status=1
   done
 done
 

@@ -10,13 +10,16 @@
 #include "gptbench/kernels/grouped_query.h"       // grouped_heads_valid
 #include "gptbench/util/error.h"                  // Error, UsageError
 #include "maskmix_attention.h"                    // MaskMixAttention
+#include "nsa_attention.h"                        // NsaAttention
 #include "performer_attention.h"                  // PerformerAttention
 #include "sdpa_attention.h"                       // SdpaAttention
 #include "standard_attention.h"                   // StandardAttention
 
 namespace gptbench::attention {
 
-std::vector<std::pair<std::string, at::Tensor>> AttentionImpl::make_layer_parameters(int64_t) { return {}; }
+std::vector<std::pair<std::string, at::Tensor>> AttentionImpl::make_layer_parameters(int64_t, int64_t) {
+  return {};
+}
 
 at::Tensor AttentionImpl::forward_recurrent(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                             const AttentionPositions&, RecurrentState&) {
@@ -29,6 +32,8 @@ std::unique_ptr<AttentionImpl> make_attention(const AttentionSpec& spec) {
       return std::make_unique<MaskMixAttention>(spec);
     case LearnedKind::kPerformer:
       return std::make_unique<PerformerAttention>(spec);
+    case LearnedKind::kNsa:
+      return std::make_unique<NsaAttention>(spec);
     case LearnedKind::kNone:
       break;
   }

@@ -31,7 +31,8 @@ std::string MaskMixAttention::last_kernel() const {
   return name;
 }
 
-std::vector<std::pair<std::string, at::Tensor>> MaskMixAttention::make_layer_parameters(int64_t n_head) {
+std::vector<std::pair<std::string, at::Tensor>> MaskMixAttention::make_layer_parameters(int64_t n_head,
+                                                                                    int64_t /*head_dim*/) {
   const auto n = static_cast<int64_t>(windows_.size());
   logits_ = at::full({n_head, n}, kMaskMixClosedLogit, at::kFloat);
   logits_.select(1, n - 1).fill_(kMaskMixOpenLogit);  // windows are increasing: the last is the widest

@@ -28,7 +28,7 @@ class MaskMixAttention final : public AttentionImpl {
                      const AttentionPositions& positions, const at::Tensor& slopes) override;
   std::string last_kernel() const override;  // "maskmix:standard_w1-4-16-64-256-all"
   // {"maskmix_logits", (H, windows) fp32}: the widest window at kMaskMixOpenLogit, the others closed.
-  std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head) override;
+  std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head, int64_t head_dim) override;
 
  private:
   // (1, H, Tq, Tk) or (B, H, Tq, Tk) fp32: log of the mixture at each query-key distance.

@@ -6,6 +6,7 @@
 #include <exception>  // std::exception
 #include <sstream>    // std::stringstream
 #include <string>     // std::stoll
+#include <utility>    // std::pair
 
 #include "gptbench/util/error.h"  // UsageError
 
@@ -44,6 +45,9 @@ constexpr LearnedName kLearned[] = {
     {"performer", LearnedKind::kPerformer,
      "FAVOR+ causal linear attention, positive orthogonal random features (--features, --feature-seed); decodes "
      "from a constant-size state, no KV cache"},
+    {"nsa", LearnedKind::kNsa,
+     "Native Sparse Attention: gated compressed-block, top-n selected-block and sliding-window branches "
+     "(--nsa-block, --nsa-stride, --nsa-select-block, --nsa-topk, --nsa-window)"},
 };
 
 std::string valid_names() {
@@ -81,6 +85,33 @@ std::vector<int64_t> parse_maskmix_windows(const std::string& text) {
   return windows;
 }
 
+// nsa's sizes: each flag refused unless the variant is nsa; l >= d >= 1, n >= 3 (the initial block and the
+// two local blocks are always selected), everything positive.
+void apply_nsa_flags(AttentionSpec& spec, const std::string& name, const VariantFlags& flags) {
+  const std::pair<const char*, const std::optional<int64_t>*> given[] = {
+      {"nsa-block", &flags.nsa_block},   {"nsa-stride", &flags.nsa_stride}, {"nsa-select-block", &flags.nsa_select_block},
+      {"nsa-topk", &flags.nsa_topk},     {"nsa-window", &flags.nsa_window}};
+  for (const auto& [flag, value] : given) {
+    if (value->has_value() && spec.learned.kind != LearnedKind::kNsa)
+      throw UsageError(fmt::format("--{} given, but variant {} is not nsa", flag, name));
+    if (value->has_value() && **value < 1) throw UsageError(fmt::format("--{} must be at least 1, got {}", flag, **value));
+  }
+  if (spec.learned.kind != LearnedKind::kNsa) return;
+  NsaSizes& n = spec.learned.nsa;
+  n.block = flags.nsa_block.value_or(n.block);
+  n.stride = flags.nsa_stride.value_or(n.stride);
+  n.select_block = flags.nsa_select_block.value_or(n.select_block);
+  n.topk = flags.nsa_topk.value_or(n.topk);
+  n.window = flags.nsa_window.value_or(n.window);
+  if (n.stride > n.block)
+    throw UsageError(fmt::format("--nsa-stride {} is larger than --nsa-block {}: compression would skip tokens",
+                                 n.stride, n.block));
+  if (n.topk < 3)
+    throw UsageError(fmt::format("--nsa-topk must be at least 3 (the initial block and the two local blocks are always "
+                                 "selected), got {}",
+                                 n.topk));
+}
+
 // The learned-variant flags: each refused unless its variant is chosen.
 void apply_learned_flags(AttentionSpec& spec, const std::string& name, const VariantFlags& flags) {
   const LearnedKind kind = spec.learned.kind;
@@ -98,6 +129,7 @@ void apply_learned_flags(AttentionSpec& spec, const std::string& name, const Var
     spec.learned.features = flags.features.value_or(kDefaultFeatures);
     spec.learned.feature_seed = flags.feature_seed.value_or(0);
   }
+  apply_nsa_flags(spec, name, flags);
 }
 
 }  // namespace
@@ -140,8 +172,8 @@ AttentionSpec parse_variant(const std::string& name, const VariantFlags& flags) 
   if (count == 0 || name.back() == '+')
     throw UsageError(fmt::format("--variant \"{}\": empty variant name (valid parts: {})", name, valid_names()));
   if (spec.learned.kind != LearnedKind::kNone && count > 1)
-    throw UsageError(fmt::format("--variant {}: maskmix and performer are whole variants and compose with no kernel "
-                                 "or modifier: give one alone",
+    throw UsageError(fmt::format("--variant {}: maskmix, performer and nsa are whole variants and compose with no "
+                                 "kernel or modifier: give one alone",
                                  name));
   apply_learned_flags(spec, name, flags);
   if (flags.window && *flags.window < 1)

@@ -33,6 +33,11 @@ void add_variant_options(CLI::App* cmd, run::ModelSelection& s) {
                   "maskmix's causal windows, increasing, 'all' last (default 1,4,16,64,256,all)");
   cmd->add_option("--features", s.features, "performer's random features m (default 256)");
   cmd->add_option("--feature-seed", s.feature_seed, "performer's draw of the random features (default 0)");
+  cmd->add_option("--nsa-block", s.nsa_block, "nsa's compressed block l in tokens (default 32)");
+  cmd->add_option("--nsa-stride", s.nsa_stride, "nsa's stride d between compressed blocks, d <= l (default 16)");
+  cmd->add_option("--nsa-select-block", s.nsa_select_block, "nsa's selection block l' in tokens (default 64)");
+  cmd->add_option("--nsa-topk", s.nsa_topk, "nsa's selected blocks n per query, initial and 2 local included (default 16)");
+  cmd->add_option("--nsa-window", s.nsa_window, "nsa's sliding window w (default 512)");
 }
 
 void add_dtype_option(CLI::App* cmd, run::ModelSelection& s) {

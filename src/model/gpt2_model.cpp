@@ -37,7 +37,7 @@ SelfAttentionImpl::SelfAttentionImpl(const Gpt2Config& config, std::shared_ptr<a
   const int64_t c = config.n_embd;
   c_attn = register_module("c_attn", Projection(c, 3 * c, /*bias=*/true, paths, weights));
   c_proj = register_module("c_proj", Projection(c, c, /*bias=*/true, paths, weights));
-  for (auto& [name, tensor] : kernel_->make_layer_parameters(n_head_)) register_parameter(name, tensor);
+  for (auto& [name, tensor] : kernel_->make_layer_parameters(n_head_, head_dim_)) register_parameter(name, tensor);
 }
 
 at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, const torch::nn::LayerNorm& ln,

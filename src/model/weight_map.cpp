@@ -5,6 +5,8 @@
 
 #include <utility>  // std::pair
 
+#include "gptbench/attention/learned_spec.h"  // kNsaParameterNames
+
 namespace gptbench::model {
 namespace {
 
@@ -31,6 +33,9 @@ std::vector<WeightEntry> gpt2_weight_map(const Gpt2Config& config) {
     }
     map.push_back({fmt::format("h.{}.attn.maskmix_logits", l), fmt::format("h.{}.attn.maskmix_logits", l),
                    WeightLayout::kSame, 0, 0, /*variant_parameter=*/true});  // (H, windows): --variant maskmix only
+    for (const char* nsa : attention::kNsaParameterNames)  // --variant nsa only (docs/variants.md)
+      map.push_back({fmt::format("h.{}.attn.{}", l, nsa), fmt::format("h.{}.attn.{}", l, nsa), WeightLayout::kSame, 0,
+                     0, /*variant_parameter=*/true});
   }
   add("ln_f.weight", WeightLayout::kSame);
   add("ln_f.bias", WeightLayout::kSame);

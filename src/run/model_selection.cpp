@@ -40,7 +40,8 @@ ResolvedSelection resolve_selection(const ModelSelection& flags) {
   ResolvedSelection r;
   r.flags = flags;
   r.attention = attention::parse_variant(
-      flags.variant, {flags.window, flags.global_tokens, flags.maskmix_windows, flags.features, flags.feature_seed});
+      flags.variant, {flags.window, flags.global_tokens, flags.maskmix_windows, flags.features, flags.feature_seed,
+                      flags.nsa_block, flags.nsa_stride, flags.nsa_select_block, flags.nsa_topk, flags.nsa_window});
   r.attention.flash_arch = flags.flash_arch;
   r.dtype = model::parse_dtype(flags.dtype);
   r.device = model::resolve_device(flags.device);

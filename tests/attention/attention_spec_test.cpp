@@ -70,6 +70,6 @@ TEST(Variant, RejectsBadNamesAndFlags) {
 
 TEST(Variant, EveryListedVariantParsesBackToItsName) {
   const auto all = list_variants();
-  EXPECT_EQ(all.size(), 20u);  // 3 kernels x 3 position modes x dense/sparse, maskmix, performer
+  EXPECT_EQ(all.size(), 21u);  // 3 kernels x 3 position modes x dense/sparse, maskmix, performer, nsa
   for (const auto& v : all) EXPECT_EQ(variant_name(parse_variant(v.name)), v.name);
 }

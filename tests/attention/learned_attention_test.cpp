@@ -9,7 +9,6 @@
 #include <ATen/ops/ones.h>         // at::ones
 #include <ATen/ops/randn.h>        // at::randn
 #include <ATen/ops/softmax.h>      // at::softmax
-#include <ATen/ops/tensor.h>       // at::tensor
 #include <ATen/ops/zeros.h>        // at::zeros
 #include <c10/core/GradMode.h>     // c10::AutoGradMode
 #include <gtest/gtest.h>           // TEST, EXPECT_*
@@ -25,6 +24,7 @@
 #include "gptbench/attention/performer.h"  // orthogonal_random_features, favor_causal, empty_recurrent_state
 #include "gptbench/attention/variant.h"    // parse_variant, variant_name, list_variants
 #include "gptbench/util/error.h"           // UsageError
+#include "learned_test_support.h"           // left_padded_positions
 
 using namespace gptbench::attention;
 using gptbench::UsageError;
@@ -34,13 +34,7 @@ namespace {
 constexpr int64_t kB = 2, kH = 3, kD = 8;
 const std::vector<int64_t> kKeyStart = {0, 3};  // row 1 is left-padded by 3
 
-AttentionPositions positions_at(int64_t q_pos0) {
-  AttentionPositions p;
-  p.key_start = at::tensor(kKeyStart);
-  p.q_pos0 = q_pos0;
-  p.left_padded = true;
-  return p;
-}
+AttentionPositions positions_at(int64_t q_pos0) { return gptbench::testing::left_padded_positions(kKeyStart, q_pos0); }
 
 // The fp64 loop: out[b][h][i] = sum_j weight(b, h, i, j) v_j / sum_j weight(b, h, i, j) over the real
 // keys j <= i (j >= key_start[b]); a padding query (i < key_start[b]) outputs 0.
@@ -98,7 +92,7 @@ MaskMix make_maskmix(const std::string& windows) {
   flags.maskmix_windows = windows;
   MaskMix m{parse_variant("maskmix", flags), nullptr, {}};
   m.impl = make_attention(m.spec);
-  auto params = m.impl->make_layer_parameters(kH);
+  auto params = m.impl->make_layer_parameters(kH, kD);
   EXPECT_EQ(params.size(), 1u);
   EXPECT_EQ(params[0].first, "maskmix_logits");
   m.logits = params[0].second;

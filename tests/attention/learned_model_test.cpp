@@ -1,7 +1,8 @@
-// maskmix and performer inside the GPT-2 model: maskmix built from standard weights gives the
+// maskmix, performer and nsa inside the GPT-2 model: maskmix built from standard weights gives the
 // standard logits exactly, its logits are trainable parameters that survive a checkpoint (the
 // extra key h.{i}.attn.maskmix_logits) and load into older code paths unchanged; cached decode
-// (maskmix: dense KV cache; performer: the recurrent state, no KV cache) equals recomputation.
+// (maskmix: dense KV cache; performer: the recurrent state, no KV cache) equals recomputation; nsa's
+// decode from the KV cache equals recomputation and its parameters survive a checkpoint.
 #include <ATen/TensorOperators.h>    // Tensor operators
 #include <ATen/ops/allclose.h>       // at::allclose
 #include <ATen/ops/cat.h>            // at::cat
@@ -22,6 +23,7 @@
 #include "gptbench/model/checkpoint.h"    // save_model, load_model
 #include "gptbench/model/generator.h"     // left_pad, kPadId
 #include "gptbench/model/model_family.h"  // init_model, with_attention
+#include "learned_test_support.h"         // nsa_flags
 #include "tiny_model_fixture.h"           // tiny_config, random_prompts, batch_logits
 
 using namespace gptbench;
@@ -67,6 +69,15 @@ at::Tensor recomputed_steps(model::CausalLm& m, const Prompts& prompts, const st
   return all.narrow(1, all.size(1) - n, n);
 }
 
+// nsa's sizes small enough for every branch to matter in prompts of tens of tokens.
+attention::AttentionSpec small_nsa() { return attention::parse_variant("nsa", nsa_flags(8, 4, 8, 3, 12)); }
+
+// Moves every nsa parameter off its start (a trained-looking compression and gates).
+void randomise_nsa(model::CausalLm& m) {
+  c10::AutoGradMode no_grad(false);
+  for (auto& item : m.named_parameters())
+    if (item.key().find(".nsa_") != std::string::npos) item.value().add_(at::randn(item.value().sizes()) * 0.3);
+}
 
 }  // namespace
 
@@ -128,4 +139,30 @@ TEST(LearnedModel, PerformerDecodesFromAConstantSizeStateInsteadOfAKvCache) {
   EXPECT_EQ(small->bytes(), 2 * 2 * 4 * 256 * (16 + 1) * 4);  // layers * batch * heads * m * (D + 1) * fp32
   EXPECT_EQ(model::kv_cache_bytes(m->cache_shape(2), m->spec(), 4096), large->bytes());
   EXPECT_NE(small->recurrent_state(1), nullptr);
+}
+
+TEST(LearnedModel, NsaCachedDecodeEqualsRecomputationAndItsParametersRoundTrip) {
+  const Model nsa = model::with_attention(*base_model(), small_nsa());
+  const auto params = nsa->named_parameters();
+  ASSERT_TRUE(params.contains("h.1.attn.nsa_cmp_k_weight"));
+  EXPECT_EQ(params["h.1.attn.nsa_cmp_k_weight"].sizes(), (std::vector<int64_t>{16, 8 * 16}));  // (D, l * D)
+  EXPECT_EQ(params["h.0.attn.nsa_gate_weight"].sizes(), (std::vector<int64_t>{4, 3, 16}));     // (H, 3, D)
+  EXPECT_TRUE(params["h.0.attn.nsa_gate_bias"].requires_grad());
+  randomise_nsa(*nsa);
+  // Decode: prefill of left-padded prompts, then token by token from the dense KV cache (the
+  // compressed blocks extended as they complete) against recomputing every position.
+  const Prompts prompts = random_prompts({11, 70, 3}, 10);
+  const std::vector<int64_t> tokens = {5, 99, 300, 7, 42, 1, 260, 18, 11, 3};
+  EXPECT_LT((cached_steps(*nsa, prompts, tokens) - recomputed_steps(*nsa, prompts, tokens)).abs().max().item<double>(),
+            1e-4);
+  test_support::TempDir scratch;
+  model::save_model(*nsa, scratch.path());
+  const model::LoadedModel loaded = model::load_model(scratch.path(), small_nsa(), at::kFloat, c10::kCPU);
+  const auto loaded_params = loaded.model->named_parameters();
+  for (const char* key : {"h.0.attn.nsa_cmp_v_pos", "h.1.attn.nsa_gate_bias", "h.1.attn.nsa_cmp_k_weight"})
+    EXPECT_TRUE(at::equal(loaded_params[key], params[key])) << key;
+  const at::Tensor logits = batch_logits(*nsa, prompts, model::LogitsMode::kAllPositions);
+  EXPECT_TRUE(at::equal(logits, batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
+  const model::LoadedModel as_standard = model::load_model(scratch.path(), {}, at::kFloat, c10::kCPU);
+  EXPECT_FALSE(as_standard.model->named_parameters().contains("h.0.attn.nsa_gate_bias"));
 }

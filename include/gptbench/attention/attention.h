@@ -68,10 +68,11 @@ class AttentionImpl {
                              const AttentionPositions& positions, const at::Tensor& slopes) = 0;
   // The kernel that actually ran in the last forward, e.g. "standard", "sdpa:flash", "flash:fwd_hd64_causal".
   virtual std::string last_kernel() const = 0;
-  // Learned tensors of one layer (maskmix: "maskmix_logits" (H, windows)), made once: the layer registers
-  // them as its attention's parameters (checkpoint key h.{i}.attn.<name>) so that they train, load and
-  // save with it. Only for spec.learned.per_layer(), whose models make one implementation per layer.
-  virtual std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head);
+  // Learned tensors of one layer (maskmix: "maskmix_logits" (H, windows); nsa: its compression and gates),
+  // made once: the layer registers them as its attention's parameters (checkpoint key h.{i}.attn.<name>) so
+  // that they train, load and save with it. Only for spec.learned.per_layer(), whose models make one
+  // implementation per layer.
+  virtual std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head, int64_t head_dim);
   // spec.learned.recurrent() only: q, k, v (B, H, T, D) are T new tokens at positions q_pos0 onwards,
   // folded into `state` (decode without a KV cache). Returns (B, H, T, D).
   virtual at::Tensor forward_recurrent(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

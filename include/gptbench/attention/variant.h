@@ -1,7 +1,7 @@
 // The variant registry: parses and lists variant names such as "flash+alibi+sparse".
 // Grammar: an optional kernel (standard | sdpa | flash; default standard) and modifiers
 // (alibi | alibi-wpe | sparse) joined with '+', each at most once, in any order; or one learned
-// variant alone (maskmix | performer: learned_spec.h, docs/variants.md).
+// variant alone (maskmix | performer | nsa: learned_spec.h, docs/variants.md).
 #pragma once
 
 #include <cstdint>   // int64_t
@@ -21,6 +21,11 @@ struct VariantFlags {
   std::optional<std::string> maskmix_windows = std::nullopt;  // --maskmix-windows, e.g. "1,4,16,64,256,all"
   std::optional<int64_t> features = std::nullopt;             // --features: performer's m
   std::optional<uint64_t> feature_seed = std::nullopt;        // --feature-seed: performer's draw
+  std::optional<int64_t> nsa_block = std::nullopt;            // --nsa-block: nsa's compressed block l
+  std::optional<int64_t> nsa_stride = std::nullopt;           // --nsa-stride: nsa's compression stride d
+  std::optional<int64_t> nsa_select_block = std::nullopt;     // --nsa-select-block: nsa's selection block l'
+  std::optional<int64_t> nsa_topk = std::nullopt;             // --nsa-topk: nsa's selected blocks n
+  std::optional<int64_t> nsa_window = std::nullopt;           // --nsa-window: nsa's sliding window w
 };
 
 // Throws UsageError naming the flag and listing valid names for anything unknown or inconsistent.

@@ -39,6 +39,11 @@ struct ModelSelection {
   kernels::FlashArch flash_arch = kernels::FlashArch::kAuto;  // --flash-arch: flash's prefill kernel
   std::optional<std::string> adapter;  // --adapter: a LoRA adapter folder in PEFT's format (model/lora.h)
   bool adapter_unmerged = false;       // --adapter-unmerged: the adapter runs beside the weights, not merged
+  std::optional<int64_t> nsa_block;         // --nsa-block: nsa's compressed block l
+  std::optional<int64_t> nsa_stride;        // --nsa-stride: nsa's compression stride d
+  std::optional<int64_t> nsa_select_block;  // --nsa-select-block: nsa's selection block l'
+  std::optional<int64_t> nsa_topk;          // --nsa-topk: nsa's selected blocks n
+  std::optional<int64_t> nsa_window;        // --nsa-window: nsa's sliding window w
 };
 
 // A ModelSelection resolved: the values loading and running the model take.
