@@ -47,7 +47,7 @@ def report_of(out):
 
 def perplexity(model, text, adapter_flags, out, device="cpu", dtype="fp32"):
     res = gptbench(["run", "--task", "perplexity", "--model", model, "--data-path", text, "--device", device,
-                    "--dtype", dtype, "--report", out, "--no-progress"] + adapter_flags)
+                    "--dtype", dtype, "--out", out, "--no-progress"] + adapter_flags)
     return json.loads(Path(out).read_text()) if res.returncode == 0 else {}
 
 
