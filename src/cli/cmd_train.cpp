@@ -80,7 +80,8 @@ void register_train_command(CLI::App& app) {
       cmd->add_option("--lora-alpha", lora->alpha, "LoRA alpha (scaling alpha / rank)")->capture_default_str(),
       cmd->add_option("--lora-dropout", lora->dropout, "dropout on the adapters' input")->capture_default_str(),
       cmd->add_option("--lora-targets", lora->targets,
-                      "modules to adapt, PEFT's target_modules (gpt2: attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj; "
+                      "modules to adapt, PEFT's target_modules (gpt2: c_attn, c_proj (attn's and mlp's), c_fc, or the aliases "
+                      "qkv, proj, fc, fc_proj; "
                       "llama/mistral: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; default all)")
           ->delimiter(',')};
   cmd->add_option("--seq-len", c->seq_len, "training sequence length T (default: the model's context)");

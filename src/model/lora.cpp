@@ -68,25 +68,30 @@ class LoraAdapter : public ProjectionAdapter {
       pairs_.push_back(register_module(sites_[i].name, std::make_shared<LoraPairImpl>(weights[i].first, weights[i].second)));
   }
 
-  // x: (..., in) -> (..., out): scaling · B · A · dropout(x) on each site's rows, 0 elsewhere.
+  // x: (..., in) -> (..., out): scaling · B · A · dropout(x) on each site's rows, 0 elsewhere, in the
+  // GEMMs' dtype (autocast's under autocast; the Projection adds it in its own output's dtype).
   at::Tensor forward(const at::Tensor& x) override {
-    std::vector<at::Tensor> pieces;
-    std::vector<int64_t> gap_shape(x.sizes().begin(), x.sizes().end());
-    int64_t row = 0;
-    auto gap = [&](int64_t rows) {
-      gap_shape.back() = rows;
-      pieces.push_back(at::zeros(gap_shape, x.options()));
-    };
+    std::vector<at::Tensor> updates;  // (..., rows) per site
     for (size_t i = 0; i < sites_.size(); ++i) {
-      if (sites_[i].row0 > row) gap(sites_[i].row0 - row);
       // Each site draws its own dropout mask, as PEFT's one dropout module per adapted module does.
       const at::Tensor h = dropout_ > 0 && is_training() ? at::dropout(x, dropout_, /*train=*/true) : x;
-      pieces.push_back(at::matmul(at::matmul(h, pairs_[i]->A.t()), pairs_[i]->B.t()) * scaling_);
+      updates.push_back(at::matmul(at::matmul(h, pairs_[i]->A.t()), pairs_[i]->B.t()) * scaling_);
+    }
+    if (updates.size() == 1 && sites_[0].rows == out_) return updates[0];
+    std::vector<at::Tensor> pieces;  // the updates with zeros for the rows no site covers
+    std::vector<int64_t> gap_shape(x.sizes().begin(), x.sizes().end());
+    auto gap = [&](int64_t rows) {
+      gap_shape.back() = rows;
+      pieces.push_back(at::zeros(gap_shape, updates[0].options()));
+    };
+    int64_t row = 0;
+    for (size_t i = 0; i < sites_.size(); ++i) {
+      if (sites_[i].row0 > row) gap(sites_[i].row0 - row);
+      pieces.push_back(updates[i]);
       row = sites_[i].row0 + sites_[i].rows;
     }
     if (row < out_) gap(out_ - row);
-    const at::Tensor y = pieces.size() == 1 ? pieces[0] : at::cat(pieces, -1);
-    return y.scalar_type() == x.scalar_type() ? y : y.to(x.scalar_type());
+    return at::cat(pieces, -1);
   }
 
   const std::vector<LoraSite>& sites() const { return sites_; }
@@ -383,7 +388,9 @@ LoadedLora load_lora(CausalLm& model, const fs::path& dir, LoraApply apply) {
                      "the model's {} is {} x {})", source, v.name, shape_string(v.shape), shape_string(expected), r,
                      module, s.rows, s.in);
       const c10::ScalarType dtype = scalar_type_of(v);
-      return at::from_blob(const_cast<std::byte*>(v.data), v.shape, at::TensorOptions().dtype(dtype)).to(at::kFloat);
+      // A copy: the mapping ends with `file`, and .to() of an F32 view would return the view itself.
+      return at::from_blob(const_cast<std::byte*>(v.data), v.shape, at::TensorOptions().dtype(dtype))
+          .to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
     };
     weights.emplace_back(tensor(*f.a, {r, s.in}), tensor(*f.b, {s.rows, r}));
     sites.push_back(s);

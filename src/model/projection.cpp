@@ -68,7 +68,10 @@ at::Tensor ProjectionImpl::forward_with_adapter(const at::Tensor& x, const Fused
   FusedLinearOptions plain;
   plain.bias = o.bias;
   plain.gemv_max_rows = o.gemv_max_rows;
-  at::Tensor y = run(h, plain) + adapter_->forward(h);
+  at::Tensor y = run(h, plain);
+  // In the base GEMM's dtype: under autocast h is LayerNorm's fp32 and the adapter's GEMMs give bf16/fp16;
+  // the activations after this stay in the dtype they have without an adapter.
+  y = y + adapter_->forward(h).to(y.scalar_type());
   if (o.activation == LinearActivation::kGeluTanh) y = at::gelu(y, "tanh");
   if (o.activation == LinearActivation::kGeluErf) y = at::gelu(y, "none");
   if (o.kv_cache.defined()) store_step_kv(o, y);

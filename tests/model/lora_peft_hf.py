@@ -8,7 +8,8 @@
 * PEFT -> ours: adapters made by peft.get_peft_model with random A and B (init_lora_weights=False) and
   saved by save_pretrained load in `gptbench logits --adapter`, merged and unmerged, with PEFT's logits:
   on GPT-2 (Conv1D, fan_in_fan_out) and on a tiny Llama written by transformers (q/k/v and gate/up are
-  row ranges of our fused projections), all seven targets and a subset (q_proj, v_proj: k's rows between).
+  row ranges of our fused projections), all seven targets and a subset (q_proj, v_proj: k's rows between);
+  and a LoRA that gptbench trained on that Llama (q_proj, v_proj, gate_proj) loads in PEFT.
 
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
 """
@@ -63,16 +64,20 @@ def compare(model_dir, adapter, peft_model, base_logits, tmp, label):
         check(diff <= LOGIT_TOL, f"{label}: gptbench logits --adapter ({name}) = PEFT's", f"max |diff| {diff:.2e}")
 
 
+def train_lora(base_dir, out, flags, tmp):
+    text = tmp / "t.txt"
+    text.write_text("A small corpus for a few steps of LoRA training, repeated. " * 80)
+    run([BIN, "train", "--model", base_dir, "--dataset", "text", "--data-path", text, "--seq-len", 32,
+         "--batch-size", 4, "--steps", 4, "--warmup-steps", 1, "--lr", 1e-2, "--device", "cpu", "--eval-samples", 1,
+         "--quiet", "--lora-rank", 4, "--lora-alpha", 8, "--out", out] + flags)
+
+
 def ours_to_peft(tmp):
     base_dir = tmp / "gpt2"
     run([BIN, "init", "--config", TINY, "--out", base_dir, "--tokenizer", DATA / "gpt2_tokenizer"])
-    text = tmp / "t.txt"
-    text.write_text("A small corpus for a few steps of LoRA training, repeated. " * 80)
     for targets in ([], ["--lora-targets", "qkv,fc_proj"]):
         out = tmp / ("trained" + "_".join(targets[1:]).replace(",", "_"))
-        run([BIN, "train", "--model", base_dir, "--dataset", "text", "--data-path", text, "--seq-len", 32,
-             "--batch-size", 4, "--steps", 4, "--warmup-steps", 1, "--lr", 1e-2, "--device", "cpu", "--eval-samples", 1,
-             "--quiet", "--lora-rank", 4, "--lora-alpha", 8, "--out", out] + targets)
+        train_lora(base_dir, out, targets, tmp)
         base = GPT2LMHeadModel.from_pretrained(base_dir).eval()
         base_logits = theirs(base)
         peft_model = PeftModel.from_pretrained(base, out / "adapter").eval()
@@ -81,6 +86,26 @@ def ours_to_peft(tmp):
         expect = {"attn.c_attn", "mlp.c_proj"} if targets else {"c_attn", "c_proj", "c_fc"}
         check(set(cfg.target_modules) == expect, f"{label}: target_modules", str(cfg.target_modules))
         compare(base_dir, out / "adapter", peft_model, base_logits, tmp, label)
+
+
+def tiny_llama():
+    torch.manual_seed(0)
+    return LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                                        num_key_value_heads=2, vocab_size=50304, max_position_embeddings=128,
+                                        tie_word_embeddings=False))
+
+
+def ours_to_peft_llama(tmp):
+    """Trained by gptbench on a Llama written by transformers (the GPT-2 tokenizer's ids fit its vocabulary):
+    q, v and gate are row ranges of our fused projections, each with its own pair."""
+    base_dir = tmp / "llama_trained_base"
+    tiny_llama().save_pretrained(base_dir)
+    out = tmp / "llama_trained"
+    train_lora(base_dir, out, ["--tokenizer", DATA / "gpt2_tokenizer", "--lora-targets", "q_proj,v_proj,gate_proj"], tmp)
+    base = LlamaForCausalLM.from_pretrained(base_dir).eval()
+    base_logits = theirs(base)
+    peft_model = PeftModel.from_pretrained(base, out / "adapter").eval()
+    compare(base_dir, out / "adapter", peft_model, base_logits, tmp, "ours -> PEFT, llama, q_proj,v_proj,gate_proj")
 
 
 def peft_to_ours(model, model_dir, targets, tmp, label, fan_in_fan_out=False):
@@ -108,11 +133,8 @@ def main():
 
         for name, targets in (("all", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]),
                               ("qv", ["q_proj", "v_proj"])):
-            torch.manual_seed(0)
-            llama = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                                                 num_attention_heads=4, num_key_value_heads=2, vocab_size=50304,
-                                                 max_position_embeddings=128, tie_word_embeddings=False))
-            peft_to_ours(llama, tmp / f"llama_{name}", targets, tmp, f"PEFT -> ours, llama, {name}")
+            peft_to_ours(tiny_llama(), tmp / f"llama_{name}", targets, tmp, f"PEFT -> ours, llama, {name}")
+        ours_to_peft_llama(tmp)
     finish()
 
 

@@ -105,9 +105,10 @@ TEST(Lora, SitesFollowTheFamilyTableAndItsAliases) {
   EXPECT_EQ(kv[1].row0, kv[0].row0 + kv[0].rows);
 }
 
-// d(sum(logits * w))/dA and /dB by autograd against central differences, all in fp64.
+// d(sum(logits * w))/dA and /dB by autograd against central differences, all in fp64 (sdpa: the
+// standard kernel computes its scores in fp32).
 TEST(Lora, GradientsOfAAndBEqualFiniteDifferences) {
-  auto m = tiny_gpt2();
+  auto m = with_attention(*tiny_gpt2(), attention::parse_variant("sdpa"));
   m->to(at::kDouble);
   attach_lora(*m, settings({"c_attn", "c_fc"}), 2);
   m->to(at::kDouble);
@@ -118,6 +119,7 @@ TEST(Lora, GradientsOfAAndBEqualFiniteDifferences) {
   at::manual_seed(5);
   const at::Tensor w = at::randn({1, 6, 512}, at::kDouble);
   auto objective = [&] { return (m->forward(batch.ids, pos, nullptr, LogitsMode::kAllPositions) * w).sum(); };
+  ASSERT_EQ(objective().scalar_type(), at::kDouble);
   const auto params = lora_parameters(*m);
   ASSERT_EQ(params.size(), 8u);  // 2 layers x 2 sites x (A, B)
   for (const auto& [name, p] : params) {

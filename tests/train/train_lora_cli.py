@@ -46,8 +46,8 @@ def report_of(out):
 
 
 def perplexity(model, text, adapter_flags, out, device="cpu", dtype="fp32"):
-    res = gptbench(["run", "--task", "perplexity", "--model", model, "--data-path", text, "--device", device,
-                    "--dtype", dtype, "--report", out, "--no-progress"] + adapter_flags)
+    res = gptbench(["run", "--task", "perplexity", "--model", model, "--data", text, "--device", device,
+                    "--dtype", dtype, "--out", out, "--no-progress"] + adapter_flags)
     return json.loads(Path(out).read_text()) if res.returncode == 0 else {}
 
 
@@ -116,7 +116,7 @@ def cpu_checks(tmp):
     check(res.returncode == 0 and qr.get("lora", {}).get("base_quant") == "int8" and len(ql) == 6 and ql[-1] < ql[0],
           "qlora (--quant int8): trains, the report names the base's quantization",
           f"{ql[0]:.4f} -> {ql[-1]:.4f}" if ql else res.stderr[-300:])
-    one_line_error(gptbench(["run", "--task", "perplexity", "--model", tiny, "--data-path", text, "--device", "cpu",
+    one_line_error(gptbench(["run", "--task", "perplexity", "--model", tiny, "--data", text, "--device", "cpu",
                              "--quant", "int8", "--adapter", q / "adapter", "--no-progress"]), 2,
                    ["cannot merge", "--adapter-unmerged"], "run: merging into a quantized base is refused")
     qu = perplexity(tiny, text, ["--quant", "int8", "--adapter", q / "adapter", "--adapter-unmerged"], tmp / "ppl_q.json")
@@ -137,7 +137,7 @@ def cpu_checks(tmp):
     broken.mkdir()
     (broken / "adapter_config.json").write_text(json.dumps({**cfg, "use_dora": True}))
     (broken / "adapter_model.safetensors").write_bytes((adapter / "adapter_model.safetensors").read_bytes())
-    one_line_error(gptbench(["run", "--task", "perplexity", "--model", tiny, "--data-path", text, "--device", "cpu",
+    one_line_error(gptbench(["run", "--task", "perplexity", "--model", tiny, "--data", text, "--device", "cpu",
                              "--adapter", broken, "--no-progress"]), 1,
                    [str(broken / "adapter_config.json"), "\"use_dora\""], "run --adapter: a DoRA adapter is refused")
 

@@ -35,8 +35,8 @@ namespace gptbench::model {
 // An additive adapter on a Projection (e.g. LoRA's scale · B(A(dropout(x)))).
 class ProjectionAdapter : public torch::nn::Module {
  public:
-  // x: (..., in), the projection's input after its LayerNorm prologue. Returns (..., out) in x's dtype,
-  // added to x @ W^T + bias.
+  // x: (..., in), the projection's input after its LayerNorm prologue. Returns (..., out), added to
+  // x @ W^T + bias in that result's dtype (so under autocast the activations keep the base path's dtype).
   virtual at::Tensor forward(const at::Tensor& x) = 0;
 };
 
