@@ -95,6 +95,21 @@ bool check_case(const GemvCase& c, bool expect_pass) {
   return pass;
 }
 
+// One shape with each fusion: plain + bias, LayerNorm + tanh-GELU, residual + erf-GELU, no bias.
+void check_fusions(GemvCase c) {
+  check_case(c, true);
+  c.ln = true;
+  c.activation = LinearActivation::kGeluTanh;
+  check_case(c, true);
+  c.ln = false;
+  c.residual = true;
+  c.activation = LinearActivation::kGeluErf;
+  check_case(c, true);
+  c.bias = false;
+  c.activation = LinearActivation::kNone;
+  check_case(c, true);
+}
+
 TEST(FusedLinearGpu, MatchesTheAtenPathAccuracyAcrossShapes) {
   SKIP_WITHOUT_CUDA();
   at::manual_seed(0);
@@ -108,17 +123,7 @@ TEST(FusedLinearGpu, MatchesTheAtenPathAccuracyAcrossShapes) {
         c.k = s[0];
         c.n = s[1];
         c.dtype = dtype;
-        check_case(c, true);
-        c.ln = true;
-        c.activation = LinearActivation::kGeluTanh;
-        check_case(c, true);
-        c.ln = false;
-        c.residual = true;
-        c.activation = LinearActivation::kGeluErf;
-        check_case(c, true);
-        c.bias = false;
-        c.activation = LinearActivation::kNone;
-        check_case(c, true);
+        check_fusions(c);
       }
     }
   }
@@ -154,11 +159,7 @@ TEST(FusedLinearGpu, LongRowsSplitOverTheWarpsOfABlock) {
         c.k = s[0];
         c.n = s[1];
         c.dtype = dtype;
-        check_case(c, true);
-        c.ln = true;
-        c.residual = true;
-        c.activation = LinearActivation::kGeluTanh;
-        check_case(c, true);
+        check_fusions(c);
       }
     }
   }
