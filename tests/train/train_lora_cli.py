@@ -77,8 +77,8 @@ def cpu_checks(tmp):
     sites = 8  # 2 layers x c_attn, attn.c_proj, c_fc, mlp.c_proj
     # rank 4: c_attn 4*(64+192), c_proj 4*(64+64), c_fc 4*(64+256), mlp.c_proj 4*(256+64), per layer
     params = 2 * 4 * ((64 + 192) + (64 + 64) + (64 + 256) + (256 + 64))
-    check(r.get("training", {}).get("mode") == "lora" and r.get("schema_minor") == 4,
-          "lora report: training.mode lora, schema_minor 4", f"{r.get('training', {}).get('mode')}")
+    check(r.get("training", {}).get("mode") == "lora" and r.get("schema_minor") == 5,
+          "lora report: training.mode lora, schema_minor 5", f"{r.get('training', {}).get('mode')}")
     check(model.get("trained_parameters") == params and lora.get("parameters") == params
           and model.get("frozen_parameters") == model.get("parameters"),
           "lora report: trainable = the adapters, frozen = the base",
