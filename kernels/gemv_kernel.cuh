@@ -320,13 +320,20 @@ inline int prefetch_row_bytes(int64_t row_bytes, int64_t first_pass_rows) {
 
 // Blocks of one instance that fit on an SM with `smem` dynamic bytes (1..kBlocksPerSm): the occupancy
 // calculator's answer, remembered for the last few sizes (a model has a handful of K), so that launches,
-// graph captures included, do not ask again. Per process: all GPUs of a process are taken to be alike.
+// graph captures included, do not ask again. On a miss it first opts the instance in to x rows at the
+// 48 KiB limit plus the kernel's static bytes (a function attribute: it stays set). Per process: all GPUs
+// of a process are taken to be alike. 0 when the opt-in fails (the caller returns that error).
 template <typename T, int kRows, typename W>
 int resident_blocks_per_sm(size_t smem) {
   static std::atomic<uint64_t> cache[4] = {};  // (smem + 1) << 8 | blocks
   std::atomic<uint64_t>& slot = cache[smem % 4];
   const uint64_t seen = slot.load(std::memory_order_relaxed);
   if ((seen >> 8) == smem + 1) return static_cast<int>(seen & 0xff);
+  if (smem + kGemvStaticSharedBytes > static_cast<size_t>(kGemvMaxSharedBytes) &&
+      cudaFuncSetAttribute(gemv_kernel<T, kRows, W>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(smem)) != cudaSuccess) {
+    return 0;
+  }
   int per_sm = kBlocksPerSm;
   if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemv_kernel<T, kRows, W>, kThreads, smem) != cudaSuccess) {
     (void)cudaGetLastError();  // keep the cap; the launch reports any real problem
@@ -340,14 +347,11 @@ int resident_blocks_per_sm(size_t smem) {
 template <typename T, int kRows, typename W>
 cudaError_t launch_rows(const GemvParams& params, cudaStream_t stream, int num_sms) {
   const size_t smem = shared_bytes<T, kRows, W>(params.k);
-  if (smem + kGemvStaticSharedBytes > 48 * 1024) {  // x at the 48 KiB limit: opt in for the static bytes
-    const cudaError_t err = cudaFuncSetAttribute(gemv_kernel<T, kRows, W>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                 static_cast<int>(smem));
-    if (err != cudaSuccess) return err;
-  }
   // The grid is what fits on the GPU at once (at most kBlocksPerSm per SM; long x rows in shared memory
   // or many registers fit fewer), so that no block waits for a second wave; the blocks loop over columns.
-  const int resident = std::max(1, num_sms) * resident_blocks_per_sm<T, kRows, W>(smem);
+  const int per_sm = resident_blocks_per_sm<T, kRows, W>(smem);
+  if (per_sm == 0) return cudaGetLastError();  // the shared-memory opt-in failed
+  const int resident = std::max(1, num_sms) * per_sm;
   GemvParams p = params;
   p.block_per_column = W::row_bytes(p.k) >= kGemvSplitRowBytes;
   const int columns_per_block = p.block_per_column ? 1 : kWarps;

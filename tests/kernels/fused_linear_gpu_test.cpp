@@ -10,8 +10,9 @@
 #include <c10/cuda/CUDAStream.h>    // c10::cuda::getStreamFromPool
 #include <gtest/gtest.h>            // TEST, EXPECT_*
 
-#include <cmath>   // std::sqrt, std::ldexp
-#include <string>  // std::string, std::to_string
+#include <cmath>             // std::sqrt, std::ldexp
+#include <initializer_list>  // std::initializer_list
+#include <string>            // std::string, std::to_string
 
 #include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_reference, fused_linear_path, ...
 #include "../support/gemv_name.h"           // test_support::gemv_name
@@ -110,23 +111,30 @@ void check_fusions(GemvCase c) {
   check_case(c, true);
 }
 
-TEST(FusedLinearGpu, MatchesTheAtenPathAccuracyAcrossShapes) {
-  SKIP_WITHOUT_CUDA();
-  at::manual_seed(0);
-  // GPT-2 124M's projections (qkv, attention out, MLP up, MLP down) and odd sizes.
-  const int64_t shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {16, 13}, {1024, 1}, {8, 4097}};
+// Every fusion of each (K, N) at 1 .. max_rows rows, in fp16 and bf16.
+struct GemvShape {
+  int64_t k, n, max_rows;
+};
+void check_shapes(std::initializer_list<GemvShape> shapes) {
   for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
-    for (int64_t rows = 1; rows <= 8; ++rows) {
-      for (const auto& s : shapes) {
+    for (const GemvShape& s : shapes) {
+      for (int64_t rows = 1; rows <= s.max_rows; ++rows) {
         GemvCase c;
         c.rows = rows;
-        c.k = s[0];
-        c.n = s[1];
+        c.k = s.k;
+        c.n = s.n;
         c.dtype = dtype;
         check_fusions(c);
       }
     }
   }
+}
+
+TEST(FusedLinearGpu, MatchesTheAtenPathAccuracyAcrossShapes) {
+  SKIP_WITHOUT_CUDA();
+  at::manual_seed(0);
+  // GPT-2 124M's projections (qkv, attention out, MLP up, MLP down) and odd sizes, 1-8 rows.
+  check_shapes({{768, 2304, 8}, {768, 768, 8}, {768, 3072, 8}, {3072, 768, 8}, {16, 13, 8}, {1024, 1, 8}, {8, 4097, 8}});
 }
 
 TEST(FusedLinearGpu, LmHeadShape) {
@@ -149,20 +157,8 @@ TEST(FusedLinearGpu, LmHeadShape) {
 TEST(FusedLinearGpu, LongRowsSplitOverTheWarpsOfABlock) {
   SKIP_WITHOUT_CUDA();
   at::manual_seed(3);
-  // {K, N, the most rows whose x fits the kernel's 48 KiB of shared memory}
-  const int64_t shapes[][3] = {{14336, 4096, 1}, {8192, 5000, 2}, {8200, 1, 2}};
-  for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
-    for (const auto& s : shapes) {
-      for (int64_t rows = 1; rows <= s[2]; ++rows) {
-        GemvCase c;
-        c.rows = rows;
-        c.k = s[0];
-        c.n = s[1];
-        c.dtype = dtype;
-        check_fusions(c);
-      }
-    }
-  }
+  // max_rows: the most rows whose x fits the kernel's 48 KiB of shared memory.
+  check_shapes({{14336, 4096, 1}, {8192, 5000, 2}, {8200, 1, 2}});
 }
 
 TEST(FusedLinearGpu, TheRuleCatchesAWrongLayerNorm) {
