@@ -8,15 +8,33 @@
 
 #include <algorithm>  // std::min
 #include <cstdint>    // int64_t, uintptr_t
+#include <cstdio>     // std::fprintf
+#include <cstdlib>    // std::getenv, std::strtol
 
 #include "attention_cuda_lse.h"             // attention_cuda_with_lse, defined here
 #include "attention_inputs.h"               // check_attention_inputs, window_active, mask_policy, element_type_of
 #include "chosen_kernel.h"                  // choose_kernel
+#include "flash_config.h"                   // kDecodeMinKeysPerSplit
 #include "flash_launch.h"                   // launch_flash_prefill, launch_flash_decode, choose_decode_splits
 #include "gptbench/kernels/attention_op.h"  // make_attention_problem, AttentionOptions
 #include "gptbench/util/check.h"            // GPTBENCH_CHECK
 
 namespace gptbench::kernels {
+
+int decode_min_keys_per_split() {
+  static const int value = [] {
+    const char* env = std::getenv("GPTBENCH_DECODE_MIN_KEYS");
+    if (env == nullptr) return kDecodeMinKeysPerSplit;
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v > 0 && v <= (1 << 20)) return static_cast<int>(v);
+    std::fprintf(stderr, "warning: GPTBENCH_DECODE_MIN_KEYS=%s is not a positive integer: using %d\n", env,
+                 kDecodeMinKeysPerSplit);
+    return kDecodeMinKeysPerSplit;
+  }();
+  return value;
+}
+
 namespace {
 
 // The kernels move 16-byte vectors: last dim contiguous, other strides and the base
@@ -110,7 +128,7 @@ void run_attention_cuda(const at::Tensor& out, const detail::AttentionShape& s, 
     }
     const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
     p.decode_span = static_cast<int>(span);
-    p.num_splits = choose_decode_splits(p, sms);
+    p.num_splits = choose_decode_splits(p, sms, decode_min_keys_per_split());
     if (p.num_splits > 1) {
       const auto f32 = q.options().dtype(at::kFloat);
       partial_out = at::empty({s.sizes.batch, s.sizes.heads, p.num_splits, s.sizes.head_dim}, f32);

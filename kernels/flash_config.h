@@ -65,9 +65,11 @@ constexpr int decode_heads_per_cta(int group) {
   return 1;
 }
 inline constexpr int kDecodeUnroll = 4;
-// A split never gets fewer keys than this: below it the partial write and the combine
-// cost more than the extra parallelism buys.
-inline constexpr int kDecodeMinKeysPerSplit = 256;
+// A split never gets fewer keys than this (GPTBENCH_DECODE_MIN_KEYS overrides it for A/B runs). 256 until
+// 2026-12-04; at the 512 + 64 decode that left 3 splits, 24-36 CTAs on 132 SMs, each streaming its keys in
+// 8 latency-bound rounds (13 us per Mistral layer, NOTES "decode at Mistral sizes"). 64 keys is 2 rounds of
+// kDecodeUnroll * kDecodeThreads / (D / 8) keys at D 128; the combine kernel runs for any split count > 1.
+inline constexpr int kDecodeMinKeysPerSplit = 64;
 inline constexpr int kDecodeMaxSplits = 128;
 
 }  // namespace gptbench::kernels

@@ -58,7 +58,7 @@ cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream) {
   });
 }
 
-int choose_decode_splits(const AttentionParams& p, int num_sms) {
+int choose_decode_splits(const AttentionParams& p, int num_sms, int min_keys_per_split) {
   if (!valid_heads(p)) return 1;
   // CTAs per split: one per row and block of query heads that share a key/value head.
   const int batch_heads = p.batch * (p.heads / decode_heads_per_cta(p.heads / p.kv_heads));
@@ -70,7 +70,8 @@ int choose_decode_splits(const AttentionParams& p, int num_sms) {
   // Exactly one wave of resident CTAs: a second, partial wave is a tail that costs more than
   // the extra splits gain (NOTES.md, run 2: 11 splits = 1.33 waves ran 11-14 % slower than 8).
   const int by_occupancy = std::max(1, per_sm) * std::max(1, num_sms) / batch_heads;
-  const int by_length = (p.decode_span + kDecodeMinKeysPerSplit - 1) / kDecodeMinKeysPerSplit;
+  const int min_keys = std::max(1, min_keys_per_split);
+  const int by_length = (p.decode_span + min_keys - 1) / min_keys;
   return std::clamp(std::min(by_occupancy, by_length), 1, kDecodeMaxSplits);
 }
 

@@ -20,7 +20,12 @@ cudaError_t launch_flash_prefill(const AttentionParams& p, PrefillKernel kernel,
 cudaError_t launch_flash_decode(const AttentionParams& p, cudaStream_t stream);
 
 // How many KV splits the decode of p (batch, heads, decode_span, dtype, head dim, policy)
-// should use on a device of num_sms SMs: one full wave of resident CTAs.
-int choose_decode_splits(const AttentionParams& p, int num_sms);
+// should use on a device of num_sms SMs: one full wave of resident CTAs, none with fewer than
+// min_keys_per_split keys.
+int choose_decode_splits(const AttentionParams& p, int num_sms, int min_keys_per_split);
+
+// kDecodeMinKeysPerSplit, or GPTBENCH_DECODE_MIN_KEYS (a positive integer, read once) for the A/B runs of
+// kernels/NOTES.md; another value is ignored with a warning.
+int decode_min_keys_per_split();
 
 }  // namespace gptbench::kernels

@@ -8,6 +8,8 @@
 #include <ATen/ops/gelu.h>               // at::gelu
 #include <ATen/ops/layer_norm.h>         // at::layer_norm
 #include <ATen/ops/linear.h>             // at::linear
+#include <ATen/ops/rsqrt.h>              // at::rsqrt
+#include <ATen/ops/silu.h>               // at::silu
 #include <c10/core/GradMode.h>           // at::GradMode
 
 #include <string>  // std::string, std::to_string
@@ -52,9 +54,10 @@ const char* gemv_unsupported(const at::Tensor& x, const at::Tensor& weight, cons
   return "";
 }
 
-std::string path_name(const at::Tensor& x, const at::Tensor& weight, bool gemv) {
+std::string path_name(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o,
+                      bool gemv) {
   if (!gemv) return "aten";
-  const int64_t rows = x.numel() / weight.size(1);
+  const int64_t rows = x.numel() / linear_input_width(o, weight.size(1));
   return std::string("gemv_") + (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows) +
          gemv_launch_suffix(x);
 }
@@ -83,10 +86,32 @@ bool gemv_kernel_compiled() {
 #endif
 }
 
+int64_t linear_input_width(const FusedLinearOptions& o, int64_t k) {
+  return o.input == LinearInput::kSiluGate ? 2 * k : k;
+}
+
+at::Tensor linear_input(const at::Tensor& x, const FusedLinearOptions& o) {
+  switch (o.input) {
+    case LinearInput::kAsIs:
+      return x;
+    case LinearInput::kLayerNorm:
+      return at::layer_norm(x, {x.size(-1)}, o.ln_weight, o.ln_bias, o.ln_eps);
+    case LinearInput::kRmsNorm: {  // transformers' LlamaRMSNorm: statistics in fp32, normalised x rounded first
+      const at::Tensor x32 = x.to(at::promote_types(x.scalar_type(), at::kFloat));  // fp32 (fp64 stays)
+      const at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + o.ln_eps);
+      return o.ln_weight * normed.to(x.scalar_type());
+    }
+    case LinearInput::kSiluGate: {
+      const int64_t k = x.size(-1) / 2;
+      return at::silu(x.narrow(-1, 0, k)) * x.narrow(-1, k, k);
+    }
+  }
+  return x;
+}
+
 at::Tensor fused_linear_reference(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
   check_arguments(x, weight, o);
-  const int64_t k = weight.size(1);
-  const at::Tensor h = o.ln_weight.defined() ? at::layer_norm(x, {k}, o.ln_weight, o.ln_bias, o.ln_eps) : x;
+  const at::Tensor h = linear_input(x, o);
   at::Tensor y;
   if (o.activation == LinearActivation::kGeluErf) {
     y = at::gelu(at::linear(h, weight, o.bias), "none");
@@ -107,14 +132,14 @@ at::Tensor fused_linear_reference(const at::Tensor& x, const at::Tensor& weight,
 }
 
 std::string fused_linear_path(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o) {
-  return path_name(x, weight, *gemv_unsupported(x, weight, o) == '\0');
+  return path_name(x, weight, o, *gemv_unsupported(x, weight, o) == '\0');
 }
 
 at::Tensor fused_linear(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& o,
                         std::string* path) {
   check_arguments(x, weight, o);
   const bool gemv = *gemv_unsupported(x, weight, o) == '\0';
-  if (path != nullptr) *path = path_name(x, weight, gemv);
+  if (path != nullptr) *path = path_name(x, weight, o, gemv);
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL
   if (gemv) return run_gemv(x, weight, o);
 #endif

@@ -1,13 +1,13 @@
-// The decode GEMV kernel body: out = act(LN?(x) @ w^T + bias) + residual for 1..8 rows (the tokens
+// The decode GEMV kernel body: out = act(input(x) @ w^T + bias) + residual for 1..8 rows (the tokens
 // of one decode step), in one launch, for dense weights (gemv.cu) and packed int8/int4/nf4 weights
 // dequantized in registers (gemv_quant.cu). At these sizes a GEMM is a pure weight stream (GPT-2's
 // c_fc at M = 1 reads 4.7 MB to do 4.7 MFLOP), so the kernel is shaped to stream the weight once at
 // full bandwidth and to fold in everything around it that would otherwise be a launch of its own:
-// the LayerNorm before the projection, the bias, the tanh-GELU, the residual add, and (for the qkv
-// projection) the store of the new key and value into the KV cache.
+// the LayerNorm or RMSNorm (or SwiGLU's gate) before the projection, the bias, the tanh-GELU, the
+// residual add, and (for the qkv projection) the store of the new key and value into the KV cache.
 //
-// Layout: each block copies the M input rows into shared memory (and layer-normalises them there,
-// one warp per row, fp32 statistics); then each warp owns one output column at a time, its lanes
+// Layout: each block copies the M input rows into shared memory (gating them on the way, and
+// normalising them there, one warp per row, fp32 statistics); then each warp owns one output column at a time, its lanes
 // streaming 16-byte vectors of that weight row (kUnroll loads in flight per lane; 8 dense elements,
 // 16 int8 or 32 4-bit ones per vector) and keeping one fp32 accumulator per input row; a butterfly
 // reduction leaves every sum in every lane, and lane r writes row r. Weights are read once per
@@ -79,6 +79,37 @@ __device__ __forceinline__ float gelu_tanh(float x) {
 
 // The exact GELU, x * Phi(x).
 __device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.f + erff(x * 0.7071067811865476f)); }
+
+// Row r of shared x := RMSNorm(row) in place as transformers' LlamaRMSNorm computes it: fp32 statistics,
+// the normalised value rounded to T, then times gamma in T's precision. By one warp.
+template <typename T>
+__device__ void rms_norm_row(T* row, int k, const T* gamma, float eps, int lane) {
+  float sq = 0.f;
+  for (int i = lane; i < k; i += 32) {
+    const float v = to_float(row[i]);
+    sq += v * v;
+  }
+  const float rstd = rsqrtf(warp_sum(sq) / static_cast<float>(k) + eps);
+  for (int i = lane; i < k; i += 32) {
+    row[i] = from_float<T>(to_float(gamma[i]) * to_float(from_float<T>(to_float(row[i]) * rstd)));
+  }
+}
+
+// SwiGLU's gate of 8 elements: silu(a) * b, each step rounded to T as ATen's silu and mul round it.
+template <typename T>
+__device__ __forceinline__ uint4 silu_gate8(const uint4& a, const uint4& b) {
+  float af[8], bf[8];
+  unpack8<T>(a, af);
+  unpack8<T>(b, bf);
+  uint4 out;
+  T* o = reinterpret_cast<T*>(&out);
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const float silu = to_float(from_float<T>(af[j] / (1.f + expf(-af[j]))));
+    o[j] = from_float<T>(silu * bf[j]);
+  }
+  return out;
+}
 
 // Row r of shared x := LayerNorm(row) in place (biased variance, like torch), by one warp.
 template <typename T>
@@ -224,22 +255,31 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvParams p) {
     overlap::allow_dependent_launch();
   }
 
-  // 1. The input rows into shared memory (and the decoder's tables).
+  // 1. The input rows into shared memory (SwiGLU's gate applied on the way), and the decoder's tables.
   const T* x = static_cast<const T*>(p.x);
+  const bool silu_gate = p.input == GemvInput::kSiluGate;
   for (int i = static_cast<int>(threadIdx.x); i < kRows * xvec; i += kThreads) {
     const int r = i / xvec, c = i % xvec;
-    reinterpret_cast<uint4*>(xs + static_cast<int64_t>(r) * k)[c] =
-        r < rows ? reinterpret_cast<const uint4*>(x + r * p.x_stride)[c] : make_uint4(0u, 0u, 0u, 0u);
+    uint4 v = make_uint4(0u, 0u, 0u, 0u);
+    if (r < rows) {
+      const uint4* row = reinterpret_cast<const uint4*>(x + r * p.x_stride);
+      v = silu_gate ? silu_gate8<T>(row[c], row[xvec + c]) : row[c];
+    }
+    reinterpret_cast<uint4*>(xs + static_cast<int64_t>(r) * k)[c] = v;
   }
   if constexpr (W::kTables) {
     for (int i = static_cast<int>(threadIdx.x); i < kGemvCodeTableFloats; i += kThreads) tables[i] = p.code_tables[i];
   }
   __syncthreads();
-  // 2. Their LayerNorm, rounded to T as the unfused LayerNorm's output is.
-  if (p.ln_weight != nullptr) {
+  // 2. Their LayerNorm or RMSNorm, rounded to T as the unfused norm's output is.
+  if (p.input == GemvInput::kLayerNorm || p.input == GemvInput::kRmsNorm) {
     for (int r = warp; r < rows; r += kWarps) {
-      layer_norm_row(xs + static_cast<int64_t>(r) * k, k, static_cast<const T*>(p.ln_weight),
-                     static_cast<const T*>(p.ln_bias), p.ln_eps, lane);
+      T* row = xs + static_cast<int64_t>(r) * k;
+      if (p.input == GemvInput::kLayerNorm) {
+        layer_norm_row(row, k, static_cast<const T*>(p.ln_weight), static_cast<const T*>(p.ln_bias), p.ln_eps, lane);
+      } else {
+        rms_norm_row(row, k, static_cast<const T*>(p.ln_weight), p.ln_eps, lane);
+      }
     }
     __syncthreads();
   }

@@ -68,18 +68,23 @@ bool aligned16(const at::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_
 
 void check_linear_arguments(const char* op, const at::Tensor& x, at::IntArrayRef weight_sizes, int64_t n, int64_t k,
                             const FusedLinearOptions& o) {
-  GPTBENCH_CHECK(x.dim() >= 1 && x.size(-1) == k, "{}: x (..., K) and weight (N, K) disagree: x {}, weight {}", op,
-                 sizes_of(x.sizes()), sizes_of(weight_sizes));
+  const int64_t width = linear_input_width(o, k);
+  GPTBENCH_CHECK(x.dim() >= 1 && x.size(-1) == width, "{}: x (..., {}) and weight (N, K) disagree: x {}, weight {}",
+                 op, o.input == LinearInput::kSiluGate ? "2K" : "K", sizes_of(x.sizes()), sizes_of(weight_sizes));
   GPTBENCH_CHECK(!o.bias.defined() || (o.bias.dim() == 1 && o.bias.size(0) == n), "{}: bias must be ({}), got {}",
                  op, n, sizes_of(o.bias.sizes()));
   GPTBENCH_CHECK(!o.residual.defined() || o.residual.sizes() == at::IntArrayRef(output_shape(x, n)),
                  "{}: residual must have the output's shape {}, got {}", op, sizes_of(output_shape(x, n)),
                  sizes_of(o.residual.sizes()));
-  GPTBENCH_CHECK(o.ln_weight.defined() == o.ln_bias.defined(), "{}: LayerNorm needs both weight and bias", op);
-  GPTBENCH_CHECK(!o.ln_weight.defined() || (o.ln_weight.numel() == k && o.ln_bias.numel() == k),
-                 "{}: LayerNorm parameters must be ({})", op, k);
+  const bool norm = o.input == LinearInput::kLayerNorm || o.input == LinearInput::kRmsNorm;
+  GPTBENCH_CHECK(o.ln_weight.defined() == norm && o.ln_bias.defined() == (o.input == LinearInput::kLayerNorm),
+                 "{}: LayerNorm takes ln_weight and ln_bias, RMSNorm ln_weight only, other inputs neither", op);
+  GPTBENCH_CHECK(!o.ln_weight.defined() || o.ln_weight.numel() == k, "{}: norm weight must be ({}), got {}", op, k,
+                 sizes_of(o.ln_weight.sizes()));
+  GPTBENCH_CHECK(!o.ln_bias.defined() || o.ln_bias.numel() == k, "{}: norm bias must be ({}), got {}", op, k,
+                 sizes_of(o.ln_bias.sizes()));
   if (o.kv_cache.defined()) {
-    GPTBENCH_CHECK(o.kv_cache.dim() == 5 && o.kv_cache.size(0) == 2 && o.kv_cache.size(1) * k == x.numel(),
+    GPTBENCH_CHECK(o.kv_cache.dim() == 5 && o.kv_cache.size(0) == 2 && o.kv_cache.size(1) * width == x.numel(),
                    "{}: the KV store takes one token per batch row and a (2, B, H, capacity, D) "
                    "buffer; got x {} and buffer {}", op, sizes_of(x.sizes()), sizes_of(o.kv_cache.sizes()));
     GPTBENCH_CHECK(o.kv_col0 >= 0 && o.kv_col0 + 2 * o.kv_cache.size(2) * o.kv_cache.size(4) <= n,
@@ -101,7 +106,7 @@ const char* gemv_inputs_unsupported(const at::Tensor& x, int64_t n, int64_t k, c
   for (const at::Tensor* t : {&o.bias, &o.residual, &o.ln_weight, &o.ln_bias, &o.kv_cache}) {
     if (t->defined() && (t->scalar_type() != dtype || t->device() != x.device())) return "mixed dtypes or devices";
   }
-  const int64_t rows = k == 0 ? 0 : x.numel() / k;
+  const int64_t rows = k == 0 ? 0 : x.numel() / linear_input_width(o, k);
   if (rows < 1 || rows > std::min<int64_t>(o.gemv_max_rows, kGemvMaxRows)) return "rows";
   const int64_t shared = shared_rows(static_cast<int>(rows)) * k * static_cast<int64_t>(x.element_size()) + extra_shared;
   if (k % k_multiple != 0 || shared > kGemvMaxSharedBytes) return "K";
@@ -129,11 +134,13 @@ GemvInputs gemv_inputs(const at::Tensor& x, int64_t n, int64_t k, const FusedLin
     p.residual = in.residual_rows.data_ptr();
     p.residual_stride = in.residual_rows.stride(0);
   }
-  if (o.ln_weight.defined()) {
-    p.ln_weight = o.ln_weight.data_ptr();
-    p.ln_bias = o.ln_bias.data_ptr();
-    p.ln_eps = static_cast<float>(o.ln_eps);
-  }
+  p.input = o.input == LinearInput::kLayerNorm  ? GemvInput::kLayerNorm
+            : o.input == LinearInput::kRmsNorm  ? GemvInput::kRmsNorm
+            : o.input == LinearInput::kSiluGate ? GemvInput::kSiluGate
+                                                : GemvInput::kAsIs;
+  if (o.ln_weight.defined()) p.ln_weight = o.ln_weight.data_ptr();
+  if (o.ln_bias.defined()) p.ln_bias = o.ln_bias.data_ptr();
+  p.ln_eps = static_cast<float>(o.ln_eps);
   p.out = out.data_ptr();
   p.out_stride = n;
   p.rows = static_cast<int>(x2.size(0));

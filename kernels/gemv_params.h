@@ -1,4 +1,4 @@
-// The input of the decode GEMV kernel (gemv.cu): out = act(LN?(x) @ w^T + bias) + residual for a
+// The input of the decode GEMV kernel (gemv.cu): out = act(input(x) @ w^T + bias) + residual for a
 // handful of rows, optionally also storing the key/value columns into a dense KV cache.
 // Plain C++ (no torch, no CUDA headers), like attention_params.h.
 // Shapes: x (M, K) row stride x_stride; w (N, K) contiguous; out (M, N) row stride out_stride.
@@ -14,6 +14,9 @@ namespace gptbench::kernels {
 
 enum class GemvActivation : int { kNone = 0, kGeluTanh = 1, kGeluErf = 2 };
 enum class GemvWeights : int { kDense = 0, kInt8 = 1, kInt4 = 2, kNf4 = 3 };
+// What the rows of x become in shared memory before the projection (FusedLinearOptions::input): x, its
+// LayerNorm, its RMSNorm, or SwiGLU's gate silu(x[:, :K]) * x[:, K:] of rows 2K wide.
+enum class GemvInput : int { kAsIs = 0, kLayerNorm = 1, kRmsNorm = 2, kSiluGate = 3 };
 
 // The most rows one launch serves: every row of x sits in shared memory, and each lane keeps one
 // fp32 accumulator per row.
@@ -28,14 +31,15 @@ inline constexpr int gemv_packed_rows(int rows) { return rows <= 1 ? 1 : rows <=
 inline constexpr int kGemvCodeTableFloats = 16 + 256;  // nf4: the NF4 values, then the absmax code
 
 struct GemvParams {
-  const void* x = nullptr;    // (M, K)
+  const void* x = nullptr;    // (M, K), or (M, 2K) for GemvInput::kSiluGate
   int64_t x_stride = 0;       // elements between rows, a multiple of 8
+  GemvInput input = GemvInput::kAsIs;
   const void* w = nullptr;    // (N, K) contiguous; packed: int8 (N, K), int4/nf4 (N, K/2) bytes
   const void* bias = nullptr;      // (N) or null
   const void* residual = nullptr;  // (M, N) or null, added after the activation
   int64_t residual_stride = 0;
-  const void* ln_weight = nullptr;  // (K) or null: x rows are layer-normalised first
-  const void* ln_bias = nullptr;    // (K), with ln_weight
+  const void* ln_weight = nullptr;  // (K): kLayerNorm, kRmsNorm
+  const void* ln_bias = nullptr;    // (K): kLayerNorm
   float ln_eps = 1e-5f;
   void* out = nullptr;        // (M, N)
   int64_t out_stride = 0;

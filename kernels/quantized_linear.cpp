@@ -64,9 +64,9 @@ const char* dequantize_kernel_unsupported(const at::Tensor& x, const QuantizedWe
   return "";
 }
 
-std::string path_name(const at::Tensor& x, const QuantizedWeight& w, bool gemv) {
+std::string path_name(const at::Tensor& x, const QuantizedWeight& w, const FusedLinearOptions& o, bool gemv) {
   if (!gemv) return *dequantize_kernel_unsupported(x, w) == '\0' ? "dequant+cublas" : "dequant+aten";
-  const int64_t rows = x.numel() / w.cols;
+  const int64_t rows = x.numel() / linear_input_width(o, w.cols);
   return "gemv_" + enum_name(quant::kQuantFormatNames, w.spec.format) + "_" +
          (x.scalar_type() == at::kHalf ? "fp16" : "bf16") + "_rows" + std::to_string(rows) + gemv_launch_suffix(x);
 }
@@ -145,14 +145,14 @@ at::Tensor dequantize_on_device(const at::Tensor& x, const QuantizedWeight& w) {
 
 std::string quantized_linear_path(const at::Tensor& x, const QuantizedWeight& w, const FusedLinearOptions& o) {
   check_arguments(x, w, o);
-  return path_name(x, w, *gemv_unsupported(x, w, o) == '\0');
+  return path_name(x, w, o, *gemv_unsupported(x, w, o) == '\0');
 }
 
 at::Tensor quantized_linear(const at::Tensor& x, const QuantizedWeight& w, const FusedLinearOptions& o,
                             std::string* path) {
   check_arguments(x, w, o);
   const bool gemv = *gemv_unsupported(x, w, o) == '\0';
-  if (path != nullptr) *path = path_name(x, w, gemv);
+  if (path != nullptr) *path = path_name(x, w, o, gemv);
 #ifdef GPTBENCH_HAVE_GEMV_KERNEL
   if (gemv) return run_gemv(x, w, o);
   if (*dequantize_kernel_unsupported(x, w) == '\0') return fused_linear_reference(x, dequantize_on_device(x, w), o);

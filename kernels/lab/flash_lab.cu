@@ -152,7 +152,7 @@ void decode_lab(Timer& timer) {
     const double bytes = 2.0 * b * h * tk * 64 * 2;
     gk::AttentionParams probe = params(buf, b, h, 1, tk);
     probe.decode_span = tk;
-    const int chosen = gk::choose_decode_splits(probe, sms);
+    const int chosen = gk::choose_decode_splits(probe, sms, gk::kDecodeMinKeysPerSplit);
     for (int u = 0; u < 2; ++u) {
       for (int splits : {1, 4, 6, 7, 8, 9, 12, 16}) {
         gk::AttentionParams p = params(buf, b, h, 1, tk);

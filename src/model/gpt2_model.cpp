@@ -23,6 +23,7 @@ namespace {
 // Options of a projection that layer-normalises its input first.
 FusedLinearOptions after_layer_norm(const torch::nn::LayerNorm& ln) {
   FusedLinearOptions o;
+  o.input = kernels::LinearInput::kLayerNorm;
   o.ln_weight = ln->weight;
   o.ln_bias = ln->bias;
   o.ln_eps = ln->options.eps();

@@ -2,9 +2,6 @@
 // kernels/rope_op.h.
 #include "gptbench/model/llama_model.h"
 
-#include <ATen/TensorOperators.h>  // Tensor operators (+, *)
-#include <ATen/ops/rsqrt.h>        // at::rsqrt
-#include <ATen/ops/silu.h>         // at::silu
 #include <ATen/ops/tensor.h>       // at::tensor
 #include <ATen/ops/ones.h>         // at::ones
 
@@ -13,7 +10,7 @@
 #include <vector>   // std::vector
 
 #include "gptbench/attention/alibi.h"       // alibi_slopes
-#include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions
+#include "gptbench/kernels/fused_linear.h"  // FusedLinearOptions, LinearInput, linear_input
 #include "gptbench/kernels/rope_op.h"      // rope_split_qkv, rope_split_qkv_into_cache
 #include "gptbench/model/llama_rope.h"      // rope_inv_freq
 #include "gptbench/model/uninitialised_embedding.h"  // uninitialised_embedding
@@ -26,9 +23,8 @@ using kernels::FusedLinearOptions;
 
 namespace {
 
-// y = projection(x) + residual.
-at::Tensor project_add(Projection& projection, const at::Tensor& x, const at::Tensor& residual = {}) {
-  FusedLinearOptions o;
+// y = projection(input(x)) + residual, input(x) as `o` says (fused into the decode GEMV).
+at::Tensor project_add(Projection& projection, const at::Tensor& x, FusedLinearOptions o, const at::Tensor& residual) {
   o.residual = residual;
   return projection->forward(x, std::move(o));
 }
@@ -39,11 +35,15 @@ LlamaRmsNormImpl::LlamaRmsNormImpl(int64_t width, double eps) : eps_(eps) {
   weight = register_parameter("weight", at::ones({width}));
 }
 
-at::Tensor LlamaRmsNormImpl::forward(const at::Tensor& x) const {
-  const at::Tensor x32 = x.to(at::kFloat);
-  const at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-  return weight * normed.to(x.scalar_type());
+FusedLinearOptions LlamaRmsNormImpl::before_projection() const {
+  FusedLinearOptions o;
+  o.input = kernels::LinearInput::kRmsNorm;
+  o.ln_weight = weight;
+  o.ln_eps = eps_;
+  return o;
 }
+
+at::Tensor LlamaRmsNormImpl::forward(const at::Tensor& x) const { return kernels::linear_input(x, before_projection()); }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, std::shared_ptr<attention::AttentionImpl> kernel,
                                        const std::shared_ptr<LinearDispatch>& paths, const at::TensorOptions& weights)
@@ -60,7 +60,7 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& 
                                        const AttentionPositions& positions, KvCache* cache, int64_t layer,
                                        const at::Tensor& slopes) {
   const int64_t b = x.size(0), t = x.size(1);
-  const at::Tensor qkv = project_add(qkv_proj, norm->forward(x));  // (B, T, (H + 2Hkv) D)
+  const at::Tensor qkv = project_add(qkv_proj, x, norm->before_projection(), {});  // (B, T, (H + 2Hkv) D)
   at::Tensor y;  // (B, H, T, D)
   if (cache != nullptr && positions.q_pos.defined()) {
     at::Tensor kv_buffer = cache->device_position_buffer(layer);  // (2, B, Hkv, capacity, D)
@@ -79,21 +79,21 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const LlamaRmsNorm& 
       y = kernel_->forward(heads.q, heads.k, heads.v, positions, slopes);
     }
   }
-  return project_add(o_proj, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), x);
+  return project_add(o_proj, y.transpose(1, 2).reshape({b, t, n_head_ * head_dim_}), {}, x);
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& config, const std::shared_ptr<LinearDispatch>& paths,
-                           const at::TensorOptions& weights)
-    : width_(config.intermediate_size) {
+                           const at::TensorOptions& weights) {
   const int64_t c = config.hidden_size, f = config.intermediate_size;
   gate_up_proj = register_module("gate_up_proj", Projection(c, 2 * f, /*bias=*/false, paths, weights));
   down_proj = register_module("down_proj", Projection(f, c, /*bias=*/false, paths, weights));
 }
 
 at::Tensor LlamaMlpImpl::forward(const at::Tensor& x, const LlamaRmsNorm& norm) {
-  const at::Tensor gate_up = project_add(gate_up_proj, norm->forward(x));  // (B, T, 2F)
-  const at::Tensor act = at::silu(gate_up.narrow(-1, 0, width_)) * gate_up.narrow(-1, width_, width_);
-  return project_add(down_proj, act, x);
+  const at::Tensor gate_up = project_add(gate_up_proj, x, norm->before_projection(), {});  // (B, T, 2F)
+  FusedLinearOptions gated;
+  gated.input = kernels::LinearInput::kSiluGate;  // silu(gate) * up, fused into down_proj's input
+  return project_add(down_proj, gate_up, std::move(gated), x);
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config,
@@ -174,10 +174,9 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const AttentionPositio
     x = layers[l]->as<LlamaDecoderLayerImpl>()->forward(x, inv_freq, positions, cache, l, alibi_slopes_);
   }
   if (mode == LogitsMode::kLastPosition) x = x.narrow(1, t - 1, 1);
-  x = norm->forward(x);
-  if (mode == LogitsMode::kHidden) return x;  // (B, T, C)
-  if (lm_head) return lm_head->forward(x);          // (B, T', V)
-  return project(*linear_, x, embed_tokens->weight, {});  // tied: (B, T', V)
+  if (mode == LogitsMode::kHidden) return norm->forward(x);  // (B, T, C)
+  if (lm_head) return lm_head->forward(x, norm->before_projection());          // (B, T', V)
+  return project(*linear_, x, embed_tokens->weight, norm->before_projection());  // tied: (B, T', V)
 }
 
 }  // namespace gptbench::model

@@ -5,7 +5,6 @@
 #include <ATen/TensorOperators.h>  // Tensor operators (+)
 #include <ATen/ops/empty.h>        // at::empty
 #include <ATen/ops/gelu.h>         // at::gelu
-#include <ATen/ops/layer_norm.h>   // at::layer_norm
 #include <c10/core/GradMode.h>     // c10::NoGradGuard
 
 #include <utility>  // std::move
@@ -61,10 +60,10 @@ at::Tensor ProjectionImpl::forward(const at::Tensor& x, FusedLinearOptions optio
   return adapter_ ? forward_with_adapter(x, options) : run(x, options);
 }
 
-// The fusions around the adapter's add as ATen ops, in fused_linear_reference's order: LayerNorm, the
+// The fusions around the adapter's add as ATen ops, in fused_linear_reference's order: the input step, the
 // projection (+ bias) plus the adapter, activation, KV store, residual.
 at::Tensor ProjectionImpl::forward_with_adapter(const at::Tensor& x, const FusedLinearOptions& o) {
-  const at::Tensor h = o.ln_weight.defined() ? at::layer_norm(x, {in_}, o.ln_weight, o.ln_bias, o.ln_eps) : x;
+  const at::Tensor h = kernels::linear_input(x, o);
   FusedLinearOptions plain;
   plain.bias = o.bias;
   plain.gemv_max_rows = o.gemv_max_rows;

@@ -7,19 +7,25 @@
 #include <cmath>   // std::sqrt, M_PI
 #include <string>  // std::string
 
-#include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_path, FusedLinearOptions
+#include "gptbench/kernels/fused_linear.h"  // fused_linear, fused_linear_path, FusedLinearOptions, LinearInput
 #include "gptbench/util/error.h"            // gptbench::Error
 
 namespace gptbench::kernels {
 namespace {
 
-// LayerNorm, linear, GELU and residual written out, in fp64.
+// The input step (LayerNorm, RMSNorm or SwiGLU's gate), linear, GELU and residual written out, in fp64.
 at::Tensor written_out(const at::Tensor& x, const at::Tensor& w, const FusedLinearOptions& o) {
   at::Tensor h = x.to(at::kDouble);
-  if (o.ln_weight.defined()) {
+  if (o.input == LinearInput::kLayerNorm) {
     const at::Tensor mean = h.mean(-1, /*keepdim=*/true);
     const at::Tensor var = (h - mean).pow(2).mean(-1, /*keepdim=*/true);  // biased, like torch
     h = (h - mean) / (var + o.ln_eps).sqrt() * o.ln_weight.to(at::kDouble) + o.ln_bias.to(at::kDouble);
+  } else if (o.input == LinearInput::kRmsNorm) {
+    h = h / (h.pow(2).mean(-1, /*keepdim=*/true) + o.ln_eps).sqrt() * o.ln_weight.to(at::kDouble);
+  } else if (o.input == LinearInput::kSiluGate) {
+    const int64_t k = h.size(-1) / 2;
+    const at::Tensor a = h.narrow(-1, 0, k);
+    h = a / (1 + (-a).exp()) * h.narrow(-1, k, k);
   }
   at::Tensor y = at::matmul(h, w.to(at::kDouble).t());
   if (o.bias.defined()) y = y + o.bias.to(at::kDouble);
@@ -33,26 +39,35 @@ at::Tensor written_out(const at::Tensor& x, const at::Tensor& w, const FusedLine
 }
 
 struct Case {
-  bool ln, bias, residual;
+  LinearInput input;
+  bool bias, residual;
   LinearActivation activation;
 };
 
 TEST(FusedLinearCpu, CompositeEqualsTheMathWrittenOut) {
   at::manual_seed(0);
   const int64_t b = 3, t = 2, k = 24, n = 40;
-  for (const Case c : {Case{false, false, false, LinearActivation::kNone}, Case{true, true, false, LinearActivation::kNone},
-                       Case{true, true, false, LinearActivation::kGeluTanh},
-                       Case{false, true, true, LinearActivation::kGeluErf},
-                       Case{true, true, true, LinearActivation::kGeluTanh}}) {
+  using In = LinearInput;
+  for (const Case c : {Case{In::kAsIs, false, false, LinearActivation::kNone},
+                       Case{In::kLayerNorm, true, false, LinearActivation::kNone},
+                       Case{In::kLayerNorm, true, false, LinearActivation::kGeluTanh},
+                       Case{In::kAsIs, true, true, LinearActivation::kGeluErf},
+                       Case{In::kLayerNorm, true, true, LinearActivation::kGeluTanh},
+                       Case{In::kRmsNorm, false, false, LinearActivation::kNone},
+                       Case{In::kRmsNorm, false, true, LinearActivation::kNone},
+                       Case{In::kSiluGate, false, true, LinearActivation::kNone},
+                       Case{In::kSiluGate, true, false, LinearActivation::kGeluTanh}}) {
     for (const at::ScalarType dtype : {at::kFloat, at::kDouble}) {
       const auto opt = at::TensorOptions().dtype(dtype);
-      const at::Tensor x = at::randn({b, t, k}, opt), w = at::randn({n, k}, opt) / std::sqrt(double(k));
+      const int64_t width = c.input == In::kSiluGate ? 2 * k : k;
+      const at::Tensor x = at::randn({b, t, width}, opt), w = at::randn({n, k}, opt) / std::sqrt(double(k));
       FusedLinearOptions o;
-      if (c.ln) {
+      o.input = c.input;
+      if (c.input == In::kLayerNorm || c.input == In::kRmsNorm) {
         o.ln_weight = 1 + 0.1 * at::randn({k}, opt);
-        o.ln_bias = 0.1 * at::randn({k}, opt);
-        o.ln_eps = 1e-5;
+        o.ln_eps = c.input == In::kRmsNorm ? 1e-6 : 1e-5;
       }
+      if (c.input == In::kLayerNorm) o.ln_bias = 0.1 * at::randn({k}, opt);
       if (c.bias) o.bias = at::randn({n}, opt);
       if (c.residual) o.residual = at::randn({b, t, n}, opt);
       o.activation = c.activation;
@@ -63,7 +78,7 @@ TEST(FusedLinearCpu, CompositeEqualsTheMathWrittenOut) {
       EXPECT_EQ(got.scalar_type(), dtype);
       const double tol = dtype == at::kDouble ? 1e-12 : 2e-5;
       const double err = (got.to(at::kDouble) - written_out(x, w, o)).abs().max().item<double>();
-      EXPECT_LT(err, tol) << "ln " << c.ln << " bias " << c.bias << " residual " << c.residual << " activation "
+      EXPECT_LT(err, tol) << "input " << static_cast<int>(c.input) << " bias " << c.bias << " residual " << c.residual << " activation "
                           << static_cast<int>(c.activation) << " " << c10::toString(dtype);
     }
   }
@@ -82,6 +97,16 @@ TEST(FusedLinearCpu, WrongMathIsCaught) {
   FusedLinearOptions no_bias = o;
   no_bias.bias = at::Tensor();
   EXPECT_GT((fused_linear(x, w, o).to(at::kDouble) - written_out(x, w, no_bias)).abs().max().item<double>(), 1e-2);
+  // RMSNorm is not LayerNorm without its bias (the mean is not removed).
+  FusedLinearOptions rms;
+  rms.input = LinearInput::kRmsNorm;
+  rms.ln_weight = at::ones({16});
+  FusedLinearOptions layer = rms;
+  layer.input = LinearInput::kLayerNorm;
+  layer.ln_bias = at::zeros({16});
+  const at::Tensor shifted = x + 1;
+  EXPECT_GT((fused_linear(shifted, w, rms).to(at::kDouble) - written_out(shifted, w, layer)).abs().max().item<double>(),
+            1e-2);
 }
 
 TEST(FusedLinearCpu, StoresKeysAndValuesAtTheDevicePosition) {
@@ -122,8 +147,23 @@ TEST(FusedLinearCpu, RejectsInconsistentArguments) {
   bad_residual.residual = at::randn({2, 5});
   rejects(x, w, bad_residual, "residual");
   FusedLinearOptions half_ln;
+  half_ln.input = LinearInput::kLayerNorm;
   half_ln.ln_weight = at::ones({8});
   rejects(x, w, half_ln, "LayerNorm");
+  FusedLinearOptions rms_with_bias = half_ln;
+  rms_with_bias.input = LinearInput::kRmsNorm;
+  rms_with_bias.ln_bias = at::zeros({8});
+  rejects(x, w, rms_with_bias, "RMSNorm");
+  FusedLinearOptions stray_weight;
+  stray_weight.ln_weight = at::ones({8});  // kAsIs takes none
+  rejects(x, w, stray_weight, "other inputs neither");
+  FusedLinearOptions gate;
+  gate.input = LinearInput::kSiluGate;  // x must be (..., 2K)
+  rejects(x, w, gate, "(..., 2K)");
+  FusedLinearOptions short_rms;
+  short_rms.input = LinearInput::kRmsNorm;
+  short_rms.ln_weight = at::ones({7});
+  rejects(x, w, short_rms, "norm weight");
   FusedLinearOptions bad_cache;
   bad_cache.kv_cache = at::zeros({2, 3, 1, 4, 2});  // 3 rows, x has 2
   bad_cache.kv_pos = at::zeros({1}, at::kLong);

@@ -28,14 +28,15 @@ namespace {
 struct GemvCase {
   int64_t rows = 1, k = 768, n = 2304;
   at::ScalarType dtype = at::kHalf;
-  bool ln = false, bias = true, residual = false;
+  LinearInput input = LinearInput::kAsIs;
+  bool bias = true, residual = false;
   LinearActivation activation = LinearActivation::kNone;
   double ours_eps_factor = 1.0;  // mutation given to our kernel only
 };
 
 std::string describe(const GemvCase& c) {
   return "M=" + std::to_string(c.rows) + " K=" + std::to_string(c.k) + " N=" + std::to_string(c.n) + " " +
-         c10::toString(c.dtype) + (c.ln ? " ln" : "") + (c.bias ? " bias" : "") + (c.residual ? " residual" : "") +
+         c10::toString(c.dtype) + " input=" + std::to_string(static_cast<int>(c.input)) + (c.bias ? " bias" : "") + (c.residual ? " residual" : "") +
          " act=" + std::to_string(static_cast<int>(c.activation));
 }
 
@@ -47,12 +48,13 @@ struct Inputs {
 Inputs make_inputs(const GemvCase& c) {
   const auto opt = at::TensorOptions().dtype(c.dtype).device(at::kCUDA);
   Inputs in;
-  in.x = at::randn({c.rows, 1, c.k}, opt);  // decode: one token per row
+  in.o.input = c.input;
+  in.x = at::randn({c.rows, 1, linear_input_width(in.o, c.k)}, opt);  // decode: one token per row
   in.w = (at::randn({c.n, c.k}, opt.dtype(at::kFloat)) / std::sqrt(static_cast<double>(c.k))).to(c.dtype);
-  if (c.ln) {
+  if (c.input == LinearInput::kLayerNorm || c.input == LinearInput::kRmsNorm) {
     in.o.ln_weight = (1 + 0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
-    in.o.ln_bias = (0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
   }
+  if (c.input == LinearInput::kLayerNorm) in.o.ln_bias = (0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
   if (c.bias) in.o.bias = (0.5 * at::randn({c.n}, opt.dtype(at::kFloat))).to(c.dtype);
   if (c.residual) in.o.residual = at::randn({c.rows, 1, c.n}, opt);
   in.o.activation = c.activation;
@@ -96,18 +98,25 @@ bool check_case(const GemvCase& c, bool expect_pass) {
   return pass;
 }
 
-// One shape with each fusion: plain + bias, LayerNorm + tanh-GELU, residual + erf-GELU, no bias.
+// One shape with each fusion: plain + bias, LayerNorm + tanh-GELU, residual + erf-GELU, no bias, and
+// Llama's two: RMSNorm without bias, SwiGLU's gate (x 2K wide) + residual.
 void check_fusions(GemvCase c) {
   check_case(c, true);
-  c.ln = true;
+  c.input = LinearInput::kLayerNorm;
   c.activation = LinearActivation::kGeluTanh;
   check_case(c, true);
-  c.ln = false;
+  c.input = LinearInput::kAsIs;
   c.residual = true;
   c.activation = LinearActivation::kGeluErf;
   check_case(c, true);
   c.bias = false;
   c.activation = LinearActivation::kNone;
+  check_case(c, true);
+  c.residual = false;
+  c.input = LinearInput::kRmsNorm;
+  check_case(c, true);
+  c.residual = true;
+  c.input = LinearInput::kSiluGate;
   check_case(c, true);
 }
 
@@ -145,7 +154,7 @@ TEST(FusedLinearGpu, LmHeadShape) {
     c.rows = rows;
     c.k = 768;
     c.n = 50257;
-    c.ln = true;
+    c.input = LinearInput::kLayerNorm;
     c.bias = false;
     check_case(c, true);
   }
@@ -165,10 +174,12 @@ TEST(FusedLinearGpu, TheRuleCatchesAWrongLayerNorm) {
   SKIP_WITHOUT_CUDA();
   at::manual_seed(2);
   GemvCase c;
-  c.ln = true;
+  c.input = LinearInput::kLayerNorm;
   c.k = 64;
   c.n = 256;
   c.ours_eps_factor = 1e5;  // eps 1 instead of 1e-5: visibly wrong LayerNorm
+  EXPECT_FALSE(check_case(c, false));
+  c.input = LinearInput::kRmsNorm;  // and RMSNorm
   EXPECT_FALSE(check_case(c, false));
 }
 
@@ -238,6 +249,7 @@ TEST(FusedLinearGpu, OverlappedLaunchesEqualSerialOnesInAChain) {
     fc.bias = b1;
     fc.activation = LinearActivation::kGeluTanh;
     proj.residual = x;
+    qkv.input = LinearInput::kLayerNorm;
     qkv.ln_weight = gamma;
     qkv.ln_bias = beta;
     std::string a, b, d;

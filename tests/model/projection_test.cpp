@@ -21,6 +21,7 @@ namespace {
 
 using kernels::FusedLinearOptions;
 using kernels::LinearActivation;
+using kernels::LinearInput;
 using quant::QuantFormat;
 using quant::QuantSpec;
 
@@ -37,6 +38,7 @@ Projection filled(bool bias, const std::shared_ptr<LinearDispatch>& dispatch) {
 // Every fusion a model uses: LayerNorm prologue, GELU, residual.
 FusedLinearOptions all_fusions(const at::Tensor& residual) {
   FusedLinearOptions o;
+  o.input = LinearInput::kLayerNorm;
   o.ln_weight = 1 + 0.1 * at::randn({kIn});
   o.ln_bias = 0.1 * at::randn({kIn});
   o.activation = LinearActivation::kGeluTanh;

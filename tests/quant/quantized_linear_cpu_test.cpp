@@ -33,6 +33,7 @@ TEST(QuantizedLinearCpu, EqualsDequantizeThenMatmul) {
     EXPECT_TRUE(at::equal(got, at::linear(x, quant::dequantize(w, at::kFloat), bias))) << quant::describe(w.spec);
 
     FusedLinearOptions o;  // every fusion at once: LayerNorm, bias, GELU, residual
+    o.input = LinearInput::kLayerNorm;
     o.ln_weight = 1 + 0.1 * at::randn({k});
     o.ln_bias = 0.1 * at::randn({k});
     o.bias = bias;

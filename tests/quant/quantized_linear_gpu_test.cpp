@@ -74,6 +74,7 @@ bool check_case(const Case& c, const Weight& w, bool expect_pass, bool corrupt =
   o.gemv_max_rows = kGemvKernelMaxRows;
   o.bias = (0.5 * at::randn({c.n}, opt.dtype(at::kFloat))).to(c.dtype);
   if (c.fused) {
+    o.input = LinearInput::kLayerNorm;
     o.ln_weight = (1 + 0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
     o.ln_bias = (0.2 * at::randn({c.k}, opt.dtype(at::kFloat))).to(c.dtype);
     o.residual = at::randn({c.rows, 1, c.n}, opt);

@@ -1,5 +1,6 @@
 // One projection of the transformer with everything around it that a decode step would otherwise
-// launch separately:   out = act(LN?(x) @ weight^T + bias) + residual
+// launch separately:   out = act(input(x) @ weight^T + bias) + residual
+// where input(x) is x, its LayerNorm (GPT-2), its RMSNorm (Llama) or SwiGLU's gate silu(a) * b of its halves,
 // and, for the qkv projection of a decode step, the store of the step's key and value into a
 // dense KV cache. Decode-sized inputs (1..gemv_max_rows rows, fp16/bf16, CUDA, no autograd) run gptbench's
 // GEMV kernel (kernels/gemv.cu); everything else runs the same math as ATen ops (cuBLAS GEMMs on
@@ -22,10 +23,20 @@ inline constexpr int64_t kGemvKernelMaxRows = 8;  // what the kernel is built fo
 
 enum class LinearActivation { kNone, kGeluTanh, kGeluErf };  // GELU: tanh approximation or exact (erf)
 
+// What the projection multiplies: x itself or x through the step before it, rounded to x's dtype as the
+// unfused module's output is.
+enum class LinearInput {
+  kAsIs,       // x (..., K)
+  kLayerNorm,  // LayerNorm(x) with ln_weight, ln_bias (K), ln_eps (biased variance, as torch): GPT-2
+  kRmsNorm,    // ln_weight * dtype(x * rsqrt(mean(x^2) + ln_eps)), fp32 statistics, ln_weight (K): Llama
+  kSiluGate,   // silu(x[..., :K]) * x[..., K:] for x (..., 2K): SwiGLU's gate_up output into down_proj
+};
+
 struct FusedLinearOptions {
   at::Tensor bias;                // (N) or undefined
   at::Tensor residual;            // (..., N) like the output, added after the activation, or undefined
-  at::Tensor ln_weight, ln_bias;  // (K) both, or both undefined: x is layer-normalised first
+  LinearInput input = LinearInput::kAsIs;
+  at::Tensor ln_weight, ln_bias;  // (K): both for kLayerNorm, ln_weight for kRmsNorm, else undefined
   double ln_eps = 1e-5;
   LinearActivation activation = LinearActivation::kNone;
   // The fused KV store (decode with a device position; x holds one token per batch row, (B, 1, K)):
@@ -40,12 +51,20 @@ struct FusedLinearOptions {
   int64_t gemv_max_rows = kGemvDefaultMaxRows;
 };
 
+// The width x's last dimension has for a weight of k columns under o.input (2k for kSiluGate).
+int64_t linear_input_width(const FusedLinearOptions& options, int64_t k);
+
+// input(x) as ATen ops, on any device and under autograd: (..., K) in x's dtype (LayerNorm's dtype under
+// autocast). The composite of the references and of the LoRA adapter's path.
+at::Tensor linear_input(const at::Tensor& x, const FusedLinearOptions& options);
+
 // "gemv_<dtype>_rows<M>" (+ "+pdl" when its launch overlaps the previous kernel's) when the call runs our
 // GEMV kernel, else "aten" (composite ATen ops).
-// x: (..., K); weight: (N, K).
+// x: (..., K) (2K for kSiluGate); weight: (N, K).
 std::string fused_linear_path(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options);
 
-// x: (..., K); weight (N, K) -> (..., N) in x's dtype. Throws gptbench::Error on inconsistent shapes.
+// x: (..., K) (2K for kSiluGate); weight (N, K) -> (..., N) in x's dtype. Throws gptbench::Error on
+// inconsistent shapes.
 // When `path` is given it receives fused_linear_path's answer for this call.
 at::Tensor fused_linear(const at::Tensor& x, const at::Tensor& weight, const FusedLinearOptions& options = {},
                         std::string* path = nullptr);

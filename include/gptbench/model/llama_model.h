@@ -27,6 +27,8 @@ class LlamaRmsNormImpl : public torch::nn::Module {
  public:
   LlamaRmsNormImpl(int64_t width, double eps);
   at::Tensor forward(const at::Tensor& x) const;  // x: (..., width)
+  // The options of a projection that RMS-normalises its input with this norm first (fused in the GEMV).
+  kernels::FusedLinearOptions before_projection() const;
   at::Tensor weight;
 
  private:
@@ -61,9 +63,6 @@ class LlamaMlpImpl : public torch::nn::Module {
   // x: (B, T, C) -> x + down(silu(gate(norm(x))) * up(norm(x))): the residual branch and its add.
   at::Tensor forward(const at::Tensor& x, const LlamaRmsNorm& norm);
   Projection gate_up_proj{nullptr}, down_proj{nullptr};
-
- private:
-  int64_t width_;
 };
 TORCH_MODULE(LlamaMlp);
 
