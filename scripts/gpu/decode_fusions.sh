@@ -19,9 +19,9 @@ fi
 export GPTBENCH_DATA_DIR=$DATA GPTBENCH_BIN=$PWD/$BIN PYTHONUNBUFFERED=1
 status=0
 t0=$(date +%s)
-cmake --build "$BUILD" --target gptbench fused_linear_gpu_test quantized_linear_gpu_test decode_graph_gpu_test \
+cmake --build "$BUILD" --target gptbench fused_linear_gpu_test quantized_linear_gpu_test decode_graph_gpu_test llama_decode_gpu_test \
   llama_tool model_unit_tests -j "$(nproc)" >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
-for t in kernels/fused_linear_gpu_test quant/quantized_linear_gpu_test model/decode_graph_gpu_test; do
+for t in kernels/fused_linear_gpu_test quant/quantized_linear_gpu_test model/decode_graph_gpu_test model/llama_decode_gpu_test; do
   timeout 200 "$BUILD/tests/$t" >"$OUT/$(basename $t).log" 2>&1 || status=1
   echo "$(basename $t): $(grep -E "^\[  (PASSED|FAILED) " "$OUT/$(basename $t).log" | tr '\n' ' ')"
 done
