@@ -44,6 +44,23 @@ target_include_directories(gptbench_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS}
 separate_arguments(_torch_cxx_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(gptbench_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:${_torch_cxx_flags}>)
 
+# c10d (torch's distributed engine, in libtorch): its Gloo backend needs gloo's headers (Debian's libgloo-dev;
+# torch's wheel ships the compiled gloo, not the headers) and its NCCL backend nccl.h (the wheel's nvidia/nccl
+# beside torch/). Each backend is compiled in where its headers are found; `gptbench train --nproc` refuses a
+# backend this build lacks, naming it.
+find_path(GLOO_INCLUDE_DIR gloo/context.h HINTS "$ENV{GPTBENCH_GLOO_ROOT}/include")
+find_path(NCCL_INCLUDE_DIR nccl.h HINTS "${TORCH_INSTALL_PREFIX}/../nvidia/nccl/include")
+add_library(gptbench_c10d INTERFACE)
+if(GLOO_INCLUDE_DIR)
+  target_include_directories(gptbench_c10d SYSTEM INTERFACE "${GLOO_INCLUDE_DIR}")
+  target_compile_definitions(gptbench_c10d INTERFACE USE_C10D_GLOO GPTBENCH_HAVE_GLOO)
+endif()
+if(NCCL_INCLUDE_DIR AND GPTBENCH_HAVE_CUDA)
+  target_include_directories(gptbench_c10d SYSTEM INTERFACE "${NCCL_INCLUDE_DIR}")
+  target_compile_definitions(gptbench_c10d INTERFACE USE_C10D_NCCL GPTBENCH_HAVE_NCCL)
+endif()
+message(STATUS "gptbench: c10d backends: gloo ${GLOO_INCLUDE_DIR}, nccl ${NCCL_INCLUDE_DIR}")
+
 # fmt is used header-only so that the binary does not depend on the libfmt soname
 # of the machine it was built on (the GPU machine ships only fmt's headers).
 if(TARGET fmt::fmt-header-only)

@@ -19,8 +19,9 @@ declare -A need_file=(
   [libfmt-dev]=/usr/include/fmt/format.h [libgtest-dev]=/usr/include/gtest/gtest.h
   [xz-utils]=/usr/bin/xz [libsentencepiece-dev]=/usr/include/sentencepiece_processor.h
 )
-# Optional: liblzma reads .xz datasets in-process; without it gptbench runs `xz -dc`.
-declare -A want_file=([liblzma-dev]=/usr/include/lzma.h)
+# Optional: liblzma reads .xz datasets in-process (without it gptbench runs `xz -dc`); gloo's headers compile
+# c10d's Gloo backend in (CPU data-parallel training and its tests; without them only NCCL).
+declare -A want_file=([liblzma-dev]=/usr/include/lzma.h [libgloo-dev]=/usr/include/gloo/context.h)
 missing=()
 for pkg in "${!need_file[@]}"; do
   [ -e "${need_file[$pkg]}" ] || missing+=("$pkg")
