@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issues 19 and 18: the quality of distilled students, in one table. ON the GPU machine from the repo root,
 # after `bash scripts/gpu/check.sh build` (or as a stage: `bash scripts/gpu/batch.sh 560 build:240
-# distill_quality:420`), carry [".carry"]; about 6-8 minutes on an H200.
+# distill_quality:420`), carry [".carry"]; about 4 minutes on an H200 (230 s measured).
 #   1. The teacher: train.sh quality's 6-layer 384-wide GPT-2 (configs/train/gpt2-6l-384.json) and recipe,
 #      sdpa, from `gptbench init --seed 0`: CNN/DailyMail language model (TEACHER_CNN_STEPS), news_summary
 #      prompt + summary (TEACHER_PRE_STEPS), the summary tokens (TEACHER_FT_STEPS).
@@ -42,6 +42,9 @@ status=0
 if [ "$DEVICE" = cpu ]; then precision=fp32; dtype=fp32; else precision=bf16; dtype=bf16; fi
 common=(--precision $precision --device "$DEVICE" --seq-len "$SEQ_LEN" --batch-size "$BATCH" --quiet)
 
+# Warm-up steps: $2, or half the run when it is shorter (tiny CPU checks).
+warmup() { echo $(( $2 < $1 ? $2 : $1 / 2 )); }
+
 # $1 name, the rest: train flags. Failure leaves a line in the log and no report.
 train() {
   local name=$1 cap=$2
@@ -59,15 +62,15 @@ if [ "$TEACHER_CNN_STEPS" -gt 0 ]; then
   python3 -c 'import lzma, sys; sys.stdout.buffer.write(b"".join(lzma.open(f).read() for f in sys.argv[1:]))' \
     "$DATA"/cnn_dailymail/see2017_tok_lower/{test,validation}.partial.jsonl.xz >"$cnn" || exit 1
   train teacher_cnn 280 --model "$teacher" --variant sdpa --dataset cnn_dailymail --data-path "$cnn" --loss-on all \
-    --steps "$TEACHER_CNN_STEPS" --warmup-steps 50 --lr 1e-3 --eval-samples 128 --log-interval 100 || exit 1
+    --steps "$TEACHER_CNN_STEPS" --warmup-steps "$(warmup "$TEACHER_CNN_STEPS" 50)" --lr 1e-3 --eval-samples 128 --log-interval 100 || exit 1
   teacher=$work/teacher_cnn
 fi
-train teacher_pre 280 --model "$teacher" --variant sdpa --loss-on all --steps "$TEACHER_PRE_STEPS" --warmup-steps 50 \
+train teacher_pre 280 --model "$teacher" --variant sdpa --loss-on all --steps "$TEACHER_PRE_STEPS" --warmup-steps "$(warmup "$TEACHER_PRE_STEPS" 50)" \
   --lr 1e-3 --eval-samples 128 --log-interval 100 || exit 1
 teacher=$work/teacher_pre
 if [ "$TEACHER_FT_STEPS" -gt 0 ]; then
   train teacher_ft 200 --model "$teacher" --variant sdpa --loss-on summary --steps "$TEACHER_FT_STEPS" \
-    --warmup-steps 20 --lr 3e-4 --eval-samples 128 --log-interval 100 || exit 1
+    --warmup-steps "$(warmup "$TEACHER_FT_STEPS" 20)" --lr 3e-4 --eval-samples 128 --log-interval 100 || exit 1
   teacher=$work/teacher_ft
 fi
 echo "teacher: $(( $(date +%s) - t0 )) s"
@@ -87,7 +90,7 @@ for row in "${students[@]}"; do
   t0=$(date +%s)
   # shellcheck disable=SC2086
   train "student_$name" "$STUDENT_CAP" --model "$teacher" --variant "$variant" $extra --allow-variant-change \
-    --distill-from "$teacher" --distill-alpha "$alpha" --loss-on all --steps "$STUDENT_STEPS" --warmup-steps 20 \
+    --distill-from "$teacher" --distill-alpha "$alpha" --loss-on all --steps "$STUDENT_STEPS" --warmup-steps "$(warmup "$STUDENT_STEPS" 20)" \
     --lr 3e-4 --eval-samples 128 --log-interval 50 || continue
   echo "student $name: $(( $(date +%s) - t0 )) s"
 done
@@ -126,7 +129,7 @@ print(f"Teacher: sdpa, {cnn} CNN/DM + {pre} news LM + {ft} summary steps (train.
       f"KL to the teacher: the final validation KL (nats per token); ROUGE: {limit} news_summary test samples, "
       f"greedy 64 tokens. nsa sizes: {nsa_flags}.")
 print()
-print("| model | variant | KL to teacher | val CE | ROUGE-1 | ROUGE-2 | ROUGE-L | attention kernel (run) | train s |")
+print("| model | variant | KL to teacher | val CE | ROUGE-1 | ROUGE-2 | ROUGE-L | attention kernel (run) | timed train s |")
 print("|---|---|---|---|---|---|---|---|---|")
 rows = {}
 for n in names:
@@ -144,7 +147,7 @@ for n in names:
     secs = sum(t["throughput"]["step_ms"]["samples"]) / 1e3 if t and t["throughput"]["step_ms"].get("samples") else None
     print(f"| {n} | {r['attention']['variant'] if r else (t['attention']['variant'] if t else '(failed)')} | {fmt(kl, '.4f')} | "
           f"{fmt(ce, '.3f')} | {fmt(q and q['rouge1']['fmeasure'], '.4f')} | {fmt(q and q['rouge2']['fmeasure'], '.4f')} | "
-          f"{fmt(q and q['rougeL']['fmeasure'], '.4f')} | {r['attention']['kernel'][:48] if r else ''} | {fmt(secs, '.0f')} |")
+          f"{fmt(q and q['rougeL']['fmeasure'], '.4f')} | {r['attention']['kernel'][:64] if r else ''} | {fmt(secs, '.0f')} |")
 kd, qd = rows["window"]
 kp, qp = rows["window_no_teacher"]
 _, qt = rows["teacher"]

@@ -57,7 +57,7 @@ for t in (8192, 32768, 65536):
         a, l, m = r["attention"], r["latency"], r["memory"]
         f = runs["flash", t]
         ratio = lambda key: f"{l[key]['p50'] / f['latency'][key]['p50']:.2f}" if v == "nsa" and f else ""
-        print(f"| {t} | {v} | {(a.get('prefill_kernel') or a['kernel'])[:64]} | {(a.get('decode_kernel') or '')[:64]} | "
+        print(f"| {t} | {v} | {(a.get('prefill_kernel') or a['kernel'])[:96]} | {(a.get('decode_kernel') or '')[:96]} | "
               f"{l['ttft']['p50']:.1f} | {l['tpot']['p50']:.2f} | {ratio('ttft')} | {ratio('tpot')} | "
               f"{m['peak_allocated_bytes'] / 2**20:.0f} |")
 PY
