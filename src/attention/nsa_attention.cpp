@@ -113,6 +113,7 @@ at::Tensor NsaAttention::forward(const at::Tensor& q, const at::Tensor& k, const
   const c10::ScalarType type = nsa_compute_type(q);
   const auto [kc, vc] = compressed(k, v, positions, type);
   const NsaBranches sparse = nsa_sparse_branches(q, k, v, kc, vc, positions, sizes_);
+  sparse_kernel_ = sparse.kernel;
   const at::Tensor win = window_for(q, k, positions).forward(q, k, v, positions, {}).to(type);
   const at::Tensor g =
       nsa_gates(q.to(type), gate_weight_.to(q.device(), type), gate_bias_.to(q.device(), type));  // (B, H, Tq, 3)
@@ -121,8 +122,8 @@ at::Tensor NsaAttention::forward(const at::Tensor& q, const at::Tensor& k, const
 }
 
 std::string NsaAttention::last_kernel() const {
-  return fmt::format("nsa_l{}_d{}_sel{}_n{}_w{}:aten+{}", sizes_.block, sizes_.stride, sizes_.select_block,
-                     sizes_.topk, sizes_.window, window_ ? window_->last_kernel() : "standard");
+  return fmt::format("nsa_l{}_d{}_sel{}_n{}_w{}:{}+{}", sizes_.block, sizes_.stride, sizes_.select_block,
+                     sizes_.topk, sizes_.window, sparse_kernel_, window_ ? window_->last_kernel() : "standard");
 }
 
 }  // namespace gptbench::attention

@@ -1,8 +1,9 @@
 // `--variant nsa`: Native Sparse Attention (Yuan et al. 2025; docs/variants.md): per head, gates
-// g = sigmoid(W_g q + b_g) mix a compressed-block branch, a top-n selected-block branch
-// (nsa_branches.h, ATen) and a sliding-window branch (our flash kernel where its selection supports
-// the call, the banded standard attention otherwise). Decodes from the dense KV cache; the compressed keys and
-// values of a generation are kept between calls and extended block by block.
+// g = sigmoid(W_g q + b_g) mix a compressed-block branch, a top-n selected-block branch (both
+// nsa_branches.h: our CUDA kernels where they take the call, ATen otherwise) and a sliding-window
+// branch (our flash kernel where its selection supports the call, the banded standard attention
+// otherwise). Decodes from the dense KV cache; the compressed keys and values of a generation are kept
+// between calls and extended block by block.
 #pragma once
 
 #include <ATen/core/Tensor.h>  // at::Tensor
@@ -30,7 +31,9 @@ class NsaAttention final : public AttentionImpl {
   // Keys at positions 0 .. Tk - 1 (no rolling cache), queries the last Tq of them.
   at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const AttentionPositions& positions, const at::Tensor& slopes) override;
-  std::string last_kernel() const override;  // "nsa_l32_d16_sel64_n16_w512:aten+flash:..."
+  // "nsa_l32_d16_sel64_n16_w512:<sparse>+<window>": the sparse branches' kernels ("aten", or
+  // "nsa_select_fp16_d64") and the window branch's ("flash:...", or "standard").
+  std::string last_kernel() const override;
   // kNsaParameterNames: compression as mean pooling (weight [I/l ... I/l], positions 0), gates at rest.
   std::vector<std::pair<std::string, at::Tensor>> make_layer_parameters(int64_t n_head, int64_t head_dim) override;
 
@@ -45,6 +48,7 @@ class NsaAttention final : public AttentionImpl {
   NsaSizes sizes_;
   AttentionSpec window_spec_;  // the window branch's attention: causal, window w, no position bias
   std::unique_ptr<AttentionImpl> window_;
+  std::string sparse_kernel_ = "aten";  // what computed the last call's compressed and selected branches
   at::Tensor cmp_k_weight_, cmp_k_pos_, cmp_v_weight_, cmp_v_pos_;  // (D, l*D), (l, D)
   at::Tensor gate_weight_, gate_bias_;                              // (H, 3, D), (H, 3)
   struct Compressed {

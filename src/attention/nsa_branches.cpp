@@ -14,13 +14,15 @@
 #include <ATen/ops/sort.h>         // at::sort
 #include <ATen/ops/where.h>        // at::where
 #include <ATen/ops/zeros.h>        // at::zeros
+#include <c10/core/GradMode.h>     // c10::GradMode
 
 #include <algorithm>  // std::max, std::min
 #include <cmath>      // std::sqrt
 #include <limits>     // std::numeric_limits
 #include <vector>     // std::vector
 
-#include "gptbench/util/check.h"  // GPTBENCH_CHECK
+#include "gptbench/kernels/nsa_select_op.h"  // nsa_sparse_cuda, nsa_select_unsupported_reason
+#include "gptbench/util/check.h"             // GPTBENCH_CHECK
 
 namespace gptbench::attention {
 namespace {
@@ -89,6 +91,14 @@ NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const 
   const int64_t hkv = k.size(1), tk = k.size(2), g = h / hkv, nc = kc.size(2);
   GPTBENCH_CHECK(positions.q_pos0 + tq == tk, "nsa: the keys must be positions 0 .. {} with the queries last, got "
                  "{} keys for {} queries at {}", tk - 1, tk, tq, positions.q_pos0);
+  const kernels::NsaKernelSizes kernel_sizes{s.block, s.stride, s.select_block, s.topk};
+  const bool records_grad = c10::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() ||
+                                                             v.requires_grad() || kc.requires_grad() || vc.requires_grad());
+  if (!records_grad && kernels::nsa_select_unsupported_reason(q, hkv, kernel_sizes).empty()) {
+    kernels::NsaSparseBranches out = kernels::nsa_sparse_cuda(q, k, v, kc.to(at::kFloat), vc.to(at::kFloat),
+                                                              positions.key_start, positions.q_pos0, kernel_sizes);
+    return {out.cmp.to(kc.scalar_type()), out.slc.to(kc.scalar_type()), kernels::nsa_select_kernel_name(q.scalar_type(), d)};
+  }
   const c10::ScalarType type = kc.scalar_type();
   // The gathered tokens stay in fp16/bf16 on a GPU (its matmuls accumulate in fp32; the softmax is fp32):
   // the n * l' tokens per query are this branch's memory traffic, and fp32 copies would triple it.
@@ -140,7 +150,7 @@ NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const 
     const at::Tensor p_slc = masked_softmax(scores, visible);                             // (B, Hkv, n, G, S)
     slc_out.push_back(at::matmul(p_slc.to(gathered), vs).to(type).transpose(2, 3));      // (B, Hkv, G, n, D)
   }
-  return {at::cat(cmp_out, 3).reshape({b, h, tq, d}), at::cat(slc_out, 3).reshape({b, h, tq, d})};
+  return {at::cat(cmp_out, 3).reshape({b, h, tq, d}), at::cat(slc_out, 3).reshape({b, h, tq, d}), "aten"};
 }
 
 at::Tensor nsa_gates(const at::Tensor& q, const at::Tensor& weight, const at::Tensor& bias) {

@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>  // at::Tensor
 
 #include <cstdint>  // int64_t
+#include <string>   // std::string
 
 #include "gptbench/attention/attention.h"     // AttentionPositions
 #include "gptbench/attention/learned_spec.h"  // NsaSizes
@@ -31,13 +32,16 @@ at::Tensor nsa_compress(const at::Tensor& x, const at::Tensor& weight, const at:
 struct NsaBranches {
   at::Tensor cmp;  // (B, H, Tq, D) compute type: attention over the compressed keys
   at::Tensor slc;  // (B, H, Tq, D) compute type: attention over the selected blocks' tokens
+  std::string kernel;  // what computed them: "aten", or our kernels' name ("nsa_select_fp16_d64")
 };
 
 // q: (B, H, Tq, D); k, v: (B, Hkv, Tk, D), keys at positions 0 .. Tk - 1, queries the last Tq of them
 // (q_pos0 = Tk - Tq); kc, vc: (B, Hkv, nc, D) the compressed blocks 0 .. nc - 1 (nc >= the blocks
 // complete for a row starting at 0). The heads of a group (H / Hkv) share one selection (their
 // importance summed). A padding query outputs 0 in both branches, as does a query that sees no
-// compressed block in the cmp branch. On a GPU with fp16/bf16 inputs the selected tokens are gathered
+// compressed block in the cmp branch. On a GPU with fp16/bf16 inputs our kernels compute both branches
+// when they take the call and no gradient is recorded (kernels/nsa_select_op.h: D 64/128, groups of 1, 2, 4,
+// 8 heads, n <= 64); otherwise ATen, where on a GPU with fp16/bf16 inputs the selected tokens are gathered
 // and multiplied in that dtype (fp32 accumulation, fp32 softmax).
 NsaBranches nsa_sparse_branches(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& kc,
                                 const at::Tensor& vc, const AttentionPositions& positions, const NsaSizes& sizes);

@@ -8,7 +8,8 @@
 #include <string>     // std::stoll
 #include <utility>    // std::pair
 
-#include "gptbench/util/error.h"  // UsageError
+#include "gptbench/attention/learned_options.h"  // maskmix_windows_problem
+#include "gptbench/util/error.h"                 // UsageError
 
 namespace gptbench::attention {
 namespace {
@@ -64,7 +65,6 @@ std::vector<int64_t> parse_maskmix_windows(const std::string& text) {
   std::stringstream items(text);
   std::string item;
   while (std::getline(items, item, ',')) {
-    const bool after_all = !windows.empty() && windows.back() == kMaskMixAll;
     int64_t w = kMaskMixAll;
     if (item != "all") {
       size_t used = 0;
@@ -76,25 +76,33 @@ std::vector<int64_t> parse_maskmix_windows(const std::string& text) {
       if (used == 0 || used != item.size() || w < 1)
         throw UsageError(fmt::format("--maskmix-windows {}: \"{}\" is not a positive window size or \"all\"", text, item));
     }
-    if (after_all || (!windows.empty() && w != kMaskMixAll && w <= windows.back()))
-      throw UsageError(fmt::format("--maskmix-windows {}: windows must increase strictly, \"all\" last", text));
     windows.push_back(w);
   }
   if (windows.empty() || text.back() == ',')
     throw UsageError(fmt::format("--maskmix-windows \"{}\": give window sizes and/or \"all\", e.g. 1,4,16,all", text));
+  const std::string problem = maskmix_windows_problem(windows);
+  if (!problem.empty()) throw UsageError(fmt::format("--maskmix-windows {}: {}", text, problem));
   return windows;
 }
 
 // nsa's sizes: each flag refused unless the variant is nsa; l >= d >= 1, n >= 3 (the initial block and the
 // two local blocks are always selected), everything positive.
 void apply_nsa_flags(AttentionSpec& spec, const std::string& name, const VariantFlags& flags) {
-  const std::pair<const char*, const std::optional<int64_t>*> given[] = {
-      {"nsa-block", &flags.nsa_block},   {"nsa-stride", &flags.nsa_stride}, {"nsa-select-block", &flags.nsa_select_block},
-      {"nsa-topk", &flags.nsa_topk},     {"nsa-window", &flags.nsa_window}};
-  for (const auto& [flag, value] : given) {
+  struct Given {
+    const char* flag;
+    LearnedOption option;
+    const std::optional<int64_t>* value;
+  };
+  const Given given[] = {{"nsa-block", LearnedOption::kNsaBlock, &flags.nsa_block},
+                         {"nsa-stride", LearnedOption::kNsaStride, &flags.nsa_stride},
+                         {"nsa-select-block", LearnedOption::kNsaSelectBlock, &flags.nsa_select_block},
+                         {"nsa-topk", LearnedOption::kNsaTopk, &flags.nsa_topk},
+                         {"nsa-window", LearnedOption::kNsaWindow, &flags.nsa_window}};
+  for (const auto& [flag, option, value] : given) {
     if (value->has_value() && spec.learned.kind != LearnedKind::kNsa)
       throw UsageError(fmt::format("--{} given, but variant {} is not nsa", flag, name));
     if (value->has_value() && **value < 1) throw UsageError(fmt::format("--{} must be at least 1, got {}", flag, **value));
+    if (value->has_value()) spec.learned.state(option);
   }
   if (spec.learned.kind != LearnedKind::kNsa) return;
   NsaSizes& n = spec.learned.nsa;
@@ -120,14 +128,18 @@ void apply_learned_flags(AttentionSpec& spec, const std::string& name, const Var
   if ((flags.features || flags.feature_seed) && kind != LearnedKind::kPerformer)
     throw UsageError(fmt::format("--{} given, but variant {} is not performer",
                                  flags.features ? "features" : "feature-seed", name));
-  if (kind == LearnedKind::kMaskMix)
+  if (kind == LearnedKind::kMaskMix) {
     spec.learned.maskmix_windows =
         flags.maskmix_windows ? parse_maskmix_windows(*flags.maskmix_windows) : kDefaultMaskMixWindows;
+    if (flags.maskmix_windows) spec.learned.state(LearnedOption::kMaskMixWindows);
+  }
   if (kind == LearnedKind::kPerformer) {
     if (flags.features && *flags.features < 1)
       throw UsageError(fmt::format("--features must be at least 1, got {}", *flags.features));
     spec.learned.features = flags.features.value_or(kDefaultFeatures);
     spec.learned.feature_seed = flags.feature_seed.value_or(0);
+    if (flags.features) spec.learned.state(LearnedOption::kFeatures);
+    if (flags.feature_seed) spec.learned.state(LearnedOption::kFeatureSeed);
   }
   apply_nsa_flags(spec, name, flags);
 }

@@ -14,6 +14,8 @@
 #include <utility>        // std::pair
 #include <vector>         // std::vector
 
+#include "gptbench/attention/learned_options.h"  // apply_recorded_options
+#include "gptbench/attention/variant.h"  // variant_name
 #include "gptbench/io/atomic_file.h"   // write_file_atomic, read_file
 #include "gptbench/io/json_output.h"   // write_json_atomic
 #include "gptbench/io/safetensors.h"   // SafetensorsCheckpoint, write_safetensors
@@ -103,10 +105,18 @@ void check_is_directory(const fs::path& dir) {
 
 }  // namespace
 
-LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& spec, c10::ScalarType dtype,
+attention::AttentionSpec with_recorded_options(const ModelConfig& config, attention::AttentionSpec spec,
+                                               const std::string& source) {
+  if (config.trained_variant == attention::variant_name(spec))
+    attention::apply_recorded_options(spec.learned, config.trained_options, source);
+  return spec;
+}
+
+LoadedModel load_model(const fs::path& dir, const attention::AttentionSpec& flags_spec, c10::ScalarType dtype,
                        c10::Device device, const QuantRequest& quant) {
   check_is_directory(dir);
   const std::unique_ptr<ModelConfig> config = read_model_config(dir / "config.json");
+  const attention::AttentionSpec spec = with_recorded_options(*config, flags_spec, (dir / "config.json").string());
   check_attention_supported(config->shape(), spec, dtype, device);
   if (is_quantized_checkpoint(dir)) return load_quantized_model(dir, *config, spec, dtype, device, quant);
   const ModelFamily& family = find_family(config->shape().family, (dir / "config.json").string());

@@ -142,12 +142,7 @@ Gpt2Config config_from_json(const nlohmann::json& j, const std::string& source) 
   }
   if (j.contains("eos_token_id") && j.at("eos_token_id").is_number_integer())
     c.eos_token_id = io::json_integer<int64_t>(j.at("eos_token_id"), source + ": \"eos_token_id\"");
-  if (j.contains("gptbench")) {
-    const auto& g = j.at("gptbench");
-    GPTBENCH_CHECK(g.is_object() && (!g.contains("variant") || g.at("variant").is_string()),
-                   "{}: \"gptbench\" must be an object whose \"variant\" is a string", source);
-    if (g.contains("variant")) c.trained_variant = g.at("variant").get<std::string>();
-  }
+  c.read_gptbench_block(j, source);
   c.name = "custom";
   for (const auto& named : named_configs()) {
     if (named.n_layer == c.n_layer && named.n_head == c.n_head && named.n_embd == c.n_embd &&
@@ -179,7 +174,7 @@ nlohmann::json config_to_json(const Gpt2Config& c) {
       {"vocab_size", c.vocab_size},
   };
   // transformers keeps unknown config keys as attributes, so from_pretrained still loads the folder.
-  if (!c.trained_variant.empty()) j["gptbench"] = {{"variant", c.trained_variant}};
+  if (const nlohmann::json block = c.gptbench_block(); !block.is_null()) j["gptbench"] = block;
   return j;
 }
 

@@ -237,12 +237,7 @@ LlamaConfig llama_config_from_json(const nlohmann::json& j, const std::string& s
   c.eos_token_id = get_token_id(j, "eos_token_id", c.eos_token_id, source);
   if (c.model_type == "mistral" && has_value(j, "sliding_window"))
     c.sliding_window = get_int(j, "sliding_window", 1, kMaxPositions, source);
-  if (j.contains("gptbench")) {  // {"gptbench": {"variant": ...}}: the variant `gptbench train` trained with
-    const nlohmann::json& g = j.at("gptbench");
-    GPTBENCH_CHECK(g.is_object() && g.contains("variant") && g.at("variant").is_string(),
-                   "{}: \"gptbench\" must be an object whose \"variant\" is a string", source);
-    c.trained_variant = g.at("variant").get<std::string>();
-  }
+  c.read_gptbench_block(j, source);  // the variant `gptbench train` trained with, and its options
   c.name = "custom";
   for (const auto& named : named_llama_configs()) {
     if (named.model_type == c.model_type && named.hidden_size == c.hidden_size &&
@@ -298,7 +293,7 @@ nlohmann::json llama_config_to_json(const LlamaConfig& c) {
   } else {
     j["sliding_window"] = c.sliding_window > 0 ? nlohmann::json(c.sliding_window) : nlohmann::json(nullptr);
   }
-  if (!c.trained_variant.empty()) j["gptbench"] = {{"variant", c.trained_variant}};
+  if (const nlohmann::json block = c.gptbench_block(); !block.is_null()) j["gptbench"] = block;
   return j;
 }
 

@@ -255,7 +255,7 @@ struct TimedBatches {
 };
 
 // One timed batch's numbers and texts into `t`; `first` is the batch's first sample.
-void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, const model::CausalLm& m, const Workload& work, const model::GenerationStats& stats,
+void record_batch(const RunConfig& c, const model::CausalLm& m, const Workload& work, const model::GenerationStats& stats,
                   int64_t first, const std::vector<std::vector<int32_t>>& ids, const BatchTiming& timing,
                   const std::vector<model::GeneratedSequence>& out, TimedBatches& t) {
   t.e2e.push_back(timing.e2e_ms);
@@ -273,7 +273,7 @@ void record_batch(const RunConfig& c, const attention::AttentionSpec& spec, cons
   int64_t longest = 0;
   for (const auto& p : ids) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
   t.kv_bytes = std::max(t.kv_bytes, greedy ? stats.kv_cache_bytes
-                                           : model::kv_cache_bytes(m.cache_shape(static_cast<int64_t>(ids.size())), spec,
+                                           : model::kv_cache_bytes(m.cache_shape(static_cast<int64_t>(ids.size())), m.spec(),
                                                                    longest + c.max_new_tokens));
   t.wasted_steps += greedy ? stats.wasted_steps : 0;
   t.prefill_graph_batches += greedy && stats.prefill_graph ? 1 : 0;
@@ -475,7 +475,7 @@ report::RunReport run_summarization(const RunConfig& c) {
     const auto ids = batch_ids(first);
     BatchTiming timing;
     const auto out = runner.run(ids, &timing);
-    record_batch(c, spec, m, work, runner.stats(), first, ids, timing, out, timed);
+    record_batch(c, m, work, runner.stats(), first, ids, timing, out, timed);
     progress.update(std::min(n, timed.samples));
     stopped_by = bench::stop_reason(rule, timed.e2e, ms_since(timing_start) / 1000.0);
   }

@@ -25,6 +25,7 @@
 
 #include "gptbench/attention/flash_backward.h"  // last_flash_backward_kernel
 #include "autocast_scope.h"                 // AutocastScope
+#include "gptbench/attention/learned_options.h"  // recorded_options
 #include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
@@ -34,7 +35,7 @@
 #include "gptbench/bench/stats.h"           // summarize
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
-#include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, copy_tokenizer_files
+#include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, with_recorded_options
 #include "gptbench/model/lora.h"            // attach_lora, load_lora, save_lora, lora_parameters
 #include "gptbench/model/model_quantization.h"  // quantize_model
 #include "gptbench/run/run_config.h"        // kDatasetNames
@@ -245,6 +246,7 @@ StepRange step_range(const TrainConfig& c, const TrainState& resumed, bool profi
 struct ModelSetup {
   fs::path weights_dir;
   std::shared_ptr<model::ModelConfig> config;  // the family's config
+  attention::AttentionSpec spec;  // the flags' spec with the options the checkpoint records (with_recorded_options)
   int64_t seq_len = 0;
   LossSettings loss;
   std::string loss_impl;  // the report's training.loss_impl
@@ -256,6 +258,7 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
   // LoRA resumes from the base (--model) plus the adapters in --out; full training from --out.
   s.weights_dir = c.resume && !c.lora ? out : fs::path(c.model.flags.model_dir);
   s.config = model::read_model_config(s.weights_dir / "config.json");
+  s.spec = model::with_recorded_options(*s.config, spec, (s.weights_dir / "config.json").string());
   const model::ModelShape shape = s.config->shape();
   const std::string variant = attention::variant_name(spec);
   const std::string& trained = s.config->trained_variant;
@@ -269,7 +272,7 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
   const c10::ScalarType compute = precision == Precision::kBf16   ? at::kBFloat16
                                   : precision == Precision::kFp16 ? at::kHalf
                                                                   : at::kFloat;
-  model::check_attention_supported(shape, spec, compute, device);
+  model::check_attention_supported(shape, s.spec, compute, device);
   s.loss.impl = c.loss;
   s.loss.fused.compute_dtype = compute;
   s.loss.fused.chunk_rows = c.loss_chunk_rows;
@@ -279,6 +282,7 @@ ModelSetup check_model_setup(const TrainConfig& c, const attention::AttentionSpe
   s.loss_impl = s.loss.impl == LossImpl::kFused ? fused_lm_loss_name(s.loss.fused, device)
                                                 : "reference:fp32-logits+log_softmax+nll_loss(autograd)";
   s.config->trained_variant = variant;
+  s.config->trained_options = attention::recorded_options(s.spec.learned);
   return s;
 }
 
@@ -642,7 +646,6 @@ report::TrainReport train_error_report(const TrainConfig& config, const std::str
 report::TrainReport run_training(const TrainConfig& c) {
   validate(c);
   const Precision precision = c.precision;
-  const attention::AttentionSpec& spec = c.model.attention;
   const c10::Device device = c.model.device;
   if (precision != Precision::kFp32 && !device.is_cuda())
     throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", precision_name(precision)));
@@ -658,7 +661,8 @@ report::TrainReport run_training(const TrainConfig& c) {
 
   const TrainState resumed = resume_state(c, out);
   const StepRange steps = step_range(c, resumed, profiler.has_value());
-  ModelSetup setup = check_model_setup(c, spec, precision, device, out);
+  ModelSetup setup = check_model_setup(c, c.model.attention, precision, device, out);
+  const attention::AttentionSpec& spec = setup.spec;
   if (device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(precision == Precision::kFp32);
   if (device.is_cuda() && c.deterministic) use_deterministic_cuda_algorithms();
   setup.loss.teacher = load_teacher(c, setup.config->shape(), device);  // its errors before the student loads

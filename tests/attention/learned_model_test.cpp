@@ -19,12 +19,16 @@
 #include <vector>      // std::vector
 
 #include "../support/temp_dir.h"          // test_support::TempDir
+#include "gptbench/attention/learned_options.h"  // recorded_options
 #include "gptbench/attention/variant.h"   // parse_variant
+#include "gptbench/io/json_input.h"       // read_json_file
+#include "gptbench/io/json_output.h"      // write_json_atomic
 #include "gptbench/model/checkpoint.h"    // save_model, load_model
 #include "gptbench/model/generator.h"     // left_pad, kPadId
 #include "gptbench/model/model_family.h"  // init_model, with_attention
 #include "learned_test_support.h"         // nsa_flags
 #include "tiny_model_fixture.h"           // tiny_config, random_prompts, batch_logits
+#include "gptbench/util/error.h"          // Error, UsageError
 
 using namespace gptbench;
 using namespace gptbench::testing;
@@ -165,4 +169,95 @@ TEST(LearnedModel, NsaCachedDecodeEqualsRecomputationAndItsParametersRoundTrip) 
   EXPECT_TRUE(at::equal(logits, batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
   const model::LoadedModel as_standard = model::load_model(scratch.path(), {}, at::kFloat, c10::kCPU);
   EXPECT_FALSE(as_standard.model->named_parameters().contains("h.0.attn.nsa_gate_bias"));
+}
+
+namespace {
+
+// A checkpoint trained under `spec`: its config.json records the variant and the options (as train's).
+Model trained_under(const attention::AttentionSpec& spec) {
+  model::Gpt2Config config = tiny_config(50256);
+  config.trained_variant = attention::variant_name(spec);
+  config.trained_options = attention::recorded_options(spec.learned);
+  return model::with_attention(*model::init_model(config, 77), spec);
+}
+
+// The message of the gptbench::Error (UsageError included) that loading `dir` under `spec` throws; "" if none.
+std::string load_error(const std::filesystem::path& dir, const attention::AttentionSpec& spec) {
+  try {
+    model::load_model(dir, spec, at::kFloat, c10::kCPU);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(LearnedModel, NsaCheckpointRecordsItsSizesAndLoadsWithThemWithoutFlags) {
+  const Model nsa = trained_under(small_nsa());
+  randomise_nsa(*nsa);
+  test_support::TempDir scratch;
+  model::save_model(*nsa, scratch.path());
+  const std::filesystem::path config = scratch.path() / "config.json";
+  EXPECT_EQ(io::read_json_file(config).at("gptbench"),
+            nlohmann::json::parse(R"({"variant": "nsa", "nsa_block": 8, "nsa_stride": 4, "nsa_select_block": 8,
+                                      "nsa_topk": 3, "nsa_window": 12})"));
+  // No flags: the recorded sizes, so the same function (top-n 3 and window 12 keep every shape).
+  const model::LoadedModel loaded = model::load_model(scratch.path(), attention::parse_variant("nsa"), at::kFloat, c10::kCPU);
+  EXPECT_EQ(loaded.model->spec().learned.nsa.topk, 3);
+  EXPECT_EQ(loaded.model->spec().learned.nsa.window, 12);
+  const Prompts prompts = random_prompts({40, 29}, 12);
+  EXPECT_TRUE(at::equal(batch_logits(*nsa, prompts, model::LogitsMode::kAllPositions),
+                        batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
+  // The same value as a flag loads; another is refused naming the file, the key and the flag.
+  attention::VariantFlags same;
+  same.nsa_topk = 3;
+  EXPECT_EQ(load_error(scratch.path(), attention::parse_variant("nsa", same)), "");
+  attention::VariantFlags other;
+  other.nsa_window = 512;
+  const std::string e = load_error(scratch.path(), attention::parse_variant("nsa", other));
+  EXPECT_NE(e.find("--nsa-window 512 conflicts with " + config.string() + ": \"gptbench.nsa_window\" is 12"),
+            std::string::npos) << e;
+  // The record applies only to its own variant: the checkpoint still loads as standard.
+  EXPECT_EQ(load_error(scratch.path(), {}), "");
+  // A malformed record is refused naming the key.
+  nlohmann::json broken = io::read_json_file(config);
+  broken["gptbench"]["nsa_topk"] = "many";
+  io::write_json_atomic(config, broken);
+  const std::string m = load_error(scratch.path(), attention::parse_variant("nsa"));
+  EXPECT_NE(m.find(config.string() + ": \"gptbench.nsa_topk\""), std::string::npos) << m;
+}
+
+TEST(LearnedModel, ACheckpointWithoutRecordedOptionsLoadsAsBefore) {
+  const Model nsa = trained_under(small_nsa());
+  randomise_nsa(*nsa);
+  test_support::TempDir scratch;
+  model::save_model(*nsa, scratch.path());
+  const std::filesystem::path config = scratch.path() / "config.json";
+  nlohmann::json old = io::read_json_file(config);
+  old["gptbench"] = {{"variant", "nsa"}};  // what checkpoints recorded before the options were
+  io::write_json_atomic(config, old);
+  // The flags it was trained with give it back; without them the defaults, refused by the shape check.
+  const model::LoadedModel loaded = model::load_model(scratch.path(), small_nsa(), at::kFloat, c10::kCPU);
+  const Prompts prompts = random_prompts({33}, 13);
+  EXPECT_TRUE(at::equal(batch_logits(*nsa, prompts, model::LogitsMode::kAllPositions),
+                        batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
+  EXPECT_NE(load_error(scratch.path(), attention::parse_variant("nsa")).find("nsa_cmp_k_weight"), std::string::npos);
+}
+
+TEST(LearnedModel, PerformerCheckpointRecordsItsFeaturesWhichNoShapeWouldCatch) {
+  attention::VariantFlags flags;
+  flags.features = 32;
+  flags.feature_seed = 5;
+  const Model performer = trained_under(attention::parse_variant("performer", flags));
+  test_support::TempDir scratch;
+  model::save_model(*performer, scratch.path());
+  const model::LoadedModel loaded =
+      model::load_model(scratch.path(), attention::parse_variant("performer"), at::kFloat, c10::kCPU);
+  EXPECT_EQ(loaded.model->spec().learned.features, 32);
+  EXPECT_EQ(loaded.model->spec().learned.feature_seed, 5u);
+  const Prompts prompts = random_prompts({21}, 14);
+  EXPECT_TRUE(at::equal(batch_logits(*performer, prompts, model::LogitsMode::kAllPositions),
+                        batch_logits(*loaded.model, prompts, model::LogitsMode::kAllPositions)));
+  EXPECT_EQ(loaded.model->make_cache(at::zeros({1}, at::kLong), 8)->bytes(), 2 * 1 * 4 * 32 * (16 + 1) * 4);
 }

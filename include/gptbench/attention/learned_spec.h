@@ -29,12 +29,22 @@ struct NsaSizes {
 inline constexpr const char* kNsaParameterNames[] = {"nsa_cmp_k_weight", "nsa_cmp_k_pos",   "nsa_cmp_v_weight",
                                                      "nsa_cmp_v_pos",    "nsa_gate_weight", "nsa_gate_bias"};
 
+// The options that define what a trained learned variant computes: config.json records them
+// (learned_options.h has their keys and flags), the flags may state them.
+enum class LearnedOption { kMaskMixWindows, kFeatures, kFeatureSeed, kNsaBlock, kNsaStride, kNsaSelectBlock, kNsaTopk, kNsaWindow };
+
 struct LearnedSpec {
   LearnedKind kind = LearnedKind::kNone;
   std::vector<int64_t> maskmix_windows;  // maskmix: strictly increasing, kMaskMixAll (last) = every key
   int64_t features = 0;                  // performer: random features m
   uint64_t feature_seed = 0;             // performer: the draw of the features ω
   NsaSizes nsa;                          // nsa: block sizes, stride, top-n, window
+  // The options stated rather than defaulted (a bit per LearnedOption): by a flag, or by the checkpoint's
+  // record (config.json), whose values replace defaults at load and refuse conflicting flags.
+  uint32_t stated = 0;
+
+  bool is_stated(LearnedOption o) const { return ((stated >> static_cast<unsigned>(o)) & 1u) != 0; }
+  void state(LearnedOption o) { stated |= 1u << static_cast<unsigned>(o); }
 
   // The implementation holds one layer's learned parameters: a model makes one per layer.
   bool per_layer() const { return kind == LearnedKind::kMaskMix || kind == LearnedKind::kNsa; }

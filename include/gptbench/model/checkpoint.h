@@ -28,8 +28,16 @@ struct LoadedModel {
   std::optional<LoadedLora> adapter;  // --adapter (run::load_selected_model); nullopt: none
 };
 
+// `spec` with the learned options that `config` records (config.json's "gptbench" block, when the
+// checkpoint was trained with spec's variant) in place of the defaults: the options the model was
+// trained with. A flag stating another value is a UsageError naming `source` (the file), the key and
+// the flag. Without a record (older checkpoints), `spec` as it is.
+attention::AttentionSpec with_recorded_options(const ModelConfig& config, attention::AttentionSpec spec,
+                                               const std::string& source);
+
 // Reads DIR/config.json (its model_type picks the family) and the weights, builds the model for
-// `spec`, and loads it in `dtype` on `device`, in eval mode. Errors name the folder, file, key or
+// `spec` (with_recorded_options: the model's spec() holds the options it runs with), and loads it in
+// `dtype` on `device`, in eval mode. Errors name the folder, file, key or
 // tensor: an unknown model_type, missing/extra tensors, shape mismatches, bad files.
 // `quant` (--quant ...): the projections are quantized once the weights are in `dtype` on `device`
 // (model_quantization.h). A quantized checkpoint (`gptbench quantize`, quantized_model_checkpoint.h)

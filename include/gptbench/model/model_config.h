@@ -10,6 +10,8 @@
 #include <memory>   // std::unique_ptr
 #include <string>   // std::string
 
+#include "gptbench/attention/learned_spec.h"  // LearnedSpec
+
 namespace gptbench::model {
 
 // What every caller may know about a model without knowing its family.
@@ -52,6 +54,15 @@ class ModelConfig {
   // The attention variant the checkpoint was trained with (`gptbench train`), read from and written
   // to config.json's {"gptbench": {"variant": "..."}}; empty when not recorded.
   std::string trained_variant;
+  // A learned variant's options it was trained with, beside "variant" in the same block (those stated
+  // are recorded: attention/learned_options.h); none stated when not recorded (older checkpoints).
+  attention::LearnedSpec trained_options;
+
+  // config.json's "gptbench" block, {"variant": ..., "nsa_block": ..., ...}; null when nothing is recorded.
+  nlohmann::json gptbench_block() const;
+  // Reads config.json's "gptbench" block when it has one (trained_variant, trained_options); gptbench::Error
+  // naming `source` and the key for a malformed one.
+  void read_gptbench_block(const nlohmann::json& config_json, const std::string& source);
 
  protected:
   ModelConfig() = default;
