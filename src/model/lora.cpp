@@ -3,8 +3,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>  // at::CPUGeneratorImpl, at::make_generator
 #include <ATen/TensorOperators.h>   // Tensor operators (*, +)
-#include <ATen/ops/cat.h>           // at::cat
-#include <ATen/ops/dropout.h>       // at::dropout
 #include <ATen/ops/empty.h>         // at::empty
 #include <ATen/ops/from_blob.h>     // at::from_blob
 #include <ATen/ops/matmul.h>        // at::matmul
@@ -24,6 +22,7 @@
 #include "gptbench/io/json_integer.h"     // json_integer
 #include "gptbench/io/json_output.h"      // write_json_atomic
 #include "gptbench/io/safetensors.h"      // SafetensorsFile, write_safetensors
+#include "gptbench/model/lora_linear.h"   // LoraUpdate, lora_update_reference
 #include "gptbench/model/model_family.h"  // family_of, ModelFamily
 #include "gptbench/model/projection.h"    // ProjectionImpl, ProjectionAdapter
 #include "gptbench/util/check.h"          // GPTBENCH_CHECK
@@ -68,30 +67,17 @@ class LoraAdapter : public ProjectionAdapter {
       pairs_.push_back(register_module(sites_[i].name, std::make_shared<LoraPairImpl>(weights[i].first, weights[i].second)));
   }
 
-  // x: (..., in) -> (..., out): scaling · B · A · dropout(x) on each site's rows, 0 elsewhere, in the
-  // GEMMs' dtype (autocast's under autocast; the Projection adds it in its own output's dtype).
-  at::Tensor forward(const at::Tensor& x) override {
-    std::vector<at::Tensor> updates;  // (..., rows) per site
-    for (size_t i = 0; i < sites_.size(); ++i) {
-      // Each site draws its own dropout mask, as PEFT's one dropout module per adapted module does.
-      const at::Tensor h = dropout_ > 0 && is_training() ? at::dropout(x, dropout_, /*train=*/true) : x;
-      updates.push_back(at::matmul(at::matmul(h, pairs_[i]->A.t()), pairs_[i]->B.t()) * scaling_);
-    }
-    if (updates.size() == 1 && sites_[0].rows == out_) return updates[0];
-    std::vector<at::Tensor> pieces;  // the updates with zeros for the rows no site covers
-    std::vector<int64_t> gap_shape(x.sizes().begin(), x.sizes().end());
-    auto gap = [&](int64_t rows) {
-      gap_shape.back() = rows;
-      pieces.push_back(at::zeros(gap_shape, updates[0].options()));
-    };
-    int64_t row = 0;
-    for (size_t i = 0; i < sites_.size(); ++i) {
-      if (sites_[i].row0 > row) gap(sites_[i].row0 - row);
-      pieces.push_back(updates[i]);
-      row = sites_[i].row0 + sites_[i].rows;
-    }
-    if (row < out_) gap(out_ - row);
-    return at::cat(pieces, -1);
+  // x: (..., in) -> (..., out): scaling · B · A · dropout(x) on each site's rows, 0 elsewhere, by
+  // unfused ATen ops (the Projection runs low_rank() fused instead; this is the reference).
+  at::Tensor forward(const at::Tensor& x) override { return lora_update_reference(x, *low_rank(), out_); }
+
+  // The sites' pairs in row order; dropout only in training.
+  std::optional<LoraUpdate> low_rank() const override {
+    LoraUpdate u;
+    u.scaling = scaling_;
+    u.dropout = is_training() ? dropout_ : 0;
+    for (size_t i = 0; i < sites_.size(); ++i) u.pairs.push_back({pairs_[i]->A, pairs_[i]->B, sites_[i].row0});
+    return u;
   }
 
   const std::vector<LoraSite>& sites() const { return sites_; }

@@ -5,7 +5,7 @@
 #include <ATen/TensorOperators.h>  // Tensor operators (+)
 #include <ATen/ops/empty.h>        // at::empty
 #include <ATen/ops/gelu.h>         // at::gelu
-#include <c10/core/GradMode.h>     // c10::NoGradGuard
+#include <c10/core/GradMode.h>     // c10::NoGradGuard, at::GradMode
 
 #include <utility>  // std::move
 
@@ -67,14 +67,29 @@ at::Tensor ProjectionImpl::forward_with_adapter(const at::Tensor& x, const Fused
   FusedLinearOptions plain;
   plain.bias = o.bias;
   plain.gemv_max_rows = o.gemv_max_rows;
-  at::Tensor y = run(h, plain);
-  // In the base GEMM's dtype: under autocast h is LayerNorm's fp32 and the adapter's GEMMs give bf16/fp16;
-  // the activations after this stay in the dtype they have without an adapter.
-  y = y + adapter_->forward(h).to(y.scalar_type());
+  at::Tensor y = adapted(h, plain);
   if (o.activation == LinearActivation::kGeluTanh) y = at::gelu(y, "tanh");
   if (o.activation == LinearActivation::kGeluErf) y = at::gelu(y, "none");
   if (o.kv_cache.defined()) store_step_kv(o, y);
   return o.residual.defined() ? y + o.residual : y;
+}
+
+at::Tensor ProjectionImpl::adapted(const at::Tensor& h, const FusedLinearOptions& plain) {
+  const std::optional<LoraUpdate> update = adapter_->low_rank();
+  if (!update) {
+    const at::Tensor y = run(h, plain);
+    // In the base GEMM's dtype: under autocast h is LayerNorm's fp32 and the adapter's GEMMs give bf16/fp16;
+    // the activations after this stay in the dtype they have without an adapter.
+    return y + adapter_->forward(h).to(y.scalar_type());
+  }
+  // h cast once (under autocast LayerNorm gives fp32) for the base and the update alike.
+  const at::Tensor hc = h.to(linear_compute_dtype(h));
+  const bool frozen = !quantized_ && !weight.requires_grad() && !(bias.defined() && bias.requires_grad());
+  if (frozen && at::GradMode::is_enabled()) {
+    dispatch_->add(kernels::fused_linear_path(hc, weight, plain));  // "aten": autograd never takes the GEMV
+    return lora_linear(hc, weight, bias, *update);
+  }
+  return lora_add(run(hc, plain), hc, *update);
 }
 
 const quant::QuantizedWeight& ProjectionImpl::quantized() const {

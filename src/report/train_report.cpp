@@ -30,7 +30,7 @@ constexpr auto kDistillFields = [](auto& io, auto& d) {
 constexpr auto kLoraFields = [](auto& io, auto& l) {
   io("rank", l.rank)("alpha", l.alpha)("dropout", l.dropout)("targets", l.targets)("sites", l.sites);
   io("parameters", l.parameters)("adapter_bytes", l.adapter_bytes)("adapter_dir", l.adapter_dir)("base", l.base);
-  io("base_quant", l.base_quant);
+  io("base_quant", l.base_quant).if_present("base_dtype", l.base_dtype);
 };
 
 constexpr auto kThroughputFields = [](auto& io, auto& t) {

@@ -36,6 +36,7 @@
 #include "gptbench/io/atomic_file.h"        // write_file_atomic, read_file
 #include "gptbench/kernels/classifier_op.h" // classifier_kernel_compiled
 #include "gptbench/model/checkpoint.h"      // load_model, save_model, copy_parameters, with_recorded_options
+#include "gptbench/model/frozen_projections.h"  // hold_frozen_projections_in
 #include "gptbench/model/lora.h"            // attach_lora, load_lora, save_lora, lora_parameters
 #include "gptbench/model/model_quantization.h"  // quantize_model
 #include "gptbench/run/run_config.h"        // kDatasetNames
@@ -324,8 +325,10 @@ std::optional<Teacher> load_teacher(const TrainConfig& c, const model::ModelShap
 
 // Weights: fp32 master copy. Loaded under the standard kernel (flash refuses fp32 weights; it
 // runs on autocast's bf16/fp16 activations), then moved into the model of the trained variant.
-// --lora-rank: the base frozen (and quantized under --quant: QLoRA), then adapters attached fresh from
-// --seed or, on --resume, read back from --out's adapter folder.
+// --lora-rank: the base frozen (and quantized under --quant: QLoRA), its projections held in the
+// compute dtype under bf16/fp16 (model/frozen_projections.h: what autocast would cast them to, bit for
+// bit), then adapters attached fresh from --seed (fp32) or, on --resume, read back from --out's adapter
+// folder.
 std::shared_ptr<model::CausalLm> load_trainable_model(const TrainConfig& c, const ModelSetup& s,
                                                       const attention::AttentionSpec& spec, c10::Device device) {
   attention::AttentionSpec load_spec = spec;
@@ -338,6 +341,7 @@ std::shared_ptr<model::CausalLm> load_trainable_model(const TrainConfig& c, cons
   if (!c.lora) return m;
   for (const at::Tensor& p : m->parameters()) p.set_requires_grad(false);
   if (c.model.quant.spec) model::quantize_model(*m, *c.model.quant.spec, c.model.quant.lm_head);
+  model::hold_frozen_projections_in(*m, s.loss.fused.compute_dtype);  // fp32 (CPU, --precision fp32): no change
   if (c.resume) {
     model::load_lora(*m, adapter_dir(c.out_dir), model::LoraApply::kUnmerged);
   } else {
@@ -741,7 +745,8 @@ report::TrainReport run_training(const TrainConfig& c) {
                               checkpointer.adapter_bytes,
                               adapter_dir(out).string(),
                               c.model.flags.model_dir,
-                              c.model.quant.spec ? c.model.flags.quant : std::nullopt};
+                              c.model.quant.spec ? c.model.flags.quant : std::nullopt,
+                              precision_name(precision)};
   }
   t.throughput = throughput(c, done, steps);
   t.mfu = mfu(c, setup.config->shape(), spec, precision, t.throughput, r.header.env);

@@ -10,8 +10,11 @@
 #include <ATen/ops/zeros.h>           // at::zeros
 #include <c10/core/GradMode.h>        // c10::NoGradGuard
 #include <gtest/gtest.h>              // TEST, EXPECT_*
+#include <torch/csrc/autograd/function.h>  // torch::autograd::Node, Edge
 
+#include <algorithm>  // std::count_if
 #include <cmath>    // std::abs
+#include <set>      // std::set
 #include <fstream>  // std::ofstream
 #include <memory>   // std::shared_ptr
 #include <string>   // std::string
@@ -19,9 +22,12 @@
 
 #include <nlohmann/json.hpp>  // nlohmann::json
 
+#include "../support/autocast.h"                 // test_support::Autocast
+#include "../support/central_difference.h"       // test_support::central_difference
 #include "../support/temp_dir.h"                 // test_support::TempDir
 #include "gptbench/io/atomic_file.h"             // read_file
 #include "gptbench/io/safetensors.h"             // write_safetensors
+#include "gptbench/model/frozen_projections.h"   // hold_frozen_projections_in
 #include "gptbench/model/llama_config.h"         // find_named_llama_config
 #include "gptbench/model/lora.h"                 // attach_lora, save_lora, load_lora, lora_sites, ...
 #include "gptbench/model/model_family.h"         // init_model
@@ -106,10 +112,15 @@ TEST(Lora, SitesFollowTheFamilyTableAndItsAliases) {
 }
 
 // d(sum(logits * w))/dA and /dB by autograd against central differences, all in fp64 (sdpa: the
-// standard kernel computes its scores in fp32).
-TEST(Lora, GradientsOfAAndBEqualFiniteDifferences) {
+// standard kernel computes its scores in fp32). With a trainable base the projections run their base
+// and lora_add; frozen (as in training), lora_linear.
+void check_gradients_of_a_and_b(bool frozen) {
+  SCOPED_TRACE(frozen ? "frozen base" : "trainable base");
   auto m = with_attention(*tiny_gpt2(), attention::parse_variant("sdpa"));
   m->to(at::kDouble);
+  if (frozen) {
+    for (const at::Tensor& p : m->parameters()) p.set_requires_grad(false);
+  }
   attach_lora(*m, settings({"c_attn", "c_fc"}), 2);
   m->to(at::kDouble);
   randomise_b(*m, 3);
@@ -131,18 +142,102 @@ TEST(Lora, GradientsOfAAndBEqualFiniteDifferences) {
     const at::Tensor grad = p.grad().clone();
     ASSERT_TRUE(grad.defined()) << name;
     for (int64_t flat : {int64_t{0}, p.numel() / 2, p.numel() - 1}) {
-      c10::NoGradGuard no_grad;
-      at::Tensor v = p.view(-1);
-      const double x0 = v[flat].item<double>();
-      v[flat] = x0 + eps;
-      const double up = objective().item<double>();
-      v[flat] = x0 - eps;
-      const double down = objective().item<double>();
-      v[flat] = x0;
-      const double fd = (up - down) / (2 * eps), ad = grad.view(-1)[flat].item<double>();
+      const double fd = test_support::central_difference(p, flat, eps, objective);
+      const double ad = grad.view(-1)[flat].item<double>();
       EXPECT_NEAR(ad, fd, 1e-6 + 1e-5 * std::abs(fd)) << name << "[" << flat << "]";
     }
   }
+}
+
+TEST(Lora, GradientsOfAAndBEqualFiniteDifferences) {
+  check_gradients_of_a_and_b(/*frozen=*/false);
+  check_gradients_of_a_and_b(/*frozen=*/true);
+}
+
+// The names of every node of the autograd graph behind `root`.
+std::vector<std::string> graph_nodes(const at::Tensor& root) {
+  std::vector<std::string> names;
+  std::vector<torch::autograd::Node*> todo = {root.grad_fn().get()};
+  std::set<torch::autograd::Node*> seen;
+  while (!todo.empty()) {
+    torch::autograd::Node* n = todo.back();
+    todo.pop_back();
+    if (n == nullptr || !seen.insert(n).second) continue;
+    names.push_back(n->name());
+    for (const torch::autograd::Edge& e : n->next_edges()) todo.push_back(e.function.get());
+  }
+  return names;
+}
+
+size_t count_containing(const std::vector<std::string>& names, const std::string& part) {
+  return static_cast<size_t>(std::count_if(names.begin(), names.end(),
+                                           [&](const std::string& n) { return n.find(part) != std::string::npos; }));
+}
+
+// Training as the trainer sets it up (the base frozen, train mode): each adapted projection is one
+// autograd node (model/lora_linear.h) with no linear, matmul, scale or add nodes of its own, and a
+// backward gives gradients to A and B alone.
+TEST(Lora, TrainingRunsOneNodePerAdaptedProjectionAndTrainsOnlyTheAdapters) {
+  auto m = with_attention(*tiny_gpt2(), attention::parse_variant("sdpa"));
+  for (const at::Tensor& p : m->parameters()) p.set_requires_grad(false);
+  attach_lora(*m, settings(), 2);
+  randomise_b(*m, 3);
+  m->train();
+  const testing::Prompts prompts = random_prompts({6, 4}, 4, 511);
+  auto batch = left_pad(prompts, kPadId, c10::kCPU);
+  attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
+  const at::Tensor logits = m->forward(batch.ids, pos, nullptr, LogitsMode::kAllPositions);
+  const std::vector<std::string> nodes = graph_nodes(logits);
+  EXPECT_EQ(count_containing(nodes, "LoraNode"), 8u);  // 2 layers x c_attn, attn.c_proj, c_fc, mlp.c_proj
+  // Unfused, each site added AddmmBackward0 (its base with bias), MmBackward0 / MulBackward0 (the
+  // update) and AddBackward0 (the sum); the tied lm_head (no bias) is the only other linear.
+  EXPECT_EQ(count_containing(nodes, "AddmmBackward"), 0u);
+  EXPECT_EQ(count_containing(nodes, "MulBackward"), 0u);
+  logits.sum().backward();
+  size_t with_grad = 0;
+  for (const auto& item : m->named_parameters()) {
+    const bool adapter = item.key().find(".lora.") != std::string::npos;
+    EXPECT_EQ(item.value().grad().defined(), adapter) << item.key();
+    with_grad += item.value().grad().defined() ? 1 : 0;
+  }
+  EXPECT_EQ(with_grad, lora_parameters(*m).size());
+}
+
+// hold_frozen_projections_in: under autocast (CPU, bf16) the projections held in bf16 give the logits
+// and adapter gradients of the fp32-held ones bit for bit (autocast rounds the weights the same way);
+// embeddings, norms and the adapters keep fp32.
+TEST(Lora, FrozenProjectionsHeldInBf16ChangeNothingUnderAutocast) {
+  std::vector<at::Tensor> got_logits, got_grads;
+  for (bool held : {false, true}) {
+    auto m = with_attention(*tiny_gpt2(), attention::parse_variant("sdpa"));
+    for (const at::Tensor& p : m->parameters()) p.set_requires_grad(false);
+    if (held) {
+      EXPECT_EQ(hold_frozen_projections_in(*m, at::kBFloat16), 2 * (64 * 192 + 192 + 64 * 64 + 64 + 2 * (64 * 256) + 256 + 64));
+    }
+    attach_lora(*m, settings(), 2);
+    randomise_b(*m, 3);
+    m->train();
+    for (const auto& item : m->named_parameters()) {
+      const std::string& name = item.key();
+      const bool projection = name.find(".lora.") == std::string::npos &&
+                              (name.find("c_attn") != std::string::npos || name.find("c_proj") != std::string::npos ||
+                               name.find("c_fc") != std::string::npos);
+      EXPECT_EQ(item.value().scalar_type(), held && projection ? at::kBFloat16 : at::kFloat) << name;
+    }
+    auto batch = left_pad(random_prompts({6, 4}, 4, 511), kPadId, c10::kCPU);
+    attention::AttentionPositions pos{batch.key_start, 0, {}, batch.left_padded};
+    at::Tensor logits;
+    {
+      const test_support::Autocast autocast(at::kCPU, at::kBFloat16);
+      logits = m->forward(batch.ids, pos, nullptr, LogitsMode::kAllPositions);
+    }
+    logits.to(at::kFloat).sum().backward();
+    got_logits.push_back(logits.detach());
+    got_grads.push_back(lora_parameters(*m)[0].second.grad());
+  }
+  EXPECT_EQ(got_logits[0].scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(got_logits[0], got_logits[1]));
+  EXPECT_TRUE(at::equal(got_grads[0], got_grads[1]));
 }
 
 TEST(Lora, SaveLoadRoundTripAndMergedEqualsUnmerged) {

@@ -71,6 +71,7 @@ json train_example() {
   t.distill = DistillInfo{};
   t.lora = LoraInfo{};
   t.lora->base_quant = "";
+  t.lora->base_dtype = "";
   return to_json(r);
 }
 

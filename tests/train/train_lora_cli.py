@@ -2,7 +2,7 @@
 """`gptbench train --lora-rank` end to end on the tiny random checkpoint (CPU, fp32).
 
 LoRA trains (the loss falls) with only the adapters in the optimizer; the report names the mode,
-the trainable (adapter) and frozen (base) counts and the lora block; the adapter folder is in --out
+the trainable (adapter) and frozen (base) counts and the lora block (base_dtype fp32 on the CPU); the adapter folder is in --out
 (adapter_config.json + adapter_model.safetensors), no full checkpoint is written; a run repeated, and
 a run stopped at step 3 and resumed, give bitwise the same loss curve, adapter and optimizer state
 (with --lora-dropout, whose masks are reseeded per step); QLoRA (--quant int8 on the base) trains;
@@ -10,8 +10,8 @@ a run stopped at step 3 and resumed, give bitwise the same loss curve, adapter a
 bad input (a LoRA flag without --lora-rank, --quant without it, an unknown target, --adapter-unmerged
 without --adapter, a broken adapter folder) gets one line and the right exit code.
 
---gpu: bf16 LoRA steps on CUDA (sdpa): the loss falls and the adapter loads in `run` (skips without a
-CUDA device, saying so).
+--gpu: bf16 LoRA steps on CUDA (sdpa, dropout 0.1): the loss falls, the report says the frozen
+projections are held in bf16, and the adapter loads in `run` (skips without a CUDA device, saying so).
 
 Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
 """
@@ -77,8 +77,8 @@ def cpu_checks(tmp):
     sites = 8  # 2 layers x c_attn, attn.c_proj, c_fc, mlp.c_proj
     # rank 4: c_attn 4*(64+192), c_proj 4*(64+64), c_fc 4*(64+256), mlp.c_proj 4*(256+64), per layer
     params = 2 * 4 * ((64 + 192) + (64 + 64) + (64 + 256) + (256 + 64))
-    check(r.get("training", {}).get("mode") == "lora" and r.get("schema_minor") == 5,
-          "lora report: training.mode lora, schema_minor 5", f"{r.get('training', {}).get('mode')}")
+    check(r.get("training", {}).get("mode") == "lora" and r.get("schema_minor") == 6,
+          "lora report: training.mode lora, schema_minor 6", f"{r.get('training', {}).get('mode')}")
     check(model.get("trained_parameters") == params and lora.get("parameters") == params
           and model.get("frozen_parameters") == model.get("parameters"),
           "lora report: trainable = the adapters, frozen = the base",
@@ -87,7 +87,7 @@ def cpu_checks(tmp):
     check(lora.get("rank") == 4 and lora.get("alpha") == 8 and lora.get("dropout") == 0.1 and lora.get("sites") == sites
           and lora.get("targets") == "c_attn,c_proj,c_fc" and lora.get("adapter_dir") == str(straight / "adapter")
           and lora.get("adapter_bytes") == (straight / "adapter" / "adapter_model.safetensors").stat().st_size
-          and lora.get("base_quant") is None,
+          and lora.get("base_quant") is None and lora.get("base_dtype") == "fp32",
           "lora report: the lora block", json.dumps(lora)[:300])
     cfg = json.loads((straight / "adapter" / "adapter_config.json").read_text())
     check(cfg.get("peft_type") == "LORA" and cfg.get("r") == 4 and cfg.get("fan_in_fan_out") is True
@@ -156,10 +156,12 @@ def gpu_checks(tmp):
     res = train(["--model", tiny, "--dataset", "jsonl", "--data-path", data, "--seq-len", 96, "--batch-size", 4,
                  "--steps", 8, "--warmup-steps", 1, "--lr", 1e-2, "--log-interval", 2, "--eval-samples", 4,
                  "--device", "cuda", "--precision", "bf16", "--variant", "sdpa", "--allow-variant-change",
-                 "--lora-rank", 8, "--out", out])
+                 "--lora-rank", 8, "--lora-dropout", 0.1, "--out", out])
     losses = [x["loss"] for x in curve(out) if x["type"] == "train"] if res.returncode == 0 else []
-    check(len(losses) == 8 and losses[-1] < losses[0], "gpu bf16 lora: the loss falls",
+    check(len(losses) == 8 and losses[-1] < losses[0], "gpu bf16 lora (dropout 0.1): the loss falls",
           f"{losses[0]:.4f} -> {losses[-1]:.4f}" if losses else res.stderr[-300:])
+    base_dtype = report_of(out).get("lora", {}).get("base_dtype")
+    check(base_dtype == "bf16", "gpu bf16 lora: the frozen projections held in bf16 (lora.base_dtype)", str(base_dtype))
     for flags in ([], ["--adapter-unmerged"]):
         r = perplexity(tiny, text, ["--adapter", out / "adapter"] + flags, tmp / "ppl.json", device="cuda", dtype="bf16")
         check(r.get("adapter", {}).get("sites") == 8, f"gpu: the adapter loads in run {' '.join(flags)}",

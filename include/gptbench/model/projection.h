@@ -10,7 +10,10 @@
 // Extension point for additive adapters (LoRA): derive from ProjectionAdapter and set_adapter() it;
 // the adapter is a registered submodule (its parameters appear under "<projection>.<name>."), its
 // forward reads the projection's input after the LayerNorm prologue and its output is added before the
-// activation, the KV store and the residual. With an adapter the fusions run as separate ATen ops.
+// activation, the KV store and the residual. With an adapter the fusions run as separate ATen ops. An
+// adapter that is a LoRA update says so (low_rank()): the projection and the update then run as one
+// autograd node (model/lora_linear.h): lora_linear when the weight is dense and frozen and gradients
+// are recorded (training), else the base path (GEMV, quantized kernels) followed by lora_add.
 #pragma once
 
 #include <ATen/core/Tensor.h>       // at::Tensor
@@ -27,6 +30,7 @@
 
 #include "gptbench/kernels/fused_linear.h"    // FusedLinearOptions
 #include "gptbench/model/linear_dispatch.h"   // LinearDispatch
+#include "gptbench/model/lora_linear.h"       // LoraUpdate
 #include "gptbench/quant/quant_format.h"      // QuantSpec
 #include "gptbench/quant/quantized_weight.h"  // QuantizedWeight
 
@@ -38,6 +42,9 @@ class ProjectionAdapter : public torch::nn::Module {
   // x: (..., in), the projection's input after its LayerNorm prologue. Returns (..., out), added to
   // x @ W^T + bias in that result's dtype (so under autocast the activations keep the base path's dtype).
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  // The update as LoRA pairs when it is one (the Projection then runs it fused, see the top of this
+  // file); std::nullopt: forward()'s result is added.
+  virtual std::optional<LoraUpdate> low_rank() const { return std::nullopt; }
 };
 
 class ProjectionImpl : public torch::nn::Module {
@@ -88,6 +95,8 @@ class ProjectionImpl : public torch::nn::Module {
   // The projection without adapter: fused_linear or quantized_linear, recording the path.
   at::Tensor run(const at::Tensor& x, const kernels::FusedLinearOptions& options);
   at::Tensor forward_with_adapter(const at::Tensor& x, const kernels::FusedLinearOptions& options);
+  // h (..., in), after the LayerNorm prologue -> (..., out): the projection plus its adapter's update.
+  at::Tensor adapted(const at::Tensor& h, const kernels::FusedLinearOptions& plain);
   void drop_dense_weight();
 
   int64_t in_, out_;

@@ -30,7 +30,8 @@ inline constexpr SchemaVersion kRunSchemaVersion{1, 5};
 // Train minor 4: the lora block (--lora-rank: rank, alpha, dropout, targets, sites, adapter bytes and folder,
 // base and its quantization) and training.mode "lora" / "lora+distill".
 // Train minor 5: config.flash_arch; p90/p99 of step_ms null below 10/100 steps.
-inline constexpr SchemaVersion kTrainSchemaVersion{1, 5};
+// Train minor 6: lora.base_dtype (the dtype the frozen projections are held in).
+inline constexpr SchemaVersion kTrainSchemaVersion{1, 6};
 
 struct ToolInfo {
   std::string name, version, git_sha;  // git_sha ends in "-dirty" for a build of uncommitted changes

@@ -66,6 +66,9 @@ struct LoraInfo {
   std::string adapter_dir;    // <--out>/adapter
   std::string base;           // the frozen base checkpoint (--model)
   std::optional<std::string> base_quant;  // QLoRA: the base's --quant format; null: dense
+  // The dtype the frozen projections are held in: the compute dtype ("bf16", "fp16", "fp32");
+  // embeddings, norms and the lm_head keep fp32 (schema minor 6; absent before).
+  std::optional<std::string> base_dtype;
 };
 
 struct ThroughputInfo {
