@@ -803,6 +803,7 @@ __global__ void __maxnreg__(kMaxRegisters) decode_megakernel(const __grid_consta
   plan.flag = __ldcg(p.control + kControlSeq) + 1u;
   if (plan.flag == 0u) plan.flag = 1u;  // 0 is the never-written words' flag
   int min_start = plan.pos, max_wpos = 0;
+  bool ids_ok = true;
   int64_t ids[kMaxRows];
   for (int r = 0; r < kMaxRows; ++r) {
     ids[r] = 0;
@@ -811,11 +812,16 @@ __global__ void __maxnreg__(kMaxRegisters) decode_megakernel(const __grid_consta
     min_start = min(min_start, start);
     max_wpos = max(max_wpos, plan.pos - start);
     ids[r] = __ldcg(p.ids + r);
+    ids_ok = ids_ok && ids[r] >= 0 && ids[r] < p.vocab;
   }
-  if (plan.pos < 0 || plan.pos >= p.capacity || max_wpos >= p.positions) {
+  const int error = plan.pos < 0 || plan.pos >= p.capacity || max_wpos >= p.positions ? kErrorPosition
+                    : !ids_ok                                                          ? kErrorToken
+                                                                                       : 0;
+  if (error != 0) {
     if (blockIdx.x == 0 && tid == 0) {
-      p.control[kControlError] = kErrorPosition;
-      printf("decode megakernel: position %d outside the cache (%d) or the position table (%d): step not run\n",
+      p.control[kControlError] = static_cast<uint32_t>(error);
+      printf("decode megakernel: %s (position %d, cache %d, position table %d): step not run\n",
+             error == kErrorPosition ? "position outside the cache or the position table" : "token id outside the vocabulary",
              plan.pos, p.capacity, p.positions);
     }
     return;  // every CTA returns here: nobody waits for anybody

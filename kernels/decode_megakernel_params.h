@@ -34,9 +34,9 @@ inline constexpr int kMinStages = 4, kMaxStages = 16;
 inline constexpr int kMinKeysPerSplit = 32;  // an attention split is never planned shorter
 // control[]: the launch sequence number (the flag of every word a launch writes), the end-of-step ticket, the
 // grid-barrier counter (A/B mode), an error code (kErrorPosition: the device position is outside the cache or
-// the position table; the step did nothing).
+// the position table; kErrorToken: a token id outside the vocabulary; the step did nothing).
 inline constexpr int kControlSeq = 0, kControlTicket = 1, kControlBarrier = 2, kControlError = 3, kControlWords = 4;
-inline constexpr int kErrorPosition = 1;
+inline constexpr int kErrorPosition = 1, kErrorToken = 2;
 
 // Bytes of a padded weight-stage row of `bytes`: rows start 64 bytes apart modulo 128, so that the 8 lanes of a
 // quarter warp (two rows, four 16-byte vectors each) hit distinct banks. The x rows use the same rule.

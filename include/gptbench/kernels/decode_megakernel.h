@@ -70,8 +70,8 @@ class DecodeMegakernel {
 
   // One greedy step: ids (B) int64 holds the tokens at position *pos and receives the argmax tokens; pos (1)
   // int64 advances by one; key_start (B) int32 (each row's first real position, left padding) or undefined (0).
-  // Positions must stay below the cache capacity and the position table: a step at a position outside them
-  // does nothing and sets error() (checked by the caller, which knows the positions it asked for).
+  // Positions must stay below the cache capacity and the position table, ids inside the vocabulary: a step
+  // outside them does nothing and sets error() (checked by the caller, which knows what it asked for).
   void step(const at::Tensor& ids, const at::Tensor& pos, const at::Tensor& key_start,
             const MegakernelStepOutputs& outputs = {});
 
@@ -84,8 +84,8 @@ class DecodeMegakernel {
   int64_t step_bytes(int64_t pos) const;
   // "megakernel_fp16" / "megakernel_bf16", "+barrier" in the A/B mode: the name reports give the decode.
   std::string name() const;
-  // The kernel's error code of the steps so far (0: none; 1: a position outside the cache or the table).
-  // Synchronizes with the device.
+  // The kernel's error code of the steps so far (0: none; 1: a position outside the cache or the position
+  // table; 2: a token id outside the vocabulary). Synchronizes with the device.
   int error() const;
 
  private:
