@@ -3,7 +3,7 @@
 #include <cuda_bf16.h>  // __nv_bfloat16
 #include <cuda_fp16.h>  // __half
 
-#include "decode_megakernel.cuh"        // megakernel::decode_megakernel
+#include "decode_megakernel.cuh"       // megakernel::decode_megakernel
 #include "decode_megakernel_launch.h"  // prepare_decode_megakernel, launch_decode_megakernel
 
 namespace gptbench::kernels {

@@ -46,9 +46,6 @@ namespace gptbench::kernels::megakernel {
 using ptx::from_float;
 using ptx::to_float;
 
-// Phase numbers of the timeout reports.
-enum Phase : int { kPhaseQkv = 0, kPhaseAttention = 1, kPhaseOut = 2, kPhaseFc = 3, kPhaseProj = 4, kPhaseHead = 5 };
-
 __host__ __device__ constexpr int gemv_index(MegakernelGemv g) { return static_cast<int>(g); }
 
 template <typename T>
@@ -190,8 +187,8 @@ __device__ __forceinline__ void stream_pair(Ring& ring, const void* a, const voi
 
 // The CTA's tiles of one projection: per tile and k stage, the tile's (up to) 8 weight rows over the stage's
 // columns at row_stride, then (first k stage, with a bias) the tile's 8 biases.
-__device__ void stream_gemv(Ring& ring, const MegakernelGemvShape& g, const void* w, const void* bias, const Share& share,
-                            int layer, int phase) {
+__device__ void stream_gemv(Ring& ring, const MegakernelGemvShape& g, const void* w, const void* bias,
+                            const Share& share, int layer, int phase) {
   const uint32_t row_bytes = 2u * static_cast<uint32_t>(g.stage_k);
   for (int tile = share.first; tile < share.count; tile += share.step) {
     const int rows = min(kTileCols, g.n - tile * kTileCols);
@@ -242,8 +239,8 @@ __device__ void produce(const MegakernelParams& p, const Plan& plan, Ring ring, 
     if (l == 0 && (s.qkv.any() || s.out.any())) {
       for (int r = 0; r < p.rows; ++r) {
         const int wpos = max(plan.pos - key_start_of(p, r), 0);
-        stream_pair(ring, bytes_of(p.wte) + ids[r] * p.embd * 2, bytes_of(p.wpe) + static_cast<int64_t>(wpos) * p.embd * 2,
-                    embd_bytes, l, kPhaseQkv);
+        stream_pair(ring, bytes_of(p.wte) + ids[r] * p.embd * 2,
+                    bytes_of(p.wpe) + static_cast<int64_t>(wpos) * p.embd * 2, embd_bytes, l, kPhaseQkv);
       }
     }
     if (s.qkv.any()) {
@@ -272,17 +269,17 @@ __device__ void produce(const MegakernelParams& p, const Plan& plan, Ring ring, 
 
 template <typename T>
 struct Smem {
-  float* partial;   // [2][kConsumerWarps][64]
-  float* att_m;     // [kConsumerWarps]
-  float* att_l;     // [kConsumerWarps]
-  float* att_acc;   // [kConsumerWarps][64]
-  T* att_q;         // [64]
-  T* att_k;         // [64]
-  T* att_v;         // [64]
-  int* flag;        // the last-arrival answer of a ticket, for the whole CTA
-  T* res;           // [B][C]
-  T* x;             // [B][x_stride]
-  int x_stride;     // elements
+  float* partial;  // [2][kConsumerWarps][64]
+  float* att_m;    // [kConsumerWarps]
+  float* att_l;    // [kConsumerWarps]
+  float* att_acc;  // [kConsumerWarps][64]
+  T* att_q;        // [64]
+  T* att_k;        // [64]
+  T* att_v;        // [64]
+  int* flag;       // the last-arrival answer of a ticket, for the whole CTA
+  T* res;          // [B][C]
+  T* x;            // [B][x_stride]
+  int x_stride;    // elements
 };
 
 template <typename T>
@@ -425,8 +422,8 @@ __device__ void tile_output(const MegakernelParams& p, const Plan& plan, const S
   const MegakernelWords wl = megakernel_words(p.rows, embd, p.mlp);
   uint64_t* words = p.words + static_cast<int64_t>(layer) * wl.per_layer;
   const MegakernelTrace tl = megakernel_trace(embd, p.mlp);
-  T* trace = p.trace != nullptr ? static_cast<T*>(p.trace) + (static_cast<int64_t>(layer) * p.rows + r) * tl.width
-                                : nullptr;
+  T* trace =
+      p.trace != nullptr ? static_cast<T*>(p.trace) + (static_cast<int64_t>(layer) * p.rows + r) * tl.width : nullptr;
   auto put_trace = [&](int64_t at) {
     if (trace != nullptr) *reinterpret_cast<uint32_t*>(trace + at) = pair;
   };
@@ -464,8 +461,8 @@ __device__ void tile_output(const MegakernelParams& p, const Plan& plan, const S
 // taking every 8th chunk of a stage, then their sums meet in `partial` (double buffered by tile parity, one
 // barrier per tile) and threads 0..63 finish the 64 outputs.
 template <typename T>
-__device__ void gemv_tiles(const MegakernelParams& p, const Plan& plan, Ring& ring, const Smem<T>& sm, const Share& share,
-                           MegakernelGemv which, int layer, int phase, HeadBest* best) {
+__device__ void gemv_tiles(const MegakernelParams& p, const Plan& plan, Ring& ring, const Smem<T>& sm,
+                           const Share& share, MegakernelGemv which, int layer, int phase, HeadBest* best) {
   const MegakernelGemvShape& g = p.gemv[gemv_index(which)];
   const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
   const int gq = lane / 4, tq = lane % 4;  // the MMA fragment's row group and thread in group
@@ -495,7 +492,8 @@ __device__ void gemv_tiles(const MegakernelParams& p, const Plan& plan, Ring& ri
     }
     // acc[0], acc[1]: batch row gq, tile columns 2 tq and 2 tq + 1 (acc[2], acc[3]: the zero rows 8-15).
     float* part = sm.partial + parity * kConsumerWarps * 64;
-    *reinterpret_cast<float2*>(part + warp * 64 + gq * kTileCols + 2 * tq) = make_float2(acc0[0] + acc1[0], acc0[1] + acc1[1]);
+    *reinterpret_cast<float2*>(part + warp * 64 + gq * kTileCols + 2 * tq) =
+        make_float2(acc0[0] + acc1[0], acc0[1] + acc1[1]);
     consumer_sync();
     if (tid < 64) {
       float v = 0.f;
@@ -583,7 +581,8 @@ __device__ void attention_items(const MegakernelParams& p, const Plan& plan, Rin
       for (int j0 = 0; j0 < n; j0 += 4 * kConsumerWarps) {
         const int j = j0 + warp * 4 + kg;
         const bool valid = j < n;
-        const uint4 key = valid ? *reinterpret_cast<const uint4*>(st + j * kHeadDim * 2 + gl * 16) : make_uint4(0u, 0u, 0u, 0u);
+        const uint4 key =
+            valid ? *reinterpret_cast<const uint4*>(st + j * kHeadDim * 2 + gl * 16) : make_uint4(0u, 0u, 0u, 0u);
         const uint4 value = valid ? *reinterpret_cast<const uint4*>(st + (kKeysPerStage + j) * kHeadDim * 2 + gl * 16)
                                   : make_uint4(0u, 0u, 0u, 0u);
         const float sc = score(key);
@@ -669,8 +668,9 @@ __device__ void attention_items(const MegakernelParams& p, const Plan& plan, Rin
                    make_word(mine | (next << 16), plan.flag));
         if (p.trace != nullptr) {
           const MegakernelTrace tl = megakernel_trace(embd, p.mlp);
-          *reinterpret_cast<uint32_t*>(static_cast<T*>(p.trace) + (static_cast<int64_t>(layer) * p.rows + b) * tl.width +
-                                       tl.y + col) = mine | (next << 16);
+          *reinterpret_cast<uint32_t*>(static_cast<T*>(p.trace) +
+                                       (static_cast<int64_t>(layer) * p.rows + b) * tl.width + tl.y + col) =
+              mine | (next << 16);
         }
       }
     }
@@ -732,7 +732,8 @@ __device__ void consume(const MegakernelParams& p, const Plan& plan, Ring ring, 
   const MegakernelWords wl = megakernel_words(p.rows, p.embd, p.mlp);
   uint32_t barriers = 0;
   auto boundary = [&](int layer, int phase) {  // the A/B mode's grid barrier; the flags alone otherwise
-    if (p.grid_barriers) grid_barrier(p.control + kControlBarrier, ++barriers, static_cast<uint32_t>(p.grid), layer, phase);
+    if (p.grid_barriers)
+      grid_barrier(p.control + kControlBarrier, ++barriers, static_cast<uint32_t>(p.grid), layer, phase);
   };
   auto layer_words = [&](int layer) { return p.words + static_cast<int64_t>(layer) * wl.per_layer; };
   // The rows of one flagged buffer into shared memory, between two consumer barriers.
@@ -795,7 +796,8 @@ inline constexpr int kMaxRegisters = 65536 / kThreads / 8 * 8;
 
 template <typename T>
 __global__ void __maxnreg__(kMaxRegisters) decode_megakernel(const __grid_constant__ MegakernelParams p) {
-  extern __shared__ __align__(128) unsigned char smem[];
+  extern __shared__ __align__(128) unsigned char megakernel_dynamic_smem[];
+  unsigned char* smem = megakernel_dynamic_smem;
   const int tid = static_cast<int>(threadIdx.x);
   // The step, read by every thread before any CTA can reach the end of the launch (the last CTA rewrites them).
   Plan plan;
@@ -815,13 +817,14 @@ __global__ void __maxnreg__(kMaxRegisters) decode_megakernel(const __grid_consta
     ids_ok = ids_ok && ids[r] >= 0 && ids[r] < p.vocab;
   }
   const int error = plan.pos < 0 || plan.pos >= p.capacity || max_wpos >= p.positions ? kErrorPosition
-                    : !ids_ok                                                          ? kErrorToken
-                                                                                       : 0;
+                    : !ids_ok                                                         ? kErrorToken
+                                                                                      : 0;
   if (error != 0) {
     if (blockIdx.x == 0 && tid == 0) {
       p.control[kControlError] = static_cast<uint32_t>(error);
       printf("decode megakernel: %s (position %d, cache %d, position table %d): step not run\n",
-             error == kErrorPosition ? "position outside the cache or the position table" : "token id outside the vocabulary",
+             error == kErrorPosition ? "position outside the cache or the position table"
+                                     : "token id outside the vocabulary",
              plan.pos, p.capacity, p.positions);
     }
     return;  // every CTA returns here: nobody waits for anybody
@@ -835,6 +838,7 @@ __global__ void __maxnreg__(kMaxRegisters) decode_megakernel(const __grid_consta
   ring.base_ptr = smem + p.smem.ring;
   ring.stages = p.stages;
   if (tid == 0) {
+    *reinterpret_cast<uint32_t**>(smem) = p.diagnostics;  // for give_up
     for (int i = 0; i < p.stages; ++i) {
       sm90::mbarrier_init(ring.full(i), 1);
       sm90::mbarrier_init(ring.empty(i), kConsumerWarps);

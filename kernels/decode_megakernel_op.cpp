@@ -8,11 +8,11 @@
 #include <ATen/ops/zeros.h>      // at::zeros
 
 #include <algorithm>  // std::min
-#include <cmath>    // std::sqrt
-#include <cstdlib>  // std::getenv
-#include <cstring>  // std::strcmp
-#include <string>   // std::string
-#include <utility>  // std::move
+#include <cmath>      // std::sqrt
+#include <cstdlib>    // std::getenv
+#include <cstring>    // std::strcmp
+#include <string>     // std::string
+#include <utility>    // std::move
 
 #ifdef GPTBENCH_HAVE_DECODE_MEGAKERNEL
 #include <ATen/cuda/CUDAContext.h>  // at::cuda::getCurrentCUDAStream, getDeviceProperties
@@ -35,7 +35,8 @@ namespace mk = megakernel;
 
 // The ring stages that fit beside the rest of a CTA's shared memory (smem_optin: the device's per-block limit).
 int ring_stages(int64_t batch, int64_t embd, int64_t mlp, int64_t smem_optin) {
-  const int64_t fixed = megakernel_smem(static_cast<int>(batch), static_cast<int>(embd), static_cast<int>(mlp), 0).total;
+  const int64_t fixed =
+      megakernel_smem(static_cast<int>(batch), static_cast<int>(embd), static_cast<int>(mlp), 0).total;
   const int64_t stages = (smem_optin - fixed) / mk::kStageBytes;
   return static_cast<int>(std::min<int64_t>(stages, mk::kMaxStages));
 }
@@ -96,10 +97,12 @@ std::string weights_problem(const MegakernelWeights& w, int64_t batch) {
     return fmt::format("head size {} / {} (only {})", c, w.n_head, mk::kHeadDim);
   if (c % mk::kChunk != 0 || mlp % mk::kChunk != 0)
     return fmt::format("widths C {} and mlp {} must be multiples of {}", c, mlp, mk::kChunk);
-  if (4 * c > mk::kStageBytes) return fmt::format("width {} (a LayerNorm stage holds at most {})", c, mk::kStageBytes / 4);
-  if (megakernel_gemv_shape(1, static_cast<int>(c)).k_stages == 0 || megakernel_gemv_shape(1, static_cast<int>(mlp)).k_stages == 0)
-    return fmt::format("no stage split of C {} or mlp {} into multiples of {} of at most {} columns", c, mlp, mk::kChunk,
-                       mk::kMaxStageK);
+  if (4 * c > mk::kStageBytes)
+    return fmt::format("width {} (a LayerNorm stage holds at most {})", c, mk::kStageBytes / 4);
+  if (megakernel_gemv_shape(1, static_cast<int>(c)).k_stages == 0 ||
+      megakernel_gemv_shape(1, static_cast<int>(mlp)).k_stages == 0)
+    return fmt::format("no stage split of C {} or mlp {} into multiples of {} of at most {} columns", c, mlp,
+                       mk::kChunk, mk::kMaxStageK);
   return "";
 }
 
@@ -126,8 +129,8 @@ std::string decode_megakernel_unsupported_reason(const MegakernelWeights& w, int
   const int64_t c = w.wte.size(1), mlp = w.layers[0].fc_weight.size(0);
   const int stages = ring_stages(batch, c, mlp, static_cast<int64_t>(props->sharedMemPerBlockOptin));
   if (stages < mk::kMinStages)
-    return fmt::format("shared memory: {} rows of width {} / {} leave {} ring stages of {} (at least {})", batch, c, mlp,
-                       stages, mk::kStageBytes, mk::kMinStages);
+    return fmt::format("shared memory: {} rows of width {} / {} leave {} ring stages of {} (at least {})", batch, c,
+                       mlp, stages, mk::kStageBytes, mk::kMinStages);
 #endif
   return "";
 }
@@ -138,6 +141,7 @@ struct DecodeMegakernel::State {
   at::Tensor layer_table;  // (L * sizeof(MegakernelLayer)) bytes
   at::Tensor words;        // (L, per_layer) 64-bit flagged words
   at::Tensor partial_out, partial_lse, tickets, best_value, best_index, control;
+  at::Tensor diagnostics;  // (kDiagnosticsWords) int32, pinned host memory the kernel writes through its mapping
   MegakernelParams params;
   int64_t batch = 0, capacity = 0;
 };
@@ -146,7 +150,8 @@ DecodeMegakernel::DecodeMegakernel(MegakernelWeights weights, std::vector<at::Te
     : state_(std::make_unique<State>()) {
   GPTBENCH_CHECK(!kv.empty(), "decode megakernel: no KV cache buffers");
   const int64_t batch = kv[0].dim() == 5 ? kv[0].size(1) : 0;
-  const std::string why = decode_megakernel_unsupported_reason(weights, batch, weights.wte.defined() ? weights.wte.device() : c10::Device(c10::kCPU));
+  const std::string why = decode_megakernel_unsupported_reason(
+      weights, batch, weights.wte.defined() ? weights.wte.device() : c10::Device(c10::kCPU));
   GPTBENCH_CHECK(why.empty(), "decode megakernel: {}", why);
 #ifndef GPTBENCH_HAVE_DECODE_MEGAKERNEL
   (void)grid_barriers;
@@ -160,14 +165,15 @@ DecodeMegakernel::DecodeMegakernel(MegakernelWeights weights, std::vector<at::Te
   const int64_t capacity = kv[0].size(3);
   for (size_t l = 0; l < kv.size(); ++l) {
     const at::Tensor& t = kv[l];
-    GPTBENCH_CHECK(t.dim() == 5 && t.size(0) == 2 && t.size(1) == batch && t.size(2) == heads && t.size(3) == capacity &&
-                       t.size(4) == mk::kHeadDim,
-                   "decode megakernel: layer {}'s KV buffer is {}, expected (2, {}, {}, {}, {})", l, sizes_of(t.sizes()),
-                   batch, heads, capacity, mk::kHeadDim);
-    GPTBENCH_CHECK(t.stride(4) == 1 && t.stride(3) == mk::kHeadDim && t.strides() == kv[0].strides() &&
-                       t.scalar_type() == wte.scalar_type() && t.device() == wte.device() && aligned16(t),
-                   "decode megakernel: layer {}'s KV buffer must be dense rows of {} in {} on {}, laid out as layer 0's", l,
-                   mk::kHeadDim, c10::toString(wte.scalar_type()), wte.device().str());
+    GPTBENCH_CHECK(t.dim() == 5 && t.size(0) == 2 && t.size(1) == batch && t.size(2) == heads &&
+                       t.size(3) == capacity && t.size(4) == mk::kHeadDim,
+                   "decode megakernel: layer {}'s KV buffer is {}, expected (2, {}, {}, {}, {})", l,
+                   sizes_of(t.sizes()), batch, heads, capacity, mk::kHeadDim);
+    GPTBENCH_CHECK(
+        t.stride(4) == 1 && t.stride(3) == mk::kHeadDim && t.strides() == kv[0].strides() &&
+            t.scalar_type() == wte.scalar_type() && t.device() == wte.device() && aligned16(t),
+        "decode megakernel: layer {}'s KV buffer must be dense rows of {} in {} on {}, laid out as layer 0's", l,
+        mk::kHeadDim, c10::toString(wte.scalar_type()), wte.device().str());
   }
   const c10::cuda::CUDAGuard guard(wte.device());
   const cudaDeviceProp* props = at::cuda::getDeviceProperties(wte.device().index());
@@ -195,9 +201,18 @@ DecodeMegakernel::DecodeMegakernel(MegakernelWeights weights, std::vector<at::Te
   for (int64_t l = 0; l < layers; ++l) {
     const MegakernelLayerWeights& x = weights.layers[static_cast<size_t>(l)];
     MegakernelLayer& t = table[static_cast<size_t>(l)];
-    t = {x.ln1_weight.data_ptr(), x.ln1_bias.data_ptr(), x.qkv_weight.data_ptr(),  x.qkv_bias.data_ptr(),
-         x.out_weight.data_ptr(), x.out_bias.data_ptr(), x.ln2_weight.data_ptr(),  x.ln2_bias.data_ptr(),
-         x.fc_weight.data_ptr(),  x.fc_bias.data_ptr(),  x.proj_weight.data_ptr(), x.proj_bias.data_ptr(),
+    t = {x.ln1_weight.data_ptr(),
+         x.ln1_bias.data_ptr(),
+         x.qkv_weight.data_ptr(),
+         x.qkv_bias.data_ptr(),
+         x.out_weight.data_ptr(),
+         x.out_bias.data_ptr(),
+         x.ln2_weight.data_ptr(),
+         x.ln2_bias.data_ptr(),
+         x.fc_weight.data_ptr(),
+         x.fc_bias.data_ptr(),
+         x.proj_weight.data_ptr(),
+         x.proj_bias.data_ptr(),
          kv[static_cast<size_t>(l)].data_ptr()};
   }
   const int64_t table_bytes = layers * static_cast<int64_t>(sizeof(MegakernelLayer));
@@ -236,6 +251,13 @@ DecodeMegakernel::DecodeMegakernel(MegakernelWeights weights, std::vector<at::Te
   p.best_value = s.best_value.data_ptr<float>();
   p.best_index = s.best_index.data_ptr<int32_t>();
   p.control = static_cast<uint32_t*>(s.control.data_ptr());
+  s.diagnostics = at::zeros({mk::kDiagnosticsWords}, at::TensorOptions().dtype(at::kInt).pinned_memory(true));
+  void* mapped = nullptr;
+  if (cudaHostGetDevicePointer(&mapped, s.diagnostics.data_ptr(), 0) == cudaSuccess) {
+    p.diagnostics = static_cast<uint32_t*>(mapped);
+  } else {
+    (void)cudaGetLastError();  // no mapping: timeouts still print and trap, without the record
+  }
 
   int ctas_per_sm = 0;
   const cudaError_t err = prepare_decode_megakernel(p, &ctas_per_sm);
@@ -264,7 +286,8 @@ void DecodeMegakernel::step(const at::Tensor& ids, const at::Tensor& pos, const 
   auto on_device = [&](const at::Tensor& t, at::ScalarType dtype, at::IntArrayRef sizes) {
     return t.defined() && t.device() == device && t.scalar_type() == dtype && t.sizes() == sizes && t.is_contiguous();
   };
-  GPTBENCH_CHECK(on_device(ids, at::kLong, {s.batch}), "decode megakernel: ids must be ({}) int64 on {}", s.batch, device.str());
+  GPTBENCH_CHECK(on_device(ids, at::kLong, {s.batch}), "decode megakernel: ids must be ({}) int64 on {}", s.batch,
+                 device.str());
   GPTBENCH_CHECK(on_device(pos, at::kLong, {1}), "decode megakernel: pos must be (1) int64 on {}", device.str());
   GPTBENCH_CHECK(!key_start.defined() || on_device(key_start, at::kInt, {s.batch}),
                  "decode megakernel: key_start must be ({}) int32 on {}", s.batch, device.str());
@@ -285,8 +308,8 @@ void DecodeMegakernel::step(const at::Tensor& ids, const at::Tensor& pos, const 
     p.trace = outputs.trace.data_ptr();
   }
   if (outputs.logit_bias.defined() && outputs.logit_bias_token >= 0 && outputs.logit_bias_token < wte.size(0)) {
-    GPTBENCH_CHECK(on_device(outputs.logit_bias, at::kFloat, {1}), "decode megakernel: logit_bias must be (1) fp32 on {}",
-                   device.str());
+    GPTBENCH_CHECK(on_device(outputs.logit_bias, at::kFloat, {1}),
+                   "decode megakernel: logit_bias must be (1) fp32 on {}", device.str());
     p.logit_bias = outputs.logit_bias.data_ptr<float>();
     p.logit_bias_token = static_cast<int>(outputs.logit_bias_token);
   }
@@ -316,7 +339,8 @@ int64_t DecodeMegakernel::step_bytes(int64_t pos) const {
   const int64_t element = w.wte.defined() ? w.wte.element_size() : 2;
   const int64_t embd = w.wte.defined() ? w.wte.size(1) : 0;
   // keys and values [0, pos] of every layer and row (the step's own written and read back), the embedding rows
-  total += static_cast<int64_t>(w.layers.size()) * 2 * s.batch * embd * (pos + 1) * element + 2 * s.batch * embd * element;
+  total +=
+      static_cast<int64_t>(w.layers.size()) * 2 * s.batch * embd * (pos + 1) * element + 2 * s.batch * embd * element;
   return total;
 }
 
@@ -324,6 +348,16 @@ std::string DecodeMegakernel::name() const {
   const State& s = *state_;
   return std::string(s.params.dtype == ElementType::kFp16 ? "megakernel_fp16" : "megakernel_bf16") +
          (s.params.grid_barriers ? "+barrier" : "");
+}
+
+std::string DecodeMegakernel::failure() const {
+  const at::Tensor& d = state_->diagnostics;
+  if (!d.defined()) return "";
+  const volatile int32_t* r = d.data_ptr<int32_t>();
+  if (r[0] == 0) return "";
+  return fmt::format("CTA {} thread {} gave up waiting for {} (layer {}, phase {}, index {}): seen {}, want {}", r[7],
+                     r[8], mk::wait_name(r[1]), r[2], mk::phase_name(r[3]), r[4], static_cast<uint32_t>(r[5]),
+                     static_cast<uint32_t>(r[6]));
 }
 
 int DecodeMegakernel::error() const {

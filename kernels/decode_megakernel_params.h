@@ -20,7 +20,7 @@ namespace gptbench::kernels {
 
 namespace megakernel {
 
-inline constexpr int kConsumerWarps = 8;                    // they compute; one more warp streams the ring
+inline constexpr int kConsumerWarps = 8;  // they compute; one more warp streams the ring
 inline constexpr int kConsumerThreads = 32 * kConsumerWarps;
 inline constexpr int kThreads = kConsumerThreads + 32;
 inline constexpr int kHeadDim = 64;        // every GPT-2 shape's head size; 8 lanes x 8 elements per key
@@ -37,6 +37,30 @@ inline constexpr int kMinKeysPerSplit = 32;  // an attention split is never plan
 // the position table; kErrorToken: a token id outside the vocabulary; the step did nothing).
 inline constexpr int kControlSeq = 0, kControlTicket = 1, kControlBarrier = 2, kControlError = 3, kControlWords = 4;
 inline constexpr int kErrorPosition = 1, kErrorToken = 2;
+// The diagnostics record: set (1 once written), what (Wait), layer, phase, index, seen, want, CTA, thread.
+inline constexpr int kDiagnosticsWords = 9;
+
+// What a wait that gave up was for (megakernel_sync.cuh), and the phases a layer walks (then the lm_head), in the
+// timeout reports.
+enum class Wait : int { kWords = 0, kTicket = 1, kBarrier = 2, kStageFull = 3, kStageEmpty = 4 };
+GPTBENCH_MEGAKERNEL_HD constexpr const char* wait_name(int what) {
+  return what == 0   ? "flagged words"
+         : what == 1 ? "ticket"
+         : what == 2 ? "grid barrier"
+         : what == 3 ? "full ring stage"
+         : what == 4 ? "empty ring stage"
+                     : "?";
+}
+enum Phase : int { kPhaseQkv = 0, kPhaseAttention = 1, kPhaseOut = 2, kPhaseFc = 3, kPhaseProj = 4, kPhaseHead = 5 };
+GPTBENCH_MEGAKERNEL_HD constexpr const char* phase_name(int phase) {
+  return phase == 0   ? "qkv"
+         : phase == 1 ? "attention"
+         : phase == 2 ? "out-projection"
+         : phase == 3 ? "fc"
+         : phase == 4 ? "proj"
+         : phase == 5 ? "lm_head"
+                      : "?";
+}
 
 // Bytes of a padded weight-stage row of `bytes`: rows start 64 bytes apart modulo 128, so that the 8 lanes of a
 // quarter warp (two rows, four 16-byte vectors each) hit distinct banks. The x rows use the same rule.
@@ -78,19 +102,19 @@ constexpr MegakernelGemvShape megakernel_gemv_shape(int n, int k) {
 
 // Per-layer pointers, an array of them on the device. Weights (out, in) contiguous, 16-byte aligned.
 struct MegakernelLayer {
-  const void* ln1_w = nullptr;  // (C)
-  const void* ln1_b = nullptr;  // (C)
-  const void* qkv_w = nullptr;  // (3C, C)
-  const void* qkv_b = nullptr;  // (3C)
-  const void* out_w = nullptr;  // (C, C)
-  const void* out_b = nullptr;  // (C)
-  const void* ln2_w = nullptr;  // (C)
-  const void* ln2_b = nullptr;  // (C)
-  const void* fc_w = nullptr;   // (mlp, C), mlp = 4C for the named shapes
-  const void* fc_b = nullptr;   // (mlp)
-  const void* proj_w = nullptr; // (C, mlp)
-  const void* proj_b = nullptr; // (C)
-  void* kv = nullptr;           // (2, B, H, capacity, 64): this layer's dense cache, keys then values
+  const void* ln1_w = nullptr;   // (C)
+  const void* ln1_b = nullptr;   // (C)
+  const void* qkv_w = nullptr;   // (3C, C)
+  const void* qkv_b = nullptr;   // (3C)
+  const void* out_w = nullptr;   // (C, C)
+  const void* out_b = nullptr;   // (C)
+  const void* ln2_w = nullptr;   // (C)
+  const void* ln2_b = nullptr;   // (C)
+  const void* fc_w = nullptr;    // (mlp, C), mlp = 4C for the named shapes
+  const void* fc_b = nullptr;    // (mlp)
+  const void* proj_w = nullptr;  // (C, mlp)
+  const void* proj_b = nullptr;  // (C)
+  void* kv = nullptr;            // (2, B, H, capacity, 64): this layer's dense cache, keys then values
 };
 
 // Word offsets (64-bit words: two 16-bit values + the launch's 32-bit flag) of one layer's activation buffers,
@@ -105,7 +129,8 @@ GPTBENCH_MEGAKERNEL_HD constexpr MegakernelWords megakernel_words(int64_t rows, 
   return {0, c, 3 * c, 4 * c, 5 * c, 5 * c + h, 6 * c + h};
 }
 
-// The dynamic shared memory of a CTA, byte offsets from a 128-byte aligned base.
+// The dynamic shared memory of a CTA, byte offsets from a 128-byte aligned base. Bytes [0, 16) hold the
+// diagnostics pointer (MegakernelParams::diagnostics), where a wait that gives up finds it.
 struct MegakernelSmem {
   int barriers = 0;   // full[kMaxStages], empty[kMaxStages] mbarriers (8 bytes each)
   int partial = 0;    // float [2][kConsumerWarps][64]: the warps' sums of a weight tile, double buffered
@@ -120,11 +145,11 @@ constexpr MegakernelSmem megakernel_smem(int rows, int embd, int mlp, int stages
   const int x_width = embd > mlp ? embd : mlp;
   auto up = [](int x, int a) { return (x + a - 1) / a * a; };
   MegakernelSmem s;
-  s.barriers = 0;
-  s.partial = 2 * megakernel::kMaxStages * 8;
+  s.barriers = 16;
+  s.partial = s.barriers + 2 * megakernel::kMaxStages * 8;
   s.attention = s.partial + 2 * megakernel::kConsumerWarps * 64 * 4;
-  const int attention_bytes = (2 * megakernel::kConsumerWarps + megakernel::kConsumerWarps * 64) * 4 +
-                              3 * megakernel::kHeadDim * 2 + 16;
+  const int attention_bytes =
+      (2 * megakernel::kConsumerWarps + megakernel::kConsumerWarps * 64) * 4 + 3 * megakernel::kHeadDim * 2 + 16;
   s.residual = up(s.attention + attention_bytes, 128);
   s.x = up(s.residual + rows * embd * 2, 128);
   s.x_stride = megakernel::padded_row_bytes(2 * x_width);
@@ -139,13 +164,13 @@ struct MegakernelParams {
   int layers = 0, rows = 0, embd = 0, heads = 0, mlp = 0, vocab = 0;
   int positions = 0;  // rows of wpe
   float ln_eps = 1e-5f;
-  float attn_scale = 0.125f;  // 1 / sqrt(kHeadDim)
-  bool gelu_tanh = true;      // false: the exact (erf) GELU
+  float attn_scale = 0.125f;               // 1 / sqrt(kHeadDim)
+  bool gelu_tanh = true;                   // false: the exact (erf) GELU
   const MegakernelLayer* layer = nullptr;  // (layers) on the device
-  const void* wte = nullptr;    // (V, C): embedding and tied lm_head
-  const void* wpe = nullptr;    // (positions, C)
-  const void* lnf_w = nullptr;  // (C)
-  const void* lnf_b = nullptr;  // (C)
+  const void* wte = nullptr;               // (V, C): embedding and tied lm_head
+  const void* wpe = nullptr;               // (positions, C)
+  const void* lnf_w = nullptr;             // (C)
+  const void* lnf_b = nullptr;             // (C)
   // The caches: MegakernelLayer::kv, (2, B, H, capacity, 64) with these strides (elements) of which, batch row,
   // head; a position is 64 elements.
   int capacity = 0;
@@ -160,13 +185,17 @@ struct MegakernelParams {
   int logit_bias_token = -1;
 
   // Scratch on the device (decode_megakernel_op.cpp sizes it from megakernel_words and max_splits).
-  uint64_t* words = nullptr;        // layers x MegakernelWords::per_layer, zero-initialised once
-  float* partial_out = nullptr;     // (layers, B, H, max_splits, 64): each split's normalised output
-  float* partial_lse = nullptr;     // (layers, B, H, max_splits): its log2-sum-exp, -inf when empty
-  uint32_t* tickets = nullptr;      // (layers, B, H): splits done; the last one resets it to 0
-  float* best_value = nullptr;      // (grid, B): each CTA's largest logit per row
-  int32_t* best_index = nullptr;    // (grid, B)
-  uint32_t* control = nullptr;      // (kControlWords), zero-initialised once
+  uint64_t* words = nullptr;      // layers x MegakernelWords::per_layer, zero-initialised once
+  float* partial_out = nullptr;   // (layers, B, H, max_splits, 64): each split's normalised output
+  float* partial_lse = nullptr;   // (layers, B, H, max_splits): its log2-sum-exp, -inf when empty
+  uint32_t* tickets = nullptr;    // (layers, B, H): splits done; the last one resets it to 0
+  float* best_value = nullptr;    // (grid, B): each CTA's largest logit per row
+  int32_t* best_index = nullptr;  // (grid, B)
+  uint32_t* control = nullptr;    // (kControlWords), zero-initialised once
+
+  // (kDiagnosticsWords) in host memory the device can write (mapped, pinned), or null: where the first wait that
+  // gives up records what it waited for (megakernel_sync.cuh), readable after the context is lost.
+  uint32_t* diagnostics = nullptr;
 
   // Optional outputs (tests, diagnostics): logits (B, V) in T as the graph decode's argmax sees them, and the
   // per-layer trace (layers, B, megakernel_trace().width) in T.

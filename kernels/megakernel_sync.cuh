@@ -20,9 +20,6 @@ namespace gptbench::kernels::megakernel {
 
 inline constexpr long long kTimeoutCycles = 4ll * 1000 * 1000 * 1000;  // ~2 s at 2 GHz
 
-// What a wait was for, in the timeout report.
-enum class Wait : int { kWords = 0, kTicket = 1, kBarrier = 2, kStageFull = 3, kStageEmpty = 4 };
-
 __device__ __forceinline__ long long cycles() {
 #if defined(__CUDA_ARCH__)
   return clock64();
@@ -37,13 +34,28 @@ struct Deadline {
   __device__ bool passed() const { return cycles() - start > kTimeoutCycles; }
 };
 
+// Records the first give-up of the launch in the mapped host record (the pointer sits at the start of the dynamic
+// shared memory: MegakernelSmem), prints it and traps.
 __device__ __noinline__ void give_up(Wait what, int layer, int phase, long long index, uint32_t seen, uint32_t want) {
-  static const char* const kNames[] = {"flagged words", "ticket", "grid barrier", "full ring stage",
-                                       "empty ring stage"};
-  printf("decode megakernel: CTA %d thread %d gave up waiting for %s (layer %d, phase %d, index %lld): seen %u, "
-         "want %u\n",
-         static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), kNames[static_cast<int>(what)], layer, phase,
-         index, seen, want);
+  extern __shared__ __align__(128) unsigned char megakernel_dynamic_smem[];
+  uint32_t* record = *reinterpret_cast<uint32_t* const*>(megakernel_dynamic_smem);
+  if (record != nullptr && atomicCAS_system(record, 0u, 1u) == 0u) {
+    volatile uint32_t* r = record;
+    r[1] = static_cast<uint32_t>(what);
+    r[2] = static_cast<uint32_t>(layer);
+    r[3] = static_cast<uint32_t>(phase);
+    r[4] = static_cast<uint32_t>(index);
+    r[5] = seen;
+    r[6] = want;
+    r[7] = blockIdx.x;
+    r[8] = threadIdx.x;
+    __threadfence_system();
+  }
+  printf(
+      "decode megakernel: CTA %d thread %d gave up waiting for %s (layer %d, phase %s, index %lld): seen %u, "
+      "want %u\n",
+      static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), wait_name(static_cast<int>(what)), layer,
+      phase_name(phase), index, seen, want);
   __trap();
 }
 
@@ -74,7 +86,8 @@ __device__ __forceinline__ bool words_ready(const ulonglong2& v, uint32_t flag) 
 }
 
 // Spins on two words until both carry `flag` (one poller per warp calls this while the others wait).
-__device__ __forceinline__ ulonglong2 wait_words2(const uint64_t* p, uint32_t flag, int layer, int phase, long long index) {
+__device__ __forceinline__ ulonglong2 wait_words2(const uint64_t* p, uint32_t flag, int layer, int phase,
+                                                  long long index) {
   ulonglong2 v = load_words2(p);
   if (words_ready(v, flag)) return v;
   const Deadline deadline;

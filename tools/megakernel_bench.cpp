@@ -64,9 +64,11 @@ double copy_bandwidth(c10::Device device) {
   const at::Tensor y = at::empty_like(x);
   for (int i = 0; i < 3; ++i) y.copy_(x);
   constexpr int kCopies = 10;
-  const double ms = median_ms(3, [] {}, [&] {
-    for (int i = 0; i < kCopies; ++i) y.copy_(x);
-  });
+  const double ms = median_ms(
+      3, [] {},
+      [&] {
+        for (int i = 0; i < kCopies; ++i) y.copy_(x);
+      });
   return 2.0 * static_cast<double>(x.nbytes()) * kCopies / (ms / 1e3);
 }
 
@@ -78,14 +80,22 @@ int run(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) throw UsageError(fmt::format("flag {} needs a value", flag));
     const std::string value = argv[++i];
-    if (flag == "--model") dir = value;
-    else if (flag == "--dtype") dtype_name = value;
-    else if (flag == "--batch") batch = std::stoll(value);
-    else if (flag == "--prompt") prompt = std::stoll(value);
-    else if (flag == "--new") new_tokens = std::stoll(value);
-    else if (flag == "--repeats") repeats = std::stoi(value);
-    else if (flag == "--json") json_path = value;
-    else throw UsageError(fmt::format("unknown flag {}", flag));
+    if (flag == "--model")
+      dir = value;
+    else if (flag == "--dtype")
+      dtype_name = value;
+    else if (flag == "--batch")
+      batch = std::stoll(value);
+    else if (flag == "--prompt")
+      prompt = std::stoll(value);
+    else if (flag == "--new")
+      new_tokens = std::stoll(value);
+    else if (flag == "--repeats")
+      repeats = std::stoi(value);
+    else if (flag == "--json")
+      json_path = value;
+    else
+      throw UsageError(fmt::format("unknown flag {}", flag));
   }
   if (dir.empty()) throw UsageError("--model DIR is required");
   if (batch < 1 || prompt < 1 || new_tokens < 1 || repeats < 1) throw UsageError("sizes must be positive");
@@ -121,9 +131,12 @@ int run(int argc, char** argv) {
     const at::Tensor t = graph.next_tokens().to(at::kCPU);
     graph_tokens.insert(graph_tokens.end(), t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + batch);
   }
-  const double graph_ms = median_ms(repeats, [&] { graph.set_input(first, prompt); }, [&] {
-    for (int64_t s = 0; s < new_tokens; ++s) graph.replay();
-  }) / static_cast<double>(new_tokens);
+  const double graph_ms = median_ms(
+                              repeats, [&] { graph.set_input(first, prompt); },
+                              [&] {
+                                for (int64_t s = 0; s < new_tokens; ++s) graph.replay();
+                              }) /
+                          static_cast<double>(new_tokens);
 
   // The megakernel, from its own cache with the same prefill.
   model::DenseKvCache cache(m.cache_shape(batch), capacity);
@@ -153,9 +166,11 @@ int run(int argc, char** argv) {
         mega_tokens.insert(mega_tokens.end(), t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + batch);
       }
     }
-    const double ms = median_ms(repeats, reset, [&] {
-      for (int64_t s = 0; s < new_tokens; ++s) mega.step(step_ids, pos, {});
-    }) / static_cast<double>(new_tokens);
+    const double ms = median_ms(repeats, reset,
+                                [&] {
+                                  for (int64_t s = 0; s < new_tokens; ++s) mega.step(step_ids, pos, {});
+                                }) /
+                      static_cast<double>(new_tokens);
     if (mega.error() != 0) throw Error(fmt::format("{}: the kernel reported error {}", mega.name(), mega.error()));
     modes.push_back({mega.name(), ms, mega.step_bytes(prompt + new_tokens / 2)});
   }
@@ -163,12 +178,14 @@ int run(int argc, char** argv) {
   while (same < graph_tokens.size() && same < mega_tokens.size() && graph_tokens[same] == mega_tokens[same]) ++same;
 
   const double floor_ms = static_cast<double>(loaded.weight_bytes) / bandwidth * 1e3;
-  fmt::print("## {} ({}), B{}, {}-token prompt + {} tokens; copy bandwidth {:.2f} TB/s, weights {:.1f} MB "
-             "(floor {:.4f} ms)\n\n",
-             dir, dtype_name, batch, prompt, new_tokens, bandwidth / 1e12, loaded.weight_bytes / 1e6, floor_ms);
+  fmt::print(
+      "## {} ({}), B{}, {}-token prompt + {} tokens; copy bandwidth {:.2f} TB/s, weights {:.1f} MB "
+      "(floor {:.4f} ms)\n\n",
+      dir, dtype_name, batch, prompt, new_tokens, bandwidth / 1e12, loaded.weight_bytes / 1e6, floor_ms);
   fmt::print("| decode | ms/token | x weight floor | bytes/token | GB/s | of copy BW | vs graph |\n");
   fmt::print("|---|---|---|---|---|---|---|\n");
-  fmt::print("| graph ({}) | {:.4f} | {:.2f} | | | | 1.00 |\n", graph.step_kernels().linear, graph_ms, graph_ms / floor_ms);
+  fmt::print("| graph ({}) | {:.4f} | {:.2f} | | | | 1.00 |\n", graph.step_kernels().linear, graph_ms,
+             graph_ms / floor_ms);
   nlohmann::json out = {{"model", dir},
                         {"dtype", dtype_name},
                         {"batch", batch},

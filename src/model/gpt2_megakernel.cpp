@@ -22,8 +22,8 @@ std::string model_problem(CausalLm& model, Gpt2ModelImpl** gpt2) {
   if (m->lm_head) return "an untied (or quantized) lm_head: the megakernel's lm_head is the token embedding";
   for (int64_t l = 0; l < m->config().n_layer; ++l) {
     auto* block = m->h[l]->as<BlockImpl>();
-    for (ProjectionImpl* p : {block->attn->c_attn.get(), block->attn->c_proj.get(), block->mlp->c_fc.get(),
-                              block->mlp->c_proj.get()}) {
+    for (ProjectionImpl* p :
+         {block->attn->c_attn.get(), block->attn->c_proj.get(), block->mlp->c_fc.get(), block->mlp->c_proj.get()}) {
       if (p->is_quantized()) return "quantized projections are not in the megakernel";
       if (p->adapter()) return "adapters (unmerged LoRA) are not in the megakernel";
     }

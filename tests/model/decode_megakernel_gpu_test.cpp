@@ -21,23 +21,23 @@
 #include <torch/cuda.h>              // torch::cuda::is_available
 
 #include <algorithm>  // std::find, std::max
-#include <cmath>    // std::ldexp, std::isnan
-#include <cstdio>   // std::printf
-#include <limits>   // std::numeric_limits
-#include <memory>   // std::make_unique
-#include <string>   // std::string
-#include <vector>   // std::vector
+#include <cmath>      // std::ldexp, std::isnan
+#include <cstdio>     // std::printf
+#include <limits>     // std::numeric_limits
+#include <memory>     // std::make_unique
+#include <string>     // std::string
+#include <vector>     // std::vector
 
-#include "gptbench/attention/variant.h"            // parse_variant
-#include "gptbench/kernels/decode_megakernel.h"    // DecodeMegakernel, MegakernelStepOutputs
-#include "gptbench/model/checkpoint.h"             // copy_parameters
-#include "gptbench/model/decode_graph.h"           // DecodeGraph
-#include "gptbench/model/generator.h"              // left_pad, kPadId
-#include "gptbench/model/gpt2_megakernel.h"        // megakernel_weights, megakernel_unsupported_reason
-#include "gptbench/model/gpt2_model.h"             // Gpt2Model, BlockImpl
-#include "gptbench/model/kv_cache.h"               // DenseKvCache
-#include "gptbench/model/model_family.h"           // find_family
-#include "tiny_model_fixture.h"                    // random_prompts
+#include "gptbench/attention/variant.h"          // parse_variant
+#include "gptbench/kernels/decode_megakernel.h"  // DecodeMegakernel, MegakernelStepOutputs
+#include "gptbench/model/checkpoint.h"           // copy_parameters
+#include "gptbench/model/decode_graph.h"         // DecodeGraph
+#include "gptbench/model/generator.h"            // left_pad, kPadId
+#include "gptbench/model/gpt2_megakernel.h"      // megakernel_weights, megakernel_unsupported_reason
+#include "gptbench/model/gpt2_model.h"           // Gpt2Model, BlockImpl
+#include "gptbench/model/kv_cache.h"             // DenseKvCache
+#include "gptbench/model/model_family.h"         // find_family
+#include "tiny_model_fixture.h"                  // random_prompts
 
 using namespace gptbench;
 
@@ -103,9 +103,9 @@ Models make_models(const Case& c) {
 
 // What one decode step produced, as (rows, columns) fp64 on the CPU.
 struct StepValues {
-  std::vector<at::Tensor> k, v;                  // per layer: the new key/value (B, C) at the step's position
-  std::vector<at::Tensor> attn_res, mlp_res;     // per layer (B, C)
-  at::Tensor logits;                             // (B, V)
+  std::vector<at::Tensor> k, v;               // per layer: the new key/value (B, C) at the step's position
+  std::vector<at::Tensor> attn_res, mlp_res;  // per layer (B, C)
+  at::Tensor logits;                          // (B, V)
 };
 
 at::Tensor as_rows(const at::Tensor& t, int64_t b) { return t.reshape({b, -1}).to(at::kCPU, at::kDouble); }
@@ -290,10 +290,10 @@ std::unique_ptr<CaseRun> start(const Case& c, bool poison, int grid_barriers = 0
 }
 
 struct Outcome {
-  std::vector<int64_t> tokens;    // B per step: the tokens fed (the graph path's greedy choices)
-  std::vector<at::Tensor> logits; // the megakernel's logits per step
-  std::vector<int64_t> near_ties; // step * B + row where the megakernel chose another token within the bound
-  std::string failure;            // "" when every step met the rule
+  std::vector<int64_t> tokens;     // B per step: the tokens fed (the graph path's greedy choices)
+  std::vector<at::Tensor> logits;  // the megakernel's logits per step
+  std::vector<int64_t> near_ties;  // step * B + row where the megakernel chose another token within the bound
+  std::string failure;             // "" when every step met the rule
 };
 
 // Teacher-forced steps: every path gets the graph path's greedy tokens.
@@ -333,10 +333,11 @@ Outcome teacher_forced(CaseRun& run, int64_t pos_offset = 0) {
       const int64_t g = graph_tokens[r].item<int64_t>(), k = mega_tokens[r].item<int64_t>();
       if (g == k) continue;
       const double gap = graph.logits[r][g].item<double>() - graph.logits[r][k].item<double>();
-      std::printf("[ near tie ] %s, step %lld, row %lld: graph path %lld, megakernel %lld, graph logits %.6g apart "
-                  "(bound %.3g)\n",
-                  describe(c).c_str(), static_cast<long long>(s), static_cast<long long>(r), static_cast<long long>(g),
-                  static_cast<long long>(k), gap, logit_bound);
+      std::printf(
+          "[ near tie ] %s, step %lld, row %lld: graph path %lld, megakernel %lld, graph logits %.6g apart "
+          "(bound %.3g)\n",
+          describe(c).c_str(), static_cast<long long>(s), static_cast<long long>(r), static_cast<long long>(g),
+          static_cast<long long>(k), gap, logit_bound);
       if (gap > logit_bound) {
         out.failure = describe(c) + ", step " + std::to_string(s) + ", row " + std::to_string(r) +
                       ": the megakernel chose " + std::to_string(k) + ", the graph path " + std::to_string(g) +
@@ -349,6 +350,20 @@ Outcome teacher_forced(CaseRun& run, int64_t pos_offset = 0) {
     tokens = graph_tokens.to(cuda);
   }
   return out;
+}
+
+// Runs a case's body; an exception (a CUDA error: a kernel that gave up waiting traps and loses the context) fails
+// the test with the kernel's own record of what it waited for. False then: the caller stops, the context is gone.
+template <typename Body>
+bool guarded(const std::unique_ptr<CaseRun>& run, const std::string& what, Body&& body) {
+  try {
+    body();
+    return true;
+  } catch (const std::exception& e) {
+    const std::string record = run && run->mega ? run->mega->failure() : "";
+    ADD_FAILURE() << what << ": " << e.what() << (record.empty() ? "" : "\nthe kernel's record: " + record);
+    return false;
+  }
 }
 
 #define SKIP_WITHOUT_CUDA() \
@@ -374,29 +389,33 @@ TEST(DecodeMegakernelGpu, MatchesTheGraphDecodePathStepByStep) {
   SKIP_WITHOUT_CUDA();
   c10::InferenceMode inference;
   for (const Case& c : cases()) {
-    std::unique_ptr<CaseRun> run = start(c, /*poison=*/true);
-    ASSERT_NE(run, nullptr);
-    const Outcome out = teacher_forced(*run);
-    EXPECT_EQ(out.failure, "");
-    // A near tie flips a token only where two logits are within an ulp or so: rare, but not impossible with
-    // random weights, whose top logits are close. A broken argmax fails the bound above instead.
-    const int64_t row_steps = c.steps * static_cast<int64_t>(c.prompt_lengths.size());
-    EXPECT_LE(static_cast<int64_t>(out.near_ties.size()), std::max<int64_t>(1, row_steps / 10)) << describe(c);
-    EXPECT_EQ(run->mega->error(), 0) << describe(c);
-    // The kernel never wrote before the prompt's end, nor past its last step.
-    const int64_t last = run->prompt + c.steps;
-    for (int64_t l = 0; l < run->models.m->config().n_layer; ++l) {
-      const at::Tensor& kv = run->mega_kv[static_cast<size_t>(l)];
-      EXPECT_TRUE(kv.narrow(3, last, run->capacity - last).isnan().all().item<bool>())
-          << describe(c) << ", layer " << l << ": slots after the last step were written";
-      const at::Tensor before = run->cache->device_position_buffer(l).narrow(3, 0, run->prompt);
-      const at::Tensor mine = kv.narrow(3, 0, run->prompt);
-      EXPECT_TRUE((mine == before).logical_or(mine.isnan()).all().item<bool>())
-          << describe(c) << ", layer " << l << ": prompt slots changed";
-    }
-    std::printf("[ megakernel ] %s: %lld steps within the rule, %zu near ties, %s, %lld CTAs x %lld stages\n",
-                describe(c).c_str(), static_cast<long long>(c.steps), out.near_ties.size(), run->mega->name().c_str(),
-                static_cast<long long>(run->mega->grid()), static_cast<long long>(run->mega->stages()));
+    std::unique_ptr<CaseRun> run;
+    const bool ran = guarded(run, describe(c), [&] {
+      run = start(c, /*poison=*/true);
+      ASSERT_NE(run, nullptr);
+      const Outcome out = teacher_forced(*run);
+      EXPECT_EQ(out.failure, "");
+      // A near tie flips a token only where two logits are within an ulp or so: rare, but not impossible with
+      // random weights, whose top logits are close. A broken argmax fails the bound above instead.
+      const int64_t row_steps = c.steps * static_cast<int64_t>(c.prompt_lengths.size());
+      EXPECT_LE(static_cast<int64_t>(out.near_ties.size()), std::max<int64_t>(1, row_steps / 10)) << describe(c);
+      EXPECT_EQ(run->mega->error(), 0) << describe(c);
+      // The kernel never wrote before the prompt's end, nor past its last step.
+      const int64_t last = run->prompt + c.steps;
+      for (int64_t l = 0; l < run->models.m->config().n_layer; ++l) {
+        const at::Tensor& kv = run->mega_kv[static_cast<size_t>(l)];
+        EXPECT_TRUE(kv.narrow(3, last, run->capacity - last).isnan().all().item<bool>())
+            << describe(c) << ", layer " << l << ": slots after the last step were written";
+        const at::Tensor before = run->cache->device_position_buffer(l).narrow(3, 0, run->prompt);
+        const at::Tensor mine = kv.narrow(3, 0, run->prompt);
+        EXPECT_TRUE((mine == before).logical_or(mine.isnan()).all().item<bool>())
+            << describe(c) << ", layer " << l << ": prompt slots changed";
+      }
+      std::printf("[ megakernel ] %s: %lld steps within the rule, %zu near ties, %s, %lld CTAs x %lld stages\n",
+                  describe(c).c_str(), static_cast<long long>(c.steps), out.near_ties.size(), run->mega->name().c_str(),
+                  static_cast<long long>(run->mega->grid()), static_cast<long long>(run->mega->stages()));
+    });
+    if (!ran) return;
   }
 }
 
@@ -406,43 +425,47 @@ TEST(DecodeMegakernelGpu, FreeRunningGivesTheGraphDecodeTokens) {
   SKIP_WITHOUT_CUDA();
   c10::InferenceMode inference;
   for (const Case& c : cases()) {
-    std::unique_ptr<CaseRun> run = start(c, /*poison=*/true);
-    ASSERT_NE(run, nullptr);
-    const int64_t b = run->batch.ids.size(0);
-    model::GraphCaptureStats stats;
-    model::DecodeGraph graph(*run->models.m, b, run->capacity, &stats);
-    const at::Tensor graph_first = at::argmax(graph.prefill(run->batch.ids, run->batch.key_start).select(1, 0), -1);
-    ASSERT_TRUE(graph_first.equal(run->first)) << describe(c);
-    graph.set_input(graph_first, run->prompt);
-    const at::Tensor ids = run->first.clone(), pos = at::full({1}, run->prompt, ids.options());
-    std::vector<int64_t> graph_tokens, mega_tokens;
-    for (int64_t s = 0; s < c.steps; ++s) {
-      graph.replay();
-      run->mega->step(ids, pos, run->key_start32);
-      const at::Tensor g = graph.next_tokens().to(at::kCPU), k = ids.to(at::kCPU);
-      for (int64_t r = 0; r < b; ++r) {
-        graph_tokens.push_back(g[r].item<int64_t>());
-        mega_tokens.push_back(k[r].item<int64_t>());
+    std::unique_ptr<CaseRun> run;
+    const bool ran = guarded(run, describe(c), [&] {
+      run = start(c, /*poison=*/true);
+      ASSERT_NE(run, nullptr);
+      const int64_t b = run->batch.ids.size(0);
+      model::GraphCaptureStats stats;
+      model::DecodeGraph graph(*run->models.m, b, run->capacity, &stats);
+      const at::Tensor graph_first = at::argmax(graph.prefill(run->batch.ids, run->batch.key_start).select(1, 0), -1);
+      ASSERT_TRUE(graph_first.equal(run->first)) << describe(c);
+      graph.set_input(graph_first, run->prompt);
+      const at::Tensor ids = run->first.clone(), pos = at::full({1}, run->prompt, ids.options());
+      std::vector<int64_t> graph_tokens, mega_tokens;
+      for (int64_t s = 0; s < c.steps; ++s) {
+        graph.replay();
+        run->mega->step(ids, pos, run->key_start32);
+        const at::Tensor g = graph.next_tokens().to(at::kCPU), k = ids.to(at::kCPU);
+        for (int64_t r = 0; r < b; ++r) {
+          graph_tokens.push_back(g[r].item<int64_t>());
+          mega_tokens.push_back(k[r].item<int64_t>());
+        }
       }
-    }
-    EXPECT_EQ(pos.item<int64_t>(), run->prompt + c.steps) << describe(c);
-    EXPECT_EQ(run->mega->error(), 0) << describe(c);
-    size_t same = 0;
-    while (same < graph_tokens.size() && graph_tokens[same] == mega_tokens[same]) ++same;
-    if (same < graph_tokens.size()) {
-      // Allowed only at a near tie: the teacher-forced run, whose inputs are the same up to that token, must have
-      // found one there.
-      std::unique_ptr<CaseRun> again = start(c, /*poison=*/true);
-      ASSERT_NE(again, nullptr);
-      const Outcome forced = teacher_forced(*again);
-      const bool tie = std::find(forced.near_ties.begin(), forced.near_ties.end(), static_cast<int64_t>(same)) !=
-                       forced.near_ties.end();
-      EXPECT_TRUE(tie) << describe(c) << ": free-running tokens differ from DecodeGraph's at step "
-                       << same / static_cast<size_t>(b) << ", row " << same % static_cast<size_t>(b)
-                       << " where the teacher-forced run found no near tie";
-    }
-    std::printf("[ megakernel ] %s: free run, %zu of %zu tokens as DecodeGraph's\n", describe(c).c_str(), same,
-                graph_tokens.size());
+      EXPECT_EQ(pos.item<int64_t>(), run->prompt + c.steps) << describe(c);
+      EXPECT_EQ(run->mega->error(), 0) << describe(c);
+      size_t same = 0;
+      while (same < graph_tokens.size() && graph_tokens[same] == mega_tokens[same]) ++same;
+      if (same < graph_tokens.size()) {
+        // Allowed only at a near tie: the teacher-forced run, whose inputs are the same up to that token, must have
+        // found one there.
+        std::unique_ptr<CaseRun> again = start(c, /*poison=*/true);
+        ASSERT_NE(again, nullptr);
+        const Outcome forced = teacher_forced(*again);
+        const bool tie = std::find(forced.near_ties.begin(), forced.near_ties.end(), static_cast<int64_t>(same)) !=
+                         forced.near_ties.end();
+        EXPECT_TRUE(tie) << describe(c) << ": free-running tokens differ from DecodeGraph's at step "
+                         << same / static_cast<size_t>(b) << ", row " << same % static_cast<size_t>(b)
+                         << " where the teacher-forced run found no near tie";
+      }
+      std::printf("[ megakernel ] %s: free run, %zu of %zu tokens as DecodeGraph's\n", describe(c).c_str(), same,
+                  graph_tokens.size());
+    });
+    if (!ran) return;
   }
 }
 
@@ -452,12 +475,28 @@ TEST(DecodeMegakernelGpu, GridBarrierModeAndRepeatsAreBitIdentical) {
   SKIP_WITHOUT_CUDA();
   c10::InferenceMode inference;
   const Case c{"small", small_config(), at::kHalf, {32, 20, 27}, 8};
-  std::unique_ptr<CaseRun> flags = start(c, true, 0), again = start(c, true, 0), barriers = start(c, true, 1);
-  ASSERT_TRUE(flags && again && barriers);
-  EXPECT_EQ(barriers->mega->name(), flags->mega->name() + "+barrier");
-  const Outcome a = teacher_forced(*flags), b = teacher_forced(*again), g = teacher_forced(*barriers);
+  std::unique_ptr<CaseRun> flags, again, barriers;
+  Outcome a, b;
+  ASSERT_TRUE(guarded(flags, "flag mode", [&] {
+    flags = start(c, true, 0);
+    ASSERT_NE(flags, nullptr);
+    a = teacher_forced(*flags);
+  }));
   ASSERT_EQ(a.failure, "");
+  ASSERT_TRUE(guarded(again, "flag mode again", [&] {
+    again = start(c, true, 0);
+    ASSERT_NE(again, nullptr);
+    b = teacher_forced(*again);
+  }));
+  Outcome g;
+  ASSERT_TRUE(guarded(barriers, "grid barriers", [&] {
+    barriers = start(c, true, 1);
+    ASSERT_NE(barriers, nullptr);
+    EXPECT_EQ(barriers->mega->name(), flags->mega->name() + "+barrier");
+    g = teacher_forced(*barriers);
+  }));
   ASSERT_EQ(a.logits.size(), g.logits.size());
+  ASSERT_EQ(a.logits.size(), b.logits.size());
   for (size_t s = 0; s < a.logits.size(); ++s) {
     EXPECT_TRUE(a.logits[s].equal(b.logits[s])) << "flag mode, step " << s << ": two runs differ";
     EXPECT_TRUE(a.logits[s].equal(g.logits[s])) << "grid barriers, step " << s << ": differ from the flag mode";
@@ -471,11 +510,14 @@ TEST(DecodeMegakernelGpu, TheComparisonCatchesAWrongPosition) {
   SKIP_WITHOUT_CUDA();
   c10::InferenceMode inference;
   Case c{"small", small_config(), at::kHalf, {32}, 2};
-  std::unique_ptr<CaseRun> run = start(c, /*poison=*/false);
-  ASSERT_NE(run, nullptr);
-  const Outcome out = teacher_forced(*run, /*pos_offset=*/1);
-  EXPECT_NE(out.failure, "") << "a step one position off passed the comparison";
-  std::printf("[ mutation ] caught: %s\n", out.failure.c_str());
+  std::unique_ptr<CaseRun> run;
+  ASSERT_TRUE(guarded(run, "mutation", [&] {
+    run = start(c, /*poison=*/false);
+    ASSERT_NE(run, nullptr);
+    const Outcome out = teacher_forced(*run, /*pos_offset=*/1);
+    EXPECT_NE(out.failure, "") << "a step one position off passed the comparison";
+    std::printf("[ mutation ] caught: %s\n", out.failure.c_str());
+  }));
 }
 
 // Refusals say why: ALiBi, a window, a batch over 8.

@@ -28,21 +28,21 @@ struct MegakernelLayerWeights {
 
 // A GPT-2 model's weights as the kernel reads them; holding the tensors keeps them alive.
 struct MegakernelWeights {
-  at::Tensor wte;                     // (V, C): the token embedding and the tied lm_head
-  at::Tensor wpe;                     // (positions, C)
-  at::Tensor lnf_weight, lnf_bias;    // (C)
+  at::Tensor wte;                   // (V, C): the token embedding and the tied lm_head
+  at::Tensor wpe;                   // (positions, C)
+  at::Tensor lnf_weight, lnf_bias;  // (C)
   std::vector<MegakernelLayerWeights> layers;
-  int64_t n_head = 0;                 // head size C / n_head must be 64
+  int64_t n_head = 0;  // head size C / n_head must be 64
   double ln_eps = 1e-5;
-  bool gelu_tanh = true;              // false: the exact (erf) GELU
+  bool gelu_tanh = true;  // false: the exact (erf) GELU
 };
 
 // What a step writes besides the next ids and position (tests, diagnostics, DecodeGraph's EOS rule).
 struct MegakernelStepOutputs {
-  at::Tensor logits;         // (B, V) in the weights' dtype, or undefined: the logits the argmax read
-  at::Tensor trace;          // (L, B, 4C + mlp) in the weights' dtype, or undefined: per layer and row q, the
-                             // attention output y, the residual after attention, h, the residual after the MLP
-  at::Tensor logit_bias;     // (1) fp32 or undefined: added to logit logit_bias_token (0 or -inf for EOS)
+  at::Tensor logits;      // (B, V) in the weights' dtype, or undefined: the logits the argmax read
+  at::Tensor trace;       // (L, B, 4C + mlp) in the weights' dtype, or undefined: per layer and row q, the
+                          // attention output y, the residual after attention, h, the residual after the MLP
+  at::Tensor logit_bias;  // (1) fp32 or undefined: added to logit logit_bias_token (0 or -inf for EOS)
   int64_t logit_bias_token = -1;
 };
 
@@ -87,6 +87,9 @@ class DecodeMegakernel {
   // The kernel's error code of the steps so far (0: none; 1: a position outside the cache or the position
   // table; 2: a token id outside the vocabulary). Synchronizes with the device.
   int error() const;
+  // "" unless a wait of the kernel gave up (a schedule bug: the kernel then traps and the CUDA context is lost):
+  // what it waited for, where. Reads host memory only, so it answers after the failure.
+  std::string failure() const;
 
  private:
   struct State;
