@@ -1,5 +1,5 @@
 // Hopper (sm_90) asynchronous-copy primitives: shared-memory mbarriers with transaction
-// counts, the bulk tensor copy (TMA) global -> shared that completes on one, and the
+// counts, the bulk copies (1-D, and tensor/TMA) global -> shared that complete on one, and the
 // warpgroup register reallocation (setmaxnreg, sm_90a). Bodies compile to nothing on older
 // architectures (the sm_80 pass of a multi-architecture build); callers never run there.
 #pragma once
@@ -48,6 +48,34 @@ __device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
       "}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
+#endif
+}
+
+// One poll of the phase with the given parity: true once it has completed (the hardware may wait a
+// little before answering false). For waits that give up (decode_megakernel.cuh's deadlines).
+__device__ __forceinline__ bool mbarrier_try_wait(uint32_t bar, uint32_t parity) {
+  uint32_t done = 1;
+#ifdef GPTBENCH_SM90_ASYNC
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+      "selp.u32 %0, 1, 0, p;\n"
+      "}\n"
+      : "=r"(done)
+      : "r"(bar), "r"(parity)
+      : "memory");
+#endif
+  return done != 0;
+}
+
+// 1-D bulk copy of `bytes` (a multiple of 16) from global `src` to shared `dst` (both 16-byte aligned) that
+// completes on the mbarrier `bar` (counted in its transaction bytes). No tensor map.
+__device__ __forceinline__ void bulk_copy_g2s(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
+#ifdef GPTBENCH_SM90_ASYNC
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
 #endif
 }
 
