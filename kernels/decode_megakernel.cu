@@ -12,7 +12,12 @@ namespace {
 template <typename T>
 cudaError_t prepare_typed(const MegakernelParams& p, int* ctas_per_sm) {
   const auto kernel = megakernel::decode_megakernel<T>;
-  cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, p.smem.total);
+  // The device's limit, not this state's size: a function attribute is shared by every state of the process, and
+  // a smaller value set for one would make another's launch fail.
+  int device = 0, optin = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err == cudaSuccess) err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (err == cudaSuccess) err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
   if (err != cudaSuccess) return err;
   return cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, kernel, megakernel::kThreads, p.smem.total);
 }

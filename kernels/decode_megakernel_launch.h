@@ -8,8 +8,9 @@
 
 namespace gptbench::kernels {
 
-// Opts the instance for p.dtype in to p.smem.total bytes of dynamic shared memory and answers how many of its
-// CTAs fit on one SM (0: none; the caller refuses). Once per state, not per step.
+// Opts the instance for p.dtype in to the device's dynamic shared memory limit and answers how many of its CTAs
+// with p.smem.total bytes fit on one SM (0: none; the caller refuses). Once per state, not per step; the current
+// device is the state's (the caller's guard).
 cudaError_t prepare_decode_megakernel(const MegakernelParams& p, int* ctas_per_sm);
 
 // One decode step: p.grid CTAs of megakernel::kThreads threads, launched cooperatively (all resident, or the
