@@ -112,10 +112,10 @@ for row in "${students[@]}"; do
   rouge "$name" "$work/student_$name" "${run_flags[@]}"
 done
 
-python3 - "$OUT" "$DEVICE" "$STUDENT_STEPS" "$QUALITY_LIMIT" "$TEACHER_CNN_STEPS" "$TEACHER_PRE_STEPS" \
+python3 - "$OUT" "$(basename "$CONFIG" .json)" "$DEVICE" "$STUDENT_STEPS" "$QUALITY_LIMIT" "$TEACHER_CNN_STEPS" "$TEACHER_PRE_STEPS" \
   "$TEACHER_FT_STEPS" "$NSA_FLAGS" <<'PY' | tee "$OUT/distill_quality.md"
 import json, os, sys
-out, device, steps, limit, cnn, pre, ft, nsa_flags = sys.argv[1:9]
+out, config, device, steps, limit, cnn, pre, ft, nsa_flags = sys.argv[1:10]
 def load(path):
     try:
         r = json.load(open(path))
@@ -123,7 +123,7 @@ def load(path):
     except (OSError, ValueError):
         return None
 names = ["teacher", "standard", "alibi", "window", "window_no_teacher", "maskmix", "performer", "nsa"]
-print(f"## Distillation from a trained 6L-384 GPT-2 teacher ({device})")
+print(f"## Distillation from a trained GPT-2 teacher ({config}, {device})")
 print(f"Teacher: sdpa, {cnn} CNN/DM + {pre} news LM + {ft} summary steps (train.sh quality's recipe); students start "
       f"from its weights, {steps} steps on news_summary (every token), KL weight 0.5 at T 2 (window_no_teacher: 0); "
       f"KL to the teacher: the final validation KL (nats per token); ROUGE: {limit} news_summary test samples, "

@@ -56,6 +56,21 @@ def main():
             mutate(d)
             return d
 
+        # A learned variant's options recorded in config.json ("gptbench" block, docs/variants.md): a flag that
+        # states another value is a usage error naming the file, the key and the flag; a malformed value a
+        # runtime error naming the key.
+        sizes = {"nsa_block": 8, "nsa_stride": 4, "nsa_select_block": 8, "nsa_topk": 3, "nsa_window": 12}
+        nsa = tiny_checkpoint(BIN, DATA, tmp / "nsa", {"gptbench": {"variant": "nsa", **sizes}})
+        nsa_run = ["generate", "--model", nsa, "--prompt", "hi", "--variant", "nsa", "--device", "cpu"]
+        expect(nsa_run + ["--nsa-topk", "8"], 2, "--nsa-topk 8", str(nsa / "config.json"), '"gptbench.nsa_topk" is 3')
+        broken_nsa = tmp / "nsa_broken"
+        shutil.copytree(nsa, broken_nsa)
+        config = json.loads((broken_nsa / "config.json").read_text())
+        config["gptbench"]["nsa_topk"] = "many"
+        (broken_nsa / "config.json").write_text(json.dumps(config))
+        expect(["generate", "--model", broken_nsa, "--prompt", "hi", "--variant", "nsa", "--device", "cpu"], 1,
+               str(broken_nsa / "config.json"), '"gptbench.nsa_topk"')
+
         no_weights = variant("no_weights", lambda d: (d / "model.safetensors").unlink())
         expect(["info", "--model", no_weights], 1, "model.safetensors")
         no_config = variant("no_config", lambda d: (d / "config.json").unlink())

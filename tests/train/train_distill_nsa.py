@@ -5,7 +5,7 @@ The student is the standard checkpoint itself under nsa (small blocks so that ev
 at --seq-len 96); the teacher is the same checkpoint as standard attention: the run finishes, the
 curve has a finite positive KL per step, the report names nsa's kernel, and the written checkpoint
 holds every layer's six nsa parameters, moved off their start (the compression trained), with
-config.json recording the variant.
+config.json recording the variant and its sizes.
 --gpu: the same in bf16 on CUDA with heads of 64 (the window branch then runs our flash kernel, named
 in the report's kernel), 2 heads, width 128.
 
@@ -68,7 +68,9 @@ def main():
             moved = (get("h.0.attn.nsa_cmp_k_weight").float() - eye_mean).abs().max().item()
             check(moved > 0, "the compression trained (off its mean-pooling start)", f"max change {moved:.3g}")
         config = json.loads((out / "config.json").read_text())
-        check(config.get("gptbench", {}).get("variant") == "nsa", "config.json records the variant nsa",
+        recorded = {"variant": "nsa", "nsa_block": 8, "nsa_stride": 4, "nsa_select_block": 8, "nsa_topk": 3,
+                    "nsa_window": 16}
+        check(config.get("gptbench") == recorded, "config.json records the variant nsa and the sizes it trained with",
               str(config.get("gptbench")))
     finish()
 
