@@ -2,15 +2,16 @@
 # LoRA (issue 18) on the GPU machine, from the repo root, after `bash scripts/gpu/check.sh build`
 # (build-gpu exists) in the same warm session:
 #   1. builds gptbench and the LoRA tests;
-#   2. runs lora_tests (CPU unit tests, the fused LoRA node included; also a smoke test of the build) and
-#      train_lora_cli_gpu (bf16 LoRA steps on CUDA: the loss falls, the adapter loads in `run` merged and
-#      unmerged, lora.base_dtype bf16);
+#   2. runs lora_tests (CPU unit tests and the fused LoRA node in bf16 on CUDA), train_lora_cli_gpu (bf16
+#      LoRA steps on CUDA: the loss falls, the adapter loads in `run` merged and unmerged, lora.base_dtype
+#      bf16) and train_graph_cli_gpu (--cuda-graph gives the eager loss curve, full and LoRA);
 #   3. `gptbench train`, gpt2 shape (gptbench init --config gpt2), T 1024, bf16, text chunks of WikiText-2,
 #      VARIANT (default sdpa), at batch 4 and 16: full fine-tuning vs --lora-rank 16 (all four GPT-2
 #      linears), the same flags otherwise, and --lora-rank 16 on an nf4 base (QLoRA) at batch 16;
 #      tokens/s, step p50 and peak allocated memory, with the ratios to full fine-tuning (issue targets:
 #      LoRA >= 1.3x tokens/s, peak memory <= 0.6x);
-#   4. --profile of one step at batch 4, full and LoRA (separate short runs, so that the timed runs carry
+#   4. the same runs with --cuda-graph (one captured step replayed: full and LoRA at batch 4 and 16);
+#   5. --profile of one step at batch 4, full and LoRA (separate short runs, so that the timed runs carry
 #      no profiler overhead): kernel launches per step, the GPU's busy time per step against the
 #      unprofiled step p50 (busy << step: the host's dispatch is what the step waits for), the top kernels.
 # Reports under $OUT (lora_train_*.json, lora_profile_*.json with the Chrome traces lora_trace_*.json);
@@ -32,7 +33,7 @@ stage() {
 }
 stage build lora_build.log cmake --build "$BUILD" -j 16 --target gptbench lora_tests
 [ $status -eq 0 ] || { grep -E "error" -A3 "$OUT/lora_build.log" | head -40; exit 1; }
-stage tests lora_ctest.log ctest --test-dir "$BUILD" -R "^Lora\.|^LoraLinear\.|^BrokenAdapter\.|train_lora_cli_gpu" \
+stage tests lora_ctest.log ctest --test-dir "$BUILD" -R "^Lora\.|^LoraLinear\.|^BrokenAdapter\.|train_lora_cli_gpu|train_graph_cli_gpu" \
   --output-on-failure --timeout 150
 grep -E "tests passed|Failed|Not Run|\*\*\*|FAIL|^ok " "$OUT/lora_ctest.log" | head -30
 
@@ -58,6 +59,12 @@ for run in "full 4" "lora 4" "full 16" "lora 16" "qlora 16"; do
   read -r mode batch <<<"$run"
   train "${mode}_b$batch" "$mode" "$batch" --steps "$STEPS"
 done
+# The same step captured once as a CUDA graph and replayed (--cuda-graph): what is left once the host's
+# dispatch is out of the way.
+for run in "full 4" "lora 4" "full 16" "lora 16"; do
+  read -r mode batch <<<"$run"
+  train "${mode}_b${batch}_graph" "$mode" "$batch" --steps "$STEPS" --cuda-graph
+done
 # One profiled step (the 6th) at batch 4, full and LoRA.
 for mode in full lora; do
   train "${mode}_b4" "$mode" 4 --steps 6 --profile "$OUT/lora_trace_${mode}_b4.json" --profile-steps 1
@@ -70,22 +77,26 @@ def load(kind, name):
     r = json.load(open(p)) if os.path.exists(p) else {}
     return r if r.get("status") == "ok" else None
 print(f"== gptbench train, gpt2 shape, T=1024, bf16, {variant}: full fine-tuning vs LoRA r16 "
-      f"(targets: >= 1.3x tokens/s, <= 0.6x memory)")
-print(f"  {'run':10s} {'tokens/s':>10s} {'x full':>7s} {'p50 ms':>7s} {'peak MiB':>9s} {'x full':>7s} "
+      f"(targets: >= 1.3x tokens/s, <= 0.6x memory; x full: against eager full fine-tuning at the batch, "
+      f"x same: against full fine-tuning run the same way, eager or --cuda-graph)")
+print(f"  {'run':16s} {'tokens/s':>10s} {'x full':>7s} {'x same':>7s} {'p50 ms':>7s} {'peak MiB':>9s} {'x full':>7s} "
       f"{'trained':>11s} {'base':>5s} {'final loss':>10s}")
 for batch in (4, 16):
     full = load("train", f"full_b{batch}")
-    for mode in ("full", "lora", "qlora"):
-        r = load("train", f"{mode}_b{batch}")
+    for mode in ("full", "lora", "qlora", "full+graph", "lora+graph"):
+        name = f"{mode.split('+')[0]}_b{batch}" + ("_graph" if "+graph" in mode else "")
+        same = load("train", f"full_b{batch}" + ("_graph" if "+graph" in mode else ""))
+        r = load("train", name)
         if r is None:
             if mode != "qlora" or batch == 16:
-                print(f"  {mode}_b{batch}: failed or missing")
+                print(f"  {name}: failed or missing")
             continue
         tps, mem = r["throughput"]["tokens_per_s"], r["memory"]["peak_allocated_bytes"] / 2**20
         rt = tps / full["throughput"]["tokens_per_s"] if full else float("nan")
+        rs = tps / same["throughput"]["tokens_per_s"] if same else float("nan")
         rm = mem / (full["memory"]["peak_allocated_bytes"] / 2**20) if full else float("nan")
-        base = (r.get("lora") or {}).get("base_dtype") or ("-" if mode == "full" else "fp32")
-        print(f"  {mode + '_b' + str(batch):10s} {tps:10.0f} {rt:7.2f} {r['throughput']['step_ms']['p50']:7.1f} "
+        base = (r.get("lora") or {}).get("base_dtype") or ("-" if mode.startswith("full") else "fp32")
+        print(f"  {name:16s} {tps:10.0f} {rt:7.2f} {rs:7.2f} {r['throughput']['step_ms']['p50']:7.1f} "
               f"{mem:9.0f} {rm:7.2f} {r['model']['trained_parameters']:11d} {base:>5s} "
               f"{r['training']['final_train_loss']:10.4f}")
 

@@ -123,6 +123,10 @@ void register_train_command(CLI::App& app) {
   cmd->add_flag("--deterministic", c->deterministic,
                 "CUDA: deterministic algorithms only, so that repeated and resumed runs give bitwise the same "
                 "loss curve (slower; the report's attention.backward names the backend that remains)");
+  cmd->add_flag("--cuda-graph", c->cuda_graph,
+                "CUDA: capture one optimizer step as a CUDA graph and replay it for the later steps (the host "
+                "then launches one graph per step; one micro-batch per step, no --lora-dropout, no "
+                "--distill-from, no --precision fp16)");
   cmd->add_flag("--quiet", c->quiet, "no progress on stderr");
   add_progress_options(cmd, c->progress);
   cmd->callback([c, selection, report_path, distill, distill_from, distill_settings, lora, lora_rank, lora_settings] {

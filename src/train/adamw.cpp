@@ -71,7 +71,8 @@ at::Tensor AdamW::clip_grad_norm(double max_norm) {
   return total;
 }
 
-void AdamW::step(double lr, const at::Tensor& found_inf) {
+template <typename Lr>
+void AdamW::update(const Lr& lr, const at::Tensor& found_inf) {
   c10::NoGradGuard no_grad;
   const std::vector<at::Tensor> all_grads = grads();
   for (const Group& group : groups_) {
@@ -94,6 +95,10 @@ void AdamW::step(double lr, const at::Tensor& found_inf) {
     if (found_inf.defined()) at::_foreach_sub_(s, std::vector<at::Tensor>(s.size(), found_inf));
   }
 }
+
+void AdamW::step(double lr, const at::Tensor& found_inf) { update(lr, found_inf); }
+
+void AdamW::step(const at::Tensor& lr, const at::Tensor& found_inf) { update(lr, found_inf); }
 
 void AdamW::zero_grad() {
   for (auto& p : params_) p.param.mutable_grad() = at::Tensor();

@@ -74,6 +74,16 @@ void validate(const TrainConfig& c) {
     if (c.model.flags.model_dir.empty())
       throw UsageError("--lora-rank needs --model (the frozen base), also with --resume");
   }
+  if (c.cuda_graph) {
+    if (c.grad_accum != 1)
+      throw UsageError(fmt::format("--cuda-graph: one micro-batch per step (--grad-accum 1), got --grad-accum {}",
+                                   c.grad_accum));
+    if (c.distill) throw UsageError("--cuda-graph: not with --distill-from (the teacher's forward is not captured)");
+    if (c.lora && c.lora->dropout > 0)
+      throw UsageError("--cuda-graph: not with --lora-dropout (its masks are reseeded on the host every step)");
+    if (c.precision == Precision::kFp16)
+      throw UsageError("--cuda-graph: not with --precision fp16 (the loss scaler is not captured)");
+  }
   if (c.model.quant.spec && !c.lora)
     throw UsageError(fmt::format("--quant {}: a quantized base trains only with --lora-rank (QLoRA: the adapters "
                                  "learn, the quantized weights stay frozen)", *c.model.flags.quant));
@@ -157,6 +167,7 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["loss"] = enum_name(kLossImplNames, c.loss);
   j["loss_chunk_rows"] = c.loss_chunk_rows;
   j["deterministic"] = c.deterministic;
+  j["cuda_graph"] = c.cuda_graph;
   j["flash_arch"] = enum_name(kernels::kFlashArchNames, c.model.flags.flash_arch);  // --flash-arch as asked
   if (!c.distill) j["distill"] = nullptr;
   if (!c.lora) j["lora"] = nullptr;

@@ -26,6 +26,7 @@
 #include "gptbench/attention/flash_backward.h"  // last_flash_backward_kernel
 #include "autocast_scope.h"                 // AutocastScope
 #include "gptbench/attention/learned_options.h"  // recorded_options
+#include "step_graph.h"                     // StepGraph, StepOutputs
 #include "gptbench/attention/variant.h"     // variant_name
 #include "gptbench/bench/device_memory.h"   // reset_peak_memory, read_peak_memory
 #include "gptbench/bench/device_timer.h"    // DeviceTimer
@@ -415,6 +416,7 @@ class TrainLoop {
     Precision precision;
     c10::Device device;
     const StepRange& steps;
+    int64_t seq_len;  // the static batch length of --cuda-graph
     std::optional<bench::Profiler>& profiler;
     bench::ProgressReporter& progress;  // the step lines (quiet: none)
   };
@@ -423,6 +425,7 @@ class TrainLoop {
       : p_(parts), curve_(curve), timer_(parts.device), order_(static_cast<int64_t>(parts.data.train.size()), parts.c.seed) {
     r_.step = p_.steps.first;
     r_.consumed = consumed;
+    if (p_.c.cuda_graph) graph_ = std::make_unique<StepGraph>(p_.device, p_.c.batch_size, p_.seq_len);
   }
 
   LoopResults run() {
@@ -473,6 +476,29 @@ class TrainLoop {
     const double denominator = static_cast<double>(std::max<int64_t>(1, step_targets));
     const auto f32 = at::TensorOptions().dtype(at::kFloat).device(p_.device);
     at::Tensor step_loss = at::zeros({}, f32), step_ce = at::zeros({}, f32), step_kl = at::zeros({}, f32);
+    at::Tensor grad_norm;
+    if (graph_) {
+      const StepOutputs out = graph_step(micro.front(), denominator, lr);
+      step_loss = out.loss;
+      grad_norm = out.grad_norm;
+    } else {
+      grad_norm = eager_step(micro, denominator, lr, step_loss, step_ce, step_kl);
+    }
+    if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m.last_kernel();
+    timer_.mark();
+    if (p_.profiler && r_.step + 1 == p_.steps.profile_end) {
+      r_.profile = p_.profiler->stop();
+      if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*r_.profile, bench::kProfileTableRows));
+    }
+    pending_.push_back(
+        {r_.step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm, step_ce, step_kl});
+  }
+
+  // The eager step's device work: each micro-batch's forward and backward (the losses summed into
+  // step_loss, and the distillation parts into step_ce and step_kl), then clipping, AdamW, the loss scaler.
+  // Returns the gradient norm before clipping.
+  at::Tensor eager_step(const std::vector<Batch>& micro, double denominator, double lr, at::Tensor& step_loss,
+                        at::Tensor& step_ce, at::Tensor& step_kl) {
     for (const Batch& b : micro) {
       at::Tensor loss;
       BatchLoss parts;
@@ -489,19 +515,34 @@ class TrainLoop {
         step_kl += (parts.kl / denominator).to(at::kFloat);
       }
     }
-    if (r_.forward_kernel.empty()) r_.forward_kernel = p_.m.last_kernel();
     const at::Tensor found_inf = p_.scaler.enabled() ? p_.scaler.unscale(p_.optimizer.grads()) : at::Tensor();
-    const at::Tensor grad_norm = p_.optimizer.clip_grad_norm(c.grad_clip);
+    const at::Tensor grad_norm = p_.optimizer.clip_grad_norm(p_.c.grad_clip);
     p_.optimizer.step(lr, found_inf);
     if (p_.scaler.enabled()) p_.scaler.update(found_inf);
     p_.optimizer.zero_grad();
-    timer_.mark();
-    if (p_.profiler && r_.step + 1 == p_.steps.profile_end) {
-      r_.profile = p_.profiler->stop();
-      if (!c.quiet) fmt::print(stderr, "{}", bench::format_profile_table(*r_.profile, bench::kProfileTableRows));
+    return grad_norm;
+  }
+
+  // --cuda-graph: the step through the captured graph. The first runs eagerly on the capture stream and is
+  // then captured; the later ones replay it. The gradients stay the graph's buffers (no zero_grad).
+  StepOutputs graph_step(const Batch& b, double denominator, double lr) {
+    graph_->load(b, denominator, lr);
+    if (graph_->captured()) return graph_->replay();
+    return graph_->warm_up_and_capture([this] { return graph_body(); }, [this] { p_.optimizer.zero_grad(); });
+  }
+
+  // What the graph captures: eager_step's device work for one micro-batch, with the batch, the denominator
+  // and the learning rate read from the graph's buffers (no dropout, teacher or loss scaler: validate()).
+  StepOutputs graph_body() {
+    at::Tensor loss;
+    {
+      AutocastScope autocast(p_.device, p_.precision);
+      loss = batch_loss(p_.m, graph_->batch(), p_.device, p_.loss).loss / graph_->denominator();
     }
-    pending_.push_back(
-        {r_.step, lr, step_tokens, step_targets, c.batch_size * c.grad_accum, step_loss, grad_norm, step_ce, step_kl});
+    loss.backward();
+    StepOutputs out{loss.detach().to(at::kFloat), p_.optimizer.clip_grad_norm(p_.c.grad_clip)};
+    p_.optimizer.step(graph_->lr());
+    return out;
   }
 
   // The pending steps' losses to the host and the loss curve (the loop's only synchronisation).
@@ -573,6 +614,7 @@ class TrainLoop {
   std::vector<Pending> pending_;
   LoopResults r_;
   Clock::time_point wall0_;
+  std::unique_ptr<StepGraph> graph_;  // --cuda-graph
 };
 
 int64_t parameter_count(const model::CausalLm& m) {
@@ -653,6 +695,8 @@ report::TrainReport run_training(const TrainConfig& c) {
   const c10::Device device = c.model.device;
   if (precision != Precision::kFp32 && !device.is_cuda())
     throw UsageError(fmt::format("--precision {} needs a CUDA device (CPU training runs fp32)", precision_name(precision)));
+  if (c.cuda_graph && !device.is_cuda())
+    throw UsageError(fmt::format("--cuda-graph needs a CUDA device, got --device {}", device.str()));
   if (c.eval_rouge > 0 && c.dataset == TrainDataset::kText)
     throw UsageError("--eval-rouge needs a summarization dataset (--dataset text has no references)");
   // --profile: an unwritable trace fails here, and CUPTI is set up before any CUDA work.
@@ -693,7 +737,8 @@ report::TrainReport run_training(const TrainConfig& c) {
   truncate_curve(curve_path, c.resume ? resumed.step : -1);
   std::ofstream curve(curve_path, std::ios::app);
   GPTBENCH_CHECK(curve.good(), "{}: cannot open for appending", curve_path.string());
-  TrainLoop loop({c, *m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, profiler, progress},
+  TrainLoop loop({c, *m, data, optimizer, scaler, checkpointer, setup.loss, precision, device, steps, setup.seq_len,
+                  profiler, progress},
                  curve,
                  resumed.examples_consumed);
   const LoopResults done = loop.run();

@@ -49,6 +49,27 @@ def curve(out, drop=("step_ms",)):
     return [{k: v for k, v in json.loads(l).items() if k not in drop} for l in (out / "loss_curve.jsonl").open()]
 
 
+def run_checks(cpu_checks, gpu_checks):
+    """A test script's main: gpu_checks(tmp) with --gpu, else cpu_checks(tmp), in a scratch folder; then the
+    summary and exit status of check_log."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (gpu_checks if "--gpu" in sys.argv else cpu_checks)(Path(tmp))
+    finish()
+
+
+def gpu_tiny_and_data(tmp):
+    """The --gpu checks' start: exits 77 (ctest's skip) without a CUDA device, saying so; else the tiny
+    checkpoint with 2 heads of 64 (the flash kernels' head dim) and 60 summarization rows."""
+    import torch
+    if not torch.cuda.is_available():
+        print("SKIP: no CUDA device on this machine: the --gpu checks need one")
+        sys.exit(77)  # ctest SKIP_RETURN_CODE
+    tiny = tiny_checkpoint(BIN, DATA, tmp / "tiny_d64", {"n_head": 2, "n_embd": 128})
+    data = tmp / "sum.jsonl"
+    summary_jsonl(data, 60)
+    return tiny, data
+
+
 def summary_jsonl(path, n, seed=0):
     rnd = random.Random(seed)
     words = "the council city budget river storm market school team police court minister bank film".split()

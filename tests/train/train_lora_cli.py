@@ -18,13 +18,13 @@ Env: GPTBENCH_BIN, GPTBENCH_DATA_DIR.
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_cli import BIN, DATA, curve, expect_error, reproducibility_checks, summary_jsonl, train  # noqa: E402
+from train_cli import (BIN, DATA, curve, expect_error, gpu_tiny_and_data, reproducibility_checks,  # noqa: E402
+                       run_checks, summary_jsonl, train)
 from tiny_checkpoint import tiny_checkpoint  # noqa: E402  (train_cli put tests/cli on the path)
-from check_log import check, finish  # noqa: E402
+from check_log import check  # noqa: E402
 
 
 def gptbench(args, code=0):
@@ -143,13 +143,7 @@ def cpu_checks(tmp):
 
 
 def gpu_checks(tmp):
-    import torch
-    if not torch.cuda.is_available():
-        print("SKIP: no CUDA device on this machine: the --gpu checks need one")
-        sys.exit(77)  # ctest SKIP_RETURN_CODE
-    tiny = tiny_checkpoint(BIN, DATA, tmp / "tiny_d64", {"n_head": 2, "n_embd": 128})
-    data = tmp / "sum.jsonl"
-    summary_jsonl(data, 60)
+    tiny, data = gpu_tiny_and_data(tmp)
     text = tmp / "text.txt"
     text.write_text("The council met on the river budget while the market closed early. " * 40)
     out = tmp / "gpu"
@@ -168,11 +162,5 @@ def gpu_checks(tmp):
               json.dumps(r.get("adapter", {}))[:200])
 
 
-def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        (gpu_checks if "--gpu" in sys.argv else cpu_checks)(Path(tmp))
-    finish()
-
-
 if __name__ == "__main__":
-    main()
+    run_checks(cpu_checks, gpu_checks)

@@ -32,6 +32,9 @@ class AdamW {
   at::Tensor clip_grad_norm(double max_norm);
   // One update at learning rate lr. found_inf (fp16 loss scaling): a 0-dim tensor, 1 to skip the step.
   void step(double lr, const at::Tensor& found_inf = {});
+  // The same with lr a 0-dim fp32 tensor on the parameters' device, read when the update runs (a CUDA
+  // graph captures the read, so each replay uses the value written before it: --cuda-graph).
+  void step(const at::Tensor& lr, const at::Tensor& found_inf = {});
   void zero_grad();
 
   std::vector<at::Tensor> grads() const;
@@ -43,6 +46,9 @@ class AdamW {
   int64_t decayed_parameter_count() const;
 
  private:
+  template <typename Lr>
+  void update(const Lr& lr, const at::Tensor& found_inf);
+
   struct Group {
     std::vector<size_t> members;  // indices into params_
     double weight_decay = 0;

@@ -91,6 +91,9 @@ struct TrainConfig {
   // atomic adds of some backward kernels (cuDNN's attention backward among them) make CUDA runs differ
   // in the last bits, and the difference grows over the steps. The CPU is deterministic either way.
   bool deterministic = false;
+  // CUDA: the optimizer step captured once as a CUDA graph and replayed (src/train/step_graph.h): the
+  // same values (batches right-padded to the sequence length), one launch per step on the host.
+  bool cuda_graph = false;
   std::optional<DistillConfig> distill;  // --distill-from
   // --lora-rank: the base (--model, also on --resume) frozen, LoRA adapters trained and saved in PEFT's
   // format in --out (model/lora.h); --lora-dropout draws from a generator seeded with (--seed, step).
